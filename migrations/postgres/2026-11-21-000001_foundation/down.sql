@@ -1,0 +1,3 @@
+DROP TABLE staff_accounts;
+DROP TABLE reference_data;
+DROP TABLE regions;

@@ -1,0 +1,578 @@
+//! Settings from the environment (read through dotenvy in `main`). Development gets a safe local
+//! default for every secret so that `cargo run` just works; production refuses to start while a
+//! secret is missing or still a development value, and names each one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chrono_tz::Tz;
+use rand::RngCore;
+
+use crate::domain::Taxonomy;
+
+/// A value that must never appear in logs or debug output.
+#[derive(Clone)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(value.to_owned()));
+        }
+        let path = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+            .unwrap_or(value);
+        if path.is_empty() {
+            return Err("an empty path".into());
+        }
+        if path.contains("://") {
+            return Err("only sqlite paths and postgres:// URLs are supported".into());
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Shows the URL without its password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            DatabaseUrl::Postgres(url) => {
+                let shown = match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme_end), Some(at)) if at > scheme_end => {
+                        let credentials = &url[scheme_end + 3..at];
+                        let user = credentials.split(':').next().unwrap_or("");
+                        format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                    }
+                    _ => url.clone(),
+                };
+                f.write_str(&shown)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: AppEnv,
+    pub host: String,
+    pub port: u16,
+    pub database_url: DatabaseUrl,
+    pub database_pool_size: u32,
+    /// Base of the URLs printed in venue codes, e.g. `https://code.example.gov.cn`.
+    pub public_base_url: String,
+    pub jwt_secret: Secret<String>,
+    /// AES-256 key for personal data at rest.
+    pub pii_key: Secret<[u8; 32]>,
+    pub timezone: Tz,
+    pub retention_days: u32,
+    pub taxonomy: Arc<Taxonomy>,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+}
+
+/// Every problem found in the configuration, reported together.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration cannot be used:")?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(f, "see .env.example and the README for every setting")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Built-in taxonomies, shipped in `reference-data/taxonomy/`.
+const BUILTIN_TAXONOMIES: &[(&str, &str)] = &[
+    ("hunan", include_str!("../reference-data/taxonomy/hunan.json")),
+    ("shanxi", include_str!("../reference-data/taxonomy/shanxi.json")),
+];
+
+/// Fragments that mark a value copied from `.env.example` rather than generated.
+const PLACEHOLDER_MARKERS: &[&str] = &["change-me", "changeme", "replace-me", "example"];
+const DEV_SECRETS_FILE: &str = "dev-secrets.json";
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`; empty values count as unset.
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let mut problems = Vec::new();
+
+        let env = match get("APP_ENV").as_deref() {
+            None | Some("development") => AppEnv::Development,
+            Some("production") => AppEnv::Production,
+            Some(other) => {
+                problems.push(format!(
+                    "APP_ENV must be `development` or `production`, not `{other}`"
+                ));
+                AppEnv::Development
+            }
+        };
+        let production = env == AppEnv::Production;
+
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let host = get("APP_HOST").unwrap_or_else(|| "127.0.0.1".into());
+        let port = parse_or(&get, "APP_PORT", 8080u16, &mut problems);
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => DatabaseUrl::parse(&url).unwrap_or_else(|reason| {
+                problems.push(format!("DATABASE_URL is not usable: {reason}"));
+                DatabaseUrl::Sqlite(data_dir.join("venuecode.db"))
+            }),
+            None => DatabaseUrl::Sqlite(data_dir.join("venuecode.db")),
+        };
+        let database_pool_size = parse_or(&get, "DATABASE_POOL_SIZE", 10u32, &mut problems);
+        if database_pool_size == 0 {
+            problems.push("DATABASE_POOL_SIZE must be at least 1".into());
+        }
+        let retention_days = parse_or(&get, "RETENTION_DAYS", 28u32, &mut problems);
+        if retention_days == 0 {
+            problems.push("RETENTION_DAYS must be at least 1".into());
+        }
+
+        let public_base_url = match get("PUBLIC_BASE_URL") {
+            Some(url) => {
+                let url = url.trim_end_matches('/').to_owned();
+                let scheme_ok = url.starts_with("https://")
+                    || (!production && url.starts_with("http://"));
+                if !scheme_ok {
+                    problems.push(if production {
+                        "PUBLIC_BASE_URL must be an https:// URL in production".into()
+                    } else {
+                        "PUBLIC_BASE_URL must start with http:// or https://".into()
+                    });
+                }
+                url
+            }
+            None if production => {
+                problems.push(
+                    "PUBLIC_BASE_URL is missing (required when APP_ENV=production): the address printed in venue codes"
+                        .into(),
+                );
+                String::new()
+            }
+            None => format!("http://{host}:{port}"),
+        };
+
+        let timezone = match get("TIMEZONE") {
+            Some(name) => name.parse::<Tz>().unwrap_or_else(|_| {
+                problems.push(format!("TIMEZONE `{name}` is not an IANA time zone name"));
+                chrono_tz::Asia::Shanghai
+            }),
+            None => chrono_tz::Asia::Shanghai,
+        };
+
+        let taxonomy = match load_taxonomy(get("VENUE_TAXONOMY").as_deref().unwrap_or("hunan")) {
+            Ok(t) => Arc::new(t),
+            Err(reason) => {
+                problems.push(format!("VENUE_TAXONOMY: {reason}"));
+                Arc::new(load_taxonomy("hunan").expect("the built-in taxonomy is valid"))
+            }
+        };
+
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None if production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                problems.push(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`"));
+                LogFormat::Pretty
+            }
+        };
+
+        // Secrets: explicit values win; development falls back to values generated once and kept
+        // in the data folder; production accepts only explicit, non-development values.
+        let dev_secrets = if production {
+            DevSecrets::read(&data_dir)
+        } else {
+            match DevSecrets::read_or_create(&data_dir) {
+                Ok(secrets) => Some(secrets),
+                Err(e) => {
+                    problems.push(format!(
+                        "cannot keep development secrets in {}: {e}",
+                        data_dir.join(DEV_SECRETS_FILE).display()
+                    ));
+                    None
+                }
+            }
+        };
+
+        let jwt_secret = secret(
+            &get,
+            "JWT_SECRET",
+            production,
+            dev_secrets.as_ref().map(|d| d.jwt_secret.as_str()),
+            |value| {
+                if value.len() < 32 {
+                    Err("must be at least 32 characters".into())
+                } else {
+                    Ok(value.to_owned())
+                }
+            },
+            &mut problems,
+        );
+        let pii_key = secret(
+            &get,
+            "PII_KEY",
+            production,
+            dev_secrets.as_ref().map(|d| d.pii_key.as_str()),
+            |value| decode_key(value),
+            &mut problems,
+        );
+
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Settings {
+            env,
+            host,
+            port,
+            database_url,
+            database_pool_size,
+            public_base_url,
+            jwt_secret: Secret(jwt_secret.expect("present when there are no problems")),
+            pii_key: Secret(pii_key.expect("present when there are no problems")),
+            timezone,
+            retention_days,
+            taxonomy,
+            data_dir,
+            log_format,
+        })
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.env == AppEnv::Development
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+    problems: &mut Vec<String>,
+) -> T {
+    match get(name) {
+        None => default,
+        Some(value) => value.parse().unwrap_or_else(|_| {
+            problems.push(format!("{name} `{value}` is not a valid number"));
+            default
+        }),
+    }
+}
+
+/// Reads one secret, applying the development fallback or the production checks.
+fn secret<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    production: bool,
+    dev_value: Option<&str>,
+    parse: impl Fn(&str) -> Result<T, String>,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    let value = match get(name) {
+        Some(value) => value,
+        None if production => {
+            problems.push(format!("{name} is missing (required when APP_ENV=production)"));
+            return None;
+        }
+        None => dev_value?.to_owned(),
+    };
+    if production {
+        let lower = value.to_ascii_lowercase();
+        if PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m)) {
+            problems.push(format!(
+                "{name} is still the placeholder from .env.example; generate a real secret"
+            ));
+            return None;
+        }
+        if dev_value == Some(value.as_str()) {
+            problems.push(format!(
+                "{name} is the development secret from the data folder; production needs its own"
+            ));
+            return None;
+        }
+    }
+    match parse(&value) {
+        Ok(parsed) => Some(parsed),
+        Err(reason) => {
+            problems.push(format!("{name} {reason}"));
+            None
+        }
+    }
+}
+
+/// `PII_KEY` is 32 random bytes in standard base64 (`openssl rand -base64 32`).
+fn decode_key(value: &str) -> Result<[u8; 32], String> {
+    let bytes = BASE64
+        .decode(value)
+        .map_err(|_| "must be standard base64 (openssl rand -base64 32)".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|_| "must decode to exactly 32 bytes (openssl rand -base64 32)".to_string())
+}
+
+/// Looks a taxonomy up by built-in name (`hunan`, `shanxi`) or reads it from a file path.
+pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
+    if let Some((_, text)) = BUILTIN_TAXONOMIES.iter().find(|(name, _)| *name == source) {
+        return Taxonomy::from_json(text).map_err(|e| format!("built-in `{source}`: {e}"));
+    }
+    let text = std::fs::read_to_string(source).map_err(|e| {
+        format!("`{source}` is neither a built-in taxonomy (hunan, shanxi) nor a readable file: {e}")
+    })?;
+    Taxonomy::from_json(&text).map_err(|e| format!("`{source}`: {e}"))
+}
+
+/// Secrets generated for development, kept in `{DATA_DIR}/dev-secrets.json` (mode 0600) so that
+/// sessions and encrypted data survive a restart.
+struct DevSecrets {
+    jwt_secret: String,
+    pii_key: String,
+}
+
+impl DevSecrets {
+    fn read(data_dir: &Path) -> Option<Self> {
+        let text = std::fs::read_to_string(data_dir.join(DEV_SECRETS_FILE)).ok()?;
+        let map: BTreeMap<String, String> = serde_json::from_str(&text).ok()?;
+        Some(Self {
+            jwt_secret: map.get("jwt_secret")?.clone(),
+            pii_key: map.get("pii_key")?.clone(),
+        })
+    }
+
+    fn read_or_create(data_dir: &Path) -> std::io::Result<Self> {
+        if let Some(existing) = Self::read(data_dir) {
+            return Ok(existing);
+        }
+        let mut rng = rand::thread_rng();
+        let mut jwt = [0u8; 48];
+        let mut key = [0u8; 32];
+        rng.fill_bytes(&mut jwt);
+        rng.fill_bytes(&mut key);
+        let secrets = Self {
+            jwt_secret: BASE64.encode(jwt),
+            pii_key: BASE64.encode(key),
+        };
+        let map = BTreeMap::from([
+            ("jwt_secret", secrets.jwt_secret.as_str()),
+            ("pii_key", secrets.pii_key.as_str()),
+        ]);
+        std::fs::create_dir_all(data_dir)?;
+        write_private(
+            &data_dir.join(DEV_SECRETS_FILE),
+            serde_json::to_string_pretty(&map)?.as_bytes(),
+        )?;
+        Ok(secrets)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load(|k| map.get(k).cloned())
+    }
+
+    fn temp_dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    const KEY: &str = "q83vEi6yT9P0kG1X7rJ2sZbM4cN5aH8uWd3Lf6Ye0Vo=";
+    const JWT: &str = "c0a8f3e1b2d4469f8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c";
+
+    #[test]
+    fn development_generates_and_keeps_its_secrets() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let first = load(&[("DATA_DIR", data)]).unwrap();
+        let second = load(&[("DATA_DIR", data)]).unwrap();
+        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
+        assert_eq!(first.pii_key.expose(), second.pii_key.expose());
+        assert_eq!(first.port, 8080);
+        assert_eq!(first.host, "127.0.0.1");
+        assert_eq!(
+            first.database_url,
+            DatabaseUrl::Sqlite(dir.path().join("venuecode.db"))
+        );
+        assert_eq!(first.taxonomy.id, "hunan");
+        assert_eq!(first.retention_days, 28);
+    }
+
+    #[test]
+    fn production_names_every_missing_secret() {
+        let dir = temp_dir();
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        for name in ["JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL"] {
+            assert!(text.contains(name), "{name} not named in: {text}");
+        }
+        // Production never writes development secrets.
+        assert!(!dir.path().join(DEV_SECRETS_FILE).exists());
+    }
+
+    #[test]
+    fn production_refuses_placeholders_and_development_secrets() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let dev = load(&[("DATA_DIR", data)]).unwrap();
+        let dev_key = BASE64.encode(dev.pii_key.expose());
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("DATA_DIR", data),
+            ("JWT_SECRET", "change-me-to-a-long-random-string-of-64-chars"),
+            ("PII_KEY", &dev_key),
+            ("PUBLIC_BASE_URL", "https://code.example.gov.cn"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        assert!(err.problems[0].contains("JWT_SECRET"));
+        assert!(err.problems[1].contains("PII_KEY"));
+    }
+
+    #[test]
+    fn production_starts_with_real_secrets() {
+        let dir = temp_dir();
+        let settings = load(&[
+            ("APP_ENV", "production"),
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("JWT_SECRET", JWT),
+            ("PII_KEY", KEY),
+            ("PUBLIC_BASE_URL", "https://code.gov.cn/"),
+            ("DATABASE_URL", "postgres://app:s3cret@db:5432/venuecode"),
+        ])
+        .unwrap();
+        assert_eq!(settings.public_base_url, "https://code.gov.cn");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(
+            format!("{:?}", settings.database_url),
+            "postgres://app:***@db:5432/venuecode"
+        );
+        assert!(!format!("{settings:?}").contains(JWT));
+    }
+
+    #[test]
+    fn bad_values_are_reported_together() {
+        let dir = temp_dir();
+        let err = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("APP_PORT", "eighty"),
+            ("PII_KEY", "dG9vIHNob3J0"),
+            ("TIMEZONE", "Mars/Olympus"),
+            ("VENUE_TAXONOMY", "/nonexistent/taxonomy.json"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 4, "{err}");
+    }
+
+    #[test]
+    fn database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.db").unwrap(),
+            DatabaseUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("/tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://localhost/v").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        assert!(DatabaseUrl::parse("mysql://localhost/v").is_err());
+    }
+
+    #[test]
+    fn both_shipped_taxonomies_load() {
+        let hunan = load_taxonomy("hunan").unwrap();
+        assert_eq!(hunan.categories.len(), 10);
+        let shanxi = load_taxonomy("shanxi").unwrap();
+        let count: usize = shanxi.categories.iter().map(|c| c.subtypes.len()).sum();
+        assert_eq!(count, 39);
+    }
+}

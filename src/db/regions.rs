@@ -1,0 +1,131 @@
+//! The division directory: loaded from the shipped files, read by the region picker and by every
+//! check that a region code exists.
+
+use chrono::Utc;
+use diesel::prelude::*;
+
+use super::schema::{reference_data, regions};
+use super::{DbConnection, DbError};
+use crate::divisions::{self, Division};
+use crate::domain::{RegionCode, RegionLevel};
+
+const DATA_SET: &str = "divisions";
+const BATCH: usize = 1_000;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = regions)]
+pub struct RegionRow {
+    pub code: String,
+    pub name: String,
+    pub level: i16,
+    pub parent_code: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = regions)]
+struct NewRegion<'a> {
+    code: &'a str,
+    name: &'a str,
+    level: i16,
+    parent_code: Option<&'a str>,
+}
+
+/// The direct children of `parent`, or the provinces when `parent` is `None`, ordered by code.
+pub fn children(
+    conn: &mut DbConnection,
+    parent: Option<&RegionCode>,
+) -> QueryResult<Vec<RegionRow>> {
+    let query = regions::table
+        .select(RegionRow::as_select())
+        .order(regions::code.asc())
+        .into_boxed();
+    match parent {
+        Some(parent) => query
+            .filter(regions::parent_code.eq(parent.as_ref()))
+            .load(conn),
+        None => query
+            .filter(regions::level.eq(RegionLevel::Province.as_i16()))
+            .load(conn),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Option<RegionRow>> {
+    regions::table
+        .find(code.as_ref())
+        .select(RegionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether a division exists. Villages are not shipped: a 12-digit village code is known when
+/// its first 9 digits are a known township.
+pub fn is_known(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<bool> {
+    let lookup = match code.level() {
+        RegionLevel::Village => code.parent().expect("a village has a township"),
+        _ => code.clone(),
+    };
+    Ok(find(conn, &lookup)?.is_some())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoadOutcome {
+    AlreadyCurrent,
+    Loaded { rows: usize },
+}
+
+/// Makes the table match the shipped files: nothing happens when the loaded checksum is current,
+/// otherwise the table is replaced in one transaction.
+pub fn ensure_loaded(conn: &mut DbConnection) -> Result<LoadOutcome, DbError> {
+    let checksum = divisions::checksum();
+    let current: Option<String> = reference_data::table
+        .find(DATA_SET)
+        .select(reference_data::checksum)
+        .first(conn)
+        .optional()?;
+    if current.as_deref() == Some(checksum.as_str()) {
+        return Ok(LoadOutcome::AlreadyCurrent);
+    }
+    let shipped = divisions::shipped().map_err(DbError::Other)?;
+    conn.transaction::<_, DbError, _>(|conn| {
+        diesel::delete(regions::table).execute(conn)?;
+        for batch in shipped.chunks(BATCH) {
+            let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();
+            // Multi-row inserts are compiled per backend; the shared backend has no batch form.
+            crate::per_backend!(conn, |c| diesel::insert_into(regions::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        diesel::delete(reference_data::table.find(DATA_SET)).execute(conn)?;
+        diesel::insert_into(reference_data::table)
+            .values((
+                reference_data::name.eq(DATA_SET),
+                reference_data::checksum.eq(&checksum),
+                reference_data::row_count.eq(shipped.len() as i64),
+                reference_data::loaded_at.eq(Utc::now().naive_utc()),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(LoadOutcome::Loaded {
+        rows: shipped.len(),
+    })
+}
+
+fn new_region(division: &Division) -> NewRegion<'_> {
+    NewRegion {
+        code: division.code.as_ref(),
+        name: &division.name,
+        level: division.level().as_i16(),
+        parent_code: parent_prefix(division),
+    }
+}
+
+/// The parent's code is the prefix of the child's at the parent's level.
+fn parent_prefix(division: &Division) -> Option<&str> {
+    let level = division.level();
+    if level == RegionLevel::Province {
+        return None;
+    }
+    let parent_len = RegionLevel::from_i16(level.as_i16() - 1)?.code_length();
+    division.code.as_ref().get(..parent_len)
+}

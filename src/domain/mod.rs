@@ -1,0 +1,25 @@
+//! Pure types and rules of the venue-code domain. Nothing here knows about HTTP or the database:
+//! every value that crosses the edge is parsed once into one of these types, and a value of the type
+//! is valid by construction.
+
+mod field_error;
+mod geo;
+mod health;
+mod id_number;
+mod masking;
+mod mobile;
+mod region_code;
+mod staff_role;
+pub mod taxonomy;
+mod text;
+
+pub use field_error::FieldError;
+pub use geo::MapPoint;
+pub use health::{HealthColor, Verdict};
+pub use id_number::{IdNumber, Sex};
+pub use masking::{mask_id_number, mask_mobile, mask_name};
+pub use mobile::MobileNumber;
+pub use region_code::{RegionCode, RegionLevel};
+pub use staff_role::StaffRole;
+pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
+pub use text::{Address, EntranceName, PersonName, VenueName};

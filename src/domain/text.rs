@@ -1,0 +1,161 @@
+//! Free-text values typed by people: names and addresses. Each is trimmed, bounded in length and
+//! free of control characters; inner runs of whitespace are kept as typed.
+
+use serde::{Serialize, Serializer};
+
+use super::{mask_name, FieldError};
+
+/// Checks a trimmed text against a length range counted in characters, not bytes.
+fn bounded(input: &str, min: usize, max: usize, what: &str) -> Result<String, FieldError> {
+    let value = input.trim();
+    let length = value.chars().count();
+    if length == 0 {
+        return Err(FieldError::new("required", format!("{what}不能为空")));
+    }
+    if length < min {
+        return Err(FieldError::new(
+            "too_short",
+            format!("{what}至少{min}个字"),
+        ));
+    }
+    if length > max {
+        return Err(FieldError::new(
+            "too_long",
+            format!("{what}最多{max}个字"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "control_characters",
+            format!("{what}含有不可见的控制字符"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $what:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_CHARS: usize = $max;
+
+            pub fn parse(input: &str) -> Result<Self, FieldError> {
+                bounded(input, $min, $max, $what).map(Self)
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// The full legal name of a venue, as on its licence.
+    VenueName, 2, 100, "场所名称"
+);
+text_type!(
+    /// The name of one entrance ("东门", "2号口"); unique inside its venue.
+    EntranceName, 1, 30, "入口名称"
+);
+text_type!(
+    /// A street address under the chosen division.
+    Address, 2, 200, "详细地址"
+);
+
+/// A person's real name. Names come from identity documents in many scripts (`买买提·艾力`,
+/// `John Smith`), so only length and control characters are checked; anything that later leaves
+/// the system (a CSV export) neutralises its own dangerous characters.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub const MAX_CHARS: usize = 50;
+
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        bounded(input, 1, Self::MAX_CHARS, "姓名").map(Self)
+    }
+
+    pub fn masked(&self) -> String {
+        mask_name(&self.0)
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for PersonName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonName({})", self.masked())
+    }
+}
+
+impl Serialize for PersonName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(VenueName::parse("  临武县人民医院 ").unwrap().as_ref(), "临武县人民医院");
+        assert_eq!(VenueName::parse("").unwrap_err().code, "required");
+        assert_eq!(VenueName::parse("   ").unwrap_err().code, "required");
+        assert_eq!(VenueName::parse("店").unwrap_err().code, "too_short");
+        assert_eq!(VenueName::parse(&"场".repeat(300)).unwrap_err().code, "too_long");
+        assert!(VenueName::parse(&"场".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn length_counts_characters_not_bytes() {
+        // 30 Chinese characters are 90 bytes of UTF-8.
+        assert!(EntranceName::parse(&"门".repeat(30)).is_ok());
+        assert!(EntranceName::parse(&"门".repeat(31)).is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        assert_eq!(
+            EntranceName::parse("东\u{0}门").unwrap_err().code,
+            "control_characters"
+        );
+        assert_eq!(
+            PersonName::parse("张\n三").unwrap_err().code,
+            "control_characters"
+        );
+    }
+
+    #[test]
+    fn person_names_from_many_scripts() {
+        for name in ["张三", "买买提·艾力", "John Smith", "欧阳娜娜"] {
+            assert!(PersonName::parse(name).is_ok(), "{name}");
+        }
+        assert_eq!(format!("{:?}", PersonName::parse("张三").unwrap()), "PersonName(张*)");
+    }
+}

@@ -1,0 +1,207 @@
+//! Request extractors that turn every way a body or query string can be wrong into the error
+//! envelope, naming the field when there is one.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Largest JSON body accepted unless a route sets its own [`JsonLimit`].
+pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
+
+/// Per-route body limit, set with `.app_data(JsonLimit(n))`.
+#[derive(Debug, Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+/// A JSON body: 415 for another content type, 413 past the limit, 400 `malformed_json` for
+/// broken syntax, 422 `validation_failed` naming the field for a missing or mistyped value.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = match req.mime_type() {
+            Ok(Some(mime)) => {
+                mime.type_() == "application"
+                    && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+            }
+            _ => false,
+        };
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::new(ErrorCode::PayloadTooLarge)
+                        .with_details(json!({"limit_bytes": limit})));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            parse_json(&body).map(Json)
+        })
+    }
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => field_error(&path, &inner.to_string()),
+            _ => ApiError::new(ErrorCode::MalformedJson).with_details(json!({
+                "line": inner.line(),
+                "column": inner.column(),
+            })),
+        }
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::new(ErrorCode::MalformedJson)
+            .with_details(json!({"line": e.line(), "column": e.column()}))
+    })?;
+    Ok(value)
+}
+
+/// Turns serde's complaint about one value into a 422 naming the field.
+fn field_error(path: &str, reason: &str) -> ApiError {
+    // serde reports a missing field at the path of the object that lacks it.
+    let (field, code, message) = match missing_field_name(reason) {
+        Some(name) => (join_path(path, name), "required", "缺少必填字段"),
+        None => (
+            if path == "." { "body".to_owned() } else { path.to_owned() },
+            "invalid_type",
+            "字段的类型或取值不正确",
+        ),
+    };
+    let mut details = serde_json::Map::new();
+    details.insert(
+        field,
+        json!({"code": code, "message": message, "reason": strip_position(reason)}),
+    );
+    ApiError::new(ErrorCode::ValidationFailed).with_details(details.into())
+}
+
+fn missing_field_name(reason: &str) -> Option<&str> {
+    let rest = reason.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path == "." || path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+/// serde_json appends " at line L column C"; the position is of no use to the caller here.
+fn strip_position(reason: &str) -> &str {
+    reason.split(" at line ").next().unwrap_or(reason)
+}
+
+/// A query string: 400 `invalid_query` naming the parameter that does not fit.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        let field = match missing_field_name(&reason) {
+            Some(name) => join_path(&path, name),
+            None if path == "." => "query".to_owned(),
+            None => path,
+        };
+        let mut details = serde_json::Map::new();
+        details.insert(
+            field,
+            json!({"code": "invalid_value", "message": "查询参数格式不正确", "reason": reason}),
+        );
+        ApiError::new(ErrorCode::InvalidQuery).with_details(details.into())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Manager {
+        name: String,
+        phone: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Application {
+        name: String,
+        manager: Manager,
+        count: Option<u32>,
+    }
+
+    #[test]
+    fn broken_syntax_is_malformed_json() {
+        let err = parse_json::<Application>(b"{\"name\": ").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedJson);
+        let err = parse_json::<Application>(
+            br#"{"name": "x", "manager": {"name": "y", "phone": "1"}} trailing"#,
+        ).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::MalformedJson);
+    }
+
+    #[test]
+    fn missing_and_mistyped_fields_are_named() {
+        let err =
+            parse_json::<Application>(br#"{"name": "x", "manager": {"name": "y"}}"#).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ValidationFailed);
+        assert!(format!("{err:?}").contains("manager.phone"), "{err:?}");
+        let err = parse_json::<Application>(
+            br#"{"name": "x", "manager": {"name": "y", "phone": "1"}, "count": "many"}"#,
+        )
+        .unwrap_err();
+        assert!(format!("{err:?}").contains("\"count\""), "{err:?}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Days {
+        days: Option<u32>,
+    }
+
+    #[test]
+    fn query_errors_name_the_parameter() {
+        assert!(parse_query::<Days>("").unwrap().days.is_none());
+        assert_eq!(parse_query::<Days>("days=14").unwrap().days, Some(14));
+        let err = parse_query::<Days>("days=abc").unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidQuery);
+        assert!(format!("{err:?}").contains("\"days\""), "{err:?}");
+    }
+}

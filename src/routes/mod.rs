@@ -1,0 +1,72 @@
+//! The route table: every endpoint the server answers, in one list. The OpenAPI file is checked
+//! against this list by the test suite, so the two cannot drift apart.
+
+mod ops;
+mod regions;
+mod venue_categories;
+
+use actix_web::http::Method;
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// One method on one path, with its handler.
+pub struct Endpoint {
+    pub method: Method,
+    /// The full path in actix syntax (`/api/v1/venues/{id}`), which is also OpenAPI's.
+    pub path: &'static str,
+    route: Route,
+}
+
+fn endpoint<F, Args>(method: Method, path: &'static str, handler: F) -> Endpoint
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Endpoint {
+        route: web::method(method.clone()).to(handler),
+        method,
+        path,
+    }
+}
+
+/// Every endpoint, in the order they are registered.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint(Method::GET, "/healthz", ops::healthz),
+        endpoint(Method::GET, "/readyz", ops::readyz),
+        endpoint(Method::GET, "/metrics", ops::metrics),
+        endpoint(Method::GET, "/api-spec/openapi.yaml", ops::openapi),
+        endpoint(Method::GET, "/api/v1/regions", regions::list),
+        endpoint(Method::GET, "/api/v1/venue-categories", venue_categories::list),
+    ]
+}
+
+/// Registers one resource per path; a known path with an unsupported method answers 405 and an
+/// unknown path 404, both in the error envelope.
+pub fn configure(cfg: &mut ServiceConfig) {
+    let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    for endpoint in endpoints() {
+        match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
+            Some((_, routes)) => routes.push(endpoint.route),
+            None => by_path.push((endpoint.path, vec![endpoint.route])),
+        }
+    }
+    for (path, routes) in by_path {
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path), |resource, route| resource.route(route))
+            .default_service(web::to(method_not_allowed));
+        cfg.service(resource);
+    }
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found().with_message("请求的接口不存在"))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+}

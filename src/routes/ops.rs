@@ -1,0 +1,39 @@
+//! Operations: liveness, readiness, metrics and the API description.
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::db::{self, Database, DbError};
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+const OPENAPI: &str = include_str!("../../api-spec/openapi.yaml");
+
+/// The process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// The process can serve: the database answers.
+pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
+    db.run(|conn| db::ping(conn)).await.map_err(|e: DbError| {
+        tracing::warn!(error = %e, "readiness check failed");
+        ApiError::unavailable().with_message("数据库暂时无法访问")
+    })?;
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": db.backend()})))
+}
+
+pub async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Database>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render(&db))
+}
+
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType(
+            "application/yaml; charset=utf-8".parse().expect("static mime"),
+        ))
+        .body(OPENAPI)
+}

@@ -1,0 +1,79 @@
+//! The application: database prepared, listener bound (its real port read back), route table
+//! registered.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::db::regions::{self, LoadOutcome};
+use crate::db::Database;
+use crate::metrics::Metrics;
+use crate::request_context::request_context;
+use crate::routes;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Prepares the database and binds `APP_HOST:APP_PORT` (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = {
+            let settings = settings.clone();
+            tokio::task::spawn_blocking(move || prepare_database(&settings)).await??
+        };
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, database, settings)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects, applies pending migrations and loads the shipped reference data. Blocking.
+pub fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
+    let database = Database::connect(&settings.database_url, settings.database_pool_size)?;
+    let applied = database.migrate()?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    let mut conn = database.get()?;
+    if let LoadOutcome::Loaded { rows } = regions::ensure_loaded(&mut conn)? {
+        tracing::info!(rows, "loaded administrative divisions");
+    }
+    Ok(database)
+}
+
+fn run(listener: TcpListener, database: Database, settings: Settings) -> std::io::Result<Server> {
+    let database = web::Data::new(database);
+    let metrics = web::Data::new(Metrics::new());
+    let taxonomy = web::Data::new(Arc::clone(&settings.taxonomy));
+    let settings = web::Data::new(settings);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(request_context))
+            .app_data(database.clone())
+            .app_data(metrics.clone())
+            .app_data(taxonomy.clone())
+            .app_data(settings.clone())
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
