@@ -30,7 +30,8 @@ pub fn create_staff(
             "the username must be 3 to 32 characters of lower-case letters, digits, '.', '_' or '-'"
         );
     }
-    let region = RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {}", e.message))?;
+    let region =
+        RegionCode::parse(region).map_err(|e| anyhow::anyhow!("--region: {}", e.message))?;
     let password_hash = password::hash(plain_password)?;
     let database = prepare_database(settings)?;
     let mut conn = database.get()?;

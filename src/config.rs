@@ -139,8 +139,14 @@ impl std::error::Error for ConfigError {}
 
 /// Built-in taxonomies, shipped in `reference-data/taxonomy/`.
 const BUILTIN_TAXONOMIES: &[(&str, &str)] = &[
-    ("hunan", include_str!("../reference-data/taxonomy/hunan.json")),
-    ("shanxi", include_str!("../reference-data/taxonomy/shanxi.json")),
+    (
+        "hunan",
+        include_str!("../reference-data/taxonomy/hunan.json"),
+    ),
+    (
+        "shanxi",
+        include_str!("../reference-data/taxonomy/shanxi.json"),
+    ),
 ];
 
 /// Fragments that mark a value copied from `.env.example` rather than generated.
@@ -155,7 +161,11 @@ impl Settings {
 
     /// Reads settings through `lookup`; empty values count as unset.
     pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let mut problems = Vec::new();
 
         let env = match get("APP_ENV").as_deref() {
@@ -192,8 +202,8 @@ impl Settings {
         let public_base_url = match get("PUBLIC_BASE_URL") {
             Some(url) => {
                 let url = url.trim_end_matches('/').to_owned();
-                let scheme_ok = url.starts_with("https://")
-                    || (!production && url.starts_with("http://"));
+                let scheme_ok =
+                    url.starts_with("https://") || (!production && url.starts_with("http://"));
                 if !scheme_ok {
                     problems.push(if production {
                         "PUBLIC_BASE_URL must be an https:// URL in production".into()
@@ -235,7 +245,9 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some("pretty") => LogFormat::Pretty,
             Some(other) => {
-                problems.push(format!("LOG_FORMAT must be `json` or `pretty`, not `{other}`"));
+                problems.push(format!(
+                    "LOG_FORMAT must be `json` or `pretty`, not `{other}`"
+                ));
                 LogFormat::Pretty
             }
         };
@@ -276,7 +288,7 @@ impl Settings {
             "PII_KEY",
             production,
             dev_secrets.as_ref().map(|d| d.pii_key.as_str()),
-            |value| decode_key(value),
+            decode_key,
             &mut problems,
         );
 
@@ -329,17 +341,24 @@ fn secret<T>(
     parse: impl Fn(&str) -> Result<T, String>,
     problems: &mut Vec<String>,
 ) -> Option<T> {
+    let is_placeholder = |value: &str| {
+        let lower = value.to_ascii_lowercase();
+        PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
+    };
     let value = match get(name) {
+        // A copied .env.example must not stop `cargo run`: development ignores placeholders.
+        Some(value) if !production && is_placeholder(&value) => dev_value?.to_owned(),
         Some(value) => value,
         None if production => {
-            problems.push(format!("{name} is missing (required when APP_ENV=production)"));
+            problems.push(format!(
+                "{name} is missing (required when APP_ENV=production)"
+            ));
             return None;
         }
         None => dev_value?.to_owned(),
     };
     if production {
-        let lower = value.to_ascii_lowercase();
-        if PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m)) {
+        if is_placeholder(&value) {
             problems.push(format!(
                 "{name} is still the placeholder from .env.example; generate a real secret"
             ));
@@ -377,7 +396,9 @@ pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
         return Taxonomy::from_json(text).map_err(|e| format!("built-in `{source}`: {e}"));
     }
     let text = std::fs::read_to_string(source).map_err(|e| {
-        format!("`{source}` is neither a built-in taxonomy (hunan, shanxi) nor a readable file: {e}")
+        format!(
+            "`{source}` is neither a built-in taxonomy (hunan, shanxi) nor a readable file: {e}"
+        )
     })?;
     Taxonomy::from_json(&text).map_err(|e| format!("`{source}`: {e}"))
 }
@@ -505,7 +526,10 @@ mod tests {
         let err = load(&[
             ("APP_ENV", "production"),
             ("DATA_DIR", data),
-            ("JWT_SECRET", "change-me-to-a-long-random-string-of-64-chars"),
+            (
+                "JWT_SECRET",
+                "change-me-to-a-long-random-string-of-64-chars",
+            ),
             ("PII_KEY", &dev_key),
             ("PUBLIC_BASE_URL", "https://code.example.gov.cn"),
         ])
@@ -534,6 +558,18 @@ mod tests {
             "postgres://app:***@db:5432/venuecode"
         );
         assert!(!format!("{settings:?}").contains(JWT));
+    }
+
+    #[test]
+    fn development_ignores_the_placeholders_of_env_example() {
+        let dir = temp_dir();
+        let settings = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("JWT_SECRET", "change-me-openssl-rand-base64-48"),
+            ("PII_KEY", "change-me-openssl-rand-base64-32"),
+        ])
+        .unwrap();
+        assert!(!settings.jwt_secret.expose().contains("change-me"));
     }
 
     #[test]

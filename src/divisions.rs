@@ -6,10 +6,22 @@ use sha2::{Digest, Sha256};
 use crate::domain::{RegionCode, RegionLevel};
 
 const FILES: [(&str, &str); 4] = [
-    ("provinces.csv", include_str!("../reference-data/divisions/provinces.csv")),
-    ("cities.csv", include_str!("../reference-data/divisions/cities.csv")),
-    ("areas.csv", include_str!("../reference-data/divisions/areas.csv")),
-    ("streets.csv", include_str!("../reference-data/divisions/streets.csv")),
+    (
+        "provinces.csv",
+        include_str!("../reference-data/divisions/provinces.csv"),
+    ),
+    (
+        "cities.csv",
+        include_str!("../reference-data/divisions/cities.csv"),
+    ),
+    (
+        "areas.csv",
+        include_str!("../reference-data/divisions/areas.csv"),
+    ),
+    (
+        "streets.csv",
+        include_str!("../reference-data/divisions/streets.csv"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +46,8 @@ pub fn shipped() -> Result<Vec<Division>, String> {
             let (Some(code), Some(name)) = (record.get(0), record.get(1)) else {
                 return Err(format!("{file} row {}: missing code or name", line + 2));
             };
-            let code = RegionCode::parse(code)
-                .map_err(|e| format!("{file} row {}: {e}", line + 2))?;
+            let code =
+                RegionCode::parse(code).map_err(|e| format!("{file} row {}: {e}", line + 2))?;
             divisions.push(Division {
                 code,
                 name: name.trim().to_owned(),

@@ -29,6 +29,18 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::InvalidQuery,
+        ErrorCode::ValidationFailed,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::ServiceUnavailable,
+        ErrorCode::InternalError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::MalformedJson => "malformed_json",
@@ -205,7 +217,11 @@ impl Invalid {
     }
 
     /// Keeps the value when it parsed, records the error under `field` otherwise.
-    pub fn check<T>(&mut self, field: impl Into<String>, parsed: Result<T, FieldError>) -> Option<T> {
+    pub fn check<T>(
+        &mut self,
+        field: impl Into<String>,
+        parsed: Result<T, FieldError>,
+    ) -> Option<T> {
         match parsed {
             Ok(value) => Some(value),
             Err(error) => {
@@ -274,7 +290,10 @@ mod tests {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["error"]["code"], "validation_failed");
         assert_eq!(body["error"]["details"]["name"]["code"], "required");
-        assert_eq!(body["error"]["details"]["manager.phone"]["code"], "mobile_invalid");
+        assert_eq!(
+            body["error"]["details"]["manager.phone"]["code"],
+            "mobile_invalid"
+        );
         assert!(body["error"]["details"].get("phone").is_none());
     }
 

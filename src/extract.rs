@@ -84,7 +84,11 @@ fn field_error(path: &str, reason: &str) -> ApiError {
     let (field, code, message) = match missing_field_name(reason) {
         Some(name) => (join_path(path, name), "required", "缺少必填字段"),
         None => (
-            if path == "." { "body".to_owned() } else { path.to_owned() },
+            if path == "." {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            },
             "invalid_type",
             "字段的类型或取值不正确",
         ),
@@ -173,7 +177,8 @@ mod tests {
         assert_eq!(err.code(), ErrorCode::MalformedJson);
         let err = parse_json::<Application>(
             br#"{"name": "x", "manager": {"name": "y", "phone": "1"}} trailing"#,
-        ).unwrap_err();
+        )
+        .unwrap_err();
         assert_eq!(err.code(), ErrorCode::MalformedJson);
     }
 
@@ -203,5 +208,99 @@ mod tests {
         let err = parse_query::<Days>("days=abc").unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidQuery);
         assert!(format!("{err:?}").contains("\"days\""), "{err:?}");
+    }
+}
+
+#[cfg(test)]
+mod http_tests {
+    //! The extractors inside a running service, as a client meets them.
+    use actix_web::{test, web, App, HttpResponse};
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{Json, JsonLimit};
+
+    #[derive(Deserialize)]
+    struct Login {
+        username: String,
+    }
+
+    async fn login(body: Json<Login>) -> HttpResponse {
+        HttpResponse::Ok().body(body.0.username)
+    }
+
+    async fn call(content_type: Option<&str>, body: &'static str) -> (u16, Value) {
+        let app = test::init_service(
+            App::new()
+                .app_data(JsonLimit(64))
+                .route("/login", web::post().to(login)),
+        )
+        .await;
+        let mut request = test::TestRequest::post().uri("/login").set_payload(body);
+        if let Some(content_type) = content_type {
+            request = request.insert_header(("content-type", content_type));
+        }
+        let response = test::call_service(&app, request.to_request()).await;
+        let status = response.status().as_u16();
+        let bytes = test::read_body(response).await;
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body)
+    }
+
+    #[actix_web::test]
+    async fn a_good_body_passes() {
+        let (status, body) = call(Some("application/json"), r#"{"username": "li"}"#).await;
+        assert_eq!((status, body), (200, Value::String("li".into())));
+        let (status, _) = call(
+            Some("application/json; charset=utf-8"),
+            r#"{"username": "li"}"#,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+
+    #[actix_web::test]
+    async fn each_failure_has_its_status_and_code() {
+        let cases = [
+            (
+                Some("application/json"),
+                r#"{"username": "#,
+                400,
+                "malformed_json",
+            ),
+            (
+                Some("text/plain"),
+                r#"{"username": "li"}"#,
+                415,
+                "unsupported_media_type",
+            ),
+            (None, r#"{"username": "li"}"#, 415, "unsupported_media_type"),
+            (
+                Some("application/json"),
+                r#"{"name": "li"}"#,
+                422,
+                "validation_failed",
+            ),
+            (
+                Some("application/json"),
+                r#"{"username": 7}"#,
+                422,
+                "validation_failed",
+            ),
+            (
+                Some("application/json"),
+                r#"{"username": "a very long name that goes past the sixty-four byte limit of this route"}"#,
+                413,
+                "payload_too_large",
+            ),
+        ];
+        for (content_type, body, status, code) in cases {
+            let (got_status, got) = call(content_type, body).await;
+            assert_eq!(got_status, status, "{body}: {got}");
+            assert_eq!(got["error"]["code"], code, "{body}: {got}");
+        }
+        let (_, missing) = call(Some("application/json"), r#"{"name": "li"}"#).await;
+        assert_eq!(missing["error"]["details"]["username"]["code"], "required");
     }
 }

@@ -54,9 +54,8 @@ enum StaffCommand {
 }
 
 fn parse_role(value: &str) -> Result<StaffRole, String> {
-    StaffRole::parse(value).map_err(|_| {
-        "expected one of: reviewer, health_official, auditor, sysadmin".to_string()
-    })
+    StaffRole::parse(value)
+        .map_err(|_| "expected one of: reviewer, health_official, auditor, sysadmin".to_string())
 }
 
 fn main() -> ExitCode {
@@ -77,7 +76,12 @@ fn main() -> ExitCode {
             println!("database is up to date");
         }),
         Command::Staff {
-            command: StaffCommand::Create { username, role, region },
+            command:
+                StaffCommand::Create {
+                    username,
+                    role,
+                    region,
+                },
         } => read_password().and_then(|password| {
             let account = commands::create_staff(&settings, &username, role, &region, &password)?;
             println!(

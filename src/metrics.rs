@@ -23,10 +23,13 @@ const LATENCY_BUCKETS: &[f64] = &[
 
 impl Metrics {
     pub fn new() -> Self {
-        let registry = Registry::new_custom(Some("venuecode".into()), None)
-            .expect("a static prefix is valid");
+        let registry =
+            Registry::new_custom(Some("venuecode".into()), None).expect("a static prefix is valid");
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by method, route and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route and status",
+            ),
             &["method", "route", "status"],
         )
         .expect("static metric definition");
@@ -52,7 +55,9 @@ impl Metrics {
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
         ] {
-            registry.register(collector).expect("each metric is registered once");
+            registry
+                .register(collector)
+                .expect("each metric is registered once");
         }
         Self {
             registry,

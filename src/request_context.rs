@@ -31,11 +31,10 @@ pub async fn request_context(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method = req.method().as_str().to_owned();
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| UNMATCHED.to_owned());
+    let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
 
     let result = next.call(req).instrument(span.clone()).await;
     let seconds = started.elapsed().as_secs_f64();
@@ -43,9 +42,17 @@ pub async fn request_context(
     let status = response.status();
     span.in_scope(|| {
         if status.is_server_error() {
-            tracing::error!(status = status.as_u16(), latency_ms = seconds * 1e3, "request failed");
+            tracing::error!(
+                status = status.as_u16(),
+                latency_ms = seconds * 1e3,
+                "request failed"
+            );
         } else {
-            tracing::info!(status = status.as_u16(), latency_ms = seconds * 1e3, "request finished");
+            tracing::info!(
+                status = status.as_u16(),
+                latency_ms = seconds * 1e3,
+                "request finished"
+            );
         }
     });
     if let Some(metrics) = metrics {

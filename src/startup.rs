@@ -27,8 +27,9 @@ impl Application {
             let settings = settings.clone();
             tokio::task::spawn_blocking(move || prepare_database(&settings)).await??
         };
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port))?;
+        let listener = TcpListener::bind((settings.host.as_str(), settings.port)).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port)
+        })?;
         let port = listener.local_addr()?.port();
         let server = run(listener, database, settings)?;
         Ok(Self { port, server })

@@ -62,6 +62,9 @@ mod tests {
     #[test]
     fn the_policy_refuses_weak_passwords() {
         assert_eq!(hash("short").unwrap_err(), PasswordError::Length);
-        assert_eq!(hash("aaaaaaaaaaaaaaaa").unwrap_err(), PasswordError::Trivial);
+        assert_eq!(
+            hash("aaaaaaaaaaaaaaaa").unwrap_err(),
+            PasswordError::Trivial
+        );
     }
 }

@@ -185,7 +185,11 @@ impl Database {
     /// Connections open and idle, for `/metrics`.
     pub fn pool_state(&self) -> (u32, u32, u32) {
         let state = self.pool.state();
-        (state.connections, state.idle_connections, self.pool.max_size())
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
     }
 
     /// Applies every pending migration of this backend; returns the versions applied.

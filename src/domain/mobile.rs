@@ -73,7 +73,11 @@ mod tests {
             "+8613812345678",
             "",
         ] {
-            assert_eq!(MobileNumber::parse(bad).unwrap_err().code, "mobile_invalid", "{bad}");
+            assert_eq!(
+                MobileNumber::parse(bad).unwrap_err().code,
+                "mobile_invalid",
+                "{bad}"
+            );
         }
     }
 

@@ -68,7 +68,10 @@ impl RegionCode {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
         let value = input.trim();
         if !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FieldError::new("region_code_invalid", "行政区划代码只能包含数字"));
+            return Err(FieldError::new(
+                "region_code_invalid",
+                "行政区划代码只能包含数字",
+            ));
         }
         let Some(level) = RegionLevel::from_code_length(value.len()) else {
             return Err(FieldError::new(
@@ -157,7 +160,10 @@ mod tests {
     fn parents_and_ancestors() {
         let village = RegionCode::parse("431025100201").unwrap();
         assert_eq!(village.parent().unwrap().as_ref(), "431025100");
-        assert_eq!(village.at_level(RegionLevel::County).unwrap().as_ref(), "431025");
+        assert_eq!(
+            village.at_level(RegionLevel::County).unwrap().as_ref(),
+            "431025"
+        );
         assert!(RegionCode::parse("43").unwrap().parent().is_none());
         let county = RegionCode::parse("431025").unwrap();
         assert!(county.at_level(RegionLevel::Township).is_none());
@@ -176,7 +182,16 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_refused() {
-        for bad in ["", "4", "431", "43102", "4310251001", "43a025", "001025", "431025100000"] {
+        for bad in [
+            "",
+            "4",
+            "431",
+            "43102",
+            "4310251001",
+            "43a025",
+            "001025",
+            "431025100000",
+        ] {
             assert!(RegionCode::parse(bad).is_err(), "{bad}");
         }
     }

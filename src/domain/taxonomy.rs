@@ -142,7 +142,12 @@ mod tests {
     #[test]
     fn a_valid_file_loads_and_answers_lookups() {
         let t = Taxonomy::from_json(&sample()).unwrap();
-        assert_eq!(t.subtype("medical_transport", "hospital").unwrap().default_stay_minutes, 120);
+        assert_eq!(
+            t.subtype("medical_transport", "hospital")
+                .unwrap()
+                .default_stay_minutes,
+            120
+        );
         assert_eq!(
             t.subtype("medical_transport", "bus").unwrap().transport,
             Some(TransportKind::Vehicle)
@@ -164,7 +169,13 @@ mod tests {
             TaxonomyError::BadStay("hospital".into())
         );
         let code = sample().replace("\"hospital\"", "\"Hospital\"");
-        assert!(matches!(Taxonomy::from_json(&code), Err(TaxonomyError::BadCode(_))));
-        assert!(matches!(Taxonomy::from_json("{}"), Err(TaxonomyError::Format(_))));
+        assert!(matches!(
+            Taxonomy::from_json(&code),
+            Err(TaxonomyError::BadCode(_))
+        ));
+        assert!(matches!(
+            Taxonomy::from_json("{}"),
+            Err(TaxonomyError::Format(_))
+        ));
     }
 }

@@ -13,16 +13,10 @@ fn bounded(input: &str, min: usize, max: usize, what: &str) -> Result<String, Fi
         return Err(FieldError::new("required", format!("{what}不能为空")));
     }
     if length < min {
-        return Err(FieldError::new(
-            "too_short",
-            format!("{what}至少{min}个字"),
-        ));
+        return Err(FieldError::new("too_short", format!("{what}至少{min}个字")));
     }
     if length > max {
-        return Err(FieldError::new(
-            "too_long",
-            format!("{what}最多{max}个字"),
-        ));
+        return Err(FieldError::new("too_long", format!("{what}最多{max}个字")));
     }
     if value.chars().any(char::is_control) {
         return Err(FieldError::new(
@@ -124,11 +118,17 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(VenueName::parse("  临武县人民医院 ").unwrap().as_ref(), "临武县人民医院");
+        assert_eq!(
+            VenueName::parse("  临武县人民医院 ").unwrap().as_ref(),
+            "临武县人民医院"
+        );
         assert_eq!(VenueName::parse("").unwrap_err().code, "required");
         assert_eq!(VenueName::parse("   ").unwrap_err().code, "required");
         assert_eq!(VenueName::parse("店").unwrap_err().code, "too_short");
-        assert_eq!(VenueName::parse(&"场".repeat(300)).unwrap_err().code, "too_long");
+        assert_eq!(
+            VenueName::parse(&"场".repeat(300)).unwrap_err().code,
+            "too_long"
+        );
         assert!(VenueName::parse(&"场".repeat(100)).is_ok());
     }
 
@@ -156,6 +156,9 @@ mod tests {
         for name in ["张三", "买买提·艾力", "John Smith", "欧阳娜娜"] {
             assert!(PersonName::parse(name).is_ok(), "{name}");
         }
-        assert_eq!(format!("{:?}", PersonName::parse("张三").unwrap()), "PersonName(张*)");
+        assert_eq!(
+            format!("{:?}", PersonName::parse("张三").unwrap()),
+            "PersonName(张*)"
+        );
     }
 }

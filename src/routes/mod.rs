@@ -40,7 +40,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::GET, "/metrics", ops::metrics),
         endpoint(Method::GET, "/api-spec/openapi.yaml", ops::openapi),
         endpoint(Method::GET, "/api/v1/regions", regions::list),
-        endpoint(Method::GET, "/api/v1/venue-categories", venue_categories::list),
+        endpoint(
+            Method::GET,
+            "/api/v1/venue-categories",
+            venue_categories::list,
+        ),
     ]
 }
 

@@ -17,7 +17,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The process can serve: the database answers.
 pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
-    db.run(|conn| db::ping(conn)).await.map_err(|e: DbError| {
+    db.run(db::ping).await.map_err(|e: DbError| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::unavailable().with_message("数据库暂时无法访问")
     })?;
@@ -33,7 +33,9 @@ pub async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Database>) -> Ht
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(ContentType(
-            "application/yaml; charset=utf-8".parse().expect("static mime"),
+            "application/yaml; charset=utf-8"
+                .parse()
+                .expect("static mime"),
         ))
         .body(OPENAPI)
 }

@@ -1,0 +1,282 @@
+//! The binary as an operator uses it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use crate::helpers::{TestDatabase, TEST_JWT_SECRET, TEST_PII_KEY};
+
+const SETTINGS: &[&str] = &[
+    "APP_ENV",
+    "APP_HOST",
+    "APP_PORT",
+    "DATABASE_URL",
+    "DATABASE_POOL_SIZE",
+    "PUBLIC_BASE_URL",
+    "JWT_SECRET",
+    "PII_KEY",
+    "TIMEZONE",
+    "RETENTION_DAYS",
+    "VENUE_TAXONOMY",
+    "DATA_DIR",
+    "LOG_FORMAT",
+    "RUST_LOG",
+];
+
+/// The binary with none of our settings inherited, run in `dir` (which has no `.env`).
+fn venuecode(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_venuecode"));
+    for name in SETTINGS {
+        command.env_remove(name);
+    }
+    command.current_dir(dir);
+    command
+}
+
+#[test]
+fn production_without_secrets_exits_naming_each_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = venuecode(dir.path())
+        .env("APP_ENV", "production")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for name in ["JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL"] {
+        assert!(stderr.contains(name), "{name} not named in: {stderr}");
+    }
+    assert!(!dir.path().join("data").exists(), "nothing is created");
+}
+
+#[test]
+fn production_refuses_the_placeholders_of_env_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example"))
+        .expect(".env.example exists");
+    let value_of = |name: &str| {
+        example
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} is in .env.example"))
+            .to_owned()
+    };
+    let output = venuecode(dir.path())
+        .env("APP_ENV", "production")
+        .env("PUBLIC_BASE_URL", "https://code.example.gov.cn")
+        .env("JWT_SECRET", value_of("JWT_SECRET"))
+        .env("PII_KEY", value_of("PII_KEY"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("JWT_SECRET") && stderr.contains("PII_KEY"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = venuecode(dir.path()).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in ["serve", "migrate", "staff"] {
+        assert!(text.contains(command), "{text}");
+    }
+    let output = venuecode(dir.path())
+        .args(["staff", "create", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    for word in [
+        "--username",
+        "--role",
+        "--region",
+        "standard input",
+        "health_official",
+    ] {
+        assert!(text.contains(word), "{word} missing from: {text}");
+    }
+}
+
+/// A database for the binary: the test's PostgreSQL database, or an SQLite file in `dir`.
+fn database_for(dir: &std::path::Path) -> (TestDatabase, String) {
+    TestDatabase::create(dir)
+}
+
+#[test]
+fn staff_accounts_are_created_with_the_password_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_database, url) = database_for(dir.path());
+    let run = |args: &[&str], password: &str| {
+        let mut child = venuecode(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("JWT_SECRET", TEST_JWT_SECRET)
+            .env("PII_KEY", TEST_PII_KEY)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let create = [
+        "staff",
+        "create",
+        "--username",
+        "linwu-review",
+        "--role",
+        "reviewer",
+        "--region",
+        "431025",
+    ];
+    let output = run(&create, "a long and secret pass");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("linwu-review"));
+
+    // The password is stored only as an argon2id hash.
+    let settings = crate::helpers::test_settings(dir.path(), &url, &[]);
+    let database = venuecode::db::Database::connect(&settings.database_url, 1).unwrap();
+    let mut conn = database.get().unwrap();
+    let account = venuecode::db::staff::find_by_username(&mut conn, "linwu-review")
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!(account.role, "reviewer");
+    assert_eq!(account.region_code, "431025");
+    assert!(account.password_hash.starts_with("$argon2id$"));
+    assert!(venuecode::auth::password::verify(
+        &account.password_hash,
+        "a long and secret pass"
+    ));
+
+    let again = run(&create, "another long password");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
+
+    let weak = run(
+        &[
+            "staff",
+            "create",
+            "--username",
+            "weak",
+            "--role",
+            "auditor",
+            "--region",
+            "43",
+        ],
+        "short",
+    );
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("12"));
+
+    let nowhere = run(
+        &[
+            "staff",
+            "create",
+            "--username",
+            "nowhere",
+            "--role",
+            "health_official",
+            "--region",
+            "991025",
+        ],
+        "a long and secret pass",
+    );
+    assert!(!nowhere.status.success());
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("991025"));
+
+    let count: i64 = venuecode::db::schema::staff_accounts::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(count, 1, "failed attempts store nothing");
+}
+
+#[test]
+fn migrate_applies_everything_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_database, url) = database_for(dir.path());
+    for _ in 0..2 {
+        let output = venuecode(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("JWT_SECRET", TEST_JWT_SECRET)
+            .env("PII_KEY", TEST_PII_KEY)
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+/// What a new developer does: run the binary with no settings in a fresh checkout.
+#[test]
+fn with_no_settings_it_serves_from_an_sqlite_file_in_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = venuecode(dir.path())
+        .env("APP_PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut address = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+            if event["fields"]["message"] == "venuecode is listening" {
+                address = event["fields"]["address"].as_str().map(str::to_owned);
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no start-up line"
+        );
+    }
+    let address = address.expect("the server says where it listens");
+    let get = |path: &str| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            reqwest::get(format!("http://{address}{path}"))
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        })
+    };
+    assert_eq!(get("/healthz")["status"], "ok");
+    assert_eq!(
+        get("/api/v1/venue-categories")["categories"]
+            .as_array()
+            .unwrap()
+            .len(),
+        10
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(dir.path().join("data/venuecode.db").exists());
+    assert!(dir.path().join("data/dev-secrets.json").exists());
+}

@@ -1,0 +1,51 @@
+//! Failures the framework would otherwise answer in its own way all use the error envelope.
+
+use reqwest::StatusCode;
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn an_unknown_route_is_404_in_the_envelope() {
+    let app = spawn_app().await;
+    for path in ["/api/v1/nothing-here", "/", "/api/v2/regions"] {
+        assert_error(app.get(path).await, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_405_in_the_envelope() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .delete(format!("{}/api/v1/regions", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    let response = app
+        .post_json("/api/v1/venue-categories", &serde_json::json!({}))
+        .await;
+    assert_error(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_query_string_error_names_the_parameter() {
+    let app = spawn_app().await;
+    let body = assert_error(
+        app.get("/api/v1/regions?parent=4310251").await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    )
+    .await;
+    assert!(body["error"]["details"]["parent"]["message"].is_string());
+}

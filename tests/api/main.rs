@@ -1,0 +1,10 @@
+//! The API test suite, in one binary. Each test starts the real server on port 0 with a fresh
+//! database: an SQLite file by default, a PostgreSQL database of its own when
+//! `TEST_DATABASE_URL` is set (created before the test and dropped after it).
+
+mod cli;
+mod errors;
+mod helpers;
+mod ops;
+mod reference;
+mod spec;
