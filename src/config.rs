@@ -13,6 +13,8 @@ use chrono_tz::Tz;
 use rand::RngCore;
 
 use crate::domain::Taxonomy;
+use crate::platforms::alipay::AlipayConfig;
+use crate::platforms::wechat::WechatConfig;
 
 /// A value that must never appear in logs or debug output.
 #[derive(Clone)]
@@ -117,6 +119,14 @@ pub struct Settings {
     pub taxonomy: Arc<Taxonomy>,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
+    /// WeChat mini-program credentials; `None` when `WECHAT_APPID` is unset.
+    pub wechat: Option<WechatConfig>,
+    /// Alipay mini-program credentials; `None` when `ALIPAY_APPID` is unset.
+    pub alipay: Option<AlipayConfig>,
+    /// Lifetime of a resident's session token.
+    pub resident_session_hours: u32,
+    /// Lifetime of a staff session token.
+    pub staff_session_hours: u32,
 }
 
 /// Every problem found in the configuration, reported together.
@@ -292,6 +302,40 @@ impl Settings {
             &mut problems,
         );
 
+        let platform_timeout = std::time::Duration::from_millis(u64::from(parse_or(
+            &get,
+            "PLATFORM_TIMEOUT_MS",
+            5000u32,
+            &mut problems,
+        )));
+        let wechat = get("WECHAT_APPID").and_then(|appid| {
+            let secret = require_with(&get, "WECHAT_SECRET", "WECHAT_APPID", &mut problems)?;
+            Some(WechatConfig {
+                appid,
+                secret: Secret(secret),
+                api_base: get("WECHAT_API_BASE")
+                    .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+                timeout: platform_timeout,
+            })
+        });
+        let alipay = get("ALIPAY_APPID").and_then(|app_id| {
+            let private_key =
+                require_with(&get, "ALIPAY_PRIVATE_KEY", "ALIPAY_APPID", &mut problems);
+            let public_key = require_with(&get, "ALIPAY_PUBLIC_KEY", "ALIPAY_APPID", &mut problems);
+            Some(AlipayConfig {
+                app_id,
+                private_key: Secret(private_key?),
+                alipay_public_key: public_key?,
+                aes_key: get("ALIPAY_AES_KEY").map(Secret),
+                gateway: get("ALIPAY_GATEWAY")
+                    .unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),
+                timeout: platform_timeout,
+            })
+        });
+        let resident_session_hours =
+            parse_or(&get, "RESIDENT_SESSION_HOURS", 24u32, &mut problems).max(1);
+        let staff_session_hours = parse_or(&get, "STAFF_SESSION_HOURS", 8u32, &mut problems).max(1);
+
         if !problems.is_empty() {
             return Err(ConfigError { problems });
         }
@@ -309,6 +353,10 @@ impl Settings {
             taxonomy,
             data_dir,
             log_format,
+            wechat,
+            alipay,
+            resident_session_hours,
+            staff_session_hours,
         })
     }
 
@@ -330,6 +378,22 @@ fn parse_or<T: std::str::FromStr>(
             default
         }),
     }
+}
+
+/// A setting that becomes required once `because` is set.
+fn require_with(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    because: &str,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let value = get(name);
+    if value.is_none() {
+        problems.push(format!(
+            "{name} is missing (required because {because} is set)"
+        ));
+    }
+    value
 }
 
 /// Reads one secret, applying the development fallback or the production checks.
@@ -584,6 +648,34 @@ mod tests {
         ])
         .unwrap_err();
         assert_eq!(err.problems.len(), 4, "{err}");
+    }
+
+    #[test]
+    fn a_platform_is_configured_whole_or_not_at_all() {
+        let dir = temp_dir();
+        let data = dir.path().to_str().unwrap();
+        let none = load(&[("DATA_DIR", data)]).unwrap();
+        assert!(none.wechat.is_none() && none.alipay.is_none());
+        let err = load(&[
+            ("DATA_DIR", data),
+            ("WECHAT_APPID", "wx123"),
+            ("ALIPAY_APPID", "2021"),
+        ])
+        .unwrap_err();
+        let text = err.to_string();
+        for name in ["WECHAT_SECRET", "ALIPAY_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"] {
+            assert!(text.contains(name), "{name}: {text}");
+        }
+        let wechat = load(&[
+            ("DATA_DIR", data),
+            ("WECHAT_APPID", "wx123"),
+            ("WECHAT_SECRET", "s"),
+        ])
+        .unwrap()
+        .wechat
+        .unwrap();
+        assert_eq!(wechat.api_base, "https://api.weixin.qq.com");
+        assert_eq!(wechat.timeout, std::time::Duration::from_secs(5));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::db::DbError;
 use crate::domain::FieldError;
+use crate::platforms::PlatformError;
 
 /// Every code the API can answer, with its status and default message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +27,20 @@ pub enum ErrorCode {
     MethodNotAllowed,
     ServiceUnavailable,
     InternalError,
+    Unauthorized,
+    Forbidden,
+    InvalidCredentials,
+    TooManyRequests,
+    PlatformCodeInvalid,
+    PlatformUserBlocked,
+    PlatformUnavailable,
+    PlatformNotConfigured,
+    IdentityAlreadyBound,
+    IdentityMismatch,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -39,6 +50,16 @@ impl ErrorCode {
         ErrorCode::MethodNotAllowed,
         ErrorCode::ServiceUnavailable,
         ErrorCode::InternalError,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::TooManyRequests,
+        ErrorCode::PlatformCodeInvalid,
+        ErrorCode::PlatformUserBlocked,
+        ErrorCode::PlatformUnavailable,
+        ErrorCode::PlatformNotConfigured,
+        ErrorCode::IdentityAlreadyBound,
+        ErrorCode::IdentityMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +73,16 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::ServiceUnavailable => "service_unavailable",
             ErrorCode::InternalError => "internal_error",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::TooManyRequests => "too_many_requests",
+            ErrorCode::PlatformCodeInvalid => "platform_code_invalid",
+            ErrorCode::PlatformUserBlocked => "platform_user_blocked",
+            ErrorCode::PlatformUnavailable => "platform_unavailable",
+            ErrorCode::PlatformNotConfigured => "platform_not_configured",
+            ErrorCode::IdentityAlreadyBound => "identity_already_bound",
+            ErrorCode::IdentityMismatch => "identity_mismatch",
         }
     }
 
@@ -65,6 +96,16 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::PlatformCodeInvalid => StatusCode::UNAUTHORIZED,
+            ErrorCode::PlatformUserBlocked => StatusCode::FORBIDDEN,
+            ErrorCode::PlatformUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::IdentityAlreadyBound => StatusCode::CONFLICT,
+            ErrorCode::IdentityMismatch => StatusCode::CONFLICT,
         }
     }
 
@@ -79,6 +120,16 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "不支持该请求方法",
             ErrorCode::ServiceUnavailable => "服务繁忙，请稍后再试",
             ErrorCode::InternalError => "服务器内部错误，请稍后再试",
+            ErrorCode::Unauthorized => "请先登录",
+            ErrorCode::Forbidden => "没有权限进行此操作",
+            ErrorCode::InvalidCredentials => "用户名或密码错误",
+            ErrorCode::TooManyRequests => "操作过于频繁，请稍后再试",
+            ErrorCode::PlatformCodeInvalid => "授权码无效或已过期，请重新授权",
+            ErrorCode::PlatformUserBlocked => "平台判定该账号存在风险，暂时无法登录",
+            ErrorCode::PlatformUnavailable => "微信或支付宝服务暂时不可用，请稍后再试",
+            ErrorCode::PlatformNotConfigured => "暂不支持通过该平台登录",
+            ErrorCode::IdentityAlreadyBound => "该身份证号已绑定本平台的其他账号",
+            ErrorCode::IdentityMismatch => "本账号已实名为其他身份，请先撤回授权",
         }
     }
 }
@@ -171,6 +222,9 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.code == ErrorCode::Unauthorized {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -193,6 +247,30 @@ impl From<DbError> for ApiError {
             }
             DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found(),
             other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<PlatformError> for ApiError {
+    fn from(e: PlatformError) -> Self {
+        match e {
+            PlatformError::CodeInvalid(reason) => {
+                tracing::info!(%reason, "platform code refused");
+                ApiError::new(ErrorCode::PlatformCodeInvalid)
+            }
+            PlatformError::RateLimited => {
+                ApiError::new(ErrorCode::TooManyRequests).with_retry_after(60)
+            }
+            PlatformError::UserBlocked => ApiError::new(ErrorCode::PlatformUserBlocked),
+            PlatformError::Unavailable(reason) => {
+                tracing::warn!(%reason, "platform unavailable");
+                ApiError::new(ErrorCode::PlatformUnavailable).with_retry_after(5)
+            }
+            PlatformError::NotConfigured => ApiError::new(ErrorCode::PlatformNotConfigured),
+            PlatformError::WrongProof => ApiError::invalid_field(
+                "phone",
+                FieldError::new("phone_proof_platform", "手机号授权凭证与登录平台不一致"),
+            ),
         }
     }
 }

@@ -11,6 +11,8 @@ pub mod domain;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod pii;
+pub mod platforms;
 pub mod request_context;
 pub mod routes;
 pub mod startup;

@@ -8,10 +8,16 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
+use crate::auth::Sessions;
 use crate::config::Settings;
 use crate::db::regions::{self, LoadOutcome};
 use crate::db::Database;
 use crate::metrics::Metrics;
+use crate::pii::PiiCipher;
+use crate::platforms::alipay::AlipayClient;
+use crate::platforms::dev::DevProvider;
+use crate::platforms::wechat::WechatClient;
+use crate::platforms::{IdentityProvider, IdentityProviders};
 use crate::request_context::request_context;
 use crate::routes;
 
@@ -31,7 +37,8 @@ impl Application {
             anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port)
         })?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, database, settings)?;
+        let providers = identity_providers(&settings)?;
+        let server = run(listener, database, providers, settings)?;
         Ok(Self { port, server })
     }
 
@@ -58,7 +65,43 @@ pub fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
     Ok(database)
 }
 
-fn run(listener: TcpListener, database: Database, settings: Settings) -> std::io::Result<Server> {
+/// The platforms this deployment is configured for, plus development logins in development.
+pub fn identity_providers(settings: &Settings) -> anyhow::Result<IdentityProviders> {
+    let wechat = match &settings.wechat {
+        Some(config) => Some(Arc::new(
+            WechatClient::new(config.clone()).map_err(|e| anyhow::anyhow!("WeChat: {e}"))?,
+        ) as Arc<dyn IdentityProvider>),
+        None => None,
+    };
+    let alipay = match &settings.alipay {
+        Some(config) => Some(Arc::new(
+            AlipayClient::new(config.clone()).map_err(|e| anyhow::anyhow!("Alipay: {e}"))?,
+        ) as Arc<dyn IdentityProvider>),
+        None => None,
+    };
+    let dev = settings
+        .is_development()
+        .then(|| Arc::new(DevProvider) as Arc<dyn IdentityProvider>);
+    Ok(IdentityProviders {
+        wechat,
+        alipay,
+        dev,
+    })
+}
+
+fn run(
+    listener: TcpListener,
+    database: Database,
+    providers: IdentityProviders,
+    settings: Settings,
+) -> std::io::Result<Server> {
+    let sessions = web::Data::new(Sessions::new(
+        settings.jwt_secret.expose(),
+        settings.resident_session_hours,
+        settings.staff_session_hours,
+    ));
+    let cipher = web::Data::new(PiiCipher::new(settings.pii_key.expose()));
+    let providers = web::Data::new(providers);
     let database = web::Data::new(database);
     let metrics = web::Data::new(Metrics::new());
     let taxonomy = web::Data::new(Arc::clone(&settings.taxonomy));
@@ -70,6 +113,9 @@ fn run(listener: TcpListener, database: Database, settings: Settings) -> std::io
             .app_data(metrics.clone())
             .app_data(taxonomy.clone())
             .app_data(settings.clone())
+            .app_data(sessions.clone())
+            .app_data(cipher.clone())
+            .app_data(providers.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

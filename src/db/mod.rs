@@ -4,6 +4,8 @@
 //! Diesel is blocking, so handlers reach the database only through [`Database::run`], which runs
 //! the closure (pool checkout included) on the blocking thread pool, never on an async worker.
 
+pub mod accounts;
+pub mod persons;
 pub mod regions;
 pub mod schema;
 pub mod staff;

@@ -29,3 +29,46 @@ diesel::table! {
         disabled_at -> Nullable<Timestamp>,
     }
 }
+
+diesel::table! {
+    persons (id) {
+        id -> BigInt,
+        id_number_hash -> Text,
+        id_number_sealed -> Text,
+        name_sealed -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        platform -> Text,
+        subject -> Text,
+        platform_user_id -> Nullable<Text>,
+        person_id -> Nullable<BigInt>,
+        profile_sealed -> Nullable<Text>,
+        phone_sealed -> Nullable<Text>,
+        phone_hash -> Nullable<Text>,
+        platform_token_sealed -> Nullable<Text>,
+        platform_token_expires_at -> Nullable<Timestamp>,
+        consent_profile_at -> Nullable<Timestamp>,
+        consent_phone_at -> Nullable<Timestamp>,
+        consent_identity_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        last_login_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_login_failures (username_hash) {
+        username_hash -> Text,
+        failures -> Integer,
+        window_started_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(accounts -> persons (person_id));
+diesel::allow_tables_to_appear_in_same_query!(accounts, persons);

@@ -3,8 +3,9 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::staff_accounts;
+use super::schema::{staff_accounts, staff_login_failures};
 use super::{DbConnection, DbError};
+use crate::domain::login_throttle::FailureState;
 use crate::domain::{RegionCode, StaffRole};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -77,4 +78,61 @@ impl From<diesel::result::Error> for CreateStaffError {
     fn from(e: diesel::result::Error) -> Self {
         CreateStaffError::Db(e.into())
     }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<StaffAccountRow>, DbError> {
+    Ok(staff_accounts::table
+        .find(id)
+        .select(StaffAccountRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The failure state of a username (by keyed hash).
+pub fn login_failures(
+    conn: &mut DbConnection,
+    username_hash: &str,
+) -> Result<Option<FailureState>, DbError> {
+    Ok(staff_login_failures::table
+        .find(username_hash)
+        .select((
+            staff_login_failures::failures,
+            staff_login_failures::window_started_at,
+            staff_login_failures::locked_until,
+        ))
+        .first::<(i32, NaiveDateTime, Option<NaiveDateTime>)>(conn)
+        .optional()?
+        .map(|(failures, window_started_at, locked_until)| FailureState {
+            failures,
+            window_started_at,
+            locked_until,
+        }))
+}
+
+pub fn save_login_failures(
+    conn: &mut DbConnection,
+    username_hash: &str,
+    state: &FailureState,
+) -> Result<(), DbError> {
+    crate::per_backend!(conn, |c| diesel::insert_into(staff_login_failures::table)
+        .values((
+            staff_login_failures::username_hash.eq(username_hash),
+            staff_login_failures::failures.eq(state.failures),
+            staff_login_failures::window_started_at.eq(state.window_started_at),
+            staff_login_failures::locked_until.eq(state.locked_until),
+        ))
+        .on_conflict(staff_login_failures::username_hash)
+        .do_update()
+        .set((
+            staff_login_failures::failures.eq(state.failures),
+            staff_login_failures::window_started_at.eq(state.window_started_at),
+            staff_login_failures::locked_until.eq(state.locked_until),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn clear_login_failures(conn: &mut DbConnection, username_hash: &str) -> Result<(), DbError> {
+    diesel::delete(staff_login_failures::table.find(username_hash)).execute(conn)?;
+    Ok(())
 }

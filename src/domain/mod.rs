@@ -6,6 +6,7 @@ mod field_error;
 mod geo;
 mod health;
 mod id_number;
+pub mod login_throttle;
 mod masking;
 mod mobile;
 mod region_code;

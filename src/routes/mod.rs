@@ -1,13 +1,19 @@
 //! The route table: every endpoint the server answers, in one list. The OpenAPI file is checked
 //! against this list by the test suite, so the two cannot drift apart.
 
+mod me;
 mod ops;
 mod regions;
+mod sessions;
+mod staff_sessions;
 mod venue_categories;
 
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -45,6 +51,18 @@ pub fn endpoints() -> Vec<Endpoint> {
             "/api/v1/venue-categories",
             venue_categories::list,
         ),
+        endpoint(Method::POST, "/api/v1/sessions/wechat", sessions::wechat),
+        endpoint(Method::POST, "/api/v1/sessions/alipay", sessions::alipay),
+        endpoint(Method::POST, "/api/v1/sessions/dev", sessions::dev),
+        endpoint(
+            Method::POST,
+            "/api/v1/staff-sessions",
+            staff_sessions::create,
+        ),
+        endpoint(Method::GET, "/api/v1/staff/me", staff_sessions::me),
+        endpoint(Method::GET, "/api/v1/me", me::get),
+        endpoint(Method::PUT, "/api/v1/me/consent", me::grant),
+        endpoint(Method::DELETE, "/api/v1/me/consent", me::withdraw),
     ]
 }
 
@@ -68,7 +86,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found().with_message("请求的接口不存在"))
+    Err(not_found_error())
+}
+
+fn not_found_error() -> ApiError {
+    ApiError::not_found().with_message("请求的接口不存在")
+}
+
+/// A time as RFC 3339 with the offset of the configured zone, to the second.
+pub(crate) fn rfc3339(time: DateTime<Utc>, zone: Tz) -> String {
+    time.with_timezone(&zone)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,3 @@
+DROP TABLE staff_login_failures;
+DROP TABLE accounts;
+DROP TABLE persons;

@@ -1,0 +1,199 @@
+//! Signed session tokens (JWT, HS256 with `JWT_SECRET`). The audience tells a resident's token
+//! from a staff member's, so neither can stand in for the other.
+
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::StaffRole;
+use crate::platforms::Platform;
+
+const ISSUER: &str = "venuecode";
+const RESIDENT_AUDIENCE: &str = "resident";
+const STAFF_AUDIENCE: &str = "staff";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    /// Account id (residents) or staff account id.
+    pub sub: String,
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<StaffRole>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionKind {
+    Resident {
+        account_id: i64,
+        platform: Platform,
+    },
+    Staff {
+        staff_id: i64,
+        role: StaffRole,
+        region: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Keys and lifetimes, built once at start-up.
+#[derive(Clone)]
+pub struct Sessions {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    resident_ttl: Duration,
+    staff_ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(secret: &str, resident_hours: u32, staff_hours: u32) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_audience(&[RESIDENT_AUDIENCE, STAFF_AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        validation.leeway = 30;
+        Self {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+            resident_ttl: Duration::hours(i64::from(resident_hours)),
+            staff_ttl: Duration::hours(i64::from(staff_hours)),
+        }
+    }
+
+    pub fn issue(&self, kind: &SessionKind) -> IssuedToken {
+        let now = Utc::now();
+        let (sub, aud, ttl, platform, role, region) = match kind {
+            SessionKind::Resident {
+                account_id,
+                platform,
+            } => (
+                account_id.to_string(),
+                RESIDENT_AUDIENCE,
+                self.resident_ttl,
+                Some(*platform),
+                None,
+                None,
+            ),
+            SessionKind::Staff {
+                staff_id,
+                role,
+                region,
+            } => (
+                staff_id.to_string(),
+                STAFF_AUDIENCE,
+                self.staff_ttl,
+                None,
+                Some(*role),
+                Some(region.clone()),
+            ),
+        };
+        let expires_at = now + ttl;
+        let claims = Claims {
+            sub,
+            aud: aud.into(),
+            iss: ISSUER.into(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            platform,
+            role,
+            region,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing of in-memory claims cannot fail");
+        IssuedToken { token, expires_at }
+    }
+
+    /// The session a token stands for, or `None` when it is malformed, tampered with, expired
+    /// or not ours.
+    pub fn verify(&self, token: &str) -> Option<SessionKind> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()?
+            .claims;
+        let id: i64 = claims.sub.parse().ok()?;
+        match claims.aud.as_str() {
+            RESIDENT_AUDIENCE => Some(SessionKind::Resident {
+                account_id: id,
+                platform: claims.platform?,
+            }),
+            STAFF_AUDIENCE => Some(SessionKind::Staff {
+                staff_id: id,
+                role: claims.role?,
+                region: claims.region?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sessions() -> Sessions {
+        Sessions::new("a test secret that is long enough for HS256", 24, 8)
+    }
+
+    #[test]
+    fn tokens_round_trip_for_both_kinds() {
+        let s = sessions();
+        for kind in [
+            SessionKind::Resident {
+                account_id: 7,
+                platform: Platform::Alipay,
+            },
+            SessionKind::Staff {
+                staff_id: 3,
+                role: StaffRole::Reviewer,
+                region: "431025".into(),
+            },
+        ] {
+            let issued = s.issue(&kind);
+            assert!(issued.expires_at > Utc::now());
+            assert_eq!(s.verify(&issued.token), Some(kind));
+        }
+    }
+
+    #[test]
+    fn tampered_foreign_and_expired_tokens_are_refused() {
+        let s = sessions();
+        let token = s
+            .issue(&SessionKind::Resident {
+                account_id: 7,
+                platform: Platform::Wechat,
+            })
+            .token;
+        let mut tampered = token.clone().into_bytes();
+        let middle = token.find('.').unwrap() + 5;
+        tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+        assert_eq!(s.verify(&String::from_utf8(tampered).unwrap()), None);
+        let other = Sessions::new("another secret, also long enough for HS256", 24, 8);
+        assert_eq!(other.verify(&token), None);
+        assert_eq!(s.verify("not a token"), None);
+
+        let expired = Claims {
+            sub: "7".into(),
+            aud: RESIDENT_AUDIENCE.into(),
+            iss: ISSUER.into(),
+            iat: 0,
+            exp: Utc::now().timestamp() - 3600,
+            platform: Some(Platform::Wechat),
+            role: None,
+            region: None,
+        };
+        let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding).unwrap();
+        assert_eq!(s.verify(&expired), None);
+    }
+}

@@ -1,0 +1,103 @@
+//! Natural persons, keyed by the keyed hash of their ID number. Names and ID numbers are sealed
+//! here, on the way in, and opened here, on the way out: nothing above this module sees a sealed
+//! value and nothing below it sees a clear one.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::persons;
+use super::{DbConnection, DbError};
+use crate::domain::{IdNumber, PersonName};
+use crate::pii::{Field, PiiCipher};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = persons)]
+pub struct PersonRow {
+    pub id: i64,
+    pub id_number_hash: String,
+    pub id_number_sealed: String,
+    pub name_sealed: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A person with their data opened.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub id_number: IdNumber,
+    pub name: PersonName,
+}
+
+impl PersonRow {
+    pub fn open(&self, cipher: &PiiCipher) -> Result<Person, DbError> {
+        let id_number = cipher
+            .open(Field::IdNumber, &self.id_number_sealed)
+            .map_err(|e| DbError::Other(format!("person {}: {e}", self.id)))?;
+        let name = cipher
+            .open(Field::Name, &self.name_sealed)
+            .map_err(|e| DbError::Other(format!("person {}: {e}", self.id)))?;
+        Ok(Person {
+            id: self.id,
+            id_number: IdNumber::parse(&id_number).map_err(|e| {
+                DbError::Other(format!("person {}: stored ID number: {e}", self.id))
+            })?,
+            name: PersonName::parse(&name)
+                .map_err(|e| DbError::Other(format!("person {}: stored name: {e}", self.id)))?,
+        })
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PersonRow>, DbError> {
+    Ok(persons::table
+        .find(id)
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_id_number(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    id_number: &IdNumber,
+) -> Result<Option<PersonRow>, DbError> {
+    let hash = cipher.lookup_hash(Field::IdNumber, id_number.as_ref());
+    Ok(persons::table
+        .filter(persons::id_number_hash.eq(hash))
+        .select(PersonRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The person with this ID number, created if new. The name given replaces a stored one: the
+/// latest statement of a person's own name wins over an earlier one.
+pub fn upsert(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    id_number: &IdNumber,
+    name: &PersonName,
+) -> Result<PersonRow, DbError> {
+    let now = Utc::now().naive_utc();
+    let name_sealed = cipher.seal(Field::Name, name.as_ref());
+    if let Some(existing) = find_by_id_number(conn, cipher, id_number)? {
+        diesel::update(persons::table.find(existing.id))
+            .set((
+                persons::name_sealed.eq(&name_sealed),
+                persons::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        return find(conn, existing.id)?
+            .ok_or_else(|| DbError::Other("a person vanished while being updated".into()));
+    }
+    diesel::insert_into(persons::table)
+        .values((
+            persons::id_number_hash.eq(cipher.lookup_hash(Field::IdNumber, id_number.as_ref())),
+            persons::id_number_sealed.eq(cipher.seal(Field::IdNumber, id_number.as_ref())),
+            persons::name_sealed.eq(&name_sealed),
+            persons::created_at.eq(now),
+            persons::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    find_by_id_number(conn, cipher, id_number)?
+        .ok_or_else(|| DbError::Other("a new person vanished".into()))
+}

@@ -1,0 +1,508 @@
+//! Alipay mini-program: `alipay.system.oauth.token` for login, `alipay.user.info.share` for the
+//! profile, and the signed, encrypted answer of `my.getPhoneNumber`.
+//!
+//! Requests are signed RSA2 (PKCS#1 v1.5 over SHA-256) with the app's private key. Answers are
+//! verified against Alipay's public key over the exact raw text of the response node, never a
+//! re-serialisation; an answer whose signature fails is refused.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+use async_trait::async_trait;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use chrono::{Duration as ChronoDuration, Utc};
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::{RsaPrivateKey, RsaPublicKey};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile};
+use crate::config::Secret;
+
+const OAUTH_METHOD: &str = "alipay.system.oauth.token";
+const USER_INFO_METHOD: &str = "alipay.user.info.share";
+const SUCCESS_CODE: &str = "10000";
+
+#[derive(Debug, Clone)]
+pub struct AlipayConfig {
+    pub app_id: String,
+    /// PKCS#1 or PKCS#8, PEM or bare base64 DER.
+    pub private_key: Secret<String>,
+    /// SubjectPublicKeyInfo (or PKCS#1), PEM or bare base64 DER.
+    pub alipay_public_key: String,
+    /// Base64 AES key for `my.getPhoneNumber` answers, when the app has one.
+    pub aes_key: Option<Secret<String>>,
+    pub gateway: String,
+    pub timeout: Duration,
+}
+
+pub struct AlipayClient {
+    http: reqwest::Client,
+    app_id: String,
+    gateway: String,
+    signing_key: SigningKey<Sha256>,
+    verifying_key: VerifyingKey<Sha256>,
+    aes_key: Option<Vec<u8>>,
+}
+
+/// What `alipay.system.oauth.token` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlipayToken {
+    pub user_id: Option<String>,
+    pub open_id: Option<String>,
+    pub access_token: String,
+    pub expires_in_secs: i64,
+}
+
+#[derive(Deserialize)]
+struct OauthNode {
+    user_id: Option<String>,
+    open_id: Option<String>,
+    access_token: Option<String>,
+    expires_in: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct UserInfoNode {
+    avatar: Option<String>,
+    nick_name: Option<String>,
+    gender: Option<String>,
+    province: Option<String>,
+    city: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PhoneEnvelope {
+    response: String,
+    sign: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PhonePlaintext {
+    code: Option<String>,
+    mobile: Option<String>,
+    #[serde(rename = "subCode")]
+    sub_code: Option<String>,
+}
+
+impl AlipayClient {
+    /// Parses the keys; the error names the setting that is wrong.
+    pub fn new(config: AlipayConfig) -> Result<Self, String> {
+        let private_key = parse_private_key(config.private_key.expose())
+            .map_err(|e| format!("ALIPAY_PRIVATE_KEY: {e}"))?;
+        let public_key = parse_public_key(&config.alipay_public_key)
+            .map_err(|e| format!("ALIPAY_PUBLIC_KEY: {e}"))?;
+        let aes_key = match &config.aes_key {
+            Some(key) => {
+                let bytes = BASE64
+                    .decode(key.expose().trim())
+                    .map_err(|_| "ALIPAY_AES_KEY: must be base64".to_string())?;
+                if ![16, 24, 32].contains(&bytes.len()) {
+                    return Err("ALIPAY_AES_KEY: must decode to 16, 24 or 32 bytes".into());
+                }
+                Some(bytes)
+            }
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            http,
+            app_id: config.app_id,
+            gateway: config.gateway,
+            signing_key: SigningKey::new(private_key),
+            verifying_key: VerifyingKey::new(public_key),
+            aes_key,
+        })
+    }
+
+    pub async fn oauth_token(&self, auth_code: &str) -> Result<AlipayToken, PlatformError> {
+        let node = self
+            .call(
+                OAUTH_METHOD,
+                &[],
+                &[("grant_type", "authorization_code"), ("code", auth_code)],
+            )
+            .await?;
+        let node: OauthNode = serde_json::from_value(node)
+            .map_err(|e| PlatformError::Unavailable(format!("unexpected oauth answer: {e}")))?;
+        let access_token = node.access_token.filter(|t| !t.is_empty()).ok_or_else(|| {
+            PlatformError::Unavailable("oauth answer without access_token".into())
+        })?;
+        if node.user_id.is_none() && node.open_id.is_none() {
+            return Err(PlatformError::Unavailable(
+                "oauth answer with neither user_id nor open_id".into(),
+            ));
+        }
+        let expires_in_secs = match node.expires_in {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .unwrap_or(0);
+        Ok(AlipayToken {
+            user_id: node.user_id,
+            open_id: node.open_id,
+            access_token,
+            expires_in_secs,
+        })
+    }
+
+    pub async fn user_info(&self, access_token: &str) -> Result<PlatformProfile, PlatformError> {
+        let node = self
+            .call(USER_INFO_METHOD, &[("auth_token", access_token)], &[])
+            .await?;
+        let node: UserInfoNode = serde_json::from_value(node)
+            .map_err(|e| PlatformError::Unavailable(format!("unexpected profile answer: {e}")))?;
+        let gender = node.gender.map(|g| match g.to_ascii_lowercase().as_str() {
+            "m" => "male".to_owned(),
+            "f" => "female".to_owned(),
+            _ => "unknown".to_owned(),
+        });
+        Ok(PlatformProfile {
+            nickname: node.nick_name,
+            avatar_url: node.avatar,
+            gender,
+            province: node.province,
+            city: node.city,
+        })
+    }
+
+    /// Verifies and decrypts the string the mini-program got from `my.getPhoneNumber`.
+    pub fn decrypt_phone(&self, response: &str) -> Result<String, PlatformError> {
+        let Some(aes_key) = &self.aes_key else {
+            return Err(PlatformError::NotConfigured);
+        };
+        let envelope: PhoneEnvelope = serde_json::from_str(response).map_err(|_| {
+            PlatformError::CodeInvalid("the phone answer is not the expected JSON".into())
+        })?;
+        let sign = envelope
+            .sign
+            .ok_or_else(|| PlatformError::CodeInvalid("the phone answer is not signed".into()))?;
+        // Alipay signs the ciphertext as a JSON string, quotes included.
+        if !self.verify(&format!("\"{}\"", envelope.response), &sign) {
+            tracing::warn!("a phone answer failed Alipay signature verification");
+            return Err(PlatformError::CodeInvalid(
+                "the phone answer's signature does not verify".into(),
+            ));
+        }
+        let ciphertext = BASE64
+            .decode(envelope.response.trim())
+            .map_err(|_| PlatformError::CodeInvalid("the phone ciphertext is not base64".into()))?;
+        let plaintext = decrypt_cbc_zero_iv(aes_key, &ciphertext).ok_or_else(|| {
+            PlatformError::CodeInvalid("the phone answer does not decrypt".into())
+        })?;
+        let answer: PhonePlaintext = serde_json::from_slice(&plaintext).map_err(|_| {
+            PlatformError::CodeInvalid("the decrypted phone answer is not JSON".into())
+        })?;
+        if answer.code.as_deref() != Some(SUCCESS_CODE) {
+            return Err(PlatformError::CodeInvalid(format!(
+                "Alipay refused the phone number: {} {}",
+                answer.code.unwrap_or_default(),
+                answer.sub_code.unwrap_or_default()
+            )));
+        }
+        answer
+            .mobile
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| PlatformError::CodeInvalid("the phone answer has no number".into()))
+    }
+
+    /// Calls one gateway method and returns its verified response node.
+    async fn call(
+        &self,
+        method: &str,
+        common: &[(&str, &str)],
+        business: &[(&str, &str)],
+    ) -> Result<Value, PlatformError> {
+        let timestamp = (Utc::now() + ChronoDuration::hours(8))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        let mut params: BTreeMap<&str, &str> = BTreeMap::from([
+            ("app_id", self.app_id.as_str()),
+            ("method", method),
+            ("format", "JSON"),
+            ("charset", "utf-8"),
+            ("sign_type", "RSA2"),
+            ("timestamp", timestamp.as_str()),
+            ("version", "1.0"),
+        ]);
+        params.extend(common.iter().copied());
+        params.extend(business.iter().copied());
+        let sign = self.sign(&signing_string(&params));
+        params.insert("sign", &sign);
+
+        let form = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter())
+            .finish();
+        let response = self
+            .http
+            .post(&self.gateway)
+            .header(
+                "content-type",
+                "application/x-www-form-urlencoded;charset=utf-8",
+            )
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| {
+                PlatformError::Unavailable(if e.is_timeout() {
+                    "Alipay did not answer in time".into()
+                } else {
+                    format!("Alipay could not be reached: {e}")
+                })
+            })?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|e| PlatformError::Unavailable(format!("reading Alipay's answer: {e}")))?;
+        if status.is_server_error() {
+            return Err(PlatformError::Unavailable(format!(
+                "Alipay answered HTTP {status}"
+            )));
+        }
+        self.read_answer(method, &body)
+    }
+
+    /// Finds the response node, verifies it, and maps errors.
+    fn read_answer(&self, method: &str, body: &str) -> Result<Value, PlatformError> {
+        let nodes: HashMap<String, &RawValue> = serde_json::from_str(body).map_err(|_| {
+            PlatformError::Unavailable("Alipay's answer is not a JSON object".into())
+        })?;
+        let sign = nodes
+            .get("sign")
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        let node_name = format!("{}_response", method.replace('.', "_"));
+
+        if let Some(error) = nodes.get("error_response") {
+            // Errors may come unsigned; a signed one must verify.
+            if let Some(sign) = &sign {
+                if !self.verify_node(error.get(), sign) {
+                    return Err(refused_signature());
+                }
+            }
+            let error: Value = serde_json::from_str(error.get())
+                .map_err(|_| PlatformError::Unavailable("unreadable error_response".into()))?;
+            return Err(map_error(&error));
+        }
+        let node = nodes
+            .get(node_name.as_str())
+            .ok_or_else(|| PlatformError::Unavailable(format!("answer without {node_name}")))?;
+        let sign = sign.ok_or_else(|| {
+            tracing::warn!(method, "an Alipay answer came without a signature");
+            PlatformError::Unavailable("Alipay's answer is not signed".into())
+        })?;
+        if !self.verify_node(node.get(), &sign) {
+            return Err(refused_signature());
+        }
+        let node: Value = serde_json::from_str(node.get())
+            .map_err(|_| PlatformError::Unavailable(format!("unreadable {node_name}")))?;
+        match node.get("code").and_then(Value::as_str) {
+            None | Some(SUCCESS_CODE) => Ok(node),
+            Some(_) => Err(map_error(&node)),
+        }
+    }
+
+    fn sign(&self, content: &str) -> String {
+        BASE64.encode(self.signing_key.sign(content.as_bytes()).to_bytes())
+    }
+
+    /// The node as sent; if that fails, with `\/` unescaped, as Alipay's own SDK retries.
+    fn verify_node(&self, raw: &str, sign: &str) -> bool {
+        self.verify(raw, sign)
+            || (raw.contains("\\/") && self.verify(&raw.replace("\\/", "/"), sign))
+    }
+
+    fn verify(&self, content: &str, sign: &str) -> bool {
+        let Ok(bytes) = BASE64.decode(sign.trim()) else {
+            return false;
+        };
+        let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
+            return false;
+        };
+        self.verifying_key
+            .verify(content.as_bytes(), &signature)
+            .is_ok()
+    }
+}
+
+fn refused_signature() -> PlatformError {
+    tracing::warn!("an Alipay answer failed signature verification and was refused");
+    PlatformError::Unavailable("Alipay's answer failed signature verification".into())
+}
+
+/// Every parameter but `sign`, empty values dropped, sorted by key, joined raw as `k=v&k=v`.
+pub fn signing_string(params: &BTreeMap<&str, &str>) -> String {
+    params
+        .iter()
+        .filter(|(key, value)| **key != "sign" && !value.is_empty())
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn map_error(error: &Value) -> PlatformError {
+    let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or("");
+    let (code, sub_code) = (text("code"), text("sub_code"));
+    let described = format!("{code} {sub_code} {}", text("sub_msg"));
+    match (code, sub_code) {
+        (_, "isv.code-invalid" | "isv.refresh-token-invalid" | "isv.refresh-token-time-out")
+        | ("20001", _) => PlatformError::CodeInvalid(described),
+        (_, sub) if sub.contains("limit") => PlatformError::RateLimited,
+        ("20000", _) => PlatformError::Unavailable(described),
+        _ => {
+            tracing::error!(code, sub_code, "Alipay refused the request");
+            PlatformError::Unavailable(described)
+        }
+    }
+}
+
+fn decrypt_cbc_zero_iv(key: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+    let iv = [0u8; 16];
+    match key.len() {
+        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, &iv)
+            .ok()?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, &iv)
+            .ok()?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+        32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, &iv)
+            .ok()?
+            .decrypt_padded_vec_mut::<Pkcs7>(ciphertext)
+            .ok(),
+        _ => None,
+    }
+}
+
+/// PKCS#8 or PKCS#1, as PEM or as the bare base64 body Alipay's key tool prints.
+fn parse_private_key(text: &str) -> Result<RsaPrivateKey, String> {
+    let text = text.trim();
+    if text.contains("-----BEGIN") {
+        return RsaPrivateKey::from_pkcs8_pem(text)
+            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(text))
+            .map_err(|_| "not a PKCS#8 or PKCS#1 RSA private key".into());
+    }
+    let der = BASE64
+        .decode(strip_whitespace(text))
+        .map_err(|_| "neither PEM nor base64".to_string())?;
+    RsaPrivateKey::from_pkcs8_der(&der)
+        .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
+        .map_err(|_| "not a PKCS#8 or PKCS#1 RSA private key".into())
+}
+
+fn parse_public_key(text: &str) -> Result<RsaPublicKey, String> {
+    let text = text.trim();
+    if text.contains("-----BEGIN") {
+        return RsaPublicKey::from_public_key_pem(text)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(text))
+            .map_err(|_| "not an RSA public key".into());
+    }
+    let der = BASE64
+        .decode(strip_whitespace(text))
+        .map_err(|_| "neither PEM nor base64".to_string())?;
+    RsaPublicKey::from_public_key_der(&der)
+        .or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
+        .map_err(|_| "not an RSA public key".into())
+}
+
+fn strip_whitespace(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+#[async_trait]
+impl IdentityProvider for AlipayClient {
+    async fn login(&self, code: &str) -> Result<PlatformLogin, PlatformError> {
+        let token = self.oauth_token(code).await?;
+        let subject = token
+            .open_id
+            .clone()
+            .or_else(|| token.user_id.clone())
+            .expect("checked when read");
+        let expires_at = Utc::now() + ChronoDuration::seconds(token.expires_in_secs.max(0));
+        Ok(PlatformLogin {
+            subject,
+            platform_user_id: token.user_id,
+            access_token: Some((token.access_token, expires_at)),
+        })
+    }
+
+    async fn phone_number(&self, proof: &PhoneProof) -> Result<String, PlatformError> {
+        match proof {
+            PhoneProof::AlipayResponse(response) => self.decrypt_phone(response),
+            PhoneProof::WechatCode(_) => Err(PlatformError::WrongProof),
+        }
+    }
+
+    async fn profile(
+        &self,
+        access_token: Option<&str>,
+        _offered: Option<PlatformProfile>,
+    ) -> Result<PlatformProfile, PlatformError> {
+        let token = access_token.ok_or_else(|| {
+            PlatformError::CodeInvalid(
+                "no Alipay authorisation to read the profile; log in again".into(),
+            )
+        })?;
+        self.user_info(token).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signing_string_sorts_skips_empty_values_and_sign() {
+        let params = BTreeMap::from([
+            ("method", "alipay.system.oauth.token"),
+            ("app_id", "2021000000000000"),
+            ("sign", "xxx"),
+            ("empty", ""),
+            ("code", "a=b&c"),
+        ]);
+        assert_eq!(
+            signing_string(&params),
+            "app_id=2021000000000000&code=a=b&c&method=alipay.system.oauth.token"
+        );
+    }
+
+    #[test]
+    fn error_mapping() {
+        let err = |code: &str, sub: &str| {
+            map_error(&serde_json::json!({"code": code, "msg": "m", "sub_code": sub}))
+        };
+        assert!(matches!(
+            err("40002", "isv.code-invalid"),
+            PlatformError::CodeInvalid(_)
+        ));
+        assert!(matches!(
+            err("20001", "aop.invalid-auth-token"),
+            PlatformError::CodeInvalid(_)
+        ));
+        assert!(matches!(
+            err("20000", "isp.unknow-error"),
+            PlatformError::Unavailable(_)
+        ));
+        assert!(matches!(
+            err("40002", "isv.invalid-app-id"),
+            PlatformError::Unavailable(_)
+        ));
+        assert_eq!(
+            err("40004", "isv.app-call-limited"),
+            PlatformError::RateLimited
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The outside identity services. Residents and venue managers arrive from the WeChat or Alipay
+//! mini-program with a one-time code; each platform turns it into a stable account subject, and
+//! later into a verified phone number and a profile. Both sit behind [`IdentityProvider`], so
+//! routes never know which platform they talk to, and tests swap in fakes.
+
+pub mod alipay;
+pub mod dev;
+pub mod wechat;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Platform {
+    Wechat,
+    Alipay,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Wechat => "wechat",
+            Platform::Alipay => "alipay",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "wechat" => Some(Platform::Wechat),
+            "alipay" => Some(Platform::Alipay),
+            _ => None,
+        }
+    }
+}
+
+/// Who the platform says the caller is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformLogin {
+    /// Stable per-app identifier: WeChat `openid`, Alipay `open_id` (or `user_id` for older apps).
+    pub subject: String,
+    /// WeChat `unionid` or Alipay `user_id`, when given.
+    pub platform_user_id: Option<String>,
+    /// A token for later profile calls (Alipay), with its expiry.
+    pub access_token: Option<(String, DateTime<Utc>)>,
+}
+
+/// What the mini-program sends to prove a phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneProof {
+    /// The code from WeChat's `getPhoneNumber` button.
+    WechatCode(String),
+    /// The whole `res.response` string of Alipay's `my.getPhoneNumber`.
+    AlipayResponse(String),
+}
+
+/// The first consent element: nickname, avatar, gender, region.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlatformProfile {
+    pub nickname: Option<String>,
+    pub avatar_url: Option<String>,
+    pub gender: Option<String>,
+    pub province: Option<String>,
+    pub city: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlatformError {
+    /// The code (login or phone) is invalid, expired, used, or from another app.
+    #[error("the platform refused the code: {0}")]
+    CodeInvalid(String),
+    /// The platform's frequency limit was hit.
+    #[error("the platform's rate limit was hit")]
+    RateLimited,
+    /// The platform refuses this user (WeChat 40226, high-risk user).
+    #[error("the platform refuses this user")]
+    UserBlocked,
+    /// Busy, timed out, 5xx, malformed or unverifiable answer, or our credentials refused.
+    #[error("the platform is unavailable: {0}")]
+    Unavailable(String),
+    /// This deployment has no credentials for the platform.
+    #[error("the platform is not configured")]
+    NotConfigured,
+    /// The proof is of the wrong kind for this platform.
+    #[error("this proof does not belong to this platform")]
+    WrongProof,
+}
+
+#[async_trait]
+pub trait IdentityProvider: Send + Sync {
+    /// Exchanges the mini-program's one-time login code.
+    async fn login(&self, code: &str) -> Result<PlatformLogin, PlatformError>;
+
+    /// Resolves a phone-number proof into the number the platform verified.
+    async fn phone_number(&self, proof: &PhoneProof) -> Result<String, PlatformError>;
+
+    /// The profile: fetched from the platform with `access_token` where it offers that (Alipay),
+    /// otherwise what the mini-program `offered` (WeChat gives the profile to the client only).
+    async fn profile(
+        &self,
+        access_token: Option<&str>,
+        offered: Option<PlatformProfile>,
+    ) -> Result<PlatformProfile, PlatformError>;
+}
+
+/// The providers this deployment has.
+#[derive(Clone, Default)]
+pub struct IdentityProviders {
+    pub wechat: Option<Arc<dyn IdentityProvider>>,
+    pub alipay: Option<Arc<dyn IdentityProvider>>,
+    /// Development logins (`POST /api/v1/sessions/dev`); never present in production.
+    pub dev: Option<Arc<dyn IdentityProvider>>,
+}
+
+impl IdentityProviders {
+    pub fn for_platform(
+        &self,
+        platform: Platform,
+    ) -> Result<&Arc<dyn IdentityProvider>, PlatformError> {
+        match platform {
+            Platform::Wechat => self.wechat.as_ref(),
+            Platform::Alipay => self.alipay.as_ref(),
+        }
+        .ok_or(PlatformError::NotConfigured)
+    }
+
+    /// The provider that answers for an existing account: development accounts (subject
+    /// `dev:…`) are resolved by the development provider, all others by their platform.
+    pub fn for_account(
+        &self,
+        platform: Platform,
+        subject: &str,
+    ) -> Result<&Arc<dyn IdentityProvider>, PlatformError> {
+        if subject.starts_with(dev::SUBJECT_PREFIX) {
+            return self.dev.as_ref().ok_or(PlatformError::NotConfigured);
+        }
+        self.for_platform(platform)
+    }
+}
+
+/// The configured outside base URL with `path` appended.
+pub(crate) fn join_url(base: &str, path: &str) -> String {
+    format!("{}{}", base.trim_end_matches('/'), path)
+}

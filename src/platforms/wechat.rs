@@ -1,0 +1,357 @@
+//! WeChat mini-program: `code2Session` for login, the access token through `stable_token`, and
+//! the phone number through `getuserphonenumber`.
+//!
+//! WeChat answers errors as `{"errcode": N, "errmsg": "…, rid: …"}`, possibly with HTTP 200; we
+//! branch on `errcode` only and read the body whatever the status.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::{
+    join_url, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
+};
+use crate::config::Secret;
+
+/// Token errors after which one refresh and one retry are allowed.
+const STALE_TOKEN_ERRCODES: [i64; 3] = [40001, 42001, 40014];
+/// Refresh this long before the token's own expiry.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Clone)]
+pub struct WechatConfig {
+    pub appid: String,
+    pub secret: Secret<String>,
+    pub api_base: String,
+    pub timeout: Duration,
+}
+
+pub struct WechatClient {
+    http: reqwest::Client,
+    config: WechatConfig,
+    /// The cached access token. Holding the lock while refreshing makes refreshes one at a time.
+    token: Mutex<Option<CachedToken>>,
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    value: String,
+    refresh_at: Instant,
+}
+
+/// What `code2Session` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WechatSession {
+    pub openid: String,
+    pub unionid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Code2SessionAnswer {
+    openid: Option<String>,
+    unionid: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<String>,
+    expires_in: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct PhoneAnswer {
+    phone_info: Option<PhoneInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PhoneInfo {
+    pure_phone_number: Option<String>,
+    phone_number: Option<String>,
+    /// A string or a number, depending on the day.
+    country_code: Option<Value>,
+    watermark: Option<Watermark>,
+}
+
+#[derive(Deserialize)]
+struct Watermark {
+    appid: Option<String>,
+}
+
+impl WechatClient {
+    pub fn new(config: WechatConfig) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self {
+            http,
+            config,
+            token: Mutex::new(None),
+        })
+    }
+
+    pub async fn code_to_session(&self, code: &str) -> Result<WechatSession, PlatformError> {
+        let url = join_url(&self.config.api_base, "/sns/jscode2session");
+        let request = self.http.get(url).query(&[
+            ("appid", self.config.appid.as_str()),
+            ("secret", self.config.secret.expose().as_str()),
+            ("js_code", code),
+            ("grant_type", "authorization_code"),
+        ]);
+        let answer: Code2SessionAnswer = self.send(Call::Login, request).await?;
+        let openid = answer.openid.filter(|o| !o.is_empty()).ok_or_else(|| {
+            PlatformError::Unavailable("code2Session answered without openid".into())
+        })?;
+        Ok(WechatSession {
+            openid,
+            unionid: answer.unionid.filter(|u| !u.is_empty()),
+        })
+    }
+
+    /// The mainland number behind a `getPhoneNumber` code, checked to belong to our app.
+    pub async fn phone_number(&self, code: &str) -> Result<String, PlatformError> {
+        let token = self.access_token().await?;
+        let answer = match self.request_phone(&token, code).await {
+            Err(Rejection::StaleToken) => {
+                let fresh = self.refresh_after_rejection(&token).await?;
+                match self.request_phone(&fresh, code).await {
+                    Err(Rejection::StaleToken) => {
+                        return Err(PlatformError::Unavailable(
+                            "the access token was refused twice".into(),
+                        ))
+                    }
+                    other => other,
+                }
+            }
+            other => other,
+        }
+        .map_err(Rejection::into_platform_error)?;
+        let info = answer
+            .phone_info
+            .ok_or_else(|| PlatformError::Unavailable("answer without phone_info".into()))?;
+        let watermark_appid = info.watermark.and_then(|w| w.appid);
+        if watermark_appid.as_deref() != Some(self.config.appid.as_str()) {
+            tracing::warn!("getuserphonenumber answered with another app's watermark");
+            return Err(PlatformError::CodeInvalid(
+                "the phone number was issued to another app".into(),
+            ));
+        }
+        let country = match info.country_code {
+            Some(Value::String(s)) => s,
+            Some(Value::Number(n)) => n.to_string(),
+            _ => "86".into(),
+        };
+        if country != "86" {
+            // Only mainland numbers are accepted; the caller reports it as a bad phone number.
+            return Ok(info.phone_number.unwrap_or_default());
+        }
+        info.pure_phone_number
+            .or(info.phone_number)
+            .ok_or_else(|| PlatformError::Unavailable("answer without a phone number".into()))
+    }
+
+    async fn request_phone(&self, token: &str, code: &str) -> Result<PhoneAnswer, Rejection> {
+        let url = join_url(&self.config.api_base, "/wxa/business/getuserphonenumber");
+        let request = self
+            .http
+            .post(url)
+            .query(&[("access_token", token)])
+            .json(&serde_json::json!({ "code": code }));
+        self.send_raw(Call::Phone, request).await
+    }
+
+    /// The cached token, or a new one when it is missing or about to expire.
+    async fn access_token(&self) -> Result<String, PlatformError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.refresh_at) {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.fetch_token(false).await?;
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    /// After WeChat refused `rejected`: one refresh. If another caller already replaced it, use
+    /// theirs; if the normal refresh hands back the same token, force a new one (rate-limited by
+    /// WeChat, so only then).
+    async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, PlatformError> {
+        let mut cached = self.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.value != rejected) {
+            return Ok(token.value.clone());
+        }
+        let mut fresh = self.fetch_token(false).await?;
+        if fresh.value == rejected {
+            fresh = self.fetch_token(true).await?;
+        }
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    async fn fetch_token(&self, force_refresh: bool) -> Result<CachedToken, PlatformError> {
+        let url = join_url(&self.config.api_base, "/cgi-bin/stable_token");
+        let request = self.http.post(url).json(&serde_json::json!({
+            "grant_type": "client_credential",
+            "appid": self.config.appid,
+            "secret": self.config.secret.expose(),
+            "force_refresh": force_refresh,
+        }));
+        let answer: TokenAnswer = self.send(Call::Token, request).await?;
+        let value = answer
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                PlatformError::Unavailable("stable_token without access_token".into())
+            })?;
+        let expires_in = match answer.expires_in {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.parse().ok(),
+            _ => None,
+        }
+        .unwrap_or(7200);
+        let lifetime = Duration::from_secs(expires_in);
+        // Short-lived tokens are refreshed at 90% of their life instead of 5 minutes early.
+        let margin = TOKEN_MARGIN.min(lifetime / 10);
+        Ok(CachedToken {
+            value,
+            refresh_at: Instant::now() + lifetime - margin,
+        })
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, PlatformError> {
+        self.send_raw(call, request)
+            .await
+            .map_err(Rejection::into_platform_error)
+    }
+
+    /// Sends, reads the body whatever the HTTP status, and sorts out `errcode`.
+    async fn send_raw<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, Rejection> {
+        let response = request.send().await.map_err(|e| {
+            Rejection::Platform(PlatformError::Unavailable(if e.is_timeout() {
+                "WeChat did not answer in time".into()
+            } else {
+                format!("WeChat could not be reached: {e}")
+            }))
+        })?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| {
+            Rejection::Platform(PlatformError::Unavailable(format!(
+                "reading WeChat's answer: {e}"
+            )))
+        })?;
+        let value: Value = serde_json::from_slice(&body).map_err(|_| {
+            Rejection::Platform(PlatformError::Unavailable(format!(
+                "WeChat answered HTTP {status} with a body that is not JSON"
+            )))
+        })?;
+        let errcode = match value.get("errcode") {
+            None | Some(Value::Null) => 0,
+            Some(code) => code.as_i64().ok_or_else(|| {
+                Rejection::Platform(PlatformError::Unavailable("errcode is not a number".into()))
+            })?,
+        };
+        if errcode != 0 {
+            let errmsg = value.get("errmsg").and_then(Value::as_str).unwrap_or("");
+            return Err(Rejection::from_errcode(call, errcode, errmsg));
+        }
+        if status.is_server_error() {
+            return Err(Rejection::Platform(PlatformError::Unavailable(format!(
+                "WeChat answered HTTP {status}"
+            ))));
+        }
+        serde_json::from_value(value).map_err(|e| {
+            Rejection::Platform(PlatformError::Unavailable(format!(
+                "WeChat's answer has an unexpected shape: {e}"
+            )))
+        })
+    }
+}
+
+/// Which call an answer belongs to: some errcodes mean different things in different calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Call {
+    Login,
+    Token,
+    Phone,
+}
+
+/// Why WeChat said no; a stale token is kept apart because it is retried.
+enum Rejection {
+    StaleToken,
+    Platform(PlatformError),
+}
+
+impl Rejection {
+    fn from_errcode(call: Call, errcode: i64, errmsg: &str) -> Self {
+        if call == Call::Phone && STALE_TOKEN_ERRCODES.contains(&errcode) {
+            return Rejection::StaleToken;
+        }
+        Rejection::Platform(match (call, errcode) {
+            // 40013 is "invalid appid" for our credentials, but "code from another app" for a
+            // phone code.
+            (Call::Login | Call::Phone, 40029 | 40163 | 41008) | (Call::Phone, 40013) => {
+                PlatformError::CodeInvalid(format!("errcode {errcode}: {errmsg}"))
+            }
+            (_, 45011) => PlatformError::RateLimited,
+            (_, 40226) => PlatformError::UserBlocked,
+            (_, -1) => PlatformError::Unavailable("WeChat is busy (errcode -1)".into()),
+            _ => {
+                tracing::error!(errcode, errmsg, "WeChat refused the request");
+                PlatformError::Unavailable(format!("errcode {errcode}: {errmsg}"))
+            }
+        })
+    }
+
+    fn into_platform_error(self) -> PlatformError {
+        match self {
+            Rejection::StaleToken => {
+                PlatformError::Unavailable("WeChat refused our access token".into())
+            }
+            Rejection::Platform(e) => e,
+        }
+    }
+}
+
+#[async_trait]
+impl IdentityProvider for WechatClient {
+    async fn login(&self, code: &str) -> Result<PlatformLogin, PlatformError> {
+        let session = self.code_to_session(code).await?;
+        Ok(PlatformLogin {
+            subject: session.openid,
+            platform_user_id: session.unionid,
+            access_token: None,
+        })
+    }
+
+    async fn phone_number(&self, proof: &PhoneProof) -> Result<String, PlatformError> {
+        match proof {
+            PhoneProof::WechatCode(code) => WechatClient::phone_number(self, code).await,
+            PhoneProof::AlipayResponse(_) => Err(PlatformError::WrongProof),
+        }
+    }
+
+    /// WeChat gives the nickname and avatar to the mini-program only; what it offers is kept.
+    async fn profile(
+        &self,
+        _access_token: Option<&str>,
+        offered: Option<PlatformProfile>,
+    ) -> Result<PlatformProfile, PlatformError> {
+        Ok(offered.unwrap_or_default())
+    }
+}
