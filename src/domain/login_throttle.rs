@@ -10,7 +10,7 @@ pub const LOCK_AFTER: i32 = 10;
 pub const WINDOW_MINUTES: i64 = 15;
 pub const LOCK_MINUTES: i64 = 15;
 /// The longest a failed attempt is held before its answer.
-pub const MAX_DELAY_MS: u64 = 4_000;
+pub const MAX_DELAY_MS: u64 = 2_000;
 
 /// The stored state of one username.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -78,6 +78,18 @@ fn production_refuses_the_placeholders_of_env_example() {
 }
 
 #[test]
+fn env_example_lists_every_setting() {
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    for name in SETTINGS {
+        assert!(
+            example.lines().any(|l| l.starts_with(&format!("{name}="))),
+            "{name} is missing from .env.example"
+        );
+    }
+}
+
+#[test]
 fn help_explains_the_commands() {
     let dir = tempfile::tempdir().unwrap();
     let output = venuecode(dir.path()).arg("--help").output().unwrap();
@@ -148,7 +160,7 @@ fn staff_accounts_are_created_with_the_password_from_standard_input() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("linwu-review"));
 
     // The password is stored only as an argon2id hash.
-    let settings = crate::helpers::test_settings(dir.path(), &url, &[]);
+    let settings = crate::helpers::test_settings::<&str>(dir.path(), &url, &[]);
     let database = venuecode::db::Database::connect(&settings.database_url, 1).unwrap();
     let mut conn = database.get().unwrap();
     let account = venuecode::db::staff::find_by_username(&mut conn, "linwu-review")

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 
 use diesel::{Connection, RunQueryDsl};
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::Value;
 use venuecode::config::Settings;
 use venuecode::startup::Application;
@@ -15,6 +15,7 @@ static TRACING: std::sync::Once = std::sync::Once::new();
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    pub settings: Settings,
     pub database: TestDatabase,
     /// Holds the data folder (and the SQLite file) until the test ends.
     _data_dir: tempfile::TempDir,
@@ -85,10 +86,10 @@ fn database_url_with_name(url: &str, name: &str) -> String {
 }
 
 /// Settings for a test: development mode, port 0, the given database, fixed secrets.
-pub fn test_settings(
+pub fn test_settings<V: AsRef<str>>(
     data_dir: &std::path::Path,
     database_url: &str,
-    overrides: &[(&str, &str)],
+    overrides: &[(&str, V)],
 ) -> Settings {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("APP_ENV".into(), "development".into()),
@@ -100,16 +101,16 @@ pub fn test_settings(
         ("PII_KEY".into(), TEST_PII_KEY.into()),
     ]);
     for (key, value) in overrides {
-        vars.insert((*key).to_owned(), (*value).to_owned());
+        vars.insert((*key).to_owned(), value.as_ref().to_owned());
     }
     Settings::load(|key| vars.get(key).cloned()).expect("test settings are valid")
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+    spawn_app_with::<&str>(&[]).await
 }
 
-pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_with<V: AsRef<str>>(overrides: &[(&str, V)]) -> TestApp {
     TRACING.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
             venuecode::telemetry::init(venuecode::config::LogFormat::Pretty);
@@ -118,7 +119,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let (database, url) = TestDatabase::create(data_dir.path());
     let settings = test_settings(data_dir.path(), &url, overrides);
-    let app = Application::build(settings)
+    let app = Application::build(settings.clone())
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -129,6 +130,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        settings,
         database,
         _data_dir: data_dir,
     }
@@ -144,12 +146,106 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client
-            .post(format!("{}{path}", self.address))
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+        self.call(Method::POST, path, None, Some(body)).await
+    }
+
+    /// Any request, with a bearer token and a JSON body when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.call(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Logs in through the development provider and returns the session token.
+    pub async fn dev_login(&self, platform: &str, subject: &str) -> String {
+        let response = self
+            .post_json(
+                "/api/v1/sessions/dev",
+                &serde_json::json!({"platform": platform, "subject": subject}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "development login");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A development resident who has consented to all three elements.
+    pub async fn consented_resident(
+        &self,
+        subject: &str,
+        name: &str,
+        id_number: &str,
+        phone: &str,
+    ) -> String {
+        let token = self.dev_login("wechat", subject).await;
+        let response = self
+            .put_as(
+                &token,
+                "/api/v1/me/consent",
+                &serde_json::json!({
+                    "profile": {"nickname": subject},
+                    "phone": {"wechat_code": phone},
+                    "identity": {"name": name, "id_number": id_number}
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        token
+    }
+
+    /// Creates a staff account the way an operator does, and logs it in.
+    pub async fn staff_login(&self, username: &str, role: &str, region: &str) -> String {
+        let password = "correct horse battery staple";
+        let settings = self.settings.clone();
+        let (username_owned, role_owned, region_owned) =
+            (username.to_owned(), role.to_owned(), region.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let role = venuecode::domain::StaffRole::parse(&role_owned).unwrap();
+            venuecode::commands::create_staff(
+                &settings,
+                &username_owned,
+                role,
+                &region_owned,
+                password,
+            )
+            .expect("staff account created")
+        })
+        .await
+        .unwrap();
+        let response = self
+            .post_json(
+                "/api/v1/staff-sessions",
+                &serde_json::json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "staff login");
+        let body: Value = response.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
     }
 }
 

@@ -1,0 +1,214 @@
+//! The Alipay client against a local fake gateway that checks our signatures and signs its own.
+
+use std::time::Duration;
+
+use serde_json::json;
+use venuecode::config::Secret;
+use venuecode::platforms::alipay::{AlipayClient, AlipayConfig};
+use venuecode::platforms::PlatformError;
+use wiremock::MockServer;
+
+use crate::fake_alipay::{self as fake};
+
+fn config(server: &MockServer, private_key: String) -> AlipayConfig {
+    AlipayConfig {
+        app_id: fake::APP_ID.into(),
+        private_key: Secret::new(private_key),
+        alipay_public_key: fake::alipay_public_pem(),
+        aes_key: Some(Secret::new(fake::AES_KEY.into())),
+        gateway: fake::gateway(server),
+        timeout: Duration::from_millis(1500),
+    }
+}
+
+fn client(server: &MockServer) -> AlipayClient {
+    AlipayClient::new(config(server, fake::app_private_pkcs8())).unwrap()
+}
+
+#[tokio::test]
+async fn oauth_token_with_a_pkcs8_and_a_pkcs1_key() {
+    let server = fake::start().await;
+    for key in [fake::app_private_pkcs8(), fake::app_private_pkcs1()] {
+        let c = AlipayClient::new(config(&server, key)).unwrap();
+        let token = c.oauth_token(fake::GOOD_CODE).await.unwrap();
+        assert_eq!(token.open_id.as_deref(), Some(fake::GOOD_OPEN_ID));
+        assert_eq!(token.user_id.as_deref(), Some(fake::GOOD_USER_ID));
+        assert_eq!(token.access_token, "authusrB-good");
+        assert_eq!(
+            token.expires_in_secs, 1_296_000,
+            "a string expires_in is read"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bare_base64_key_as_alipays_tool_prints_it_works() {
+    let server = fake::start().await;
+    let bare: String = fake::app_private_pkcs8()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let c = AlipayClient::new(config(&server, bare)).unwrap();
+    assert!(c.oauth_token(fake::GOOD_CODE).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_request_signed_with_another_key_is_refused_by_the_gateway() {
+    let server = fake::start().await;
+    let other = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+    let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&other, rsa::pkcs8::LineEnding::LF)
+        .unwrap()
+        .to_string();
+    let c = AlipayClient::new(config(&server, pem)).unwrap();
+    assert!(matches!(
+        c.oauth_token(fake::GOOD_CODE).await.unwrap_err(),
+        PlatformError::Unavailable(_)
+    ));
+}
+
+#[tokio::test]
+async fn an_invalid_code_is_refused() {
+    let server = fake::start().await;
+    assert!(matches!(
+        client(&server)
+            .oauth_token(fake::INVALID_CODE)
+            .await
+            .unwrap_err(),
+        PlatformError::CodeInvalid(_)
+    ));
+}
+
+#[tokio::test]
+async fn an_error_without_sign_is_still_an_error() {
+    let server = fake::start().await;
+    assert!(matches!(
+        client(&server)
+            .oauth_token(fake::UNSIGNED_ERROR_CODE)
+            .await
+            .unwrap_err(),
+        PlatformError::CodeInvalid(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_tampered_node_is_refused() {
+    let server = fake::start().await;
+    let err = client(&server)
+        .oauth_token(fake::TAMPERED_CODE)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, PlatformError::Unavailable(ref m) if m.contains("signature")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unsigned_success_is_refused() {
+    let server = fake::start().await;
+    assert!(matches!(
+        client(&server)
+            .oauth_token(fake::UNSIGNED_SUCCESS_CODE)
+            .await
+            .unwrap_err(),
+        PlatformError::Unavailable(_)
+    ));
+}
+
+#[tokio::test]
+async fn a_busy_gateway_is_unavailable() {
+    let server = fake::start().await;
+    assert!(matches!(
+        client(&server)
+            .oauth_token(fake::BUSY_CODE)
+            .await
+            .unwrap_err(),
+        PlatformError::Unavailable(_)
+    ));
+}
+
+#[tokio::test]
+async fn the_profile_verifies_even_with_escaped_slashes() {
+    let server = fake::start().await;
+    let profile = client(&server).user_info("authusrB-good").await.unwrap();
+    assert_eq!(profile.nickname.as_deref(), Some("小李"));
+    assert_eq!(profile.gender.as_deref(), Some("female"));
+    assert_eq!(
+        profile.avatar_url.as_deref(),
+        Some("https://tfs.alipayobjects.com/images/partner/T1.png")
+    );
+    assert!(matches!(
+        client(&server)
+            .user_info("expired-token")
+            .await
+            .unwrap_err(),
+        PlatformError::CodeInvalid(_)
+    ));
+}
+
+#[test]
+fn a_phone_answer_is_verified_then_decrypted() {
+    let server_less = AlipayClient::new(AlipayConfig {
+        gateway: "http://127.0.0.1:9/gateway.do".into(),
+        ..config_without_server()
+    })
+    .unwrap();
+    assert_eq!(
+        server_less
+            .decrypt_phone(&fake::phone_success("13812345678"))
+            .unwrap(),
+        "13812345678"
+    );
+    // A signature that does not match the ciphertext.
+    let mut answer: serde_json::Value =
+        serde_json::from_str(&fake::phone_success("13812345678")).unwrap();
+    answer["sign"] = json!(fake::alipay_sign("\"something else\""));
+    assert!(matches!(
+        server_less.decrypt_phone(&answer.to_string()).unwrap_err(),
+        PlatformError::CodeInvalid(_)
+    ));
+    // No signature at all.
+    answer.as_object_mut().unwrap().remove("sign");
+    assert!(server_less.decrypt_phone(&answer.to_string()).is_err());
+    // Alipay's own refusal inside the ciphertext.
+    let refused = fake::phone_response(&json!({
+        "code": "40003", "msg": "Insufficient Conditions",
+        "subCode": "isv.invalid-auth-relations", "subMsg": "无效的授权关系"
+    }));
+    assert!(matches!(
+        server_less.decrypt_phone(&refused).unwrap_err(),
+        PlatformError::CodeInvalid(_)
+    ));
+    assert!(server_less.decrypt_phone("not json").is_err());
+}
+
+fn config_without_server() -> AlipayConfig {
+    AlipayConfig {
+        app_id: fake::APP_ID.into(),
+        private_key: Secret::new(fake::app_private_pkcs8()),
+        alipay_public_key: fake::alipay_public_pem(),
+        aes_key: Some(Secret::new(fake::AES_KEY.into())),
+        gateway: String::new(),
+        timeout: Duration::from_secs(1),
+    }
+}
+
+#[test]
+fn broken_keys_are_named_at_start_up() {
+    let err = AlipayClient::new(AlipayConfig {
+        private_key: Secret::new(
+            "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----".into(),
+        ),
+        ..config_without_server()
+    })
+    .err()
+    .unwrap();
+    assert!(err.contains("ALIPAY_PRIVATE_KEY"), "{err}");
+    let err = AlipayClient::new(AlipayConfig {
+        alipay_public_key: "not a key".into(),
+        ..config_without_server()
+    })
+    .err()
+    .unwrap();
+    assert!(err.contains("ALIPAY_PUBLIC_KEY"), "{err}");
+}
