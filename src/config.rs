@@ -114,6 +114,8 @@ pub struct Settings {
     pub jwt_secret: Secret<String>,
     /// AES-256 key for personal data at rest.
     pub pii_key: Secret<[u8; 32]>,
+    /// HMAC key that signs the tokens in venue QR codes. Changing it voids every printed poster.
+    pub venue_code_key: Secret<[u8; 32]>,
     pub timezone: Tz,
     pub retention_days: u32,
     pub taxonomy: Arc<Taxonomy>,
@@ -283,7 +285,7 @@ impl Settings {
             &get,
             "JWT_SECRET",
             production,
-            dev_secrets.as_ref().map(|d| d.jwt_secret.as_str()),
+            dev_secrets.as_ref().and_then(|d| d.get("jwt_secret")),
             |value| {
                 if value.len() < 32 {
                     Err("must be at least 32 characters".into())
@@ -297,7 +299,15 @@ impl Settings {
             &get,
             "PII_KEY",
             production,
-            dev_secrets.as_ref().map(|d| d.pii_key.as_str()),
+            dev_secrets.as_ref().and_then(|d| d.get("pii_key")),
+            decode_key,
+            &mut problems,
+        );
+        let venue_code_key = secret(
+            &get,
+            "VENUE_CODE_KEY",
+            production,
+            dev_secrets.as_ref().and_then(|d| d.get("venue_code_key")),
             decode_key,
             &mut problems,
         );
@@ -348,6 +358,7 @@ impl Settings {
             public_base_url,
             jwt_secret: Secret(jwt_secret.expect("present when there are no problems")),
             pii_key: Secret(pii_key.expect("present when there are no problems")),
+            venue_code_key: Secret(venue_code_key.expect("present when there are no problems")),
             timezone,
             retention_days,
             taxonomy,
@@ -444,7 +455,7 @@ fn secret<T>(
     }
 }
 
-/// `PII_KEY` is 32 random bytes in standard base64 (`openssl rand -base64 32`).
+/// `PII_KEY` and `VENUE_CODE_KEY` are 32 random bytes in standard base64 (`openssl rand -base64 32`).
 fn decode_key(value: &str) -> Result<[u8; 32], String> {
     let bytes = BASE64
         .decode(value)
@@ -468,45 +479,43 @@ pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
 }
 
 /// Secrets generated for development, kept in `{DATA_DIR}/dev-secrets.json` (mode 0600) so that
-/// sessions and encrypted data survive a restart.
-struct DevSecrets {
-    jwt_secret: String,
-    pii_key: String,
-}
+/// sessions, encrypted data and printed codes survive a restart. Each is random bytes in base64.
+struct DevSecrets(BTreeMap<String, String>);
+
+/// Every development secret and its length in random bytes.
+const DEV_SECRETS: &[(&str, usize)] = &[("jwt_secret", 48), ("pii_key", 32), ("venue_code_key", 32)];
 
 impl DevSecrets {
     fn read(data_dir: &Path) -> Option<Self> {
         let text = std::fs::read_to_string(data_dir.join(DEV_SECRETS_FILE)).ok()?;
-        let map: BTreeMap<String, String> = serde_json::from_str(&text).ok()?;
-        Some(Self {
-            jwt_secret: map.get("jwt_secret")?.clone(),
-            pii_key: map.get("pii_key")?.clone(),
-        })
+        serde_json::from_str(&text).ok().map(Self)
     }
 
+    /// Reads the file, generating whatever is missing (a newer version may need more secrets).
     fn read_or_create(data_dir: &Path) -> std::io::Result<Self> {
-        if let Some(existing) = Self::read(data_dir) {
-            return Ok(existing);
+        let mut secrets = Self::read(data_dir).unwrap_or(Self(BTreeMap::new()));
+        let missing: Vec<_> = DEV_SECRETS
+            .iter()
+            .filter(|(name, _)| !secrets.0.contains_key(*name))
+            .collect();
+        if missing.is_empty() {
+            return Ok(secrets);
         }
         let mut rng = rand::thread_rng();
-        let mut jwt = [0u8; 48];
-        let mut key = [0u8; 32];
-        rng.fill_bytes(&mut jwt);
-        rng.fill_bytes(&mut key);
-        let secrets = Self {
-            jwt_secret: BASE64.encode(jwt),
-            pii_key: BASE64.encode(key),
-        };
-        let map = BTreeMap::from([
-            ("jwt_secret", secrets.jwt_secret.as_str()),
-            ("pii_key", secrets.pii_key.as_str()),
-        ]);
+        for (name, length) in missing {
+            let mut bytes = vec![0u8; *length];
+            rng.fill_bytes(&mut bytes);
+            secrets.0.insert((*name).to_owned(), BASE64.encode(bytes));
+        }
         std::fs::create_dir_all(data_dir)?;
-        write_private(
-            &data_dir.join(DEV_SECRETS_FILE),
-            serde_json::to_string_pretty(&map)?.as_bytes(),
-        )?;
+        let path = data_dir.join(DEV_SECRETS_FILE);
+        let _ = std::fs::remove_file(&path);
+        write_private(&path, serde_json::to_string_pretty(&secrets.0)?.as_bytes())?;
         Ok(secrets)
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
     }
 }
 
@@ -574,7 +583,7 @@ mod tests {
         ])
         .unwrap_err();
         let text = err.to_string();
-        for name in ["JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL"] {
+        for name in ["JWT_SECRET", "PII_KEY", "VENUE_CODE_KEY", "PUBLIC_BASE_URL"] {
             assert!(text.contains(name), "{name} not named in: {text}");
         }
         // Production never writes development secrets.
@@ -595,6 +604,7 @@ mod tests {
                 "change-me-to-a-long-random-string-of-64-chars",
             ),
             ("PII_KEY", &dev_key),
+            ("VENUE_CODE_KEY", KEY),
             ("PUBLIC_BASE_URL", "https://code.example.gov.cn"),
         ])
         .unwrap_err();
@@ -611,6 +621,7 @@ mod tests {
             ("DATA_DIR", dir.path().to_str().unwrap()),
             ("JWT_SECRET", JWT),
             ("PII_KEY", KEY),
+            ("VENUE_CODE_KEY", KEY),
             ("PUBLIC_BASE_URL", "https://code.gov.cn/"),
             ("DATABASE_URL", "postgres://app:s3cret@db:5432/venuecode"),
         ])

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod metrics;
 pub mod pii;
 pub mod platforms;
+pub mod posters;
 pub mod request_context;
 pub mod routes;
 pub mod startup;

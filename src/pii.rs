@@ -27,6 +27,10 @@ pub enum Field {
     PlatformToken,
     /// Staff usernames typed at login: only ever hashed, since a mistyped one may be a password.
     Username,
+    /// What an audit entry is about (a venue, a person), hashed so the log names no one.
+    AuditSubject,
+    /// One-time codes (staff invitations), stored only hashed.
+    OneTimeCode,
 }
 
 impl Field {
@@ -38,6 +42,8 @@ impl Field {
             Field::Profile => b"profile",
             Field::PlatformToken => b"platform_token",
             Field::Username => b"username",
+            Field::AuditSubject => b"audit_subject",
+            Field::OneTimeCode => b"one_time_code",
         }
     }
 }
@@ -50,15 +56,18 @@ pub struct OpenError;
 pub struct PiiCipher {
     aead: Aes256Gcm,
     lookup_key: [u8; 32],
+    audit_key: [u8; 32],
 }
 
 impl PiiCipher {
     pub fn new(pii_key: &[u8; 32]) -> Self {
         let encryption_key = derive(pii_key, b"venuecode/pii/encryption/v1");
         let lookup_key = derive(pii_key, b"venuecode/pii/lookup/v1");
+        let audit_key = derive(pii_key, b"venuecode/audit/chain/v1");
         Self {
             aead: Aes256Gcm::new(&encryption_key.into()),
             lookup_key,
+            audit_key,
         }
     }
 
@@ -112,6 +121,16 @@ impl PiiCipher {
         mac.update(field.label());
         mac.update(&[0]);
         mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+impl PiiCipher {
+    /// The keyed hash that links an audit entry to the one before it. Keyed, so that someone who
+    /// can write to the database still cannot forge a consistent chain.
+    pub fn audit_chain_hash(&self, content: &str) -> String {
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.audit_key).expect("any key length");
+        mac.update(content.as_bytes());
         hex(&mac.finalize().into_bytes())
     }
 }

@@ -5,10 +5,12 @@
 //! the closure (pool checkout included) on the blocking thread pool, never on an async worker.
 
 pub mod accounts;
+pub mod audit;
 pub mod persons;
 pub mod regions;
 pub mod schema;
 pub mod staff;
+pub mod venues;
 
 use std::time::Duration;
 

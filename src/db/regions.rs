@@ -129,3 +129,22 @@ fn parent_prefix(division: &Division) -> Option<&str> {
     let parent_len = RegionLevel::from_i16(level.as_i16() - 1)?.code_length();
     division.code.as_ref().get(..parent_len)
 }
+
+/// The division and its ancestors, province first. For a village code, the path ends at its
+/// township (villages are not shipped).
+pub fn path(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Vec<RegionRow>> {
+    let mut prefixes = Vec::new();
+    let mut current = Some(match code.level() {
+        RegionLevel::Village => code.parent().expect("a village has a township"),
+        _ => code.clone(),
+    });
+    while let Some(code) = current {
+        current = code.parent();
+        prefixes.push(code.into_inner());
+    }
+    regions::table
+        .filter(regions::code.eq_any(prefixes))
+        .order(regions::level.asc())
+        .select(RegionRow::as_select())
+        .load(conn)
+}

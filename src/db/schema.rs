@@ -72,3 +72,91 @@ diesel::table! {
 
 diesel::joinable!(accounts -> persons (person_id));
 diesel::allow_tables_to_appear_in_same_query!(accounts, persons);
+
+diesel::table! {
+    venues (id) {
+        id -> BigInt,
+        manager_account_id -> BigInt,
+        manager_name_sealed -> Text,
+        manager_id_number_sealed -> Text,
+        manager_id_number_hash -> Text,
+        manager_phone_sealed -> Text,
+        manager_phone_hash -> Text,
+        name -> Text,
+        category -> Text,
+        subtype -> Text,
+        region_code -> Text,
+        address -> Text,
+        lat -> Double,
+        lng -> Double,
+        transport_line -> Nullable<Text>,
+        plate_number -> Nullable<Text>,
+        status -> Text,
+        rejection_reason -> Nullable<Text>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    entrances (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        name -> Text,
+        description -> Text,
+        code_version -> Integer,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    venue_staff (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        account_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    venue_staff_invitations (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        code_hash -> Text,
+        expires_at -> Timestamp,
+        redeemed_by -> Nullable<BigInt>,
+        redeemed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        role -> Text,
+        action -> Text,
+        subject_hash -> Text,
+        count -> BigInt,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(entrances -> venues (venue_id));
+diesel::joinable!(venue_staff -> venues (venue_id));
+diesel::allow_tables_to_appear_in_same_query!(venues, entrances, venue_staff, regions);

@@ -13,6 +13,9 @@ mod region_code;
 mod staff_role;
 pub mod taxonomy;
 mod text;
+pub mod transport;
+pub mod venue_code;
+mod venue_status;
 
 pub use field_error::FieldError;
 pub use geo::MapPoint;
@@ -24,3 +27,5 @@ pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
 pub use text::{Address, EntranceName, PersonName, VenueName};
+pub use venue_code::{VenueCodeError, VenueCodeRef, VenueCodeSigner};
+pub use venue_status::VenueStatus;

@@ -17,6 +17,7 @@ const SETTINGS: &[&str] = &[
     "PUBLIC_BASE_URL",
     "JWT_SECRET",
     "PII_KEY",
+    "VENUE_CODE_KEY",
     "TIMEZONE",
     "RETENTION_DAYS",
     "VENUE_TAXONOMY",
@@ -44,7 +45,7 @@ fn production_without_secrets_exits_naming_each_one() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for name in ["JWT_SECRET", "PII_KEY", "PUBLIC_BASE_URL"] {
+    for name in ["JWT_SECRET", "PII_KEY", "VENUE_CODE_KEY", "PUBLIC_BASE_URL"] {
         assert!(stderr.contains(name), "{name} not named in: {stderr}");
     }
     assert!(!dir.path().join("data").exists(), "nothing is created");
@@ -67,6 +68,7 @@ fn production_refuses_the_placeholders_of_env_example() {
         .env("PUBLIC_BASE_URL", "https://code.example.gov.cn")
         .env("JWT_SECRET", value_of("JWT_SECRET"))
         .env("PII_KEY", value_of("PII_KEY"))
+        .env("VENUE_CODE_KEY", value_of("VENUE_CODE_KEY"))
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -1,0 +1,259 @@
+//! The signed, versioned token printed in each entrance's QR code as `{PUBLIC_BASE_URL}/v/{token}`.
+//!
+//! The token is base32 (RFC 4648, upper case, no padding) of
+//! `varint(entrance id) ‖ varint(version) ‖ tag`, where the tag is the first 10 bytes of
+//! HMAC-SHA-256 over the rest. It cannot be made up or altered without the key, and a new version
+//! revokes the old poster. The URL is printed with its scheme, host and path in capitals, so the
+//! whole of it is QR "alphanumeric" data: about 50 characters fit a version-3 code (29 × 29
+//! modules) at medium error correction, which a cheap phone reads from a poster across a doorway.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const TAG_LEN: usize = 10;
+const DOMAIN: &[u8] = b"venuecode/venue-code/v1";
+/// The path segment before the token in the printed URL (capitals, see above); `/v/` is
+/// accepted too.
+pub const URL_PATH: &str = "/V/";
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// What a genuine token names. Whether that version is still the current one is for the caller
+/// to check against the entrance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VenueCodeRef {
+    pub entrance_id: i64,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum VenueCodeError {
+    /// Not a venue code of this system at all (another QR code, a damaged scan).
+    #[error("not a venue code")]
+    Malformed,
+    /// Shaped like one, but the signature does not match: forged or altered.
+    #[error("the venue code's signature does not match")]
+    Forged,
+}
+
+#[derive(Clone)]
+pub struct VenueCodeSigner {
+    key: [u8; 32],
+}
+
+impl VenueCodeSigner {
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key }
+    }
+
+    pub fn token(&self, code: VenueCodeRef) -> String {
+        let mut bytes = Vec::with_capacity(24);
+        write_varint(&mut bytes, code.entrance_id as u64);
+        write_varint(&mut bytes, code.version as u64);
+        let tag = self.tag(&bytes);
+        bytes.extend_from_slice(&tag);
+        base32_encode(&bytes)
+    }
+
+    /// The URL the QR code holds: `HTTPS://HOST[/prefix]/V/TOKEN`. Scheme and host are
+    /// case-insensitive, so they are written in capitals; a path prefix is kept as configured.
+    pub fn url(&self, public_base_url: &str, code: VenueCodeRef) -> String {
+        let base = public_base_url.trim_end_matches('/');
+        let authority_end = base
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|start| base[start..].find('/').map(|i| start + i))
+            .unwrap_or(base.len());
+        format!(
+            "{}{}{URL_PATH}{}",
+            base[..authority_end].to_ascii_uppercase(),
+            &base[authority_end..],
+            self.token(code)
+        )
+    }
+
+    /// Reads what a phone scanned: the full URL (any host, so a moved deployment keeps its
+    /// posters) or the bare token.
+    pub fn parse_scanned(&self, scanned: &str) -> Result<VenueCodeRef, VenueCodeError> {
+        let scanned = scanned.trim();
+        let token = match scanned.rfind(URL_PATH).or_else(|| scanned.rfind("/v/")) {
+            Some(at) if scanned.contains("://") => &scanned[at + URL_PATH.len()..],
+            _ => scanned,
+        };
+        let token = token.split(['?', '#']).next().unwrap_or(token);
+        self.verify(token)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<VenueCodeRef, VenueCodeError> {
+        if token.is_empty() || token.len() > 64 {
+            return Err(VenueCodeError::Malformed);
+        }
+        let bytes = base32_decode(token).ok_or(VenueCodeError::Malformed)?;
+        if bytes.len() <= TAG_LEN {
+            return Err(VenueCodeError::Malformed);
+        }
+        let (payload, tag) = bytes.split_at(bytes.len() - TAG_LEN);
+        let mut reader = payload;
+        let entrance_id = read_varint(&mut reader).ok_or(VenueCodeError::Malformed)?;
+        let version = read_varint(&mut reader).ok_or(VenueCodeError::Malformed)?;
+        if !reader.is_empty() {
+            return Err(VenueCodeError::Malformed);
+        }
+        if !constant_time_eq(&self.tag(payload), tag) {
+            return Err(VenueCodeError::Forged);
+        }
+        Ok(VenueCodeRef {
+            entrance_id: i64::try_from(entrance_id).map_err(|_| VenueCodeError::Forged)?,
+            version: i32::try_from(version).map_err(|_| VenueCodeError::Forged)?,
+        })
+    }
+
+    fn tag(&self, payload: &[u8]) -> [u8; TAG_LEN] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
+        mac.update(DOMAIN);
+        mac.update(payload);
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0u8; TAG_LEN];
+        tag.copy_from_slice(&full[..TAG_LEN]);
+        tag
+    }
+}
+
+fn base32_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
+}
+
+/// Decodes unpadded base32, either case. Leftover bits must be zero, so each byte string has
+/// exactly one spelling.
+fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes() {
+        let value = BASE32.iter().position(|&b| b == c.to_ascii_uppercase())? as u32;
+        buffer = (buffer << 5) | value;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    (bits < 5 && buffer == 0).then_some(out)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn write_varint(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn read_varint(input: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = input.split_first()?;
+        *input = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> VenueCodeSigner {
+        VenueCodeSigner::new([42u8; 32])
+    }
+
+    #[test]
+    fn tokens_round_trip_and_are_short() {
+        let s = signer();
+        for (entrance_id, version) in [(1, 1), (12_345, 3), (9_000_000_000, 70_000)] {
+            let code = VenueCodeRef { entrance_id, version };
+            let token = s.token(code);
+            // Up to two million entrances and 127 rotations: 23 characters at most.
+            let limit = if entrance_id < 1 << 21 && version < 128 { 23 } else { 29 };
+            assert!(token.len() <= limit, "{token}");
+            assert_eq!(s.verify(&token), Ok(code));
+        }
+    }
+
+    #[test]
+    fn urls_and_bare_tokens_are_read() {
+        let s = signer();
+        let code = VenueCodeRef { entrance_id: 77, version: 2 };
+        let url = s.url("https://code.example.gov.cn/", code);
+        assert!(url.starts_with("HTTPS://CODE.EXAMPLE.GOV.CN/V/"), "{url}");
+        assert_eq!(s.parse_scanned(&url), Ok(code));
+        assert_eq!(s.parse_scanned(&url.to_lowercase()), Ok(code));
+        let prefixed = s.url("https://gov.cn/venuecode", code);
+        assert!(prefixed.starts_with("HTTPS://GOV.CN/venuecode/V/"), "{prefixed}");
+        assert_eq!(s.parse_scanned(&prefixed), Ok(code));
+        assert_eq!(s.parse_scanned(&format!(" {url}?from=poster ")), Ok(code));
+        assert_eq!(s.parse_scanned(&s.token(code)), Ok(code));
+    }
+
+    #[test]
+    fn every_single_character_change_is_refused() {
+        let s = signer();
+        let token = s.token(VenueCodeRef { entrance_id: 12_345, version: 1 });
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567018-_";
+        for position in 0..token.len() {
+            for replacement in alphabet.chars() {
+                let mut changed: Vec<char> = token.chars().collect();
+                if changed[position].eq_ignore_ascii_case(&replacement) {
+                    continue;
+                }
+                changed[position] = replacement;
+                let changed: String = changed.into_iter().collect();
+                assert!(s.verify(&changed).is_err(), "{changed} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn base32_round_trips_and_has_one_spelling() {
+        for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", b"fooba", b"foobar", &[255u8; 13]] {
+            assert_eq!(base32_decode(&base32_encode(bytes)).unwrap(), bytes);
+        }
+        assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
+        // "MZXW6YTBOJ" differs only in leftover bits and must not decode.
+        assert_eq!(base32_decode("MZXW6YTBOJ"), None);
+    }
+
+    #[test]
+    fn forged_and_foreign_codes_are_told_apart() {
+        let s = signer();
+        let other = VenueCodeSigner::new([1u8; 32]);
+        let forged = other.token(VenueCodeRef { entrance_id: 5, version: 1 });
+        assert_eq!(s.verify(&forged), Err(VenueCodeError::Forged));
+        for junk in ["", "hello world", "https://weixin.qq.com/x", "AAAA", "A1B2", &"A".repeat(100)] {
+            assert_eq!(s.parse_scanned(junk), Err(VenueCodeError::Malformed), "{junk}");
+        }
+    }
+}
