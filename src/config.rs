@@ -483,7 +483,8 @@ pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
 struct DevSecrets(BTreeMap<String, String>);
 
 /// Every development secret and its length in random bytes.
-const DEV_SECRETS: &[(&str, usize)] = &[("jwt_secret", 48), ("pii_key", 32), ("venue_code_key", 32)];
+const DEV_SECRETS: &[(&str, usize)] =
+    &[("jwt_secret", 48), ("pii_key", 32), ("venue_code_key", 32)];
 
 impl DevSecrets {
     fn read(data_dir: &Path) -> Option<Self> {

@@ -17,4 +17,5 @@ pub mod posters;
 pub mod request_context;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod telemetry;

@@ -95,7 +95,11 @@ pub fn poster_svg(url: &str, text: &PosterText<'_>) -> Result<String, PosterErro
         title = escape(&format!("{} {}", text.venue_name, text.entrance_name)),
         venue = escape(text.venue_name),
         // Long legal names get a smaller font so they stay on the page.
-        name_size = if text.venue_name.chars().count() > 16 { 70 } else { 100 },
+        name_size = if text.venue_name.chars().count() > 16 {
+            70
+        } else {
+            100
+        },
         entrance = escape(text.entrance_name),
         category = escape(text.category),
         address = escape(text.address),

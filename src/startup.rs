@@ -8,18 +8,16 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
-use crate::auth::Sessions;
 use crate::config::Settings;
 use crate::db::regions::{self, LoadOutcome};
 use crate::db::Database;
-use crate::metrics::Metrics;
-use crate::pii::PiiCipher;
 use crate::platforms::alipay::AlipayClient;
 use crate::platforms::dev::DevProvider;
 use crate::platforms::wechat::WechatClient;
 use crate::platforms::{IdentityProvider, IdentityProviders};
 use crate::request_context::request_context;
 use crate::routes;
+use crate::state::AppState;
 
 pub struct Application {
     port: u16,
@@ -95,27 +93,11 @@ fn run(
     providers: IdentityProviders,
     settings: Settings,
 ) -> std::io::Result<Server> {
-    let sessions = web::Data::new(Sessions::new(
-        settings.jwt_secret.expose(),
-        settings.resident_session_hours,
-        settings.staff_session_hours,
-    ));
-    let cipher = web::Data::new(PiiCipher::new(settings.pii_key.expose()));
-    let providers = web::Data::new(providers);
-    let database = web::Data::new(database);
-    let metrics = web::Data::new(Metrics::new());
-    let taxonomy = web::Data::new(Arc::clone(&settings.taxonomy));
-    let settings = web::Data::new(settings);
+    let state = web::Data::new(AppState::new(settings, database, providers));
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(request_context))
-            .app_data(database.clone())
-            .app_data(metrics.clone())
-            .app_data(taxonomy.clone())
-            .app_data(settings.clone())
-            .app_data(sessions.clone())
-            .app_data(cipher.clone())
-            .app_data(providers.clone())
+            .app_data(state.clone())
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

@@ -6,12 +6,13 @@ use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpRequest};
 
-use super::tokens::{SessionKind, Sessions};
+use super::tokens::SessionKind;
 use crate::domain::{RegionCode, StaffRole};
 use crate::error::{ApiError, ErrorCode};
 use crate::platforms::Platform;
+use crate::state::State;
 
 /// A logged-in mini-program account.
 #[derive(Debug, Clone)]
@@ -41,9 +42,9 @@ impl Staff {
 }
 
 fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
-    let sessions = req
-        .app_data::<web::Data<Sessions>>()
-        .ok_or_else(|| ApiError::internal("session keys are not registered"))?;
+    let state = req
+        .app_data::<State>()
+        .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -54,7 +55,7 @@ fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
         })
         .map(str::trim)
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
-    sessions.verify(token).ok_or_else(|| {
+    state.sessions.verify(token).ok_or_else(|| {
         ApiError::new(ErrorCode::Unauthorized).with_message("登录已失效，请重新登录")
     })
 }

@@ -51,7 +51,8 @@ impl VenueRow {
                 .open(field, sealed)
                 .map_err(|e| DbError::Other(format!("venue {}: {e}", self.id)))
         };
-        let broken = |what: &str| DbError::Other(format!("venue {}: stored {what} is invalid", self.id));
+        let broken =
+            |what: &str| DbError::Other(format!("venue {}: stored {what} is invalid", self.id));
         Ok(Manager {
             name: PersonName::parse(&open(Field::Name, &self.manager_name_sealed)?)
                 .map_err(|_| broken("name"))?,
@@ -199,7 +200,11 @@ pub fn entrance_with_venue(
         .optional()?)
 }
 
-pub fn access(conn: &mut DbConnection, venue: &VenueRow, account_id: i64) -> Result<VenueAccess, DbError> {
+pub fn access(
+    conn: &mut DbConnection,
+    venue: &VenueRow,
+    account_id: i64,
+) -> Result<VenueAccess, DbError> {
     if venue.manager_account_id == account_id {
         return Ok(VenueAccess::Manager);
     }
@@ -208,7 +213,11 @@ pub fn access(conn: &mut DbConnection, venue: &VenueRow, account_id: i64) -> Res
         .filter(venue_staff::account_id.eq(account_id))
         .count()
         .get_result::<i64>(conn)?;
-    Ok(if staff > 0 { VenueAccess::Staff } else { VenueAccess::None })
+    Ok(if staff > 0 {
+        VenueAccess::Staff
+    } else {
+        VenueAccess::None
+    })
 }
 
 fn check_region(conn: &mut DbConnection, region: &RegionCode) -> Result<(), VenueError> {
@@ -270,17 +279,19 @@ fn insert_entrance(
     description: &str,
     now: NaiveDateTime,
 ) -> Result<i64, VenueError> {
-    Ok(crate::per_backend!(conn, |c| diesel::insert_into(entrances::table)
-        .values((
-            entrances::venue_id.eq(venue_id),
-            entrances::name.eq(name.as_ref()),
-            entrances::description.eq(description),
-            entrances::code_version.eq(1),
-            entrances::created_at.eq(now),
-            entrances::updated_at.eq(now),
-        ))
-        .returning(entrances::id)
-        .get_result(c))?)
+    Ok(crate::per_backend!(conn, |c| diesel::insert_into(
+        entrances::table
+    )
+    .values((
+        entrances::venue_id.eq(venue_id),
+        entrances::name.eq(name.as_ref()),
+        entrances::description.eq(description),
+        entrances::code_version.eq(1),
+        entrances::created_at.eq(now),
+        entrances::updated_at.eq(now),
+    ))
+    .returning(entrances::id)
+    .get_result(c))?)
 }
 
 /// How a manager looks up their own applications.
@@ -305,8 +316,9 @@ pub fn list_for_manager(
     match filter {
         ManagerFilter::All => {}
         ManagerFilter::Phone(phone) => {
-            query = query
-                .filter(venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())))
+            query = query.filter(
+                venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())),
+            )
         }
         ManagerFilter::IdNumber(id_number) => {
             query = query.filter(
@@ -359,7 +371,9 @@ pub fn update_basic(
                 .execute(conn)?;
         }
         if let Some(name) = &changes.name {
-            diesel::update(target).set(venues::name.eq(name.as_ref())).execute(conn)?;
+            diesel::update(target)
+                .set(venues::name.eq(name.as_ref()))
+                .execute(conn)?;
         }
         if let Some((category, subtype)) = &changes.category_subtype {
             diesel::update(target)
@@ -378,7 +392,10 @@ pub fn update_basic(
         }
         if let Some(location) = &changes.location {
             diesel::update(target)
-                .set((venues::lat.eq(location.lat()), venues::lng.eq(location.lng())))
+                .set((
+                    venues::lat.eq(location.lat()),
+                    venues::lng.eq(location.lng()),
+                ))
                 .execute(conn)?;
         }
         if let Some(line) = &changes.transport_line {
@@ -421,9 +438,17 @@ pub fn add_entrance(
     conn.transaction(|conn| {
         find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
         if name_taken(conn, venue_id, &entrance.name, None)? {
-            return Err(VenueError::EntranceNameTaken(entrance.name.as_ref().to_owned()));
+            return Err(VenueError::EntranceNameTaken(
+                entrance.name.as_ref().to_owned(),
+            ));
         }
-        insert_entrance(conn, venue_id, &entrance.name, &entrance.description, Utc::now().naive_utc())
+        insert_entrance(
+            conn,
+            venue_id,
+            &entrance.name,
+            &entrance.description,
+            Utc::now().naive_utc(),
+        )
     })
 }
 
@@ -446,12 +471,18 @@ pub fn rename_entrance(
                 return Err(VenueError::EntranceNameTaken(name.as_ref().to_owned()));
             }
             diesel::update(entrances::table.find(entrance_id))
-                .set((entrances::name.eq(name.as_ref()), entrances::updated_at.eq(now)))
+                .set((
+                    entrances::name.eq(name.as_ref()),
+                    entrances::updated_at.eq(now),
+                ))
                 .execute(conn)?;
         }
         if let Some(description) = description {
             diesel::update(entrances::table.find(entrance_id))
-                .set((entrances::description.eq(description), entrances::updated_at.eq(now)))
+                .set((
+                    entrances::description.eq(description),
+                    entrances::updated_at.eq(now),
+                ))
                 .execute(conn)?;
         }
         Ok(())
@@ -459,7 +490,11 @@ pub fn rename_entrance(
 }
 
 /// Closes an entrance: its code stops working. Check-ins made through it stay.
-pub fn close_entrance(conn: &mut DbConnection, venue_id: i64, entrance_id: i64) -> Result<(), VenueError> {
+pub fn close_entrance(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<(), VenueError> {
     let entrance = find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)?;
     if entrance.is_open() {
         let now = Utc::now().naive_utc();
@@ -471,7 +506,11 @@ pub fn close_entrance(conn: &mut DbConnection, venue_id: i64, entrance_id: i64) 
 }
 
 /// Issues a new code version for an entrance of an approved venue; the old one is revoked.
-pub fn rotate_code(conn: &mut DbConnection, venue_id: i64, entrance_id: i64) -> Result<i32, VenueError> {
+pub fn rotate_code(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<i32, VenueError> {
     conn.transaction(|conn| {
         let venue = find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
         if venue.status() != VenueStatus::Approved {
@@ -527,7 +566,9 @@ pub fn decide(
         let now = Utc::now().naive_utc();
         let (status, reason, action) = match decision {
             Decision::Approve => (VenueStatus::Approved, None, "venue.approve"),
-            Decision::Reject { reason } => (VenueStatus::Rejected, Some(reason.as_str()), "venue.reject"),
+            Decision::Reject { reason } => {
+                (VenueStatus::Rejected, Some(reason.as_str()), "venue.reject")
+            }
         };
         diesel::update(venues::table.find(venue_id))
             .set((

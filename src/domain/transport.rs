@@ -10,7 +10,10 @@ pub fn parse_line(input: &str) -> Result<String, FieldError> {
     let value = input.trim();
     let length = value.chars().count();
     if length == 0 || length > 30 || value.chars().any(char::is_control) {
-        return Err(FieldError::new("transport_line_invalid", "线路名称应为1至30个字"));
+        return Err(FieldError::new(
+            "transport_line_invalid",
+            "线路名称应为1至30个字",
+        ));
     }
     Ok(value.to_owned())
 }
@@ -24,15 +27,22 @@ pub fn parse_plate(input: &str) -> Result<String, FieldError> {
         .collect::<String>()
         .to_uppercase();
     let mut chars = value.chars();
-    let province_ok = chars.next().is_some_and(|c| PROVINCE_ABBREVIATIONS.contains(c));
+    let province_ok = chars
+        .next()
+        .is_some_and(|c| PROVINCE_ABBREVIATIONS.contains(c));
     let letter_ok = chars.next().is_some_and(|c| c.is_ascii_uppercase());
     let rest: Vec<char> = chars.collect();
     let rest_ok = (5..=6).contains(&rest.len())
-        && rest.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "挂学警港澳".contains(*c));
+        && rest
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "挂学警港澳".contains(*c));
     if province_ok && letter_ok && rest_ok {
         Ok(value)
     } else {
-        Err(FieldError::new("plate_number_invalid", "车牌号格式不正确，例如 湘L12345"))
+        Err(FieldError::new(
+            "plate_number_invalid",
+            "车牌号格式不正确，例如 湘L12345",
+        ))
     }
 }
 

@@ -194,10 +194,17 @@ mod tests {
     fn tokens_round_trip_and_are_short() {
         let s = signer();
         for (entrance_id, version) in [(1, 1), (12_345, 3), (9_000_000_000, 70_000)] {
-            let code = VenueCodeRef { entrance_id, version };
+            let code = VenueCodeRef {
+                entrance_id,
+                version,
+            };
             let token = s.token(code);
             // Up to two million entrances and 127 rotations: 23 characters at most.
-            let limit = if entrance_id < 1 << 21 && version < 128 { 23 } else { 29 };
+            let limit = if entrance_id < 1 << 21 && version < 128 {
+                23
+            } else {
+                29
+            };
             assert!(token.len() <= limit, "{token}");
             assert_eq!(s.verify(&token), Ok(code));
         }
@@ -206,13 +213,19 @@ mod tests {
     #[test]
     fn urls_and_bare_tokens_are_read() {
         let s = signer();
-        let code = VenueCodeRef { entrance_id: 77, version: 2 };
+        let code = VenueCodeRef {
+            entrance_id: 77,
+            version: 2,
+        };
         let url = s.url("https://code.example.gov.cn/", code);
         assert!(url.starts_with("HTTPS://CODE.EXAMPLE.GOV.CN/V/"), "{url}");
         assert_eq!(s.parse_scanned(&url), Ok(code));
         assert_eq!(s.parse_scanned(&url.to_lowercase()), Ok(code));
         let prefixed = s.url("https://gov.cn/venuecode", code);
-        assert!(prefixed.starts_with("HTTPS://GOV.CN/venuecode/V/"), "{prefixed}");
+        assert!(
+            prefixed.starts_with("HTTPS://GOV.CN/venuecode/V/"),
+            "{prefixed}"
+        );
         assert_eq!(s.parse_scanned(&prefixed), Ok(code));
         assert_eq!(s.parse_scanned(&format!(" {url}?from=poster ")), Ok(code));
         assert_eq!(s.parse_scanned(&s.token(code)), Ok(code));
@@ -221,7 +234,10 @@ mod tests {
     #[test]
     fn every_single_character_change_is_refused() {
         let s = signer();
-        let token = s.token(VenueCodeRef { entrance_id: 12_345, version: 1 });
+        let token = s.token(VenueCodeRef {
+            entrance_id: 12_345,
+            version: 1,
+        });
         let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567018-_";
         for position in 0..token.len() {
             for replacement in alphabet.chars() {
@@ -238,7 +254,16 @@ mod tests {
 
     #[test]
     fn base32_round_trips_and_has_one_spelling() {
-        for bytes in [&b""[..], b"f", b"fo", b"foo", b"foob", b"fooba", b"foobar", &[255u8; 13]] {
+        for bytes in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            b"foobar",
+            &[255u8; 13],
+        ] {
             assert_eq!(base32_decode(&base32_encode(bytes)).unwrap(), bytes);
         }
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
@@ -250,10 +275,24 @@ mod tests {
     fn forged_and_foreign_codes_are_told_apart() {
         let s = signer();
         let other = VenueCodeSigner::new([1u8; 32]);
-        let forged = other.token(VenueCodeRef { entrance_id: 5, version: 1 });
+        let forged = other.token(VenueCodeRef {
+            entrance_id: 5,
+            version: 1,
+        });
         assert_eq!(s.verify(&forged), Err(VenueCodeError::Forged));
-        for junk in ["", "hello world", "https://weixin.qq.com/x", "AAAA", "A1B2", &"A".repeat(100)] {
-            assert_eq!(s.parse_scanned(junk), Err(VenueCodeError::Malformed), "{junk}");
+        for junk in [
+            "",
+            "hello world",
+            "https://weixin.qq.com/x",
+            "AAAA",
+            "A1B2",
+            &"A".repeat(100),
+        ] {
+            assert_eq!(
+                s.parse_scanned(junk),
+                Err(VenueCodeError::Malformed),
+                "{junk}"
+            );
         }
     }
 }

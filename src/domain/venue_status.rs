@@ -40,7 +40,11 @@ mod tests {
 
     #[test]
     fn only_approved_venues_are_locked() {
-        for status in [VenueStatus::Pending, VenueStatus::Approved, VenueStatus::Rejected] {
+        for status in [
+            VenueStatus::Pending,
+            VenueStatus::Approved,
+            VenueStatus::Rejected,
+        ] {
             assert_eq!(VenueStatus::parse(status.as_str()), Some(status));
             assert_eq!(status.is_editable(), status != VenueStatus::Approved);
         }

@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Resident;
 use crate::db::accounts::{self, AccountRow, Consent, ConsentError, ConsentGrant};
-use crate::db::{persons, Database};
+use crate::db::persons;
 use crate::domain::{FieldError, IdNumber, MobileNumber, PersonName};
 use crate::error::{ApiError, ErrorCode, Invalid};
 use crate::extract::Json;
-use crate::pii::PiiCipher;
-use crate::platforms::{IdentityProviders, PhoneProof, PlatformProfile};
+use crate::platforms::{PhoneProof, PlatformProfile};
+use crate::state::State;
 
 #[derive(Debug, Serialize)]
 pub struct MeResponse {
@@ -32,33 +32,32 @@ struct MaskedIdentity {
 }
 
 /// The account as its owner sees it, personal data masked.
-pub async fn load_me(
-    db: &Database,
-    cipher: &web::Data<PiiCipher>,
-    account_id: i64,
-) -> Result<MeResponse, ApiError> {
-    let cipher = cipher.clone();
-    db.run(move |conn| -> Result<MeResponse, ApiError> {
-        let account = accounts::find(conn, account_id)?.ok_or_else(account_gone)?;
-        let person = match account.person_id {
-            Some(id) => persons::find(conn, id)?
-                .map(|row| row.open(&cipher))
-                .transpose()?,
-            None => None,
-        };
-        Ok(MeResponse {
-            id: account.id,
-            platform: account.platform().as_str(),
-            consent: account.consent(),
-            identity: person.map(|p| MaskedIdentity {
-                name: p.name.masked(),
-                id_number: p.id_number.masked(),
-            }),
-            phone: account.phone(&cipher)?.map(|p| p.masked()),
-            profile: account.profile(&cipher)?,
+pub async fn load_me(state: &State, account_id: i64) -> Result<MeResponse, ApiError> {
+    let reader = state.clone();
+    state
+        .db
+        .run(move |conn| -> Result<MeResponse, ApiError> {
+            let cipher = &reader.cipher;
+            let account = accounts::find(conn, account_id)?.ok_or_else(account_gone)?;
+            let person = match account.person_id {
+                Some(id) => persons::find(conn, id)?
+                    .map(|row| row.open(cipher))
+                    .transpose()?,
+                None => None,
+            };
+            Ok(MeResponse {
+                id: account.id,
+                platform: account.platform().as_str(),
+                consent: account.consent(),
+                identity: person.map(|p| MaskedIdentity {
+                    name: p.name.masked(),
+                    id_number: p.id_number.masked(),
+                }),
+                phone: account.phone(cipher)?.map(|p| p.masked()),
+                profile: account.profile(cipher)?,
+            })
         })
-    })
-    .await
+        .await
 }
 
 /// A token for an account that no longer exists is as good as no token.
@@ -66,12 +65,8 @@ fn account_gone() -> ApiError {
     ApiError::new(ErrorCode::Unauthorized).with_message("账号不存在，请重新登录")
 }
 
-pub async fn get(
-    resident: Resident,
-    db: web::Data<Database>,
-    cipher: web::Data<PiiCipher>,
-) -> Result<web::Json<MeResponse>, ApiError> {
-    Ok(web::Json(load_me(&db, &cipher, resident.account_id).await?))
+pub async fn get(resident: Resident, state: State) -> Result<web::Json<MeResponse>, ApiError> {
+    Ok(web::Json(load_me(&state, resident.account_id).await?))
 }
 
 #[derive(Deserialize)]
@@ -112,9 +107,7 @@ const MAX_PHONE_PROOF_LEN: usize = 4096;
 pub async fn grant(
     resident: Resident,
     body: Json<ConsentRequest>,
-    db: web::Data<Database>,
-    cipher: web::Data<PiiCipher>,
-    providers: web::Data<IdentityProviders>,
+    state: State,
 ) -> Result<web::Json<MeResponse>, ApiError> {
     let request = body.0;
     // Everything that can be checked here is checked before any platform is called.
@@ -139,12 +132,15 @@ pub async fn grant(
     invalid.finish()?;
 
     let account_id = resident.account_id;
-    let account: AccountRow = db
+    let account: AccountRow = state
+        .db
         .run(move |conn| -> Result<_, ApiError> {
             accounts::find(conn, account_id)?.ok_or_else(account_gone)
         })
         .await?;
-    let provider = providers.for_account(account.platform(), &account.subject)?;
+    let provider = state
+        .providers
+        .for_account(account.platform(), &account.subject)?;
 
     let phone = match &phone_proof {
         Some(proof) => {
@@ -160,7 +156,7 @@ pub async fn grant(
     };
     let profile = match offered_profile {
         Some(offered) => {
-            let token = account.platform_token(&cipher);
+            let token = account.platform_token(&state.cipher);
             Some(provider.profile(token.as_deref(), Some(offered)).await?)
         }
         None => None,
@@ -171,23 +167,24 @@ pub async fn grant(
         phone,
         identity,
     };
-    let sealer = cipher.clone();
-    db.run(move |conn| accounts::grant(conn, &sealer, account_id, &grant))
+    let writer = state.clone();
+    state
+        .db
+        .run(move |conn| accounts::grant(conn, &writer.cipher, account_id, &grant))
         .await
         .map_err(|e| match e {
             ConsentError::IdentityAlreadyBound => ApiError::new(ErrorCode::IdentityAlreadyBound),
             ConsentError::IdentityMismatch => ApiError::new(ErrorCode::IdentityMismatch),
             ConsentError::Db(e) => e.into(),
         })?;
-    Ok(web::Json(load_me(&db, &cipher, account_id).await?))
+    Ok(web::Json(load_me(&state, account_id).await?))
 }
 
-pub async fn withdraw(
-    resident: Resident,
-    db: web::Data<Database>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(resident: Resident, state: State) -> Result<HttpResponse, ApiError> {
     let account_id = resident.account_id;
-    db.run(move |conn| accounts::withdraw(conn, account_id))
+    state
+        .db
+        .run(move |conn| accounts::withdraw(conn, account_id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

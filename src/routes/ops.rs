@@ -1,12 +1,12 @@
 //! Operations: liveness, readiness, metrics and the API description.
 
 use actix_web::http::header::ContentType;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde_json::json;
 
-use crate::db::{self, Database, DbError};
+use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::state::State;
 
 const OPENAPI: &str = include_str!("../../api-spec/openapi.yaml");
 
@@ -16,7 +16,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The process can serve: the database answers.
-pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
+pub async fn readyz(state: State) -> Result<HttpResponse, ApiError> {
+    let db = &state.db;
     db.run(db::ping).await.map_err(|e: DbError| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::unavailable().with_message("数据库暂时无法访问")
@@ -24,10 +25,10 @@ pub async fn readyz(db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": db.backend()})))
 }
 
-pub async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Database>) -> HttpResponse {
+pub async fn metrics(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&db))
+        .body(state.metrics.render(&state.db))
 }
 
 pub async fn openapi() -> HttpResponse {

@@ -5,10 +5,10 @@ use actix_web::web;
 use serde::{Deserialize, Serialize};
 
 use crate::db::regions::{self, RegionRow};
-use crate::db::Database;
 use crate::domain::{RegionCode, RegionLevel};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Query;
+use crate::state::State;
 
 #[derive(Deserialize)]
 pub struct RegionsQuery {
@@ -44,7 +44,7 @@ impl From<RegionRow> for RegionResponse {
 
 pub async fn list(
     query: Query<RegionsQuery>,
-    db: web::Data<Database>,
+    state: State,
 ) -> Result<web::Json<RegionListResponse>, ApiError> {
     let parent = match query.0.parent.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -54,7 +54,8 @@ pub async fn list(
             }))
         })?),
     };
-    let response = db
+    let response = state
+        .db
         .run(move |conn| -> Result<_, ApiError> {
             let parent_row = match &parent {
                 Some(code) => Some(

@@ -1,19 +1,18 @@
 //! Resident logins: the mini-program's one-time code is exchanged with its platform, the account
 //! is found or created, and a session token is issued.
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use super::me::{load_me, MeResponse};
 use super::rfc3339;
-use crate::auth::{SessionKind, Sessions};
-use crate::config::Settings;
-use crate::db::{accounts, Database};
+use crate::auth::SessionKind;
+use crate::db::accounts;
 use crate::domain::FieldError;
 use crate::error::{ApiError, Invalid};
 use crate::extract::Json;
-use crate::pii::PiiCipher;
-use crate::platforms::{IdentityProvider, IdentityProviders, Platform};
+use crate::platforms::{IdentityProvider, Platform};
+use crate::state::State;
 
 /// Platform codes are short opaque strings; anything longer is not one.
 const MAX_CODE_LEN: usize = 256;
@@ -41,37 +40,21 @@ pub struct SessionResponse {
     user: MeResponse,
 }
 
-pub async fn wechat(
-    body: Json<WechatLogin>,
-    providers: web::Data<IdentityProviders>,
-    context: LoginContext,
-) -> Result<HttpResponse, ApiError> {
+pub async fn wechat(body: Json<WechatLogin>, state: State) -> Result<HttpResponse, ApiError> {
     let code = login_code("code", &body.0.code)?;
-    let provider = providers.for_platform(Platform::Wechat)?;
-    context
-        .login(provider.as_ref(), Platform::Wechat, &code)
-        .await
+    let provider = state.providers.for_platform(Platform::Wechat)?;
+    login(&state, provider.as_ref(), Platform::Wechat, &code).await
 }
 
-pub async fn alipay(
-    body: Json<AlipayLogin>,
-    providers: web::Data<IdentityProviders>,
-    context: LoginContext,
-) -> Result<HttpResponse, ApiError> {
+pub async fn alipay(body: Json<AlipayLogin>, state: State) -> Result<HttpResponse, ApiError> {
     let code = login_code("auth_code", &body.0.auth_code)?;
-    let provider = providers.for_platform(Platform::Alipay)?;
-    context
-        .login(provider.as_ref(), Platform::Alipay, &code)
-        .await
+    let provider = state.providers.for_platform(Platform::Alipay)?;
+    login(&state, provider.as_ref(), Platform::Alipay, &code).await
 }
 
 /// Development only: log in as any subject without a platform. 404 in production.
-pub async fn dev(
-    body: Json<DevLogin>,
-    providers: web::Data<IdentityProviders>,
-    context: LoginContext,
-) -> Result<HttpResponse, ApiError> {
-    let Some(provider) = providers.dev.as_ref() else {
+pub async fn dev(body: Json<DevLogin>, state: State) -> Result<HttpResponse, ApiError> {
+    let Some(provider) = state.providers.dev.as_ref() else {
         return Err(super::not_found_error());
     };
     let mut invalid = Invalid::default();
@@ -83,7 +66,7 @@ pub async fn dev(
     let subject = invalid.check("subject", login_code_value(&body.0.subject));
     invalid.finish()?;
     let (platform, subject) = (platform.expect("checked"), subject.expect("checked"));
-    context.login(provider.as_ref(), platform, &subject).await
+    login(&state, provider.as_ref(), platform, &subject).await
 }
 
 fn login_code(field: &str, value: &str) -> Result<String, ApiError> {
@@ -101,55 +84,27 @@ fn login_code_value(value: &str) -> Result<String, FieldError> {
     Ok(value.to_owned())
 }
 
-/// What every login needs besides the provider.
-pub struct LoginContext {
-    db: web::Data<Database>,
-    sessions: web::Data<Sessions>,
-    cipher: web::Data<PiiCipher>,
-    settings: web::Data<Settings>,
-}
-
-impl actix_web::FromRequest for LoginContext {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let data = || -> Option<Self> {
-            Some(Self {
-                db: req.app_data::<web::Data<Database>>()?.clone(),
-                sessions: req.app_data::<web::Data<Sessions>>()?.clone(),
-                cipher: req.app_data::<web::Data<PiiCipher>>()?.clone(),
-                settings: req.app_data::<web::Data<Settings>>()?.clone(),
-            })
-        };
-        std::future::ready(
-            data().ok_or_else(|| ApiError::internal("login state is not registered")),
-        )
-    }
-}
-
-impl LoginContext {
-    async fn login(
-        &self,
-        provider: &dyn IdentityProvider,
-        platform: Platform,
-        code: &str,
-    ) -> Result<HttpResponse, ApiError> {
-        let login = provider.login(code).await?;
-        let cipher = self.cipher.clone();
-        let account = self
-            .db
-            .run(move |conn| accounts::record_login(conn, &cipher, platform, &login))
-            .await?;
-        let issued = self.sessions.issue(&SessionKind::Resident {
-            account_id: account.id,
-            platform,
-        });
-        let user = load_me(&self.db, &self.cipher, account.id).await?;
-        Ok(HttpResponse::Ok().json(SessionResponse {
-            token: issued.token,
-            expires_at: rfc3339(issued.expires_at, self.settings.timezone),
-            user,
-        }))
-    }
+/// Exchanges the code, records the login and issues the session.
+async fn login(
+    state: &State,
+    provider: &dyn IdentityProvider,
+    platform: Platform,
+    code: &str,
+) -> Result<HttpResponse, ApiError> {
+    let login = provider.login(code).await?;
+    let writer = state.clone();
+    let account = state
+        .db
+        .run(move |conn| accounts::record_login(conn, &writer.cipher, platform, &login))
+        .await?;
+    let issued = state.sessions.issue(&SessionKind::Resident {
+        account_id: account.id,
+        platform,
+    });
+    let user = load_me(state, account.id).await?;
+    Ok(HttpResponse::Ok().json(SessionResponse {
+        token: issued.token,
+        expires_at: rfc3339(issued.expires_at, state.settings.timezone),
+        user,
+    }))
 }

@@ -3,19 +3,19 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::rfc3339;
-use crate::auth::{password, SessionKind, Sessions, Staff};
-use crate::config::Settings;
+use crate::auth::{password, SessionKind, Staff};
 use crate::db::{regions, staff, Database};
 use crate::domain::login_throttle::{self, FailureState};
 use crate::domain::{RegionCode, StaffRole};
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
-use crate::pii::{Field, PiiCipher};
+use crate::pii::Field;
+use crate::state::State;
 
 /// Checked against when the username does not exist, so that both cases cost the same time.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
@@ -59,21 +59,16 @@ enum Outcome {
     },
 }
 
-pub async fn create(
-    body: Json<StaffLogin>,
-    db: web::Data<Database>,
-    cipher: web::Data<PiiCipher>,
-    sessions: web::Data<Sessions>,
-    settings: web::Data<Settings>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(body: Json<StaffLogin>, state: State) -> Result<HttpResponse, ApiError> {
     let StaffLogin { username, password } = body.0;
     // Long inputs would only make the password hash work harder.
     if username.len() > 64 || password.len() > password::MAX_LENGTH * 4 {
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     }
     let username = username.trim().to_owned();
-    let username_hash = cipher.lookup_hash(Field::Username, &username);
-    let outcome = db
+    let username_hash = state.cipher.lookup_hash(Field::Username, &username);
+    let outcome = state
+        .db
         .run(move |conn| -> Result<Outcome, ApiError> {
             let now = Utc::now().naive_utc();
             let failures = staff::login_failures(conn, &username_hash)?;
@@ -123,16 +118,16 @@ pub async fn create(
             role,
             region,
         } => {
-            let issued = sessions.issue(&SessionKind::Staff {
+            let issued = state.sessions.issue(&SessionKind::Staff {
                 staff_id: id,
                 role,
                 region: region.clone(),
             });
-            let region_name = region_name(&db, &region).await?;
+            let region_name = region_name(&state.db, &region).await?;
             tracing::info!(staff_id = id, role = role.as_str(), "staff login");
             Ok(HttpResponse::Ok().json(StaffSessionResponse {
                 token: issued.token,
-                expires_at: rfc3339(issued.expires_at, settings.timezone),
+                expires_at: rfc3339(issued.expires_at, state.settings.timezone),
                 staff: StaffResponse {
                     id,
                     username,
@@ -146,14 +141,15 @@ pub async fn create(
 }
 
 /// The staff member's own account; a disabled or deleted account is logged out.
-pub async fn me(staff_member: Staff, db: web::Data<Database>) -> Result<HttpResponse, ApiError> {
+pub async fn me(staff_member: Staff, state: State) -> Result<HttpResponse, ApiError> {
     let id = staff_member.staff_id;
-    let account = db
+    let account = state
+        .db
         .run(move |conn| staff::find(conn, id))
         .await?
         .filter(|a| a.disabled_at.is_none())
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized).with_message("账号已停用"))?;
-    let region_name = region_name(&db, &account.region_code).await?;
+    let region_name = region_name(&state.db, &account.region_code).await?;
     Ok(HttpResponse::Ok().json(StaffResponse {
         id: account.id,
         username: account.username,

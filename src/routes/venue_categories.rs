@@ -1,13 +1,11 @@
 //! `GET /api/v1/venue-categories`: the taxonomy this deployment uses.
 
-use std::sync::Arc;
+use actix_web::HttpResponse;
 
-use actix_web::{web, HttpResponse};
+use crate::state::State;
 
-use crate::domain::Taxonomy;
-
-pub async fn list(taxonomy: web::Data<Arc<Taxonomy>>) -> HttpResponse {
+pub async fn list(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("cache-control", "public, max-age=300"))
-        .json(taxonomy.as_ref().as_ref())
+        .json(state.taxonomy.as_ref())
 }

@@ -9,6 +9,7 @@ use venuecode::startup::Application;
 /// Fixed secrets so tests never touch a developer's data folder.
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789abcdef";
 pub const TEST_PII_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const TEST_VENUE_CODE_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
 static TRACING: std::sync::Once = std::sync::Once::new();
 
@@ -99,6 +100,7 @@ pub fn test_settings<V: AsRef<str>>(
         ("DATABASE_POOL_SIZE".into(), "4".into()),
         ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("PII_KEY".into(), TEST_PII_KEY.into()),
+        ("VENUE_CODE_KEY".into(), TEST_VENUE_CODE_KEY.into()),
     ]);
     for (key, value) in overrides {
         vars.insert((*key).to_owned(), value.as_ref().to_owned());
