@@ -11,6 +11,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::db::venues::VenueError;
 use crate::db::DbError;
 use crate::domain::FieldError;
 use crate::platforms::PlatformError;
@@ -37,10 +38,19 @@ pub enum ErrorCode {
     PlatformNotConfigured,
     IdentityAlreadyBound,
     IdentityMismatch,
+    VenueLocked,
+    EntranceNameTaken,
+    VenueNotActive,
+    EntranceClosed,
+    VenueNotPending,
+    InvalidVenueCode,
+    VenueCodeRevoked,
+    InvitationInvalid,
+    ConsentRequired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -60,6 +70,15 @@ impl ErrorCode {
         ErrorCode::PlatformNotConfigured,
         ErrorCode::IdentityAlreadyBound,
         ErrorCode::IdentityMismatch,
+        ErrorCode::VenueLocked,
+        ErrorCode::EntranceNameTaken,
+        ErrorCode::VenueNotActive,
+        ErrorCode::EntranceClosed,
+        ErrorCode::VenueNotPending,
+        ErrorCode::InvalidVenueCode,
+        ErrorCode::VenueCodeRevoked,
+        ErrorCode::InvitationInvalid,
+        ErrorCode::ConsentRequired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +102,15 @@ impl ErrorCode {
             ErrorCode::PlatformNotConfigured => "platform_not_configured",
             ErrorCode::IdentityAlreadyBound => "identity_already_bound",
             ErrorCode::IdentityMismatch => "identity_mismatch",
+            ErrorCode::VenueLocked => "venue_locked",
+            ErrorCode::EntranceNameTaken => "entrance_name_taken",
+            ErrorCode::VenueNotActive => "venue_not_active",
+            ErrorCode::EntranceClosed => "entrance_closed",
+            ErrorCode::VenueNotPending => "venue_not_pending",
+            ErrorCode::InvalidVenueCode => "invalid_venue_code",
+            ErrorCode::VenueCodeRevoked => "venue_code_revoked",
+            ErrorCode::InvitationInvalid => "invitation_invalid",
+            ErrorCode::ConsentRequired => "consent_required",
         }
     }
 
@@ -106,6 +134,15 @@ impl ErrorCode {
             ErrorCode::PlatformNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::IdentityAlreadyBound => StatusCode::CONFLICT,
             ErrorCode::IdentityMismatch => StatusCode::CONFLICT,
+            ErrorCode::VenueLocked => StatusCode::CONFLICT,
+            ErrorCode::EntranceNameTaken => StatusCode::CONFLICT,
+            ErrorCode::VenueNotActive => StatusCode::CONFLICT,
+            ErrorCode::EntranceClosed => StatusCode::CONFLICT,
+            ErrorCode::VenueNotPending => StatusCode::CONFLICT,
+            ErrorCode::InvalidVenueCode => StatusCode::BAD_REQUEST,
+            ErrorCode::VenueCodeRevoked => StatusCode::GONE,
+            ErrorCode::InvitationInvalid => StatusCode::NOT_FOUND,
+            ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
         }
     }
 
@@ -130,6 +167,15 @@ impl ErrorCode {
             ErrorCode::PlatformNotConfigured => "暂不支持通过该平台登录",
             ErrorCode::IdentityAlreadyBound => "该身份证号已绑定本平台的其他账号",
             ErrorCode::IdentityMismatch => "本账号已实名为其他身份，请先撤回授权",
+            ErrorCode::VenueLocked => "场所已审核通过，基本信息不能再修改",
+            ErrorCode::EntranceNameTaken => "同一场所的入口名称不能重复",
+            ErrorCode::VenueNotActive => "场所尚未审核通过，场所码暂不可用",
+            ErrorCode::EntranceClosed => "该入口已关闭",
+            ErrorCode::VenueNotPending => "该申请已审核，不能重复审核",
+            ErrorCode::InvalidVenueCode => "无法识别的场所码，请扫描场所张贴的场所码",
+            ErrorCode::VenueCodeRevoked => "该场所码已作废，请扫描场所张贴的新码",
+            ErrorCode::InvitationInvalid => "邀请码无效、已使用或已过期",
+            ErrorCode::ConsentRequired => "请先同意授权昵称头像、手机号和实名信息",
         }
     }
 }
@@ -164,6 +210,12 @@ impl ApiError {
 
     pub fn with_retry_after(mut self, seconds: u32) -> Self {
         self.retry_after_secs = Some(seconds);
+        self
+    }
+
+    /// Rewrites `details` (e.g. to rename fields for a narrower request).
+    pub fn map_details(mut self, f: impl FnOnce(Value) -> Value) -> Self {
+        self.details = self.details.map(f);
         self
     }
 
@@ -271,6 +323,24 @@ impl From<PlatformError> for ApiError {
                 "phone",
                 FieldError::new("phone_proof_platform", "手机号授权凭证与登录平台不一致"),
             ),
+        }
+    }
+}
+
+impl From<VenueError> for ApiError {
+    fn from(e: VenueError) -> Self {
+        match e {
+            VenueError::NotFound => ApiError::not_found(),
+            VenueError::Locked => ApiError::new(ErrorCode::VenueLocked),
+            VenueError::EntranceNameTaken(name) => ApiError::new(ErrorCode::EntranceNameTaken)
+                .with_details(serde_json::json!({ "name": name })),
+            VenueError::UnknownRegion => ApiError::invalid_field(
+                "region_code",
+                FieldError::new("region_unknown", "所选乡镇（街道）或村（社区）不存在"),
+            ),
+            VenueError::NotActive => ApiError::new(ErrorCode::VenueNotActive),
+            VenueError::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
+            VenueError::Db(e) => e.into(),
         }
     }
 }

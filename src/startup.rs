@@ -11,6 +11,7 @@ use actix_web::{web, App, HttpServer};
 use crate::config::Settings;
 use crate::db::regions::{self, LoadOutcome};
 use crate::db::Database;
+use crate::error::ApiError;
 use crate::platforms::alipay::AlipayClient;
 use crate::platforms::dev::DevProvider;
 use crate::platforms::wechat::WechatClient;
@@ -98,6 +99,8 @@ fn run(
         App::new()
             .wrap(from_fn(request_context))
             .app_data(state.clone())
+            // A path segment that does not parse (`/venues/abc`) names nothing that exists.
+            .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .configure(routes::configure)
             .default_service(web::to(routes::not_found))
     })

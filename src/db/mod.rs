@@ -10,6 +10,7 @@ pub mod persons;
 pub mod regions;
 pub mod schema;
 pub mod staff;
+pub mod venue_staff;
 pub mod venues;
 
 use std::time::Duration;

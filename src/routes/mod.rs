@@ -4,9 +4,13 @@
 mod me;
 mod ops;
 mod regions;
+mod reviews;
 mod sessions;
 mod staff_sessions;
 mod venue_categories;
+mod venue_page;
+mod venue_staff;
+mod venues;
 
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
@@ -63,6 +67,61 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(Method::GET, "/api/v1/me", me::get),
         endpoint(Method::PUT, "/api/v1/me/consent", me::grant),
         endpoint(Method::DELETE, "/api/v1/me/consent", me::withdraw),
+        endpoint(Method::GET, "/api/v1/me/venues", venue_staff::my_venues),
+        endpoint(Method::POST, "/api/v1/venues", venues::apply),
+        endpoint(Method::GET, "/api/v1/venues", venues::list),
+        endpoint(Method::GET, "/api/v1/venues/{id}", venues::get),
+        endpoint(Method::PATCH, "/api/v1/venues/{id}", venues::update),
+        endpoint(
+            Method::POST,
+            "/api/v1/venues/{id}/entrances",
+            venues::add_entrance,
+        ),
+        endpoint(
+            Method::PATCH,
+            "/api/v1/venues/{id}/entrances/{eid}",
+            venues::update_entrance,
+        ),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/venues/{id}/entrances/{eid}",
+            venues::close_entrance,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/venues/{id}/entrances/{eid}/code.png",
+            venues::code_png,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/venues/{id}/entrances/{eid}/code.svg",
+            venues::code_svg,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/venues/{id}/entrances/{eid}/code/rotate",
+            venues::rotate_code,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/venues/{id}/staff-invitations",
+            venue_staff::invite,
+        ),
+        endpoint(Method::GET, "/api/v1/venues/{id}/staff", venue_staff::list),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/venues/{id}/staff/{account_id}",
+            venue_staff::remove,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/venue-staff-invitations/redeem",
+            venue_staff::redeem,
+        ),
+        endpoint(Method::GET, "/api/v1/reviews", reviews::list),
+        endpoint(Method::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
+        endpoint(Method::GET, "/v/{token}", venue_page::show),
+        endpoint(Method::GET, "/V/{token}", venue_page::show),
     ]
 }
 

@@ -179,6 +179,15 @@ impl TestApp {
         self.call(Method::PUT, path, Some(token), Some(body)).await
     }
 
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
     pub async fn delete_as(&self, token: &str, path: &str) -> Response {
         self.call(Method::DELETE, path, Some(token), None).await
     }
@@ -218,6 +227,15 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
         token
+    }
+
+    /// A blocking connection to the test's database, for checks the API does not expose.
+    pub fn database(&self) -> venuecode::db::Database {
+        venuecode::db::Database::connect(&self.settings.database_url, 1).expect("database")
+    }
+
+    pub fn cipher(&self) -> venuecode::pii::PiiCipher {
+        venuecode::pii::PiiCipher::new(self.settings.pii_key.expose())
     }
 
     /// Creates a staff account the way an operator does, and logs it in.
@@ -284,4 +302,28 @@ fn database_names_are_replaced_in_urls() {
         database_url_with_name("postgres://h", "x"),
         "postgres://h/x"
     );
+}
+
+/// An ID number with the right check character for the first 17 digits given.
+pub fn id_number(first17: &str) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
+}
+
+/// Decodes a PNG QR code to its text.
+pub fn decode_qr(png: &[u8]) -> String {
+    let image = image::load_from_memory(png).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
+        image.width() as usize,
+        image.height() as usize,
+        |x, y| image.get_pixel(x as u32, y as u32).0[0],
+    );
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "exactly one QR code in the image");
+    grids[0].decode().expect("the code decodes").1
 }

@@ -14,4 +14,5 @@ mod reference;
 mod sessions;
 mod spec;
 mod staff_sessions;
+mod venues;
 mod wechat_client;
