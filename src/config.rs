@@ -12,7 +12,7 @@ use base64::Engine;
 use chrono_tz::Tz;
 use rand::RngCore;
 
-use crate::domain::Taxonomy;
+use crate::domain::{CompanionRule, HealthColor, Taxonomy};
 use crate::platforms::alipay::AlipayConfig;
 use crate::platforms::wechat::WechatConfig;
 
@@ -116,6 +116,9 @@ pub struct Settings {
     pub pii_key: Secret<[u8; 32]>,
     /// HMAC key that signs the tokens in venue QR codes. Changing it voids every printed poster.
     pub venue_code_key: Secret<[u8; 32]>,
+    /// Ed25519 seed that signs pass tokens; its public key is published as a JWKS.
+    pub pass_signing_key: Secret<[u8; 32]>,
+    pub scan: ScanPolicy,
     pub timezone: Tz,
     pub retention_days: u32,
     pub taxonomy: Arc<Taxonomy>,
@@ -129,6 +132,22 @@ pub struct Settings {
     pub resident_session_hours: u32,
     /// Lifetime of a staff session token.
     pub staff_session_hours: u32,
+}
+
+/// The rules of a scan that a deployment may tune.
+#[derive(Debug, Clone)]
+pub struct ScanPolicy {
+    /// A located scan farther than this from the venue's map point is refused (vehicles exempt).
+    pub max_distance_m: u32,
+    /// How far back an offline scan's own time may lie.
+    pub offline_window_hours: u32,
+    /// Check-ins one account may make in an hour.
+    pub hourly_limit: u32,
+    /// The colour of a person with none on record.
+    pub unknown_color: HealthColor,
+    pub companions: CompanionRule,
+    /// Lifetime of the pass token shown at the door.
+    pub pass_ttl_seconds: u32,
 }
 
 /// Every problem found in the configuration, reported together.
@@ -303,6 +322,33 @@ impl Settings {
             decode_key,
             &mut problems,
         );
+        let pass_signing_key = secret(
+            &get,
+            "PASS_SIGNING_KEY",
+            production,
+            dev_secrets.as_ref().and_then(|d| d.get("pass_signing_key")),
+            decode_signing_key,
+            &mut problems,
+        );
+        let scan = ScanPolicy {
+            max_distance_m: parse_or(&get, "MAX_SCAN_DISTANCE_M", 1000u32, &mut problems),
+            offline_window_hours: parse_or(&get, "OFFLINE_WINDOW_HOURS", 24u32, &mut problems),
+            hourly_limit: parse_or(&get, "CHECKIN_HOURLY_LIMIT", 30u32, &mut problems).max(1),
+            unknown_color: match get("UNKNOWN_HEALTH_COLOR") {
+                None => HealthColor::Green,
+                Some(value) => HealthColor::parse(&value).unwrap_or_else(|_| {
+                    problems.push(format!(
+                        "UNKNOWN_HEALTH_COLOR must be green, yellow or red, not `{value}`"
+                    ));
+                    HealthColor::Green
+                }),
+            },
+            companions: CompanionRule {
+                child_under: parse_or(&get, "COMPANION_CHILD_UNDER", 18u32, &mut problems),
+                elder_from: parse_or(&get, "COMPANION_ELDER_FROM", 60u32, &mut problems),
+            },
+            pass_ttl_seconds: parse_or(&get, "PASS_TTL_SECONDS", 180u32, &mut problems).max(10),
+        };
         let venue_code_key = secret(
             &get,
             "VENUE_CODE_KEY",
@@ -359,6 +405,8 @@ impl Settings {
             jwt_secret: Secret(jwt_secret.expect("present when there are no problems")),
             pii_key: Secret(pii_key.expect("present when there are no problems")),
             venue_code_key: Secret(venue_code_key.expect("present when there are no problems")),
+            pass_signing_key: Secret(pass_signing_key.expect("present when there are no problems")),
+            scan,
             timezone,
             retention_days,
             taxonomy,
@@ -465,6 +513,18 @@ fn decode_key(value: &str) -> Result<[u8; 32], String> {
         .map_err(|_| "must decode to exactly 32 bytes (openssl rand -base64 32)".to_string())
 }
 
+/// `PASS_SIGNING_KEY`: an Ed25519 private key as PKCS#8 PEM
+/// (`openssl genpkey -algorithm ed25519`), or its 32-byte seed in base64.
+fn decode_signing_key(value: &str) -> Result<[u8; 32], String> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    if value.contains("-----BEGIN") {
+        return ed25519_dalek::SigningKey::from_pkcs8_pem(value)
+            .map(|key| key.to_bytes())
+            .map_err(|_| "is not an Ed25519 PKCS#8 PEM private key".to_string());
+    }
+    decode_key(value)
+}
+
 /// Looks a taxonomy up by built-in name (`hunan`, `shanxi`) or reads it from a file path.
 pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
     if let Some((_, text)) = BUILTIN_TAXONOMIES.iter().find(|(name, _)| *name == source) {
@@ -483,8 +543,12 @@ pub fn load_taxonomy(source: &str) -> Result<Taxonomy, String> {
 struct DevSecrets(BTreeMap<String, String>);
 
 /// Every development secret and its length in random bytes.
-const DEV_SECRETS: &[(&str, usize)] =
-    &[("jwt_secret", 48), ("pii_key", 32), ("venue_code_key", 32)];
+const DEV_SECRETS: &[(&str, usize)] = &[
+    ("jwt_secret", 48),
+    ("pii_key", 32),
+    ("venue_code_key", 32),
+    ("pass_signing_key", 32),
+];
 
 impl DevSecrets {
     fn read(data_dir: &Path) -> Option<Self> {
@@ -584,7 +648,13 @@ mod tests {
         ])
         .unwrap_err();
         let text = err.to_string();
-        for name in ["JWT_SECRET", "PII_KEY", "VENUE_CODE_KEY", "PUBLIC_BASE_URL"] {
+        for name in [
+            "JWT_SECRET",
+            "PII_KEY",
+            "VENUE_CODE_KEY",
+            "PASS_SIGNING_KEY",
+            "PUBLIC_BASE_URL",
+        ] {
             assert!(text.contains(name), "{name} not named in: {text}");
         }
         // Production never writes development secrets.
@@ -606,6 +676,7 @@ mod tests {
             ),
             ("PII_KEY", &dev_key),
             ("VENUE_CODE_KEY", KEY),
+            ("PASS_SIGNING_KEY", KEY),
             ("PUBLIC_BASE_URL", "https://code.example.gov.cn"),
         ])
         .unwrap_err();
@@ -623,6 +694,7 @@ mod tests {
             ("JWT_SECRET", JWT),
             ("PII_KEY", KEY),
             ("VENUE_CODE_KEY", KEY),
+            ("PASS_SIGNING_KEY", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n"),
             ("PUBLIC_BASE_URL", "https://code.gov.cn/"),
             ("DATABASE_URL", "postgres://app:s3cret@db:5432/venuecode"),
         ])

@@ -47,10 +47,18 @@ pub enum ErrorCode {
     VenueCodeRevoked,
     InvitationInvalid,
     ConsentRequired,
+    TooFarFromVenue,
+    CompanionNotFound,
+    CompanionNotEligible,
+    TooManyCompanions,
+    CompanionAccountLimit,
+    CompanionExists,
+    InvalidPersonalCode,
+    PersonalCodeExpired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 36] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -79,6 +87,14 @@ impl ErrorCode {
         ErrorCode::VenueCodeRevoked,
         ErrorCode::InvitationInvalid,
         ErrorCode::ConsentRequired,
+        ErrorCode::TooFarFromVenue,
+        ErrorCode::CompanionNotFound,
+        ErrorCode::CompanionNotEligible,
+        ErrorCode::TooManyCompanions,
+        ErrorCode::CompanionAccountLimit,
+        ErrorCode::CompanionExists,
+        ErrorCode::InvalidPersonalCode,
+        ErrorCode::PersonalCodeExpired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -111,6 +127,14 @@ impl ErrorCode {
             ErrorCode::VenueCodeRevoked => "venue_code_revoked",
             ErrorCode::InvitationInvalid => "invitation_invalid",
             ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::TooFarFromVenue => "too_far_from_venue",
+            ErrorCode::CompanionNotFound => "companion_not_found",
+            ErrorCode::CompanionNotEligible => "companion_not_eligible",
+            ErrorCode::TooManyCompanions => "too_many_companions",
+            ErrorCode::CompanionAccountLimit => "companion_account_limit",
+            ErrorCode::CompanionExists => "companion_exists",
+            ErrorCode::InvalidPersonalCode => "invalid_personal_code",
+            ErrorCode::PersonalCodeExpired => "personal_code_expired",
         }
     }
 
@@ -143,6 +167,14 @@ impl ErrorCode {
             ErrorCode::VenueCodeRevoked => StatusCode::GONE,
             ErrorCode::InvitationInvalid => StatusCode::NOT_FOUND,
             ErrorCode::ConsentRequired => StatusCode::FORBIDDEN,
+            ErrorCode::TooFarFromVenue => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::CompanionNotFound => StatusCode::NOT_FOUND,
+            ErrorCode::CompanionNotEligible => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::TooManyCompanions => StatusCode::CONFLICT,
+            ErrorCode::CompanionAccountLimit => StatusCode::CONFLICT,
+            ErrorCode::CompanionExists => StatusCode::CONFLICT,
+            ErrorCode::InvalidPersonalCode => StatusCode::BAD_REQUEST,
+            ErrorCode::PersonalCodeExpired => StatusCode::GONE,
         }
     }
 
@@ -176,6 +208,14 @@ impl ErrorCode {
             ErrorCode::VenueCodeRevoked => "该场所码已作废，请扫描场所张贴的新码",
             ErrorCode::InvitationInvalid => "邀请码无效、已使用或已过期",
             ErrorCode::ConsentRequired => "请先同意授权昵称头像、手机号和实名信息",
+            ErrorCode::TooFarFromVenue => "您与场所距离过远，请到场所现场扫码",
+            ErrorCode::CompanionNotFound => "同行人员不存在，请先添加",
+            ErrorCode::CompanionNotEligible => "同行人员须为未满18周岁或60周岁及以上人员",
+            ErrorCode::TooManyCompanions => "同行人员已达上限",
+            ErrorCode::CompanionAccountLimit => "该人员已被过多账号添加为同行人员",
+            ErrorCode::CompanionExists => "该人员已是您的同行人员",
+            ErrorCode::InvalidPersonalCode => "无法识别的个人码",
+            ErrorCode::PersonalCodeExpired => "个人码已过期，请重新打印",
         }
     }
 }

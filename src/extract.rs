@@ -13,18 +13,15 @@ use serde_json::json;
 
 use crate::error::{ApiError, ErrorCode};
 
-/// Largest JSON body accepted unless a route sets its own [`JsonLimit`].
+/// Largest JSON body accepted unless the handler asks for more.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
 
-/// Per-route body limit, set with `.app_data(JsonLimit(n))`.
-#[derive(Debug, Clone, Copy)]
-pub struct JsonLimit(pub usize);
+/// A JSON body of at most `LIMIT` bytes: 415 for another content type, 413 past the limit, 400
+/// `malformed_json` for broken syntax, 422 `validation_failed` naming the field for a missing or
+/// mistyped value.
+pub struct Json<T, const LIMIT: usize = DEFAULT_JSON_LIMIT>(pub T);
 
-/// A JSON body: 415 for another content type, 413 past the limit, 400 `malformed_json` for
-/// broken syntax, 422 `validation_failed` naming the field for a missing or mistyped value.
-pub struct Json<T>(pub T);
-
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -36,9 +33,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             _ => false,
         };
-        let limit = req
-            .app_data::<JsonLimit>()
-            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let limit = LIMIT;
         let mut payload = payload.take();
         Box::pin(async move {
             if !is_json {
@@ -218,24 +213,19 @@ mod http_tests {
     use serde::Deserialize;
     use serde_json::Value;
 
-    use super::{Json, JsonLimit};
+    use super::Json;
 
     #[derive(Deserialize)]
     struct Login {
         username: String,
     }
 
-    async fn login(body: Json<Login>) -> HttpResponse {
+    async fn login(body: Json<Login, 64>) -> HttpResponse {
         HttpResponse::Ok().body(body.0.username)
     }
 
     async fn call(content_type: Option<&str>, body: &'static str) -> (u16, Value) {
-        let app = test::init_service(
-            App::new()
-                .app_data(JsonLimit(64))
-                .route("/login", web::post().to(login)),
-        )
-        .await;
+        let app = test::init_service(App::new().route("/login", web::post().to(login))).await;
         let mut request = test::TestRequest::post().uri("/login").set_payload(body);
         if let Some(content_type) = content_type {
             request = request.insert_header(("content-type", content_type));

@@ -3,14 +3,17 @@
 //! the person's health-code verdict. See README.md for the layout.
 
 pub mod auth;
+pub mod check_in;
 pub mod commands;
 pub mod config;
 pub mod db;
 pub mod divisions;
 pub mod domain;
+pub mod entrance_cache;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod passes;
 pub mod pii;
 pub mod platforms;
 pub mod posters;

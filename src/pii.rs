@@ -31,6 +31,8 @@ pub enum Field {
     AuditSubject,
     /// One-time codes (staff invitations), stored only hashed.
     OneTimeCode,
+    /// Free-text notes of officials, which may name people.
+    Note,
 }
 
 impl Field {
@@ -44,6 +46,7 @@ impl Field {
             Field::Username => b"username",
             Field::AuditSubject => b"audit_subject",
             Field::OneTimeCode => b"one_time_code",
+            Field::Note => b"note",
         }
     }
 }

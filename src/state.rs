@@ -5,8 +5,10 @@ use std::sync::Arc;
 use crate::auth::Sessions;
 use crate::config::Settings;
 use crate::db::Database;
-use crate::domain::{Taxonomy, VenueCodeSigner};
+use crate::domain::{PaperCodeSigner, Taxonomy, VenueCodeSigner};
+use crate::entrance_cache::EntranceCache;
 use crate::metrics::Metrics;
+use crate::passes::PassSigner;
 use crate::pii::PiiCipher;
 use crate::platforms::IdentityProviders;
 
@@ -18,6 +20,9 @@ pub struct AppState {
     pub providers: IdentityProviders,
     pub taxonomy: Arc<Taxonomy>,
     pub venue_codes: VenueCodeSigner,
+    pub paper_codes: PaperCodeSigner,
+    pub passes: PassSigner,
+    pub entrances: EntranceCache,
     pub metrics: Metrics,
 }
 
@@ -32,6 +37,12 @@ impl AppState {
             ),
             taxonomy: Arc::clone(&settings.taxonomy),
             venue_codes: VenueCodeSigner::new(*settings.venue_code_key.expose()),
+            paper_codes: PaperCodeSigner::new(*settings.venue_code_key.expose()),
+            passes: PassSigner::new(
+                settings.pass_signing_key.expose(),
+                settings.scan.pass_ttl_seconds,
+            ),
+            entrances: EntranceCache::default(),
             metrics: Metrics::new(),
             providers,
             db,

@@ -280,3 +280,25 @@ pub fn withdraw(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError>
         .execute(conn)?;
     Ok(())
 }
+
+/// The phone number a person consented to give through their account, if any.
+pub fn phone_of_person(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    person_id: i64,
+) -> Result<Option<String>, DbError> {
+    let sealed: Option<Option<String>> = accounts::table
+        .filter(accounts::person_id.eq(person_id))
+        .filter(accounts::phone_sealed.is_not_null())
+        .select(accounts::phone_sealed)
+        .first(conn)
+        .optional()?;
+    sealed
+        .flatten()
+        .map(|s| {
+            cipher
+                .open(Field::Phone, &s)
+                .map_err(|e| DbError::Other(e.to_string()))
+        })
+        .transpose()
+}

@@ -147,3 +147,66 @@ pub fn for_subject(
         .select(AuditRow::as_select())
         .load(conn)?)
 }
+
+/// Appends several entries at once (a bulk import), chained in order. Call inside the
+/// transaction of the action.
+pub fn append_many(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    entries: &[AuditEntry<'_>],
+) -> Result<(), DbError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::seq.eq(audit_head::seq + entries.len() as i64))
+        .execute(conn)?;
+    let (last_seq, mut prev_hash): (i64, String) = audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let first_seq = last_seq - entries.len() as i64 + 1;
+    let now = Utc::now().naive_utc();
+    let at = now
+        .with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now);
+    let mut rows = Vec::with_capacity(entries.len());
+    for (offset, entry) in entries.iter().enumerate() {
+        let seq = first_seq + offset as i64;
+        let subject_hash = cipher.lookup_hash(Field::AuditSubject, &entry.subject);
+        let hash = cipher.audit_chain_hash(
+            &ChainLink {
+                seq,
+                at,
+                actor: &entry.actor,
+                role: entry.role,
+                action: entry.action,
+                subject_hash: &subject_hash,
+                count: entry.count,
+                prev_hash: &prev_hash,
+            }
+            .content(),
+        );
+        rows.push((
+            audit_log::seq.eq(seq),
+            audit_log::at.eq(at),
+            audit_log::actor.eq(entry.actor.clone()),
+            audit_log::role.eq(entry.role.to_owned()),
+            audit_log::action.eq(entry.action.to_owned()),
+            audit_log::subject_hash.eq(subject_hash),
+            audit_log::count.eq(entry.count),
+            audit_log::prev_hash.eq(prev_hash.clone()),
+            audit_log::hash.eq(hash.clone()),
+        ));
+        prev_hash = hash;
+    }
+    for batch in rows.chunks(500) {
+        crate::per_backend!(conn, |c| diesel::insert_into(audit_log::table)
+            .values(batch)
+            .execute(c))?;
+    }
+    diesel::update(audit_head::table.find(1))
+        .set(audit_head::hash.eq(&prev_hash))
+        .execute(conn)?;
+    Ok(())
+}

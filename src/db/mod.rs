@@ -5,7 +5,11 @@
 //! the closure (pool checkout included) on the blocking thread pool, never on an async worker.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
+pub mod check_ins;
+pub mod companions;
+pub mod health_codes;
 pub mod persons;
 pub mod regions;
 pub mod schema;

@@ -19,6 +19,8 @@ pub struct PersonRow {
     pub name_sealed: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub phone_sealed: Option<String>,
+    pub phone_hash: Option<String>,
 }
 
 /// A person with their data opened.
@@ -100,4 +102,20 @@ pub fn upsert(
         .execute(conn)?;
     find_by_id_number(conn, cipher, id_number)?
         .ok_or_else(|| DbError::Other("a new person vanished".into()))
+}
+
+/// Records the phone number a person gave at a hand registration.
+pub fn set_phone(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    person_id: i64,
+    phone: &crate::domain::MobileNumber,
+) -> Result<(), DbError> {
+    diesel::update(persons::table.find(person_id))
+        .set((
+            persons::phone_sealed.eq(cipher.seal(Field::Phone, phone.as_ref())),
+            persons::phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

@@ -38,6 +38,8 @@ diesel::table! {
         name_sealed -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        phone_sealed -> Nullable<Text>,
+        phone_hash -> Nullable<Text>,
     }
 }
 
@@ -71,7 +73,6 @@ diesel::table! {
 }
 
 diesel::joinable!(accounts -> persons (person_id));
-diesel::allow_tables_to_appear_in_same_query!(accounts, persons);
 
 diesel::table! {
     venues (id) {
@@ -157,6 +158,90 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    health_codes (person_id) {
+        person_id -> BigInt,
+        color -> Text,
+        reason_code -> Text,
+        updated_at -> Timestamp,
+        updated_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    health_code_changes (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        color -> Text,
+        reason_code -> Text,
+        note_sealed -> Nullable<Text>,
+        changed_by -> Nullable<BigInt>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    companions (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        person_id -> BigInt,
+        relation -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    check_ins (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        entrance_id -> BigInt,
+        person_id -> BigInt,
+        account_id -> Nullable<BigInt>,
+        group_id -> Nullable<BigInt>,
+        role -> Text,
+        source -> Text,
+        health_color -> Text,
+        verdict -> Text,
+        scanned_at -> Timestamp,
+        recorded_at -> Timestamp,
+        ends_at -> Timestamp,
+        left_at -> Nullable<Timestamp>,
+        offline -> Bool,
+        located -> Bool,
+        distance_m -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        region_code -> Text,
+        check_in_id -> BigInt,
+        person_id -> BigInt,
+        status -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+        note -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(entrances -> venues (venue_id));
 diesel::joinable!(venue_staff -> venues (venue_id));
-diesel::allow_tables_to_appear_in_same_query!(venues, entrances, venue_staff, regions);
+diesel::joinable!(check_ins -> venues (venue_id));
+diesel::joinable!(check_ins -> entrances (entrance_id));
+diesel::joinable!(companions -> persons (person_id));
+diesel::joinable!(alerts -> venues (venue_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    venues,
+    entrances,
+    venue_staff,
+    regions,
+    check_ins,
+    persons,
+    companions,
+    health_codes,
+    alerts,
+    accounts
+);

@@ -2,29 +2,38 @@
 //! every value that crosses the edge is parsed once into one of these types, and a value of the type
 //! is valid by construction.
 
+mod compact_token;
+mod companion_rule;
 mod field_error;
 mod geo;
 mod health;
+mod health_reason;
 mod id_number;
 pub mod login_throttle;
 mod masking;
 mod mobile;
+pub mod paper_code;
 mod region_code;
 mod staff_role;
+mod stay;
 pub mod taxonomy;
 mod text;
 pub mod transport;
 pub mod venue_code;
 mod venue_status;
 
+pub use companion_rule::CompanionRule;
 pub use field_error::FieldError;
 pub use geo::MapPoint;
 pub use health::{HealthColor, Verdict};
+pub use health_reason::HealthReason;
 pub use id_number::{IdNumber, Sex};
 pub use masking::{mask_id_number, mask_mobile, mask_name};
 pub use mobile::MobileNumber;
+pub use paper_code::{PaperCode, PaperCodeError, PaperCodeSigner};
 pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
+pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
 pub use text::{Address, EntranceName, PersonName, VenueName};
 pub use venue_code::{VenueCodeError, VenueCodeRef, VenueCodeSigner};

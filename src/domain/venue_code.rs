@@ -7,15 +7,12 @@
 //! whole of it is QR "alphanumeric" data: about 50 characters fit a version-3 code (29 × 29
 //! modules) at medium error correction, which a cheap phone reads from a poster across a doorway.
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use super::compact_token::{CompactSigner, TokenError};
 
-const TAG_LEN: usize = 10;
 const DOMAIN: &[u8] = b"venuecode/venue-code/v1";
 /// The path segment before the token in the printed URL (capitals, see above); `/v/` is
 /// accepted too.
 pub const URL_PATH: &str = "/V/";
-const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 /// What a genuine token names. Whether that version is still the current one is for the caller
 /// to check against the entrance.
@@ -37,21 +34,19 @@ pub enum VenueCodeError {
 
 #[derive(Clone)]
 pub struct VenueCodeSigner {
-    key: [u8; 32],
+    signer: CompactSigner,
 }
 
 impl VenueCodeSigner {
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self {
+            signer: CompactSigner::new(key),
+        }
     }
 
     pub fn token(&self, code: VenueCodeRef) -> String {
-        let mut bytes = Vec::with_capacity(24);
-        write_varint(&mut bytes, code.entrance_id as u64);
-        write_varint(&mut bytes, code.version as u64);
-        let tag = self.tag(&bytes);
-        bytes.extend_from_slice(&tag);
-        base32_encode(&bytes)
+        self.signer
+            .sign(DOMAIN, &[code.entrance_id as u64, code.version as u64])
     }
 
     /// The URL the QR code holds: `HTTPS://HOST[/prefix]/V/TOKEN`. Scheme and host are
@@ -84,102 +79,15 @@ impl VenueCodeSigner {
     }
 
     pub fn verify(&self, token: &str) -> Result<VenueCodeRef, VenueCodeError> {
-        if token.is_empty() || token.len() > 64 {
-            return Err(VenueCodeError::Malformed);
-        }
-        let bytes = base32_decode(token).ok_or(VenueCodeError::Malformed)?;
-        if bytes.len() <= TAG_LEN {
-            return Err(VenueCodeError::Malformed);
-        }
-        let (payload, tag) = bytes.split_at(bytes.len() - TAG_LEN);
-        let mut reader = payload;
-        let entrance_id = read_varint(&mut reader).ok_or(VenueCodeError::Malformed)?;
-        let version = read_varint(&mut reader).ok_or(VenueCodeError::Malformed)?;
-        if !reader.is_empty() {
-            return Err(VenueCodeError::Malformed);
-        }
-        if !constant_time_eq(&self.tag(payload), tag) {
-            return Err(VenueCodeError::Forged);
-        }
+        let fields = self.signer.verify(DOMAIN, token, 2).map_err(|e| match e {
+            TokenError::Malformed => VenueCodeError::Malformed,
+            TokenError::Forged => VenueCodeError::Forged,
+        })?;
         Ok(VenueCodeRef {
-            entrance_id: i64::try_from(entrance_id).map_err(|_| VenueCodeError::Forged)?,
-            version: i32::try_from(version).map_err(|_| VenueCodeError::Forged)?,
+            entrance_id: i64::try_from(fields[0]).map_err(|_| VenueCodeError::Forged)?,
+            version: i32::try_from(fields[1]).map_err(|_| VenueCodeError::Forged)?,
         })
     }
-
-    fn tag(&self, payload: &[u8]) -> [u8; TAG_LEN] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
-        mac.update(DOMAIN);
-        mac.update(payload);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&full[..TAG_LEN]);
-        tag
-    }
-}
-
-fn base32_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 8 / 5 + 1);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &byte in bytes {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(BASE32[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(BASE32[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
-/// Decodes unpadded base32, either case. Leftover bits must be zero, so each byte string has
-/// exactly one spelling.
-fn base32_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 5 / 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let value = BASE32.iter().position(|&b| b == c.to_ascii_uppercase())? as u32;
-        buffer = (buffer << 5) | value;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    (bits < 5 && buffer == 0).then_some(out)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn write_varint(out: &mut Vec<u8>, mut value: u64) {
-    loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn read_varint(input: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = input.split_first()?;
-        *input = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -250,25 +158,6 @@ mod tests {
                 assert!(s.verify(&changed).is_err(), "{changed} accepted");
             }
         }
-    }
-
-    #[test]
-    fn base32_round_trips_and_has_one_spelling() {
-        for bytes in [
-            &b""[..],
-            b"f",
-            b"fo",
-            b"foo",
-            b"foob",
-            b"fooba",
-            b"foobar",
-            &[255u8; 13],
-        ] {
-            assert_eq!(base32_decode(&base32_encode(bytes)).unwrap(), bytes);
-        }
-        assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
-        // "MZXW6YTBOJ" differs only in leftover bits and must not decode.
-        assert_eq!(base32_decode("MZXW6YTBOJ"), None);
     }
 
     #[test]

@@ -1,16 +1,23 @@
 //! The route table: every endpoint the server answers, in one list. The OpenAPI file is checked
 //! against this list by the test suite, so the two cannot drift apart.
 
+mod alerts;
+mod check_ins;
+mod companions;
+mod health_codes;
 mod me;
 mod ops;
+mod paper_codes;
+mod passes;
 mod regions;
 mod reviews;
 mod sessions;
 mod staff_sessions;
 mod venue_categories;
+mod venue_desk;
 mod venue_page;
 mod venue_staff;
-mod venues;
+pub(crate) mod venues;
 
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
@@ -120,6 +127,57 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(Method::GET, "/api/v1/reviews", reviews::list),
         endpoint(Method::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
+        endpoint(Method::POST, "/api/v1/check-ins", check_ins::scan),
+        endpoint(
+            Method::POST,
+            "/api/v1/check-ins/{id}/checkout",
+            check_ins::checkout,
+        ),
+        endpoint(Method::GET, "/api/v1/me/check-ins", check_ins::itinerary),
+        endpoint(Method::GET, "/api/v1/me/companions", companions::list),
+        endpoint(Method::POST, "/api/v1/me/companions", companions::add),
+        endpoint(
+            Method::DELETE,
+            "/api/v1/me/companions/{id}",
+            companions::remove,
+        ),
+        endpoint(Method::GET, "/api/v1/me/paper-code.png", paper_codes::own),
+        endpoint(
+            Method::GET,
+            "/api/v1/me/companions/{id}/paper-code.png",
+            paper_codes::companion,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/venues/{id}/manual-check-ins",
+            venue_desk::manual,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/venues/{id}/paper-scans",
+            venue_desk::paper_scan,
+        ),
+        endpoint(Method::GET, "/api/v1/venues/{id}/stats", venue_desk::stats),
+        endpoint(Method::GET, "/api/v1/passes/verify", passes::verify),
+        endpoint(Method::GET, "/.well-known/jwks.json", passes::jwks),
+        // Fixed paths before the parameterised ones beside them: actix tries resources in order.
+        endpoint(
+            Method::POST,
+            "/api/v1/health-codes/import",
+            health_codes::import,
+        ),
+        endpoint(
+            Method::PUT,
+            "/api/v1/health-codes/{id_number}",
+            health_codes::set,
+        ),
+        endpoint(
+            Method::GET,
+            "/api/v1/health-codes/{id_number}",
+            health_codes::get,
+        ),
+        endpoint(Method::GET, "/api/v1/alerts", alerts::list),
+        endpoint(Method::POST, "/api/v1/alerts/{id}/close", alerts::close),
         endpoint(Method::GET, "/v/{token}", venue_page::show),
         endpoint(Method::GET, "/V/{token}", venue_page::show),
     ]

@@ -122,6 +122,7 @@ pub async fn decide(
                 return Err(ApiError::new(ErrorCode::VenueNotPending));
             }
             venues::decide(conn, &worker.cipher, venue_id, staff.staff_id, &decision)?;
+            worker.entrances.invalidate_venue(venue_id);
             let venue = venues::find(conn, venue_id)?.ok_or_else(ApiError::not_found)?;
             venue_response(&worker, conn, venue)
         })

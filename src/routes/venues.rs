@@ -578,6 +578,7 @@ pub async fn update(
             }
             let changes = validate_changes(&worker.taxonomy, &venue, &request)?;
             venues::update_basic(conn, &worker.cipher, venue_id, &changes)?;
+            worker.entrances.invalidate_venue(venue_id);
             let venue = venues::find(conn, venue_id)?.ok_or_else(ApiError::not_found)?;
             venue_response(&worker, conn, venue)
         })
@@ -735,6 +736,7 @@ pub async fn update_entrance(
                 name.as_ref(),
                 description.as_deref(),
             )?;
+            worker.entrances.invalidate_venue(venue_id);
             let row = venues::find_entrance(conn, venue_id, entrance_id)?
                 .ok_or_else(ApiError::not_found)?;
             Ok(entrance_response(&worker, &venue, row))
@@ -756,6 +758,7 @@ pub async fn close_entrance(
             Ok(venues::close_entrance(conn, venue_id, entrance_id)?)
         })
         .await?;
+    state.entrances.invalidate_venue(venue_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -857,6 +860,7 @@ pub async fn rotate_code(
         .run(move |conn| -> Result<EntranceResponse, ApiError> {
             let (venue, _) = load_venue(conn, venue_id, resident.account_id, Need::Manager)?;
             venues::rotate_code(conn, venue_id, entrance_id)?;
+            worker.entrances.invalidate_venue(venue_id);
             let row = venues::find_entrance(conn, venue_id, entrance_id)?
                 .ok_or_else(ApiError::not_found)?;
             Ok(entrance_response(&worker, &venue, row))

@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` is set (created before the test and dropped after it).
 
 mod alipay_client;
+mod check_ins;
 mod cli;
 mod errors;
 mod fake_alipay;

@@ -1,0 +1,69 @@
+use chrono::NaiveDate;
+
+use super::IdNumber;
+
+/// Who may be checked in as a companion: children and the elderly, by the birth date inside the
+/// ID number (Shanghai's rule: under 18, or 60 and over).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompanionRule {
+    /// Younger than this counts as a child.
+    pub child_under: u32,
+    /// This age and older counts as elderly.
+    pub elder_from: u32,
+}
+
+impl Default for CompanionRule {
+    fn default() -> Self {
+        Self {
+            child_under: 18,
+            elder_from: 60,
+        }
+    }
+}
+
+impl CompanionRule {
+    pub fn is_eligible(&self, id_number: &IdNumber, on: NaiveDate) -> bool {
+        let age = id_number.age_on(on);
+        age < self.child_under || age >= self.elder_from
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(birth: &str) -> IdNumber {
+        // Builds a valid number for a birth date.
+        let body = format!("110105{birth}003");
+        let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+        let sum: u32 = body
+            .bytes()
+            .zip(weights)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        IdNumber::parse(&format!(
+            "{body}{}",
+            b"10X98765432"[(sum % 11) as usize] as char
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn children_and_the_elderly_qualify() {
+        let rule = CompanionRule::default();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+        assert!(rule.is_eligible(&id("20200101"), day), "6 years old");
+        assert!(
+            rule.is_eligible(&id("20081122"), day),
+            "17, turns 18 tomorrow"
+        );
+        assert!(!rule.is_eligible(&id("20081121"), day), "18 today");
+        assert!(!rule.is_eligible(&id("19800101"), day), "46");
+        assert!(
+            !rule.is_eligible(&id("19661122"), day),
+            "59, turns 60 tomorrow"
+        );
+        assert!(rule.is_eligible(&id("19661121"), day), "60 today");
+        assert!(rule.is_eligible(&id("19400101"), day), "86");
+    }
+}

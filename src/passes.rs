@@ -1,0 +1,224 @@
+//! The pass token shown on the door page: signed by the server with Ed25519 (JWT, `EdDSA`),
+//! valid for a few minutes, carrying the check-in, its time, the venue and the masked people. Staff
+//! devices verify it online (`/api/v1/passes/verify`) or offline with the public key published at
+//! `/.well-known/jwks.json`, so a screenshot of an old page cannot pass for a live one.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::SigningKey;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{HealthColor, Verdict};
+
+const ISSUER: &str = "venuecode";
+const AUDIENCE: &str = "venue-door";
+
+/// One person on the pass, masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassPerson {
+    pub role: String,
+    pub name: String,
+    pub id_number: String,
+    pub color: HealthColor,
+    pub verdict: Verdict,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassVenue {
+    pub id: i64,
+    pub name: String,
+    pub entrance: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassClaims {
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+    /// The check-in (the first person's row).
+    pub cid: i64,
+    /// When the person entered (RFC 3339).
+    pub scanned_at: String,
+    pub venue: PassVenue,
+    pub verdict: Verdict,
+    pub people: Vec<PassPerson>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassError {
+    Expired,
+    Invalid,
+}
+
+pub struct PassSigner {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    key_id: String,
+    public_key: [u8; 32],
+    ttl: Duration,
+}
+
+impl PassSigner {
+    pub fn new(seed: &[u8; 32], ttl_seconds: u32) -> Self {
+        let signing = SigningKey::from_bytes(seed);
+        let verifying = signing.verifying_key();
+        let private_pem = signing
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("an Ed25519 key encodes as PKCS#8");
+        let public_pem = verifying
+            .to_public_key_pem(LineEnding::LF)
+            .expect("an Ed25519 public key encodes");
+        let public_key = verifying.to_bytes();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_ed_pem(private_pem.as_bytes()).expect("our own PEM"),
+            decoding: DecodingKey::from_ed_pem(public_pem.as_bytes()).expect("our own PEM"),
+            validation,
+            // The key id is derived from the key, so it changes exactly when the key does.
+            key_id: B64URL.encode(&Sha256::digest(public_key)[..12]),
+            public_key,
+            ttl: Duration::seconds(i64::from(ttl_seconds)),
+        }
+    }
+
+    /// Signs a pass for the door; returns the token and its expiry.
+    pub fn issue(
+        &self,
+        check_in_id: i64,
+        scanned_at: String,
+        venue: PassVenue,
+        verdict: Verdict,
+        people: Vec<PassPerson>,
+    ) -> (String, DateTime<Utc>) {
+        let now = Utc::now();
+        let expires_at = now + self.ttl;
+        let claims = PassClaims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            cid: check_in_id,
+            scanned_at,
+            venue,
+            verdict,
+            people,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.key_id.clone());
+        let token = encode(&header, &claims, &self.encoding).expect("Ed25519 signing cannot fail");
+        (token, expires_at)
+    }
+
+    pub fn verify(&self, token: &str) -> Result<PassClaims, PassError> {
+        decode::<PassClaims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => PassError::Expired,
+                _ => PassError::Invalid,
+            })
+    }
+
+    /// The public key as a JSON Web Key Set (RFC 8037 `OKP` / `Ed25519`).
+    pub fn jwks(&self) -> Value {
+        json!({
+            "keys": [{
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": B64URL.encode(self.public_key),
+                "kid": self.key_id,
+                "alg": "EdDSA",
+                "use": "sig"
+            }]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(signer: &PassSigner) -> String {
+        signer
+            .issue(
+                7,
+                "2026-11-21T10:00:00+08:00".into(),
+                PassVenue {
+                    id: 1,
+                    name: "超市".into(),
+                    entrance: "东门".into(),
+                },
+                Verdict::Pass,
+                vec![PassPerson {
+                    role: "self".into(),
+                    name: "张*".into(),
+                    id_number: "1101**********002X".into(),
+                    color: HealthColor::Green,
+                    verdict: Verdict::Pass,
+                }],
+            )
+            .0
+    }
+
+    #[test]
+    fn a_pass_verifies_and_a_changed_one_does_not() {
+        let signer = PassSigner::new(&[5u8; 32], 180);
+        let token = sample(&signer);
+        let claims = signer.verify(&token).unwrap();
+        assert_eq!(claims.cid, 7);
+        assert_eq!(claims.people[0].name, "张*");
+        let mut changed = token.clone().into_bytes();
+        let i = token.find('.').unwrap() + 10;
+        changed[i] = if changed[i] == b'A' { b'B' } else { b'A' };
+        assert_eq!(
+            signer.verify(&String::from_utf8(changed).unwrap()),
+            Err(PassError::Invalid)
+        );
+        assert_eq!(
+            PassSigner::new(&[6u8; 32], 180).verify(&token),
+            Err(PassError::Invalid)
+        );
+    }
+
+    #[test]
+    fn an_expired_pass_says_so() {
+        let signer = PassSigner::new(&[5u8; 32], 180);
+        let old = PassClaims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: 0,
+            exp: Utc::now().timestamp() - 5,
+            cid: 1,
+            scanned_at: String::new(),
+            venue: PassVenue {
+                id: 1,
+                name: String::new(),
+                entrance: String::new(),
+            },
+            verdict: Verdict::Pass,
+            people: vec![],
+        };
+        let token = encode(&Header::new(Algorithm::EdDSA), &old, &signer.encoding).unwrap();
+        assert_eq!(signer.verify(&token), Err(PassError::Expired));
+    }
+
+    #[test]
+    fn the_jwks_publishes_the_public_key() {
+        let signer = PassSigner::new(&[5u8; 32], 180);
+        let jwks = signer.jwks();
+        let x = jwks["keys"][0]["x"].as_str().unwrap();
+        assert_eq!(B64URL.decode(x).unwrap(), signer.public_key);
+        assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    }
+}
