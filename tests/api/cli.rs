@@ -18,6 +18,14 @@ const SETTINGS: &[&str] = &[
     "JWT_SECRET",
     "PII_KEY",
     "VENUE_CODE_KEY",
+    "PASS_SIGNING_KEY",
+    "PASS_TTL_SECONDS",
+    "MAX_SCAN_DISTANCE_M",
+    "OFFLINE_WINDOW_HOURS",
+    "CHECKIN_HOURLY_LIMIT",
+    "UNKNOWN_HEALTH_COLOR",
+    "COMPANION_CHILD_UNDER",
+    "COMPANION_ELDER_FROM",
     "TIMEZONE",
     "RETENTION_DAYS",
     "VENUE_TAXONOMY",
@@ -45,7 +53,13 @@ fn production_without_secrets_exits_naming_each_one() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for name in ["JWT_SECRET", "PII_KEY", "VENUE_CODE_KEY", "PUBLIC_BASE_URL"] {
+    for name in [
+        "JWT_SECRET",
+        "PII_KEY",
+        "VENUE_CODE_KEY",
+        "PASS_SIGNING_KEY",
+        "PUBLIC_BASE_URL",
+    ] {
         assert!(stderr.contains(name), "{name} not named in: {stderr}");
     }
     assert!(!dir.path().join("data").exists(), "nothing is created");
@@ -69,6 +83,7 @@ fn production_refuses_the_placeholders_of_env_example() {
         .env("JWT_SECRET", value_of("JWT_SECRET"))
         .env("PII_KEY", value_of("PII_KEY"))
         .env("VENUE_CODE_KEY", value_of("VENUE_CODE_KEY"))
+        .env("PASS_SIGNING_KEY", value_of("PASS_SIGNING_KEY"))
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -10,6 +10,7 @@ use venuecode::startup::Application;
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789abcdef";
 pub const TEST_PII_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub const TEST_VENUE_CODE_KEY: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+pub const TEST_PASS_SIGNING_KEY: &str = "QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8=";
 
 static TRACING: std::sync::Once = std::sync::Once::new();
 
@@ -101,6 +102,7 @@ pub fn test_settings<V: AsRef<str>>(
         ("JWT_SECRET".into(), TEST_JWT_SECRET.into()),
         ("PII_KEY".into(), TEST_PII_KEY.into()),
         ("VENUE_CODE_KEY".into(), TEST_VENUE_CODE_KEY.into()),
+        ("PASS_SIGNING_KEY".into(), TEST_PASS_SIGNING_KEY.into()),
     ]);
     for (key, value) in overrides {
         vars.insert((*key).to_owned(), value.as_ref().to_owned());
