@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
-use diesel::Connection;
 use serde::Serialize;
 
 use crate::db::check_ins::{self, CheckInRow, NewCheckIn, Source};
@@ -258,7 +257,7 @@ pub fn record(
 ) -> Result<CheckInDisplay, ApiError> {
     let first = attendees.first().expect("an entry has at least one person");
     let person_ids: Vec<i64> = attendees.iter().map(|a| a.person.id).collect();
-    let (rows, colors) = conn.transaction::<_, ApiError, _>(|conn| {
+    let (rows, colors) = crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
         let colors = health_codes::current(conn, &person_ids, state.settings.scan.unknown_color)?;
         if let Some(earlier) = check_ins::near_in_time(
             conn,

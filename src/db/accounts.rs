@@ -146,7 +146,7 @@ pub fn record_login(
         .access_token
         .as_ref()
         .map(|(_, expires): &(String, DateTime<Utc>)| expires.naive_utc());
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         if let Some(existing) = find_by_subject(conn, platform, &login.subject)? {
             diesel::update(accounts::table.find(existing.id))
                 .set((
@@ -211,7 +211,7 @@ pub fn grant(
     grant: &ConsentGrant,
 ) -> Result<AccountRow, ConsentError> {
     let now = Utc::now().naive_utc();
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let account =
             find(conn, account_id)?.ok_or(DbError::Query(diesel::result::Error::NotFound))?;
         if let Some(profile) = &grant.profile {

@@ -176,7 +176,7 @@ pub fn checkout(
     account_id: i64,
     check_in_id: i64,
 ) -> Result<Option<Vec<CheckInRow>>, DbError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let Some(row) = find(conn, check_in_id)? else {
             return Ok(None);
         };

@@ -78,7 +78,7 @@ pub fn add(
     name: &PersonName,
     relation: &str,
 ) -> Result<(CompanionRow, PersonRow), CompanionError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let own_person: Option<i64> = accounts::table
             .find(account_id)
             .select(accounts::person_id)

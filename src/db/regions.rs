@@ -86,7 +86,7 @@ pub fn ensure_loaded(conn: &mut DbConnection) -> Result<LoadOutcome, DbError> {
         return Ok(LoadOutcome::AlreadyCurrent);
     }
     let shipped = divisions::shipped().map_err(DbError::Other)?;
-    conn.transaction::<_, DbError, _>(|conn| {
+    super::write_transaction::<_, DbError, _>(conn, |conn| {
         diesel::delete(regions::table).execute(conn)?;
         for batch in shipped.chunks(BATCH) {
             let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();

@@ -39,7 +39,7 @@ pub fn create(
     conn: &mut DbConnection,
     account: &NewStaffAccount<'_>,
 ) -> Result<StaffAccountRow, CreateStaffError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let taken = staff_accounts::table
             .filter(staff_accounts::username.eq(account.username))
             .count()

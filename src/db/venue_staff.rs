@@ -47,7 +47,7 @@ pub fn redeem(
 ) -> Result<Option<i64>, DbError> {
     let now = Utc::now().naive_utc();
     let hash = cipher.lookup_hash(Field::OneTimeCode, code);
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         // Claiming the code first makes a code redeemable exactly once, even when two accounts
         // race for it.
         let claimed = diesel::update(

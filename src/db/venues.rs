@@ -236,7 +236,7 @@ pub fn create(
     application: &VenueApplication,
 ) -> Result<i64, VenueError> {
     let now = Utc::now().naive_utc();
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         check_region(conn, &application.region)?;
         let manager = &application.manager;
         let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(venues::table)
@@ -338,7 +338,7 @@ pub fn update_basic(
     venue_id: i64,
     changes: &VenueChanges,
 ) -> Result<(), VenueError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let venue = find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
         if !venue.status().is_editable() {
             return Err(VenueError::Locked);
@@ -435,7 +435,7 @@ pub fn add_entrance(
     venue_id: i64,
     entrance: &NewEntrance,
 ) -> Result<i64, VenueError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
         if name_taken(conn, venue_id, &entrance.name, None)? {
             return Err(VenueError::EntranceNameTaken(
@@ -460,7 +460,7 @@ pub fn rename_entrance(
     name: Option<&EntranceName>,
     description: Option<&str>,
 ) -> Result<(), VenueError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let entrance = find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)?;
         if !entrance.is_open() {
             return Err(VenueError::EntranceClosed);
@@ -511,7 +511,7 @@ pub fn rotate_code(
     venue_id: i64,
     entrance_id: i64,
 ) -> Result<i32, VenueError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let venue = find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
         if venue.status() != VenueStatus::Approved {
             return Err(VenueError::NotActive);
@@ -562,7 +562,7 @@ pub fn decide(
     reviewer_id: i64,
     decision: &Decision,
 ) -> Result<(), VenueError> {
-    conn.transaction(|conn| {
+    super::write_transaction(conn, |conn| {
         let now = Utc::now().naive_utc();
         let (status, reason, action) = match decision {
             Decision::Approve => (VenueStatus::Approved, None, "venue.approve"),

@@ -1,7 +1,6 @@
 //! Red-code alerts for the health officials of the venue's region: who is being held, where.
 
 use actix_web::web;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::venues::local_time;
@@ -136,7 +135,7 @@ pub async fn list(
     let items = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let rows = alerts::in_region(conn, &staff.region, status)?;
                 let items = rows
                     .into_iter()
@@ -179,7 +178,7 @@ pub async fn close(
     let response = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let alert = alerts::find(conn, id)?.ok_or_else(ApiError::not_found)?;
                 let in_scope = RegionCode::parse(&alert.region_code)
                     .is_ok_and(|code| code.is_within(&staff.region));

@@ -2,7 +2,6 @@
 //! person keeps a history; every change and every read of a person's data is audited.
 
 use actix_web::web;
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 
 use super::venues::local_time;
@@ -219,7 +218,7 @@ pub async fn set(
     let response = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let resolved = resolve(&worker, conn, std::slice::from_ref(&change), |_| {
                     "name".into()
                 })?;
@@ -242,7 +241,7 @@ pub async fn get(
     let response = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let person = persons::find_by_id_number(conn, &worker.cipher, &id_number)?
                     .ok_or_else(ApiError::not_found)?;
                 // Reading a person's data is an official access: it is audited.
@@ -300,7 +299,7 @@ pub async fn import(
     let applied = state
         .db
         .run(move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
+            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
                 let resolved = resolve(&worker, conn, &changes, |i| format!("changes[{i}].name"))?;
                 health_codes::apply(conn, &worker.cipher, staff.staff_id, &resolved)
                     .map_err(|e: DbError| ApiError::from(e))?;

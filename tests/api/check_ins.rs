@@ -884,3 +884,34 @@ async fn health_codes_are_set_with_reasons_imported_all_or_nothing_and_audited()
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, vec!["health_code.set", "health_code.set"]);
 }
+
+#[tokio::test]
+async fn concurrent_scans_all_land() {
+    let app = spawn_app().await;
+    let (_, _, url) = venue_with_code(&app, "busy-door").await;
+    let mut tokens = Vec::new();
+    for i in 0..12 {
+        tokens.push(
+            resident(
+                &app,
+                &format!("crowd-{i}"),
+                "排队者",
+                &format!("431025199001{:02}{:03}", 1 + i, 100 + i),
+            )
+            .await,
+        );
+    }
+    // Everyone scans at once, twice over with different offline times: each must be recorded.
+    let scans = tokens.iter().flat_map(|token| {
+        [1, 2].map(|hours| {
+            let when = (chrono::Utc::now() - chrono::Duration::hours(hours)).to_rfc3339();
+            scan(&app, token, json!({"code": url, "scanned_at": when}))
+        })
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(scans)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+}

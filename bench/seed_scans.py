@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Prepares a running development server for the scan benchmark.
+
+Creates a reviewer (through the `venuecode staff create` command), one approved venue with many
+entrances, and many consented residents, then writes `token<TAB>code URL` lines for wrk to replay.
+Only talks to the server given (loopback); stops by itself.
+"""
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+
+BASE = sys.argv[1]  # e.g. http://127.0.0.1:18080
+OUT = sys.argv[2]
+RESIDENTS = int(os.environ.get("RESIDENTS", "500"))
+ENTRANCES = int(os.environ.get("ENTRANCES", "50"))
+BINARY = os.environ.get("VENUECODE", "target/release/venuecode")
+
+
+def call(method, path, body=None, token=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(BASE + path, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", "Bearer " + token)
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read() or b"null")
+
+
+def id_number(body17):
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(int(d) * w for d, w in zip(body17, weights))
+    return body17 + "10X98765432"[total % 11]
+
+
+def main():
+    subprocess.run(
+        [BINARY, "staff", "create", "--username", "bench-review", "--role", "reviewer", "--region", "431025"],
+        input=b"benchmark reviewer password\n",
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    reviewer = call("POST", "/api/v1/staff-sessions",
+                    {"username": "bench-review", "password": "benchmark reviewer password"})["token"]
+    manager = call("POST", "/api/v1/sessions/dev", {"platform": "wechat", "subject": "bench-manager"})["token"]
+    venue = call("POST", "/api/v1/venues", {
+        "manager": {"name": "王建国", "phone": "13907351234", "id_number": id_number("43102519800315001")},
+        "name": "临武县舜峰镇压力测试超市",
+        "category": "daily_shopping",
+        "subtype": "supermarket",
+        "region_code": "431025100",
+        "address": "解放路88号",
+        "location": {"lat": 25.2797, "lng": 112.5634},
+        "entrances": [{"name": f"入口{i}"} for i in range(ENTRANCES)],
+    }, manager)
+    venue = call("POST", f"/api/v1/reviews/{venue['id']}", {"decision": "approve"}, reviewer)
+    codes = [e["code_url"] for e in venue["entrances"]]
+    lines = []
+    for i in range(RESIDENTS):
+        token = call("POST", "/api/v1/sessions/dev", {"platform": "wechat", "subject": f"bench-{i}"})["token"]
+        call("PUT", "/api/v1/me/consent", {
+            "profile": {"nickname": f"bench-{i}"},
+            "phone": {"wechat_code": "138%08d" % i},
+            "identity": {"name": "测试居民", "id_number": id_number("431025198501%02d%03d" % (1 + i % 28, i % 1000))},
+        }, token)
+        for code in codes[i % len(codes)::7][:3]:
+            lines.append(f"{token}\t{code}")
+    with open(OUT, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print(f"{RESIDENTS} residents, {len(codes)} entrances, {len(lines)} (resident, entrance) pairs")
+
+
+if __name__ == "__main__":
+    main()
