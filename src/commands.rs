@@ -49,3 +49,23 @@ pub fn create_staff(
     )?;
     Ok(account)
 }
+
+/// Deletes what is older than the retention periods; returns what was deleted.
+pub fn purge(settings: &Settings) -> anyhow::Result<crate::db::retention::Purged> {
+    let database = prepare_database(settings)?;
+    let mut conn = database.get()?;
+    let purged = crate::db::retention::purge(
+        &mut conn,
+        settings.retention_days,
+        settings.audit_retention_days,
+    )?;
+    Ok(purged)
+}
+
+/// Walks the audit chain.
+pub fn verify_audit(settings: &Settings) -> anyhow::Result<crate::db::audit::ChainReport> {
+    let database = prepare_database(settings)?;
+    let mut conn = database.get()?;
+    let cipher = crate::pii::PiiCipher::new(settings.pii_key.expose());
+    Ok(crate::db::audit::verify(&mut conn, &cipher)?)
+}

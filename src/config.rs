@@ -121,6 +121,12 @@ pub struct Settings {
     pub scan: ScanPolicy,
     pub timezone: Tz,
     pub retention_days: u32,
+    /// Days the audit log is kept.
+    pub audit_retention_days: u32,
+    /// Minutes between runs of the background purge; 0 turns it off.
+    pub purge_interval_minutes: u32,
+    /// A colour change for more contacts than this waits for a second official.
+    pub trace_confirm_threshold: u32,
     pub taxonomy: Arc<Taxonomy>,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
@@ -226,6 +232,11 @@ impl Settings {
             problems.push("DATABASE_POOL_SIZE must be at least 1".into());
         }
         let retention_days = parse_or(&get, "RETENTION_DAYS", 28u32, &mut problems);
+        let audit_retention_days =
+            parse_or(&get, "AUDIT_RETENTION_DAYS", 180u32, &mut problems).max(1);
+        let purge_interval_minutes = parse_or(&get, "PURGE_INTERVAL_MINUTES", 60u32, &mut problems);
+        let trace_confirm_threshold =
+            parse_or(&get, "TRACE_CONFIRM_THRESHOLD", 50u32, &mut problems);
         if retention_days == 0 {
             problems.push("RETENTION_DAYS must be at least 1".into());
         }
@@ -409,6 +420,9 @@ impl Settings {
             scan,
             timezone,
             retention_days,
+            audit_retention_days,
+            purge_interval_minutes,
+            trace_confirm_threshold,
             taxonomy,
             data_dir,
             log_format,

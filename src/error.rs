@@ -55,10 +55,12 @@ pub enum ErrorCode {
     CompanionExists,
     InvalidPersonalCode,
     PersonalCodeExpired,
+    SecondOfficialRequired,
+    ChangeNotPending,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 36] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::PayloadTooLarge,
@@ -95,6 +97,8 @@ impl ErrorCode {
         ErrorCode::CompanionExists,
         ErrorCode::InvalidPersonalCode,
         ErrorCode::PersonalCodeExpired,
+        ErrorCode::SecondOfficialRequired,
+        ErrorCode::ChangeNotPending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +139,8 @@ impl ErrorCode {
             ErrorCode::CompanionExists => "companion_exists",
             ErrorCode::InvalidPersonalCode => "invalid_personal_code",
             ErrorCode::PersonalCodeExpired => "personal_code_expired",
+            ErrorCode::SecondOfficialRequired => "second_official_required",
+            ErrorCode::ChangeNotPending => "change_not_pending",
         }
     }
 
@@ -175,6 +181,8 @@ impl ErrorCode {
             ErrorCode::CompanionExists => StatusCode::CONFLICT,
             ErrorCode::InvalidPersonalCode => StatusCode::BAD_REQUEST,
             ErrorCode::PersonalCodeExpired => StatusCode::GONE,
+            ErrorCode::SecondOfficialRequired => StatusCode::FORBIDDEN,
+            ErrorCode::ChangeNotPending => StatusCode::CONFLICT,
         }
     }
 
@@ -216,6 +224,8 @@ impl ErrorCode {
             ErrorCode::CompanionExists => "该人员已是您的同行人员",
             ErrorCode::InvalidPersonalCode => "无法识别的个人码",
             ErrorCode::PersonalCodeExpired => "个人码已过期，请重新打印",
+            ErrorCode::SecondOfficialRequired => "该变更须由本地区另一名工作人员确认",
+            ErrorCode::ChangeNotPending => "该变更已确认执行",
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod check_in;
 pub mod commands;
 pub mod config;
+pub mod contact_trace;
 pub mod db;
 pub mod divisions;
 pub mod domain;

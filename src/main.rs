@@ -3,6 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use venuecode::config::Settings;
+use venuecode::db::audit::ChainReport;
 use venuecode::domain::StaffRole;
 use venuecode::startup::Application;
 use venuecode::{commands, telemetry};
@@ -30,6 +31,26 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Delete check-ins, notices, traces, alerts and risky windows older than RETENTION_DAYS,
+    /// people left with nothing and no account, and audit entries older than
+    /// AUDIT_RETENTION_DAYS. The server also does this every PURGE_INTERVAL_MINUTES.
+    Purge {
+        /// Use this many days instead of RETENTION_DAYS.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log and name the first entry that was changed or
+    /// removed. Exits non-zero when the chain is broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -53,6 +74,18 @@ enum StaffCommand {
     },
 }
 
+/// A broken audit chain: reported with its own exit code.
+#[derive(Debug)]
+struct ChainBroken(String);
+
+impl std::fmt::Display for ChainBroken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChainBroken {}
+
 fn parse_role(value: &str) -> Result<StaffRole, String> {
     StaffRole::parse(value)
         .map_err(|_| "expected one of: reviewer, health_official, auditor, sysadmin".to_string())
@@ -75,6 +108,38 @@ fn main() -> ExitCode {
         Command::Migrate => commands::migrate(&settings).map(|_| {
             println!("database is up to date");
         }),
+        Command::Purge { days } => {
+            let mut settings = settings;
+            if let Some(days) = days {
+                settings.retention_days = days.max(1);
+            }
+            commands::purge(&settings).map(|purged| {
+                for (table, count) in &purged.counts {
+                    println!("{table}: {count} deleted");
+                }
+                println!("{} rows deleted in all", purged.total());
+            })
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => commands::verify_audit(&settings).and_then(|report| match report {
+            ChainReport::Intact { entries } => {
+                println!("audit log intact: {entries} entries verified");
+                Ok(())
+            }
+            ChainReport::Changed { seq, id } => Err(ChainBroken(format!(
+                "audit entry seq {seq} (id {id}) was changed: its hash does not match its content"
+            ))
+            .into()),
+            ChainReport::Broken { seq, id } => Err(ChainBroken(format!(
+                "audit chain broken before entry seq {seq} (id {id}): an entry was removed or altered"
+            ))
+            .into()),
+            ChainReport::Truncated { last_seq, head_seq } => Err(ChainBroken(format!(
+                "audit log ends at seq {last_seq} but {head_seq} entries were written: the newest were removed"
+            ))
+            .into()),
+        }),
         Command::Staff {
             command:
                 StaffCommand::Create {
@@ -93,6 +158,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<ChainBroken>().is_some() => {
+            eprintln!("venuecode: {e}");
+            ExitCode::from(3)
+        }
         Err(e) => {
             eprintln!("venuecode: {e:#}");
             ExitCode::FAILURE

@@ -14,6 +14,7 @@ pub struct Metrics {
     latency: HistogramVec,
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
+    purged: IntCounterVec,
 }
 
 /// Buckets in seconds, from a cached lookup to a slow trace.
@@ -49,11 +50,20 @@ impl Metrics {
         .expect("static metric definition");
         let pool_max = IntGauge::new("db_pool_max_connections", "Database pool size limit")
             .expect("static metric definition");
+        let purged = IntCounterVec::new(
+            Opts::new(
+                "purged_rows_total",
+                "Rows deleted by the retention purge, by table",
+            ),
+            &["table"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
+            Box::new(purged.clone()),
         ] {
             registry
                 .register(collector)
@@ -65,6 +75,15 @@ impl Metrics {
             latency,
             pool_connections,
             pool_max,
+            purged,
+        }
+    }
+
+    pub fn observe_purge(&self, counts: &[(&'static str, usize)]) {
+        for (table, count) in counts {
+            self.purged
+                .with_label_values(&[table])
+                .inc_by(*count as u64);
         }
     }
 

@@ -33,6 +33,8 @@ pub enum Field {
     OneTimeCode,
     /// Free-text notes of officials, which may name people.
     Note,
+    /// A stored trace result, which names every contact.
+    TraceResult,
 }
 
 impl Field {
@@ -47,6 +49,7 @@ impl Field {
             Field::AuditSubject => b"audit_subject",
             Field::OneTimeCode => b"one_time_code",
             Field::Note => b"note",
+            Field::TraceResult => b"trace_result",
         }
     }
 }

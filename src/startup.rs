@@ -88,6 +88,41 @@ pub fn identity_providers(settings: &Settings) -> anyhow::Result<IdentityProvide
     })
 }
 
+/// Deletes old data every `PURGE_INTERVAL_MINUTES` in the background (first run one interval
+/// after start-up, so start-up stays quick).
+fn spawn_purge(state: web::Data<AppState>) {
+    let minutes = state.settings.purge_interval_minutes;
+    if minutes == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks =
+            tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let worker = state.clone();
+            let outcome = state
+                .db
+                .run(move |conn| {
+                    crate::db::retention::purge(
+                        conn,
+                        worker.settings.retention_days,
+                        worker.settings.audit_retention_days,
+                    )
+                })
+                .await;
+            match outcome {
+                Ok(purged) => {
+                    state.metrics.observe_purge(&purged.counts);
+                    tracing::info!(deleted = purged.total(), counts = ?purged.counts, "retention purge");
+                }
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        }
+    });
+}
+
 fn run(
     listener: TcpListener,
     database: Database,
@@ -95,6 +130,7 @@ fn run(
     settings: Settings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(AppState::new(settings, database, providers));
+    spawn_purge(state.clone());
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(request_context))

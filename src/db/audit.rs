@@ -210,3 +210,98 @@ pub fn append_many(
         .execute(conn)?;
     Ok(())
 }
+
+/// What walking the chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainReport {
+    Intact {
+        entries: usize,
+    },
+    /// The first entry whose content no longer matches its hash (it was changed).
+    Changed {
+        seq: i64,
+        id: i64,
+    },
+    /// An entry points at a predecessor that is not the one before it (entries were removed or
+    /// reordered) — reported at the first entry after the gap.
+    Broken {
+        seq: i64,
+        id: i64,
+    },
+    /// The newest entries are missing: the chain ends before the head says it should.
+    Truncated {
+        last_seq: i64,
+        head_seq: i64,
+    },
+}
+
+/// Walks the whole chain, oldest first. The oldest entry kept is the anchor: entries older than
+/// the audit retention period are deleted on purpose.
+pub fn verify(conn: &mut DbConnection, cipher: &PiiCipher) -> Result<ChainReport, DbError> {
+    let (head_seq, head_hash): (i64, String) = audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?;
+    let mut previous: Option<(i64, String)> = None;
+    let mut entries = 0usize;
+    let mut after = i64::MIN;
+    loop {
+        let page: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq.asc())
+            .limit(10_000)
+            .select(AuditRow::as_select())
+            .load(conn)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for row in &page {
+            if cipher.audit_chain_hash(&row.link().content()) != row.hash {
+                return Ok(ChainReport::Changed {
+                    seq: row.seq,
+                    id: row.id,
+                });
+            }
+            if let Some((prev_seq, prev_hash)) = &previous {
+                if row.seq != prev_seq + 1 || &row.prev_hash != prev_hash {
+                    return Ok(ChainReport::Broken {
+                        seq: row.seq,
+                        id: row.id,
+                    });
+                }
+            }
+            previous = Some((row.seq, row.hash.clone()));
+            entries += 1;
+        }
+    }
+    match previous {
+        Some((last_seq, last_hash)) if last_seq != head_seq || last_hash != head_hash => {
+            Ok(ChainReport::Truncated { last_seq, head_seq })
+        }
+        None if head_seq != 0 && head_hash != "genesis" => Ok(ChainReport::Truncated {
+            last_seq: 0,
+            head_seq,
+        }),
+        _ => Ok(ChainReport::Intact { entries }),
+    }
+}
+
+/// Entries for auditors, newest first, optionally filtered.
+pub fn list(
+    conn: &mut DbConnection,
+    action: Option<&str>,
+    before_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut query = audit_log::table
+        .order(audit_log::seq.desc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .into_boxed();
+    if let Some(action) = action {
+        query = query.filter(audit_log::action.eq(action.to_owned()));
+    }
+    if let Some(before) = before_seq {
+        query = query.filter(audit_log::seq.lt(before));
+    }
+    Ok(query.load(conn)?)
+}

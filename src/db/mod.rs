@@ -12,8 +12,11 @@ pub mod companions;
 pub mod health_codes;
 pub mod persons;
 pub mod regions;
+pub mod retention;
+pub mod risk_windows;
 pub mod schema;
 pub mod staff;
+pub mod traces;
 pub mod venue_staff;
 pub mod venues;
 

@@ -227,6 +227,63 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    traces (id) {
+        id -> BigInt,
+        created_by -> BigInt,
+        region_code -> Text,
+        case_person_id -> BigInt,
+        from_at -> Timestamp,
+        to_at -> Timestamp,
+        depth -> Integer,
+        contact_count -> BigInt,
+        result_sealed -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    trace_color_changes (id) {
+        id -> BigInt,
+        trace_id -> BigInt,
+        level -> Nullable<Integer>,
+        color -> Text,
+        reason_code -> Text,
+        person_count -> BigInt,
+        status -> Text,
+        requested_by -> BigInt,
+        requested_at -> Timestamp,
+        confirmed_by -> Nullable<BigInt>,
+        applied_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    risk_windows (id) {
+        id -> BigInt,
+        venue_id -> BigInt,
+        from_at -> Timestamp,
+        to_at -> Timestamp,
+        message -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        person_id -> BigInt,
+        risk_window_id -> BigInt,
+        stay_from -> Timestamp,
+        stay_to -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(notifications -> risk_windows (risk_window_id));
+diesel::joinable!(risk_windows -> venues (venue_id));
 diesel::joinable!(entrances -> venues (venue_id));
 diesel::joinable!(venue_staff -> venues (venue_id));
 diesel::joinable!(check_ins -> venues (venue_id));
@@ -243,5 +300,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     companions,
     health_codes,
     alerts,
-    accounts
+    accounts,
+    notifications,
+    risk_windows,
+    traces,
+    trace_color_changes,
+    health_code_changes
 );

@@ -2,6 +2,7 @@
 //! against this list by the test suite, so the two cannot drift apart.
 
 mod alerts;
+mod audit_log;
 mod check_ins;
 mod companions;
 mod health_codes;
@@ -11,8 +12,10 @@ mod paper_codes;
 mod passes;
 mod regions;
 mod reviews;
+mod risk_windows;
 mod sessions;
 mod staff_sessions;
+mod traces;
 mod venue_categories;
 mod venue_desk;
 mod venue_page;
@@ -178,6 +181,26 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(Method::GET, "/api/v1/alerts", alerts::list),
         endpoint(Method::POST, "/api/v1/alerts/{id}/close", alerts::close),
+        endpoint(Method::POST, "/api/v1/traces", traces::create),
+        endpoint(Method::GET, "/api/v1/traces/{id}", traces::get),
+        endpoint(
+            Method::GET,
+            "/api/v1/traces/{id}/export.csv",
+            traces::export_csv,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/traces/{id}/color-changes",
+            traces::request_color_change,
+        ),
+        endpoint(
+            Method::POST,
+            "/api/v1/traces/{id}/color-changes/{change_id}/confirm",
+            traces::confirm_color_change,
+        ),
+        endpoint(Method::POST, "/api/v1/risk-windows", risk_windows::create),
+        endpoint(Method::GET, "/api/v1/me/notifications", risk_windows::mine),
+        endpoint(Method::GET, "/api/v1/audit-log", audit_log::list),
         endpoint(Method::GET, "/v/{token}", venue_page::show),
         endpoint(Method::GET, "/V/{token}", venue_page::show),
     ]

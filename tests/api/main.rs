@@ -15,5 +15,6 @@ mod reference;
 mod sessions;
 mod spec;
 mod staff_sessions;
+mod tracing;
 mod venues;
 mod wechat_client;

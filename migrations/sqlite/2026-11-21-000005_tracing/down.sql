@@ -1,0 +1,4 @@
+DROP TABLE notifications;
+DROP TABLE risk_windows;
+DROP TABLE trace_color_changes;
+DROP TABLE traces;

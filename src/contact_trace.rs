@@ -1,0 +1,259 @@
+//! Finding everyone who shared a venue with a case: for each of the case's stays in the window,
+//! every other person whose stay at the same venue (any entrance) overlapped it, with the overlap.
+//! At depth 2, the same again from each contact's stays, reported as a second level.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::db::check_ins::CheckInRow;
+use crate::db::traces::{self, LONGEST_STAY};
+use crate::db::{DbConnection, DbError};
+use crate::domain::Stay;
+use crate::pii::PiiCipher;
+
+/// At most this many contact rows are reported; past it the trace says it was cut short.
+pub const MAX_CONTACTS: usize = 50_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TracedPerson {
+    pub person_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TracedStay {
+    pub check_in_id: i64,
+    pub venue_id: i64,
+    pub venue: String,
+    pub address: String,
+    pub entrance: String,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Contact {
+    pub level: u8,
+    pub person: TracedPerson,
+    pub check_in_id: i64,
+    pub venue_id: i64,
+    pub venue: String,
+    pub entrance: String,
+    pub overlap_from: NaiveDateTime,
+    pub overlap_to: NaiveDateTime,
+    /// For level 2: the level-1 contact whose stay this overlapped.
+    pub via_person_id: Option<i64>,
+}
+
+/// A complete trace, as stored (sealed) and shown to officials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TraceResult {
+    pub case: TracedPerson,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub depth: u8,
+    pub stays: Vec<TracedStay>,
+    pub contacts: Vec<Contact>,
+    pub truncated: bool,
+}
+
+impl TraceResult {
+    /// Distinct people at a level (or all levels).
+    pub fn people(&self, level: Option<u8>) -> Vec<i64> {
+        let mut seen = HashSet::new();
+        self.contacts
+            .iter()
+            .filter(|c| level.is_none_or(|l| c.level == l))
+            .filter(|c| seen.insert(c.person.person_id))
+            .map(|c| c.person.person_id)
+            .collect()
+    }
+}
+
+/// One overlap found, before names are attached.
+struct Overlap {
+    level: u8,
+    row: CheckInRow,
+    overlap: Stay,
+    via: Option<i64>,
+}
+
+fn stay_of(row: &CheckInRow) -> Stay {
+    Stay {
+        from: row.scanned_at,
+        to: row.ends_at,
+    }
+}
+
+/// Everyone (not in `exclude`) whose stay at the same venue overlapped one of `stays`. One query
+/// per venue, covering all the stays there.
+fn overlaps(
+    conn: &mut DbConnection,
+    stays: &[CheckInRow],
+    exclude: &HashSet<i64>,
+    level: u8,
+    budget: usize,
+) -> Result<(Vec<Overlap>, bool), DbError> {
+    let mut by_venue: BTreeMap<i64, Vec<&CheckInRow>> = BTreeMap::new();
+    for stay in stays {
+        by_venue.entry(stay.venue_id).or_default().push(stay);
+    }
+    let mut found = Vec::new();
+    for (venue_id, venue_stays) in by_venue {
+        let earliest = venue_stays
+            .iter()
+            .map(|s| s.scanned_at)
+            .min()
+            .expect("non-empty");
+        let latest = venue_stays
+            .iter()
+            .map(|s| s.ends_at)
+            .max()
+            .expect("non-empty");
+        let others = traces::at_venue(conn, venue_id, earliest - LONGEST_STAY, latest)?;
+        for stay in &venue_stays {
+            for other in &others {
+                if other.person_id == stay.person_id || exclude.contains(&other.person_id) {
+                    continue;
+                }
+                if let Some(overlap) = stay_of(stay).overlap(&stay_of(other)) {
+                    if found.len() >= budget {
+                        return Ok((found, true));
+                    }
+                    found.push(Overlap {
+                        level,
+                        row: other.clone(),
+                        overlap,
+                        via: (level > 1).then_some(stay.person_id),
+                    });
+                }
+            }
+        }
+    }
+    Ok((found, false))
+}
+
+/// Traces the case with person id `case_id` over `[from, to)`.
+pub fn trace(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    case_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    depth: u8,
+) -> Result<TraceResult, DbError> {
+    let case_stays = traces::stays_of(conn, &[case_id], from, to)?;
+    let mut exclude: HashSet<i64> = HashSet::from([case_id]);
+    let (mut found, mut truncated) = overlaps(conn, &case_stays, &exclude, 1, MAX_CONTACTS)?;
+    if depth >= 2 && !truncated {
+        let level_one: Vec<i64> = {
+            let mut seen = HashSet::new();
+            found
+                .iter()
+                .filter(|o| seen.insert(o.row.person_id))
+                .map(|o| o.row.person_id)
+                .collect()
+        };
+        exclude.extend(&level_one);
+        let their_stays = traces::stays_of(conn, &level_one, from, to)?;
+        let (second, cut) = overlaps(conn, &their_stays, &exclude, 2, MAX_CONTACTS - found.len())?;
+        found.extend(second);
+        truncated = cut;
+    }
+
+    // Names, places and people, each fetched once.
+    let mut person_ids: Vec<i64> = found.iter().map(|o| o.row.person_id).collect();
+    person_ids.push(case_id);
+    person_ids.sort_unstable();
+    person_ids.dedup();
+    let people = traces::people(conn, cipher, &person_ids)?;
+    let venue_ids: Vec<i64> = found
+        .iter()
+        .map(|o| o.row.venue_id)
+        .chain(case_stays.iter().map(|s| s.venue_id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let entrance_ids: Vec<i64> = found
+        .iter()
+        .map(|o| o.row.entrance_id)
+        .chain(case_stays.iter().map(|s| s.entrance_id))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let (venues, entrances) = traces::place_names(conn, &venue_ids, &entrance_ids)?;
+    let person = |id: i64| -> TracedPerson {
+        let (name, id_number, phone) = people.get(&id).cloned().unwrap_or_default();
+        TracedPerson {
+            person_id: id,
+            name,
+            id_number,
+            phone,
+        }
+    };
+    let venue_name = |id: i64| venues.get(&id).cloned().unwrap_or_default();
+    let entrance_name = |id: i64| entrances.get(&id).cloned().unwrap_or_default();
+
+    let stays = case_stays
+        .iter()
+        .map(|s| {
+            let (venue, address) = venue_name(s.venue_id);
+            TracedStay {
+                check_in_id: s.id,
+                venue_id: s.venue_id,
+                venue,
+                address,
+                entrance: entrance_name(s.entrance_id),
+                from: s.scanned_at,
+                to: s.ends_at,
+            }
+        })
+        .collect();
+    let mut contacts: Vec<Contact> = found
+        .into_iter()
+        .map(|o| Contact {
+            level: o.level,
+            person: person(o.row.person_id),
+            check_in_id: o.row.id,
+            venue_id: o.row.venue_id,
+            venue: venue_name(o.row.venue_id).0,
+            entrance: entrance_name(o.row.entrance_id),
+            overlap_from: o.overlap.from,
+            overlap_to: o.overlap.to,
+            via_person_id: o.via,
+        })
+        .collect();
+    contacts.sort_by_key(|c| (c.level, c.overlap_from, c.check_in_id));
+    Ok(TraceResult {
+        case: person(case_id),
+        from,
+        to,
+        depth,
+        stays,
+        contacts,
+        truncated,
+    })
+}
+
+/// The longest window a trace may cover.
+pub fn max_window(retention_days: u32) -> Duration {
+    Duration::days(i64::from(retention_days))
+}
+
+/// Person ids by level, for summaries.
+pub fn level_counts(result: &TraceResult) -> Vec<(u8, usize)> {
+    let mut by_level: HashMap<u8, HashSet<i64>> = HashMap::new();
+    for contact in &result.contacts {
+        by_level
+            .entry(contact.level)
+            .or_default()
+            .insert(contact.person.person_id);
+    }
+    let mut counts: Vec<(u8, usize)> = by_level.into_iter().map(|(l, p)| (l, p.len())).collect();
+    counts.sort_unstable();
+    counts
+}

@@ -1,0 +1,265 @@
+//! Storage for tracing: the stays of people in a time window, everyone at a venue in a time
+//! range, stored trace results, and the colour changes decided on them.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::check_ins::CheckInRow;
+use super::schema::{accounts, check_ins, entrances, persons, trace_color_changes, traces, venues};
+use super::{DbConnection, DbError};
+use crate::pii::{Field, PiiCipher};
+
+/// No stay lasts longer than a day (the longest default stay of any subtype), so a stay that
+/// reaches into a window began at most this long before it.
+pub const LONGEST_STAY: Duration = Duration::hours(24);
+
+/// Stays of these people that overlap `[from, to)`.
+pub fn stays_of(
+    conn: &mut DbConnection,
+    person_ids: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CheckInRow>, DbError> {
+    let mut rows = Vec::new();
+    // Bounded batches keep the IN list within every backend's parameter limit.
+    for batch in person_ids.chunks(5_000) {
+        rows.extend(
+            check_ins::table
+                .filter(check_ins::person_id.eq_any(batch))
+                .filter(check_ins::scanned_at.ge(from - LONGEST_STAY))
+                .filter(check_ins::scanned_at.lt(to))
+                .filter(check_ins::ends_at.gt(from))
+                .order(check_ins::scanned_at.asc())
+                .select(CheckInRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Every check-in at a venue whose entry lies in `[from, to)`.
+pub fn at_venue(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CheckInRow>, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::venue_id.eq(venue_id))
+        .filter(check_ins::scanned_at.ge(from))
+        .filter(check_ins::scanned_at.lt(to))
+        .select(CheckInRow::as_select())
+        .load(conn)?)
+}
+
+/// Venue (name, address) and entrance names by id.
+pub type PlaceNames = (HashMap<i64, (String, String)>, HashMap<i64, String>);
+/// Name, ID number and phone by person id.
+pub type OpenedPeople = HashMap<i64, (String, String, Option<String>)>;
+
+/// Venue and entrance names by id.
+pub fn place_names(
+    conn: &mut DbConnection,
+    venue_ids: &[i64],
+    entrance_ids: &[i64],
+) -> Result<PlaceNames, DbError> {
+    let venues: HashMap<i64, (String, String)> = venues::table
+        .filter(venues::id.eq_any(venue_ids))
+        .select((venues::id, venues::name, venues::address))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, address)| (id, (name, address)))
+        .collect();
+    let entrances: HashMap<i64, String> = entrances::table
+        .filter(entrances::id.eq_any(entrance_ids))
+        .select((entrances::id, entrances::name))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    Ok((venues, entrances))
+}
+
+/// Name, ID number and phone of people, opened (an official's view).
+pub fn people(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    person_ids: &[i64],
+) -> Result<OpenedPeople, DbError> {
+    let mut out = HashMap::with_capacity(person_ids.len());
+    for batch in person_ids.chunks(5_000) {
+        let rows: Vec<(i64, String, String, Option<String>)> = persons::table
+            .filter(persons::id.eq_any(batch))
+            .select((
+                persons::id,
+                persons::name_sealed,
+                persons::id_number_sealed,
+                persons::phone_sealed,
+            ))
+            .load(conn)?;
+        let account_phones: HashMap<i64, String> = accounts::table
+            .filter(accounts::person_id.eq_any(batch))
+            .filter(accounts::phone_sealed.is_not_null())
+            .select((accounts::person_id, accounts::phone_sealed))
+            .load::<(Option<i64>, Option<String>)>(conn)?
+            .into_iter()
+            .filter_map(|(person, phone)| Some((person?, phone?)))
+            .collect();
+        for (id, name, id_number, phone) in rows {
+            let open = |field, sealed: &str| {
+                cipher
+                    .open(field, sealed)
+                    .map_err(|e| DbError::Other(format!("person {id}: {e}")))
+            };
+            let phone = match phone
+                .as_deref()
+                .or(account_phones.get(&id).map(String::as_str))
+            {
+                Some(sealed) => Some(open(Field::Phone, sealed)?),
+                None => None,
+            };
+            out.insert(
+                id,
+                (
+                    open(Field::Name, &name)?,
+                    open(Field::IdNumber, &id_number)?,
+                    phone,
+                ),
+            );
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = traces)]
+pub struct TraceRow {
+    pub id: i64,
+    pub created_by: i64,
+    pub region_code: String,
+    pub case_person_id: i64,
+    pub from_at: NaiveDateTime,
+    pub to_at: NaiveDateTime,
+    pub depth: i32,
+    pub contact_count: i64,
+    pub result_sealed: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct NewTrace<'a> {
+    pub created_by: i64,
+    pub region_code: &'a str,
+    pub case_person_id: i64,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub depth: i32,
+    pub contact_count: i64,
+    pub result_json: &'a str,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    trace: &NewTrace<'_>,
+) -> Result<TraceRow, DbError> {
+    let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(traces::table)
+        .values((
+            traces::created_by.eq(trace.created_by),
+            traces::region_code.eq(trace.region_code),
+            traces::case_person_id.eq(trace.case_person_id),
+            traces::from_at.eq(trace.from),
+            traces::to_at.eq(trace.to),
+            traces::depth.eq(trace.depth),
+            traces::contact_count.eq(trace.contact_count),
+            traces::result_sealed.eq(cipher.seal(Field::TraceResult, trace.result_json)),
+            traces::created_at.eq(Utc::now().naive_utc()),
+        ))
+        .returning(traces::id)
+        .get_result(c))?;
+    find(conn, id)?.ok_or_else(|| DbError::Other("a new trace vanished".into()))
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<TraceRow>, DbError> {
+    Ok(traces::table
+        .find(id)
+        .select(TraceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = trace_color_changes)]
+pub struct ColorChangeRow {
+    pub id: i64,
+    pub trace_id: i64,
+    pub level: Option<i32>,
+    pub color: String,
+    pub reason_code: String,
+    pub person_count: i64,
+    pub status: String,
+    pub requested_by: i64,
+    pub requested_at: NaiveDateTime,
+    pub confirmed_by: Option<i64>,
+    pub applied_at: Option<NaiveDateTime>,
+}
+
+pub struct NewColorChange<'a> {
+    pub trace_id: i64,
+    pub level: Option<i32>,
+    pub color: &'a str,
+    pub reason_code: &'a str,
+    pub person_count: i64,
+    pub applied: bool,
+    pub requested_by: i64,
+}
+
+pub fn insert_color_change(
+    conn: &mut DbConnection,
+    change: &NewColorChange<'_>,
+) -> Result<ColorChangeRow, DbError> {
+    let now = Utc::now().naive_utc();
+    let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(trace_color_changes::table)
+        .values((
+            trace_color_changes::trace_id.eq(change.trace_id),
+            trace_color_changes::level.eq(change.level),
+            trace_color_changes::color.eq(change.color),
+            trace_color_changes::reason_code.eq(change.reason_code),
+            trace_color_changes::person_count.eq(change.person_count),
+            trace_color_changes::status.eq(if change.applied { "applied" } else { "pending" }),
+            trace_color_changes::requested_by.eq(change.requested_by),
+            trace_color_changes::requested_at.eq(now),
+            trace_color_changes::applied_at.eq(change.applied.then_some(now)),
+        ))
+        .returning(trace_color_changes::id)
+        .get_result(c))?;
+    find_color_change(conn, id)?
+        .ok_or_else(|| DbError::Other("a new colour change vanished".into()))
+}
+
+pub fn find_color_change(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<Option<ColorChangeRow>, DbError> {
+    Ok(trace_color_changes::table
+        .find(id)
+        .select(ColorChangeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a pending change applied; `false` when it was no longer pending.
+pub fn mark_applied(conn: &mut DbConnection, id: i64, confirmed_by: i64) -> Result<bool, DbError> {
+    let changed = diesel::update(
+        trace_color_changes::table
+            .filter(trace_color_changes::id.eq(id))
+            .filter(trace_color_changes::status.eq("pending")),
+    )
+    .set((
+        trace_color_changes::status.eq("applied"),
+        trace_color_changes::confirmed_by.eq(confirmed_by),
+        trace_color_changes::applied_at.eq(Utc::now().naive_utc()),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
