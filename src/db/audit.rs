@@ -88,51 +88,7 @@ pub fn append(
     cipher: &PiiCipher,
     entry: &AuditEntry<'_>,
 ) -> Result<(), DbError> {
-    // Updating the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
-    // concurrent appends queue here instead of forking the chain.
-    diesel::update(audit_head::table.find(1))
-        .set(audit_head::seq.eq(audit_head::seq + 1))
-        .execute(conn)?;
-    let (seq, prev_hash): (i64, String) = audit_head::table
-        .find(1)
-        .select((audit_head::seq, audit_head::hash))
-        .first(conn)?;
-    let now = Utc::now().naive_utc();
-    // Stored to the microsecond by both backends, so hash what will be read back.
-    let at = now
-        .with_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .unwrap_or(now);
-    let subject_hash = cipher.lookup_hash(Field::AuditSubject, &entry.subject);
-    let hash = cipher.audit_chain_hash(
-        &ChainLink {
-            seq,
-            at,
-            actor: &entry.actor,
-            role: entry.role,
-            action: entry.action,
-            subject_hash: &subject_hash,
-            count: entry.count,
-            prev_hash: &prev_hash,
-        }
-        .content(),
-    );
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::seq.eq(seq),
-            audit_log::at.eq(at),
-            audit_log::actor.eq(&entry.actor),
-            audit_log::role.eq(entry.role),
-            audit_log::action.eq(entry.action),
-            audit_log::subject_hash.eq(&subject_hash),
-            audit_log::count.eq(entry.count),
-            audit_log::prev_hash.eq(&prev_hash),
-            audit_log::hash.eq(&hash),
-        ))
-        .execute(conn)?;
-    diesel::update(audit_head::table.find(1))
-        .set(audit_head::hash.eq(&hash))
-        .execute(conn)?;
-    Ok(())
+    append_many(conn, cipher, std::slice::from_ref(entry))
 }
 
 /// Entries for one subject, newest first (for tests and the audit reader).
@@ -158,6 +114,8 @@ pub fn append_many(
     if entries.is_empty() {
         return Ok(());
     }
+    // Updating the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
+    // concurrent appends queue here instead of forking the chain.
     diesel::update(audit_head::table.find(1))
         .set(audit_head::seq.eq(audit_head::seq + entries.len() as i64))
         .execute(conn)?;
@@ -167,6 +125,7 @@ pub fn append_many(
         .first(conn)?;
     let first_seq = last_seq - entries.len() as i64 + 1;
     let now = Utc::now().naive_utc();
+    // Stored to the microsecond by both backends, so hash what will be read back.
     let at = now
         .with_nanosecond(now.nanosecond() / 1_000 * 1_000)
         .unwrap_or(now);

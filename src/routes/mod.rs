@@ -233,6 +233,28 @@ fn not_found_error() -> ApiError {
     ApiError::not_found().with_message("请求的接口不存在")
 }
 
+/// A stored UTC time as RFC 3339 in the configured zone.
+pub(crate) fn local_time(state: &crate::state::AppState, time: chrono::NaiveDateTime) -> String {
+    use chrono::TimeZone;
+    rfc3339(Utc.from_utc_datetime(&time), state.settings.timezone)
+}
+
+/// Reads an RFC 3339 time from a request field into UTC, recording a field error otherwise.
+pub(crate) fn parse_time(
+    invalid: &mut crate::error::Invalid,
+    field: &str,
+    value: &str,
+) -> Option<chrono::NaiveDateTime> {
+    invalid
+        .check(
+            field,
+            DateTime::parse_from_rfc3339(value.trim()).map_err(|_| {
+                crate::domain::FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")
+            }),
+        )
+        .map(|t| t.with_timezone(&Utc).naive_utc())
+}
+
 /// A time as RFC 3339 with the offset of the configured zone, to the second.
 pub(crate) fn rfc3339(time: DateTime<Utc>, zone: Tz) -> String {
     time.with_timezone(&zone)

@@ -2,7 +2,6 @@
 //! overlapped finds a notice in their inbox, and so does the account that checked them in.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Resident, Staff};
@@ -12,8 +11,8 @@ use crate::db::{persons, venues};
 use crate::domain::{FieldError, RegionCode, StaffRole};
 use crate::error::{ApiError, Invalid};
 use crate::extract::Json;
-use crate::routes::rfc3339;
-use crate::state::{AppState, State};
+use crate::routes::{local_time, parse_time};
+use crate::state::State;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -36,10 +35,6 @@ pub struct RiskWindowResponse {
     notified: usize,
 }
 
-fn local(state: &AppState, time: NaiveDateTime) -> String {
-    rfc3339(Utc.from_utc_datetime(&time), state.settings.timezone)
-}
-
 pub async fn create(
     staff: Staff,
     body: Json<RiskWindowRequest>,
@@ -48,17 +43,8 @@ pub async fn create(
     staff.require(&[StaffRole::HealthOfficial])?;
     let request = body.0;
     let mut invalid = Invalid::default();
-    let mut time = |field: &str, value: &str| {
-        invalid
-            .check(
-                field,
-                DateTime::parse_from_rfc3339(value.trim())
-                    .map_err(|_| FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")),
-            )
-            .map(|t| t.with_timezone(&Utc).naive_utc())
-    };
-    let from = time("from", &request.from);
-    let to = time("to", &request.to);
+    let from = parse_time(&mut invalid, "from", &request.from);
+    let to = parse_time(&mut invalid, "to", &request.to);
     if let (Some(from), Some(to)) = (from, to) {
         if to <= from {
             invalid.add(
@@ -116,8 +102,8 @@ pub async fn create(
     Ok(HttpResponse::Created().json(RiskWindowResponse {
         id: reach.window_id,
         venue_id: request.venue_id,
-        from: local(&state, from),
-        to: local(&state, to),
+        from: local_time(&state, from),
+        to: local_time(&state, to),
         people: reach.people,
         notified: reach.notices,
     }))
@@ -165,11 +151,11 @@ pub async fn mine(
                     venue: row.venue_name,
                     address: row.venue_address,
                     message: row.message,
-                    window_from: local(&worker, row.window_from),
-                    window_to: local(&worker, row.window_to),
-                    stay_from: local(&worker, row.stay_from),
-                    stay_to: local(&worker, row.stay_to),
-                    created_at: local(&worker, row.created_at),
+                    window_from: local_time(&worker, row.window_from),
+                    window_to: local_time(&worker, row.window_to),
+                    stay_from: local_time(&worker, row.stay_from),
+                    stay_to: local_time(&worker, row.stay_to),
+                    created_at: local_time(&worker, row.created_at),
                 });
             }
             Ok(items)

@@ -2,7 +2,6 @@
 //! read back, exported as CSV, and acted on with colour changes. Every step is audited.
 
 use actix_web::{web, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Staff;
@@ -15,7 +14,7 @@ use crate::domain::{FieldError, HealthColor, HealthReason, IdNumber, RegionCode,
 use crate::error::{ApiError, ErrorCode, Invalid};
 use crate::extract::Json;
 use crate::pii::Field;
-use crate::routes::rfc3339;
+use crate::routes::{local_time, parse_time};
 use crate::state::{AppState, State};
 
 #[derive(Deserialize)]
@@ -77,21 +76,17 @@ pub struct TraceResponse {
     contacts: Vec<ContactOut>,
 }
 
-fn local(state: &AppState, time: NaiveDateTime) -> String {
-    rfc3339(Utc.from_utc_datetime(&time), state.settings.timezone)
-}
-
 fn response(state: &AppState, row: &TraceRow, result: &TraceResult) -> TraceResponse {
     TraceResponse {
         trace_id: row.id,
-        created_at: local(state, row.created_at),
+        created_at: local_time(state, row.created_at),
         case: PersonOut {
             name: result.case.name.clone(),
             id_number: result.case.id_number.clone(),
             phone: result.case.phone.clone(),
         },
-        from: local(state, result.from),
-        to: local(state, result.to),
+        from: local_time(state, result.from),
+        to: local_time(state, result.to),
         depth: result.depth,
         truncated: result.truncated,
         stays: result
@@ -102,8 +97,8 @@ fn response(state: &AppState, row: &TraceRow, result: &TraceResult) -> TraceResp
                 venue: s.venue.clone(),
                 address: s.address.clone(),
                 entrance: s.entrance.clone(),
-                from: local(state, s.from),
-                to: local(state, s.to),
+                from: local_time(state, s.from),
+                to: local_time(state, s.to),
             })
             .collect(),
         levels: contact_trace::level_counts(result)
@@ -126,8 +121,8 @@ fn contact_out(state: &AppState, contact: &Contact) -> ContactOut {
         phone: contact.person.phone.clone(),
         venue: contact.venue.clone(),
         entrance: contact.entrance.clone(),
-        overlap_from: local(state, contact.overlap_from),
-        overlap_to: local(state, contact.overlap_to),
+        overlap_from: local_time(state, contact.overlap_from),
+        overlap_to: local_time(state, contact.overlap_to),
         check_in_id: contact.check_in_id,
     }
 }
@@ -145,16 +140,6 @@ fn audit_entry(
         subject,
         count,
     }
-}
-
-fn parse_time(invalid: &mut Invalid, field: &str, value: &str) -> Option<NaiveDateTime> {
-    invalid
-        .check(
-            field,
-            DateTime::parse_from_rfc3339(value.trim())
-                .map_err(|_| FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")),
-        )
-        .map(|t| t.with_timezone(&Utc).naive_utc())
 }
 
 pub async fn create(

@@ -1,19 +1,23 @@
 //! What venue staff do at the door: register people without phones by hand, scan a person's
 //! printed code, and read the venue's counts (never names).
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDate, TimeZone, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::venues::{load_venue, Need};
 use crate::auth::Resident;
-use crate::check_in::{self, Attendee, Entry, EntryTime};
+use crate::check_in::{self, Attendee, CheckInDisplay, Entry, EntryTime};
 use crate::db::check_ins::{self, Source};
-use crate::db::persons;
+use crate::db::persons::{self, Person};
+use crate::db::DbConnection;
 use crate::domain::{HealthColor, IdNumber, MobileNumber, PaperCodeError, PersonName};
+use crate::entrance_cache::EntranceSnapshot;
 use crate::error::{ApiError, ErrorCode, Invalid};
 use crate::extract::{Json, Query};
-use crate::state::State;
+use crate::state::{AppState, State};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,11 +35,34 @@ pub struct PaperScanRequest {
     code: String,
 }
 
-fn now_entry() -> EntryTime {
-    EntryTime {
-        scanned_at: Utc::now().naive_utc(),
-        offline: false,
-    }
+/// Records one person entering now, registered by the staff member `staff_account`.
+fn record_at_door(
+    state: &AppState,
+    conn: &mut DbConnection,
+    entrance: Arc<EntranceSnapshot>,
+    staff_account: i64,
+    source: Source,
+    person: Person,
+) -> Result<CheckInDisplay, ApiError> {
+    check_in::record(
+        state,
+        conn,
+        &Entry {
+            entrance,
+            account_id: Some(staff_account),
+            source,
+            time: EntryTime {
+                scanned_at: Utc::now().naive_utc(),
+                offline: false,
+            },
+            located: false,
+            distance_m: None,
+        },
+        &[Attendee {
+            person,
+            companion: false,
+        }],
+    )
 }
 
 pub async fn manual(
@@ -68,21 +95,13 @@ pub async fn manual(
                 persons::set_phone(conn, &state.cipher, row.id, phone)?;
             }
             let person = row.open(&state.cipher)?;
-            check_in::record(
+            record_at_door(
                 state,
                 conn,
-                &Entry {
-                    entrance,
-                    account_id: Some(resident.account_id),
-                    source: Source::Manual,
-                    time: now_entry(),
-                    located: false,
-                    distance_m: None,
-                },
-                &[Attendee {
-                    person,
-                    companion: false,
-                }],
+                entrance,
+                resident.account_id,
+                Source::Manual,
+                person,
             )
         })
         .await?;
@@ -117,21 +136,13 @@ pub async fn paper_scan(
             let person = persons::find(conn, code.person_id)?
                 .ok_or_else(|| ApiError::new(ErrorCode::InvalidPersonalCode))?
                 .open(&state.cipher)?;
-            check_in::record(
+            record_at_door(
                 state,
                 conn,
-                &Entry {
-                    entrance,
-                    account_id: Some(resident.account_id),
-                    source: Source::Paper,
-                    time: now_entry(),
-                    located: false,
-                    distance_m: None,
-                },
-                &[Attendee {
-                    person,
-                    companion: false,
-                }],
+                entrance,
+                resident.account_id,
+                Source::Paper,
+                person,
             )
         })
         .await?;

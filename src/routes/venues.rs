@@ -2,10 +2,9 @@
 //! (one door, one code), and download each entrance's code and poster.
 
 use actix_web::{web, HttpResponse};
-use chrono::{NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::rfc3339;
+pub(crate) use super::local_time;
 use crate::auth::Resident;
 use crate::db::regions::{self, RegionRow};
 use crate::db::venues::{
@@ -174,10 +173,6 @@ pub struct VenueListResponse {
 }
 
 // ---- building responses ----------------------------------------------------------------------
-
-pub(crate) fn local_time(state: &AppState, time: NaiveDateTime) -> String {
-    rfc3339(Utc.from_utc_datetime(&time), state.settings.timezone)
-}
 
 pub(crate) fn entrance_response(
     state: &AppState,
