@@ -16,8 +16,8 @@ use crate::db::{alerts, health_codes, DbConnection, DbError};
 use crate::domain::{HealthColor, MapPoint, RegionCode, VenueCodeRef, VenueStatus, Verdict};
 use crate::entrance_cache::EntranceSnapshot;
 use crate::error::{ApiError, ErrorCode};
+use crate::localtime::rfc3339;
 use crate::passes::{PassPerson, PassVenue};
-use crate::routes::rfc3339;
 use crate::state::AppState;
 
 /// A scan at the same entrance within this time returns the earlier check-in.
@@ -50,11 +50,7 @@ pub fn entrance(
         code_version: entrance.code_version,
         venue_id: venue.id,
         venue_status: venue.status(),
-        full_address: format!(
-            "{}{}",
-            crate::routes::venues::region_name(&region_path),
-            venue.address
-        ),
+        full_address: format!("{}{}", regions::full_name(&region_path), venue.address),
         category_label: match (category, subtype) {
             (Some(c), Some(s)) => format!("{} · {}", c.name, s.name),
             _ => venue.category.clone(),

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod entrance_cache;
 pub mod error;
 pub mod extract;
+pub mod localtime;
 pub mod metrics;
 pub mod passes;
 pub mod pii;

@@ -148,3 +148,12 @@ pub fn path(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Vec<Regio
         .select(RegionRow::as_select())
         .load(conn)
 }
+
+/// The full division name, province first (`湖南省郴州市临武县舜峰镇`), from a `path`. The
+/// placeholder levels of municipalities (`市辖区`, `县`) are left out.
+pub fn full_name(path: &[RegionRow]) -> String {
+    path.iter()
+        .filter(|r| r.name != "市辖区" && r.name != "县")
+        .map(|r| r.name.as_str())
+        .collect()
+}

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::venues::{local_time, region_name};
+use super::venues::local_time;
 use crate::auth::Resident;
 use crate::check_in::{self, Attendee, Entry};
 use crate::db::check_ins::{self, Source};
@@ -267,7 +267,7 @@ pub async fn itinerary(
             for row in rows {
                 if !region_names.contains_key(&row.region_code) {
                     let name = match RegionCode::parse(&row.region_code) {
-                        Ok(code) => region_name(&regions::path(conn, &code)?),
+                        Ok(code) => regions::full_name(&regions::path(conn, &code)?),
                         Err(_) => String::new(),
                     };
                     region_names.insert(row.region_code.clone(), name);

@@ -26,8 +26,7 @@ use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -235,8 +234,7 @@ fn not_found_error() -> ApiError {
 
 /// A stored UTC time as RFC 3339 in the configured zone.
 pub(crate) fn local_time(state: &crate::state::AppState, time: chrono::NaiveDateTime) -> String {
-    use chrono::TimeZone;
-    rfc3339(Utc.from_utc_datetime(&time), state.settings.timezone)
+    crate::localtime::rfc3339_stored(time, state.settings.timezone)
 }
 
 /// Reads an RFC 3339 time from a request field into UTC, recording a field error otherwise.
@@ -255,11 +253,7 @@ pub(crate) fn parse_time(
         .map(|t| t.with_timezone(&Utc).naive_utc())
 }
 
-/// A time as RFC 3339 with the offset of the configured zone, to the second.
-pub(crate) fn rfc3339(time: DateTime<Utc>, zone: Tz) -> String {
-    time.with_timezone(&zone)
-        .to_rfc3339_opts(SecondsFormat::Secs, false)
-}
+pub(crate) use crate::localtime::rfc3339;
 
 async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::MethodNotAllowed))

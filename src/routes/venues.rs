@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 pub(crate) use super::local_time;
 use crate::auth::Resident;
-use crate::db::regions::{self, RegionRow};
+use crate::db::regions;
 use crate::db::venues::{
     self, EntranceRow, Manager, ManagerFilter, NewEntrance, VenueAccess, VenueApplication,
     VenueChanges, VenueError, VenueRow,
@@ -215,14 +215,6 @@ fn category_names(taxonomy: &Taxonomy, venue: &VenueRow) -> (CodeName, SubtypeRe
     )
 }
 
-/// The full division name, province first (`湖南省郴州市临武县舜峰镇`).
-pub(crate) fn region_name(path: &[RegionRow]) -> String {
-    path.iter()
-        .filter(|r| r.name != "市辖区" && r.name != "县")
-        .map(|r| r.name.as_str())
-        .collect()
-}
-
 /// Everything about a venue as its manager (or a reviewer) sees it, personal data masked.
 pub(crate) fn venue_response(
     state: &AppState,
@@ -243,7 +235,7 @@ pub(crate) fn venue_response(
         subtype,
         region: RegionSummary {
             code: venue.region_code.clone(),
-            name: region_name(&region_path),
+            name: regions::full_name(&region_path),
         },
         location: LocationResponse {
             lat: venue.lat,

@@ -49,3 +49,52 @@ async fn a_query_string_error_names_the_parameter() {
     .await;
     assert!(body["error"]["details"]["parent"]["message"].is_string());
 }
+
+#[tokio::test]
+async fn body_errors_answer_in_the_envelope() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/v1/staff-sessions", app.address);
+    let send = |content_type: &'static str, body: String| {
+        app.client
+            .post(url.clone())
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_error(
+        send("application/json", r#"{"username": "a", "#.into())
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    assert_error(
+        send("text/plain", r#"{"username": "a", "password": "b"}"#.into())
+            .await
+            .unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let body = assert_error(
+        send("application/json", r#"{"username": "a"}"#.into())
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(body["error"]["details"]["password"]["code"], "required");
+    assert_error(
+        send(
+            "application/json",
+            format!(r#"{{"username": "{}"}}"#, "a".repeat(100_000)),
+        )
+        .await
+        .unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+}
