@@ -264,9 +264,21 @@ pub fn grant(
     })
 }
 
-/// Withdraws all three elements: the profile and phone are deleted and the identity unlinked.
-/// Records made while consent was given stay until the retention period deletes them.
+/// Withdraws all three elements: the profile and phone are deleted, the identity unlinked and
+/// the companions the account named are forgotten. Records made while consent was given stay
+/// until the retention period deletes them.
 pub fn withdraw(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
+    super::write_transaction(conn, |conn| {
+        diesel::delete(
+            super::schema::companions::table
+                .filter(super::schema::companions::account_id.eq(account_id)),
+        )
+        .execute(conn)?;
+        clear_consent(conn, account_id)
+    })
+}
+
+fn clear_consent(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
     diesel::update(accounts::table.find(account_id))
         .set((
             accounts::profile_sealed.eq(None::<String>),

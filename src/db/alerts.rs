@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::alerts;
 use super::{DbConnection, DbError};
 use crate::domain::RegionCode;
+use crate::pii::{Field, PiiCipher};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -67,13 +68,20 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<AlertRow>, DbErro
         .optional()?)
 }
 
-pub fn close(conn: &mut DbConnection, id: i64, staff_id: i64, note: &str) -> Result<(), DbError> {
+/// Closes an alert; the official's note may name people, so it is sealed.
+pub fn close(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    id: i64,
+    staff_id: i64,
+    note: &str,
+) -> Result<(), DbError> {
     diesel::update(alerts::table.find(id))
         .set((
             alerts::status.eq("closed"),
             alerts::closed_at.eq(Utc::now().naive_utc()),
             alerts::closed_by.eq(staff_id),
-            alerts::note.eq(note),
+            alerts::note.eq(cipher.seal(Field::Note, note)),
         ))
         .execute(conn)?;
     Ok(())

@@ -78,7 +78,11 @@ fn response(
         status: alert.status,
         created_at: local_time(state, alert.created_at),
         closed_at: alert.closed_at.map(|t| local_time(state, t)),
-        note: alert.note,
+        note: alert
+            .note
+            .map(|sealed| state.cipher.open(crate::pii::Field::Note, &sealed))
+            .transpose()
+            .map_err(ApiError::internal)?,
         check_in_id: alert.check_in_id,
         venue: AlertVenue {
             id: venue.id,
@@ -185,7 +189,7 @@ pub async fn close(
                 if !in_scope {
                     return Err(ApiError::not_found());
                 }
-                alerts::close(conn, id, staff.staff_id, &note)?;
+                alerts::close(conn, &worker.cipher, id, staff.staff_id, &note)?;
                 audit::append(
                     conn,
                     &worker.cipher,

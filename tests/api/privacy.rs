@@ -13,6 +13,8 @@ const PEOPLE: [(&str, &str); 2] = [
     ("欧阳娜娜", "440524188001010014"),
 ];
 const PHONES: [&str; 2] = [fake_wechat::PHONE_NUMBER, "15912345678"];
+/// Registered by hand at a venue door.
+const HAND: (&str, &str, &str) = ("司马登记", "431025195505050021", "13611112222");
 
 #[tokio::test]
 async fn no_name_id_number_or_phone_is_stored_in_clear() {
@@ -61,6 +63,28 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
         .await;
     assert_eq!(response.status(), 200);
 
+    // A hand registration with a phone, a colour with a note, a red alert closed with a note.
+    let (manager, venue) = crate::venues::approved_venue(&app, "privacy-manager").await;
+    let response = app
+        .post_as(&manager, &format!("/api/v1/venues/{}/manual-check-ins", venue["id"]), &json!({
+            "entrance_id": venue["entrances"][0]["id"], "name": HAND.0, "id_number": HAND.1, "phone": HAND.2
+        }))
+        .await;
+    assert_eq!(response.status(), 201);
+    let official = app
+        .staff_login("privacy-health", "health_official", "431025")
+        .await;
+    let response = app
+        .put_as(
+            &official,
+            &format!("/api/v1/health-codes/{}", PEOPLE[0].1),
+            &json!({
+                "color": "red", "reason_code": "close_contact", "note": format!("{}的密接", HAND.0)
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
     let stored = stored_bytes(&app.database, &app.settings.database_url).await;
     assert!(stored.len() > 10_000, "the dump has content");
     let contains = |needle: &str| stored.windows(needle.len()).any(|w| w == needle.as_bytes());
@@ -77,6 +101,9 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
     }
     for phone in PHONES {
         assert!(!contains(phone), "phone {phone} stored in clear");
+    }
+    for value in [HAND.0, HAND.1, HAND.2, "13907351234", "王建国"] {
+        assert!(!contains(value), "{value} stored in clear");
     }
     // The accounts themselves are there (the check looks at real data).
     assert!(contains(fake_wechat::GOOD_OPENID));
