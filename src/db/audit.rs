@@ -24,6 +24,25 @@ pub struct AuditEntry<'a> {
     pub count: i64,
 }
 
+impl AuditEntry<'_> {
+    /// An action by a staff member.
+    pub fn by_staff(
+        staff_id: i64,
+        role: &'static str,
+        action: &'static str,
+        subject: String,
+        count: i64,
+    ) -> AuditEntry<'static> {
+        AuditEntry {
+            actor: format!("staff:{staff_id}"),
+            role,
+            action,
+            subject,
+            count,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
 pub struct AuditRow {

@@ -116,12 +116,14 @@ pub fn apply(
     }
     let entries: Vec<AuditEntry> = changes
         .iter()
-        .map(|change| AuditEntry {
-            actor: format!("staff:{staff_id}"),
-            role: "health_official",
-            action: "health_code.set",
-            subject: format!("person:{}", change.person_id),
-            count: 1,
+        .map(|change| {
+            AuditEntry::by_staff(
+                staff_id,
+                "health_official",
+                "health_code.set",
+                format!("person:{}", change.person_id),
+                1,
+            )
         })
         .collect();
     audit::append_many(conn, cipher, &entries)?;

@@ -582,13 +582,13 @@ pub fn decide(
         audit::append(
             conn,
             cipher,
-            &AuditEntry {
-                actor: format!("staff:{reviewer_id}"),
-                role: "reviewer",
+            &AuditEntry::by_staff(
+                reviewer_id,
+                "reviewer",
                 action,
-                subject: format!("venue:{venue_id}"),
-                count: 1,
-            },
+                format!("venue:{venue_id}"),
+                1,
+            ),
         )?;
         Ok(())
     })

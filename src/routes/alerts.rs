@@ -108,13 +108,13 @@ fn audit_read(
     audit::append(
         conn,
         &state.cipher,
-        &AuditEntry {
-            actor: format!("staff:{}", staff.staff_id),
-            role: "health_official",
-            action: "alert.read",
+        &AuditEntry::by_staff(
+            staff.staff_id,
+            "health_official",
+            "alert.read",
             subject,
             count,
-        },
+        ),
     )?;
     Ok(())
 }
@@ -193,13 +193,13 @@ pub async fn close(
                 audit::append(
                     conn,
                     &worker.cipher,
-                    &AuditEntry {
-                        actor: format!("staff:{}", staff.staff_id),
-                        role: "health_official",
-                        action: "alert.close",
-                        subject: format!("alert:{id}"),
-                        count: 1,
-                    },
+                    &AuditEntry::by_staff(
+                        staff.staff_id,
+                        "health_official",
+                        "alert.close",
+                        format!("alert:{id}"),
+                        1,
+                    ),
                 )?;
                 let alert = alerts::find(conn, id)?.ok_or_else(ApiError::not_found)?;
                 response(&worker, conn, alert)

@@ -248,13 +248,13 @@ pub async fn get(
                 audit::append(
                     conn,
                     &worker.cipher,
-                    &AuditEntry {
-                        actor: format!("staff:{}", staff.staff_id),
-                        role: "health_official",
-                        action: "health_code.read",
-                        subject: format!("person:{}", person.id),
-                        count: 1,
-                    },
+                    &AuditEntry::by_staff(
+                        staff.staff_id,
+                        "health_official",
+                        "health_code.read",
+                        format!("person:{}", person.id),
+                        1,
+                    ),
                 )?;
                 load_response(&worker, conn, person.id)
             })

@@ -87,13 +87,13 @@ pub async fn create(
                 audit::append(
                     conn,
                     &worker.cipher,
-                    &AuditEntry {
-                        actor: format!("staff:{}", staff.staff_id),
-                        role: "health_official",
-                        action: "risk_window.create",
-                        subject: format!("venue:{}", venue.id),
-                        count: reach.people as i64,
-                    },
+                    &AuditEntry::by_staff(
+                        staff.staff_id,
+                        "health_official",
+                        "risk_window.create",
+                        format!("venue:{}", venue.id),
+                        reach.people as i64,
+                    ),
                 )?;
                 Ok(reach)
             })

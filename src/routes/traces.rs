@@ -133,13 +133,7 @@ fn audit_entry(
     subject: String,
     count: i64,
 ) -> AuditEntry<'static> {
-    AuditEntry {
-        actor: format!("staff:{}", staff.staff_id),
-        role: "health_official",
-        action,
-        subject,
-        count,
-    }
+    AuditEntry::by_staff(staff.staff_id, "health_official", action, subject, count)
 }
 
 pub async fn create(
