@@ -1,6 +1,6 @@
 //! Checking a pass token shown at the door, online here or offline with the published key.
 
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use chrono::{TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -77,5 +77,5 @@ pub async fn jwks(state: State) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/jwk-set+json")
         .insert_header(("cache-control", "public, max-age=3600"))
-        .json(web::Json(state.passes.jwks()).0)
+        .json(state.passes.jwks())
 }
