@@ -41,11 +41,18 @@ pub async fn request_context(
     let mut response = result?;
     let status = response.status();
     span.in_scope(|| {
-        if status.is_server_error() {
+        // A 500 is a defect; a 503 (database or platform unavailable) is a condition to watch.
+        if status == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(
                 status = status.as_u16(),
                 latency_ms = seconds * 1e3,
                 "request failed"
+            );
+        } else if status.is_server_error() {
+            tracing::warn!(
+                status = status.as_u16(),
+                latency_ms = seconds * 1e3,
+                "request unavailable"
             );
         } else {
             tracing::info!(
