@@ -87,12 +87,6 @@ impl From<r2d2::PoolError> for DbError {
     }
 }
 
-impl DbError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, DbError::Query(diesel::result::Error::NotFound))
-    }
-}
-
 /// Opens connections for the pool, choosing the backend from the URL and preparing each
 /// SQLite connection (WAL, foreign keys, busy timeout).
 #[derive(Debug, Clone)]

@@ -53,10 +53,6 @@ impl RegionLevel {
         .into_iter()
         .find(|level| level.as_i16() == value)
     }
-
-    pub fn child(self) -> Option<Self> {
-        Self::from_i16(self.as_i16() + 1)
-    }
 }
 
 /// A well-formed division code. Whether the division exists is a question for the region
@@ -103,11 +99,6 @@ impl RegionCode {
         }
         let parent_len = RegionLevel::from_i16(level.as_i16() - 1)?.code_length();
         Some(Self(self.0[..parent_len].to_owned()))
-    }
-
-    /// The code of the ancestor (or self) at `level`, if this code is at or below it.
-    pub fn at_level(&self, level: RegionLevel) -> Option<RegionCode> {
-        (self.level() >= level).then(|| Self(self.0[..level.code_length()].to_owned()))
     }
 
     /// True when this division lies inside `scope` (or is `scope`).
@@ -160,13 +151,7 @@ mod tests {
     fn parents_and_ancestors() {
         let village = RegionCode::parse("431025100201").unwrap();
         assert_eq!(village.parent().unwrap().as_ref(), "431025100");
-        assert_eq!(
-            village.at_level(RegionLevel::County).unwrap().as_ref(),
-            "431025"
-        );
         assert!(RegionCode::parse("43").unwrap().parent().is_none());
-        let county = RegionCode::parse("431025").unwrap();
-        assert!(county.at_level(RegionLevel::Township).is_none());
     }
 
     #[test]
@@ -201,7 +186,5 @@ mod tests {
         for n in 1..=5 {
             assert_eq!(RegionLevel::from_i16(n).unwrap().as_i16(), n);
         }
-        assert_eq!(RegionLevel::County.child(), Some(RegionLevel::Township));
-        assert_eq!(RegionLevel::Village.child(), None);
     }
 }

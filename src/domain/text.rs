@@ -34,8 +34,6 @@ macro_rules! text_type {
         pub struct $name(String);
 
         impl $name {
-            pub const MAX_CHARS: usize = $max;
-
             pub fn parse(input: &str) -> Result<Self, FieldError> {
                 bounded(input, $min, $max, $what).map(Self)
             }

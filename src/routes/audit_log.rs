@@ -4,7 +4,7 @@
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
-use super::venues::local_time;
+use super::local_time;
 use crate::auth::Staff;
 use crate::db::audit;
 use crate::domain::StaffRole;

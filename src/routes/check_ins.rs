@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::venues::local_time;
+use super::local_time;
 use crate::auth::Resident;
 use crate::check_in::{self, Attendee, Entry};
 use crate::db::check_ins::{self, Source};

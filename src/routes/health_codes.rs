@@ -4,7 +4,7 @@
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
-use super::venues::local_time;
+use super::local_time;
 use crate::auth::Staff;
 use crate::db::audit::{self, AuditEntry};
 use crate::db::health_codes::{self, ColorChange};

@@ -6,7 +6,8 @@ use actix_web::{web, HttpResponse};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::venues::{load_venue, local_time, Need};
+use super::local_time;
+use super::venues::{load_venue, Need};
 use crate::auth::Resident;
 use crate::db::{accounts, persons, venue_staff};
 use crate::domain::FieldError;

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 
-pub(crate) use super::local_time;
+use super::local_time;
 use crate::auth::Resident;
 use crate::db::regions;
 use crate::db::venues::{
