@@ -4,7 +4,8 @@
 //!
 //! Defaults: 1,000,000 check-ins over 14 days in 5,000 venues by 100,000 people, each person
 //! keeping to a handful of venues near home. SQLite in a temporary folder unless DATABASE_URL
-//! names another database (a PostgreSQL one must be empty; see bench/postgres.sh).
+//! names another database (a PostgreSQL one must be empty; see bench/postgres.sh). Each trace is
+//! the health official's use case itself: search, sealed storage and audit entry.
 
 use std::time::Instant;
 
@@ -12,12 +13,15 @@ use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use venuecode::auth::Staff;
 use venuecode::config::Settings;
-use venuecode::contact_trace;
+use venuecode::crypto::{Field, PiiCipher};
 use venuecode::db::schema::{accounts, check_ins, entrances, persons, venues};
 use venuecode::db::DbConnection;
-use venuecode::pii::{Field, PiiCipher};
-use venuecode::startup::prepare_database;
+use venuecode::domain::{IdNumber, RegionCode, StaffRole};
+use venuecode::services;
+use venuecode::services::traces::TraceQuery;
+use venuecode::startup;
 
 /// (subtype, default stay in minutes) of the venues made.
 const KINDS: &[(&str, &str, i64)] = &[
@@ -31,19 +35,22 @@ const KINDS: &[(&str, &str, i64)] = &[
 const DAYS: i64 = 14;
 const BATCH: usize = 1_000;
 
+/// A valid resident ID number, different for each `n` below 20,000,000.
 fn id_number(n: u64) -> String {
-    let body = format!("4310251980{:07}", n % 10_000_000);
+    let birth = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date")
+        + Duration::days((n % 20_000) as i64);
+    let body = format!("431025{}{:03}", birth.format("%Y%m%d"), n / 20_000 % 1_000);
     let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     let sum: u32 = body
         .bytes()
         .zip(weights)
         .map(|(d, w)| u32::from(d - b'0') * w)
         .sum();
-    // The date part is not checked here: these are stored, never parsed.
     format!("{body}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
@@ -63,10 +70,10 @@ fn main() -> anyhow::Result<()> {
         _ => None,
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let backend = settings.database_url.backend_name();
-    let database = prepare_database(&settings)?;
-    let mut conn = database.get()?;
-    let cipher = PiiCipher::new(settings.pii_key.expose());
+    let backend = settings.database.url.backend_name();
+    let state = startup::offline_state(settings.clone()).await?;
+    let mut conn = state.db.get()?;
+    let cipher = PiiCipher::new(settings.keys.pii_key.expose());
     let mut rng = StdRng::seed_from_u64(2022);
 
     let started = Instant::now();
@@ -178,7 +185,7 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let window_start = now - Duration::days(DAYS);
     let mut written = 0usize;
-    let mut case_person = person_ids[0];
+    let mut case_person = 1usize;
     while written < total {
         let count = BATCH.min(total - written);
         let rows: Vec<_> = (0..count)
@@ -208,7 +215,7 @@ fn main() -> anyhow::Result<()> {
             .execute(c))?;
         written += count;
         if written == total / 2 {
-            case_person = person_ids[rng.gen_range(0..person_ids.len())];
+            case_person = rng.gen_range(0..person_ids.len()) + 1;
         }
     }
     if let DbConnection::Postgresql(pg) = &mut *conn {
@@ -219,15 +226,34 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
+    drop(conn);
+    let official = services::staff::create_account(
+        &state,
+        "trace-bench",
+        StaffRole::HealthOfficial,
+        "431025",
+        "trace bench official password",
+    )
+    .await?;
+    let official = Staff {
+        id: official.id,
+        role: official.role,
+        region: RegionCode::parse("431025").expect("a county code"),
+    };
     for depth in [1u8, 2] {
         let mut timings = Vec::new();
         let mut contacts = 0;
         for _ in 0..3 {
+            let query = TraceQuery {
+                id_number: IdNumber::parse(&id_number(case_person as u64))?,
+                from: window_start,
+                to: now,
+                depth,
+            };
             let started = Instant::now();
-            let result =
-                contact_trace::trace(&mut conn, &cipher, case_person, window_start, now, depth)?;
+            let trace = services::traces::create(&state, &official, query).await?;
             timings.push(started.elapsed().as_secs_f64() * 1000.0);
-            contacts = result.contacts.len();
+            contacts = trace.contacts.len();
         }
         timings.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
         println!(

@@ -3,24 +3,19 @@
 //! the person's health-code verdict. See README.md for the layout.
 
 pub mod auth;
-pub mod check_in;
-pub mod commands;
+pub mod cache;
+pub mod cli;
+pub mod clock;
 pub mod config;
-pub mod contact_trace;
+pub mod crypto;
 pub mod db;
-pub mod divisions;
 pub mod domain;
-pub mod entrance_cache;
-pub mod error;
-pub mod extract;
-pub mod localtime;
-pub mod metrics;
-pub mod passes;
-pub mod pii;
 pub mod platforms;
 pub mod posters;
-pub mod request_context;
+pub mod reference;
 pub mod routes;
+pub mod services;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;

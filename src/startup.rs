@@ -1,5 +1,5 @@
 //! The application: database prepared, listener bound (its real port read back), route table
-//! registered.
+//! registered, background tasks started.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -8,41 +8,59 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::regions::{self, LoadOutcome};
 use crate::db::Database;
-use crate::error::ApiError;
 use crate::platforms::alipay::AlipayClient;
 use crate::platforms::dev::DevProvider;
 use crate::platforms::wechat::WechatClient;
 use crate::platforms::{IdentityProvider, IdentityProviders};
-use crate::request_context::request_context;
 use crate::routes;
+use crate::services;
 use crate::state::AppState;
+use crate::web::metrics::Metrics;
+use crate::web::request_context::request_context;
+use crate::web::ApiError;
 
 pub struct Application {
     port: u16,
     server: Server,
+    state: Arc<AppState>,
 }
 
 impl Application {
     /// Prepares the database and binds `APP_HOST:APP_PORT` (port 0 picks a free one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let database = {
-            let settings = settings.clone();
-            tokio::task::spawn_blocking(move || prepare_database(&settings)).await??
-        };
-        let listener = TcpListener::bind((settings.host.as_str(), settings.port)).map_err(|e| {
-            anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.host, settings.port)
+        let clock = Clock::new(settings.timezone);
+        let state = Arc::new(AppState::new(
+            settings.clone(),
+            clock.clone(),
+            open_database(&settings, &clock).await?,
+            identity_providers(&settings)?,
+        ));
+        let server = &settings.server;
+        let listener = TcpListener::bind((server.host.as_str(), server.port)).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {}:{}: {e}", server.host, server.port)
         })?;
         let port = listener.local_addr()?.port();
-        let providers = identity_providers(&settings)?;
-        let server = run(listener, database, providers, settings)?;
-        Ok(Self { port, server })
+        let metrics = Metrics::new();
+        spawn_purge(Arc::clone(&state), metrics.clone());
+        let server = run(listener, Arc::clone(&state), metrics)?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The state the server runs with (the test suite moves its clock).
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -50,18 +68,35 @@ impl Application {
     }
 }
 
-/// Connects, applies pending migrations and loads the shipped reference data. Blocking.
-pub fn prepare_database(settings: &Settings) -> anyhow::Result<Database> {
-    let database = Database::connect(&settings.database_url, settings.database_pool_size)?;
-    let applied = database.migrate()?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied migrations");
-    }
-    let mut conn = database.get()?;
-    if let LoadOutcome::Loaded { rows } = regions::ensure_loaded(&mut conn)? {
-        tracing::info!(rows, "loaded administrative divisions");
-    }
-    Ok(database)
+/// Connects, applies pending migrations and loads the shipped reference data.
+pub async fn open_database(settings: &Settings, clock: &Clock) -> anyhow::Result<Database> {
+    let settings = settings.clone();
+    let now = clock.now_naive();
+    tokio::task::spawn_blocking(move || {
+        let database = Database::connect(&settings.database.url, settings.database.pool_size)?;
+        let applied = database.migrate()?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+        let mut conn = database.get()?;
+        if let LoadOutcome::Loaded { rows } = regions::ensure_loaded(&mut conn, now)? {
+            tracing::info!(rows, "loaded administrative divisions");
+        }
+        Ok(database)
+    })
+    .await?
+}
+
+/// The state without a server, for the command line: no platform is ever called from there.
+pub async fn offline_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
+    let clock = Clock::new(settings.timezone);
+    let database = open_database(&settings, &clock).await?;
+    Ok(Arc::new(AppState::new(
+        settings,
+        clock,
+        database,
+        IdentityProviders::default(),
+    )))
 }
 
 /// The platforms this deployment is configured for, plus development logins in development.
@@ -90,8 +125,8 @@ pub fn identity_providers(settings: &Settings) -> anyhow::Result<IdentityProvide
 
 /// Deletes old data every `PURGE_INTERVAL_MINUTES` in the background (first run one interval
 /// after start-up, so start-up stays quick).
-fn spawn_purge(state: web::Data<AppState>) {
-    let minutes = state.settings.purge_interval_minutes;
+fn spawn_purge(state: Arc<AppState>, metrics: Metrics) {
+    let minutes = state.settings.retention.purge_interval_minutes;
     if minutes == 0 {
         return;
     }
@@ -101,20 +136,9 @@ fn spawn_purge(state: web::Data<AppState>) {
         ticks.tick().await;
         loop {
             ticks.tick().await;
-            let worker = state.clone();
-            let outcome = state
-                .db
-                .run(move |conn| {
-                    crate::db::retention::purge(
-                        conn,
-                        worker.settings.retention_days,
-                        worker.settings.audit_retention_days,
-                    )
-                })
-                .await;
-            match outcome {
+            match services::retention::purge(&state, state.settings.retention.days).await {
                 Ok(purged) => {
-                    state.metrics.observe_purge(&purged.counts);
+                    metrics.observe_purge(&purged.counts);
                     tracing::info!(deleted = purged.total(), counts = ?purged.counts, "retention purge");
                 }
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
@@ -123,18 +147,14 @@ fn spawn_purge(state: web::Data<AppState>) {
     });
 }
 
-fn run(
-    listener: TcpListener,
-    database: Database,
-    providers: IdentityProviders,
-    settings: Settings,
-) -> std::io::Result<Server> {
-    let state = web::Data::new(AppState::new(settings, database, providers));
-    spawn_purge(state.clone());
+fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io::Result<Server> {
+    let state = web::Data::from(state);
+    let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(request_context))
             .app_data(state.clone())
+            .app_data(metrics.clone())
             // A path segment that does not parse (`/venues/abc`) names nothing that exists.
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .configure(routes::configure)

@@ -1,19 +1,21 @@
-//! Everything a request handler may need, built once at start-up and shared by all workers.
+//! Everything a use case may need, built once at start-up and shared by all workers: settings,
+//! storage, keys, platform clients, caches and the clock.
 
 use std::sync::Arc;
 
 use crate::auth::Sessions;
+use crate::cache::EntranceCache;
 use crate::config::Settings;
-use crate::db::Database;
-use crate::domain::{PaperCodeSigner, Taxonomy, VenueCodeSigner};
-use crate::entrance_cache::EntranceCache;
-use crate::metrics::Metrics;
-use crate::passes::PassSigner;
-use crate::pii::PiiCipher;
+use crate::crypto::{PaperCodeSigner, PassSigner, PiiCipher, VenueCodeSigner};
+use crate::db::{Database, DbConnection, DbError};
+use crate::domain::Taxonomy;
 use crate::platforms::IdentityProviders;
+
+pub use crate::clock::Clock;
 
 pub struct AppState {
     pub settings: Settings,
+    pub clock: Clock,
     pub db: Database,
     pub cipher: PiiCipher,
     pub sessions: Sessions,
@@ -23,33 +25,59 @@ pub struct AppState {
     pub paper_codes: PaperCodeSigner,
     pub passes: PassSigner,
     pub entrances: EntranceCache,
-    pub metrics: Metrics,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, db: Database, providers: IdentityProviders) -> Self {
+    pub fn new(
+        settings: Settings,
+        clock: Clock,
+        db: Database,
+        providers: IdentityProviders,
+    ) -> Self {
+        let keys = &settings.keys;
         Self {
-            cipher: PiiCipher::new(settings.pii_key.expose()),
+            cipher: PiiCipher::new(keys.pii_key.expose()),
             sessions: Sessions::new(
-                settings.jwt_secret.expose(),
-                settings.resident_session_hours,
-                settings.staff_session_hours,
+                keys.jwt_secret.expose(),
+                settings.sessions.resident_hours,
+                settings.sessions.staff_hours,
             ),
             taxonomy: Arc::clone(&settings.taxonomy),
-            venue_codes: VenueCodeSigner::new(*settings.venue_code_key.expose()),
-            paper_codes: PaperCodeSigner::new(*settings.venue_code_key.expose()),
+            venue_codes: VenueCodeSigner::new(*keys.venue_code_key.expose()),
+            paper_codes: PaperCodeSigner::new(*keys.venue_code_key.expose()),
             passes: PassSigner::new(
-                settings.pass_signing_key.expose(),
+                keys.pass_signing_key.expose(),
                 settings.scan.pass_ttl_seconds,
             ),
             entrances: EntranceCache::default(),
-            metrics: Metrics::new(),
             providers,
+            clock,
             db,
             settings,
         }
     }
-}
 
-/// The shared state as handlers receive it.
-pub type State = actix_web::web::Data<AppState>;
+    /// Runs blocking database `work` with a pooled connection on the blocking thread pool.
+    pub async fn read<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let state = Arc::clone(self);
+        self.db.run(move |conn| work(&state, conn)).await
+    }
+
+    /// The same inside one write transaction: all of `work` happens, or none of it.
+    pub async fn write<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let state = Arc::clone(self);
+        self.db
+            .run(move |conn| crate::db::write_transaction(conn, |conn| work(&state, conn)))
+            .await
+    }
+}

@@ -1,50 +1,50 @@
-//! Extractors for the caller: a resident (mini-program account) or a staff member. A missing,
-//! expired or tampered token answers 401 `unauthorized`; a valid token of the wrong kind or role
-//! answers 403 `forbidden`.
+//! Who is calling, proven by a session token: a mini-program [`Account`] (a resident, and perhaps
+//! also a venue manager or venue staff) or a [`Staff`] member, and extractors that also require a
+//! staff role ([`Reviewer`], [`HealthOfficial`], [`Auditor`]). A missing, expired or tampered token
+//! answers 401 `unauthorized`; a valid token of the wrong kind or role answers 403 `forbidden`.
 
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest};
 
-use super::tokens::SessionKind;
-use crate::domain::{RegionCode, StaffRole};
-use crate::error::{ApiError, ErrorCode};
-use crate::platforms::Platform;
-use crate::state::State;
+use super::tokens::{SessionKind, Sessions};
+use crate::domain::{Platform, RegionCode, StaffRole};
+use crate::state::AppState;
+use crate::web::{ApiError, ErrorCode};
 
 /// A logged-in mini-program account.
 #[derive(Debug, Clone)]
-pub struct Resident {
-    pub account_id: i64,
+pub struct Account {
+    pub id: i64,
     pub platform: Platform,
 }
 
 /// A logged-in staff member.
 #[derive(Debug, Clone)]
 pub struct Staff {
-    pub staff_id: i64,
+    pub id: i64,
     pub role: StaffRole,
     /// The prefix of the region codes this account may act on.
     pub region: RegionCode,
 }
 
 impl Staff {
-    /// 403 unless the staff member has one of `roles`.
-    pub fn require(&self, roles: &[StaffRole]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden))
-        }
+    /// Whether `region` lies inside this staff member's region.
+    pub fn covers(&self, region: &str) -> bool {
+        RegionCode::parse(region).is_ok_and(|code| code.is_within(&self.region))
     }
 }
 
 fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
     let state = req
-        .app_data::<State>()
+        .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
+    bearer_session(req, &state.sessions)
+}
+
+fn bearer_session(req: &HttpRequest, sessions: &Sessions) -> Result<SessionKind, ApiError> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -55,12 +55,12 @@ fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
         })
         .map(str::trim)
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
-    state.sessions.verify(token).ok_or_else(|| {
+    sessions.verify(token).ok_or_else(|| {
         ApiError::new(ErrorCode::Unauthorized).with_message("登录已失效，请重新登录")
     })
 }
 
-impl FromRequest for Resident {
+impl FromRequest for Account {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
@@ -69,13 +69,11 @@ impl FromRequest for Resident {
             SessionKind::Resident {
                 account_id,
                 platform,
-            } => Ok(Resident {
-                account_id,
+            } => Ok(Account {
+                id: account_id,
                 platform,
             }),
-            SessionKind::Staff { .. } => Err(
-                ApiError::new(ErrorCode::Forbidden).with_message("工作人员账号不能使用居民功能"),
-            ),
+            SessionKind::Staff { .. } => Err(ApiError::forbidden("工作人员账号不能使用居民功能")),
         }))
     }
 }
@@ -92,15 +90,46 @@ impl FromRequest for Staff {
                     role,
                     region,
                 } => Ok(Staff {
-                    staff_id,
+                    id: staff_id,
                     role,
                     region: RegionCode::parse(&region)
                         .map_err(|_| ApiError::new(ErrorCode::Unauthorized))?,
                 }),
-                SessionKind::Resident { .. } => {
-                    Err(ApiError::new(ErrorCode::Forbidden).with_message("该功能仅限工作人员使用"))
-                }
+                SessionKind::Resident { .. } => Err(ApiError::forbidden("该功能仅限工作人员使用")),
             }
         }))
     }
+}
+
+/// Extractors for a staff member of one role: the route states the role, the handler never checks.
+macro_rules! role_extractors {
+    ($($(#[$doc:meta])* $name:ident => $role:path,)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Staff);
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                ready(Staff::from_request(req, payload).into_inner().and_then(|staff| {
+                    if staff.role == $role {
+                        Ok($name(staff))
+                    } else {
+                        Err(ApiError::new(ErrorCode::Forbidden))
+                    }
+                }))
+            }
+        }
+    )*};
+}
+
+role_extractors! {
+    /// A county reviewer of venue applications.
+    Reviewer => StaffRole::Reviewer,
+    /// A health official: colours, traces, risky windows, alerts.
+    HealthOfficial => StaffRole::HealthOfficial,
+    /// An auditor of the audit log.
+    Auditor => StaffRole::Auditor,
 }

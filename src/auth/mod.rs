@@ -1,9 +1,9 @@
-//! Who is calling: session tokens for residents and staff, the extractors that check them, and
-//! staff passwords.
+//! Who is calling: session tokens for mini-program accounts and staff, the extractors that check
+//! them (by role for staff), and staff passwords.
 
 mod caller;
 pub mod password;
 mod tokens;
 
-pub use caller::{Resident, Staff};
+pub use caller::{Account, Auditor, HealthOfficial, Reviewer, Staff};
 pub use tokens::{Claims, IssuedToken, SessionKind, Sessions};

@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::Platform;
 use crate::domain::StaffRole;
-use crate::platforms::Platform;
 
 const ISSUER: &str = "venuecode";
 const RESIDENT_AUDIENCE: &str = "resident";

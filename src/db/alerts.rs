@@ -1,12 +1,12 @@
 //! Red-code alerts: raised by a red scan, for the health officials of the venue's region.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::alerts;
 use super::{DbConnection, DbError};
-use crate::domain::RegionCode;
-use crate::pii::{Field, PiiCipher};
+use crate::crypto::{Field, PiiCipher};
+use crate::domain::{AlertStatus, RegionCode};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -16,10 +16,11 @@ pub struct AlertRow {
     pub region_code: String,
     pub check_in_id: i64,
     pub person_id: i64,
-    pub status: String,
+    pub status: AlertStatus,
     pub created_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub closed_by: Option<i64>,
+    /// Sealed: an official's note may name people.
     pub note: Option<String>,
 }
 
@@ -29,6 +30,7 @@ pub fn raise(
     region_code: &str,
     check_in_id: i64,
     person_id: i64,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::insert_into(alerts::table)
         .values((
@@ -36,8 +38,8 @@ pub fn raise(
             alerts::region_code.eq(region_code),
             alerts::check_in_id.eq(check_in_id),
             alerts::person_id.eq(person_id),
-            alerts::status.eq("open"),
-            alerts::created_at.eq(Utc::now().naive_utc()),
+            alerts::status.eq(AlertStatus::Open),
+            alerts::created_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
@@ -47,7 +49,7 @@ pub fn raise(
 pub fn in_region(
     conn: &mut DbConnection,
     scope: &RegionCode,
-    status: Option<&str>,
+    status: Option<AlertStatus>,
 ) -> Result<Vec<AlertRow>, DbError> {
     let mut query = alerts::table
         .filter(alerts::region_code.like(format!("{scope}%")))
@@ -55,7 +57,7 @@ pub fn in_region(
         .select(AlertRow::as_select())
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(alerts::status.eq(status.to_owned()));
+        query = query.filter(alerts::status.eq(status));
     }
     Ok(query.load(conn)?)
 }
@@ -68,18 +70,19 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<AlertRow>, DbErro
         .optional()?)
 }
 
-/// Closes an alert; the official's note may name people, so it is sealed.
+/// Closes an alert with the official's note, sealed.
 pub fn close(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     id: i64,
     staff_id: i64,
     note: &str,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::update(alerts::table.find(id))
         .set((
-            alerts::status.eq("closed"),
-            alerts::closed_at.eq(Utc::now().naive_utc()),
+            alerts::status.eq(AlertStatus::Closed),
+            alerts::closed_at.eq(now),
             alerts::closed_by.eq(staff_id),
             alerts::note.eq(cipher.seal(Field::Note, note)),
         ))

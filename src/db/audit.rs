@@ -2,12 +2,12 @@
 //! changed or removed entry breaks the chain where it happened. Appends run inside the caller's
 //! transaction, so an action and its audit entry are written together or not at all.
 
-use chrono::{NaiveDateTime, Timelike, Utc};
+use chrono::{NaiveDateTime, Timelike};
 use diesel::prelude::*;
 
 use super::schema::{audit_head, audit_log};
 use super::{DbConnection, DbError};
-use crate::pii::{Field, PiiCipher};
+use crate::crypto::{Field, PiiCipher};
 
 /// One thing that happened.
 #[derive(Debug, Clone)]
@@ -22,25 +22,6 @@ pub struct AuditEntry<'a> {
     pub subject: String,
     /// How many records it touched.
     pub count: i64,
-}
-
-impl AuditEntry<'_> {
-    /// An action by a staff member.
-    pub fn by_staff(
-        staff_id: i64,
-        role: &'static str,
-        action: &'static str,
-        subject: String,
-        count: i64,
-    ) -> AuditEntry<'static> {
-        AuditEntry {
-            actor: format!("staff:{staff_id}"),
-            role,
-            action,
-            subject,
-            count,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -106,8 +87,9 @@ pub fn append(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     entry: &AuditEntry<'_>,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    append_many(conn, cipher, std::slice::from_ref(entry))
+    append_many(conn, cipher, std::slice::from_ref(entry), now)
 }
 
 /// Entries for one subject, newest first (for tests and the audit reader).
@@ -129,6 +111,7 @@ pub fn append_many(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     entries: &[AuditEntry<'_>],
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     if entries.is_empty() {
         return Ok(());
@@ -143,7 +126,6 @@ pub fn append_many(
         .select((audit_head::seq, audit_head::hash))
         .first(conn)?;
     let first_seq = last_seq - entries.len() as i64 + 1;
-    let now = Utc::now().naive_utc();
     // Stored to the microsecond by both backends, so hash what will be read back.
     let at = now
         .with_nanosecond(now.nanosecond() / 1_000 * 1_000)

@@ -1,12 +1,12 @@
 //! Check-ins: one row per person per entry, grouped when a resident checks in companions with
 //! them. A stay runs from `scanned_at` to `ends_at` (checkout, or the subtype's default stay).
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{check_ins, entrances, venues};
 use super::{DbConnection, DbError};
-use crate::domain::{HealthColor, Verdict};
+use crate::domain::{CheckInRole, CheckInSource, HealthColor, Verdict};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = check_ins)]
@@ -17,10 +17,10 @@ pub struct CheckInRow {
     pub person_id: i64,
     pub account_id: Option<i64>,
     pub group_id: Option<i64>,
-    pub role: String,
-    pub source: String,
-    pub health_color: String,
-    pub verdict: String,
+    pub role: CheckInRole,
+    pub source: CheckInSource,
+    pub health_color: HealthColor,
+    pub verdict: Verdict,
     pub scanned_at: NaiveDateTime,
     pub recorded_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
@@ -30,52 +30,18 @@ pub struct CheckInRow {
     pub distance_m: Option<i32>,
 }
 
-impl CheckInRow {
-    pub fn color(&self) -> HealthColor {
-        HealthColor::parse(&self.health_color).unwrap_or(HealthColor::Red)
-    }
-
-    pub fn verdict(&self) -> Verdict {
-        match self.verdict.as_str() {
-            "pass" => Verdict::Pass,
-            "deny" => Verdict::Deny,
-            _ => Verdict::Isolate,
-        }
-    }
-}
-
-/// How the entry was recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// The person (or their guardian) scanned the venue code.
-    Scan,
-    /// Venue staff typed the person in.
-    Manual,
-    /// Venue staff scanned the person's printed code.
-    Paper,
-}
-
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Scan => "scan",
-            Source::Manual => "manual",
-            Source::Paper => "paper",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct NewCheckIn {
     pub venue_id: i64,
     pub entrance_id: i64,
     pub person_id: i64,
     pub account_id: Option<i64>,
-    pub companion: bool,
-    pub source: Source,
+    pub role: CheckInRole,
+    pub source: CheckInSource,
     pub color: HealthColor,
     pub verdict: Verdict,
     pub scanned_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub offline: bool,
     pub located: bool,
@@ -85,7 +51,6 @@ pub struct NewCheckIn {
 /// Inserts one entry's rows; the first row's id becomes the group of all. Returns the ids in
 /// order. Call inside a transaction.
 pub fn insert_group(conn: &mut DbConnection, rows: &[NewCheckIn]) -> Result<Vec<i64>, DbError> {
-    let now = Utc::now().naive_utc();
     let mut ids = Vec::with_capacity(rows.len());
     for row in rows {
         let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(check_ins::table)
@@ -95,12 +60,12 @@ pub fn insert_group(conn: &mut DbConnection, rows: &[NewCheckIn]) -> Result<Vec<
                 check_ins::person_id.eq(row.person_id),
                 check_ins::account_id.eq(row.account_id),
                 check_ins::group_id.eq(ids.first().copied()),
-                check_ins::role.eq(if row.companion { "companion" } else { "self" }),
-                check_ins::source.eq(row.source.as_str()),
-                check_ins::health_color.eq(row.color.as_str()),
-                check_ins::verdict.eq(row.verdict.as_str()),
+                check_ins::role.eq(row.role),
+                check_ins::source.eq(row.source),
+                check_ins::health_color.eq(row.color),
+                check_ins::verdict.eq(row.verdict),
                 check_ins::scanned_at.eq(row.scanned_at),
-                check_ins::recorded_at.eq(now),
+                check_ins::recorded_at.eq(row.recorded_at),
                 check_ins::ends_at.eq(row.ends_at),
                 check_ins::offline.eq(row.offline),
                 check_ins::located.eq(row.located),
@@ -154,8 +119,8 @@ pub fn scans_by_account_since(
 ) -> Result<i64, DbError> {
     Ok(check_ins::table
         .filter(check_ins::account_id.eq(account_id))
-        .filter(check_ins::role.eq("self"))
-        .filter(check_ins::source.eq("scan"))
+        .filter(check_ins::role.eq(CheckInRole::Own))
+        .filter(check_ins::source.eq(CheckInSource::Scan))
         .filter(check_ins::recorded_at.ge(since))
         .count()
         .get_result(conn)?)
@@ -169,45 +134,25 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<CheckInRow>, DbEr
         .optional()?)
 }
 
-/// Ends the stays of an entry the account made: the row itself and, for the entry's first row,
-/// everyone checked in with it. Stays already over are left as they are.
-pub fn checkout(
+/// Ends at `now` the stays among `ids` that are still running; returns the rows afterwards.
+pub fn end_stays(
     conn: &mut DbConnection,
-    account_id: i64,
-    check_in_id: i64,
-) -> Result<Option<Vec<CheckInRow>>, DbError> {
-    super::write_transaction(conn, |conn| {
-        let Some(row) = find(conn, check_in_id)? else {
-            return Ok(None);
-        };
-        if row.account_id != Some(account_id) || row.source != Source::Scan.as_str() {
-            return Ok(None);
-        }
-        let now = Utc::now().naive_utc();
-        let targets = if row.group_id == Some(row.id) {
-            check_ins::table
-                .filter(check_ins::group_id.eq(row.id))
-                .select(check_ins::id)
-                .load::<i64>(conn)?
-        } else {
-            vec![row.id]
-        };
-        diesel::update(
-            check_ins::table
-                .filter(check_ins::id.eq_any(&targets))
-                .filter(check_ins::left_at.is_null())
-                .filter(check_ins::ends_at.gt(now)),
-        )
-        .set((check_ins::left_at.eq(now), check_ins::ends_at.eq(now)))
-        .execute(conn)?;
-        Ok(Some(
-            check_ins::table
-                .filter(check_ins::id.eq_any(&targets))
-                .order(check_ins::id.asc())
-                .select(CheckInRow::as_select())
-                .load(conn)?,
-        ))
-    })
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> Result<Vec<CheckInRow>, DbError> {
+    diesel::update(
+        check_ins::table
+            .filter(check_ins::id.eq_any(ids))
+            .filter(check_ins::left_at.is_null())
+            .filter(check_ins::ends_at.gt(now)),
+    )
+    .set((check_ins::left_at.eq(now), check_ins::ends_at.eq(now)))
+    .execute(conn)?;
+    Ok(check_ins::table
+        .filter(check_ins::id.eq_any(ids))
+        .order(check_ins::id.asc())
+        .select(CheckInRow::as_select())
+        .load(conn)?)
 }
 
 /// One line of an itinerary.
@@ -256,11 +201,44 @@ pub fn times_and_colors(
     venue_id: i64,
     from: NaiveDateTime,
     to: NaiveDateTime,
-) -> Result<Vec<(NaiveDateTime, String)>, DbError> {
+) -> Result<Vec<(NaiveDateTime, HealthColor)>, DbError> {
     Ok(check_ins::table
         .filter(check_ins::venue_id.eq(venue_id))
         .filter(check_ins::scanned_at.ge(from))
         .filter(check_ins::scanned_at.lt(to))
         .select((check_ins::scanned_at, check_ins::health_color))
+        .load(conn)?)
+}
+
+/// One stay at a venue: whose, who recorded it, and when.
+#[derive(Debug, Clone, Queryable)]
+pub struct StayRow {
+    pub person_id: i64,
+    pub account_id: Option<i64>,
+    pub source: CheckInSource,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+/// Stays at a venue that overlap `[from, to)`. No stay lasts longer than `longest`.
+pub fn stays_overlapping(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    longest: chrono::Duration,
+) -> Result<Vec<StayRow>, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::venue_id.eq(venue_id))
+        .filter(check_ins::scanned_at.lt(to))
+        .filter(check_ins::ends_at.gt(from))
+        .filter(check_ins::scanned_at.ge(from - longest))
+        .select((
+            check_ins::person_id,
+            check_ins::account_id,
+            check_ins::source,
+            check_ins::scanned_at,
+            check_ins::ends_at,
+        ))
         .load(conn)?)
 }

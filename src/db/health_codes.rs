@@ -3,14 +3,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::audit::{self, AuditEntry};
 use super::schema::{health_code_changes, health_codes};
 use super::{DbConnection, DbError};
+use crate::crypto::{Field, PiiCipher};
 use crate::domain::{HealthColor, HealthReason};
-use crate::pii::{Field, PiiCipher};
 
 /// A person's colour and when it last changed; `None` time means no colour on record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +24,7 @@ pub fn current(
     person_ids: &[i64],
     default: HealthColor,
 ) -> Result<HashMap<i64, CurrentColor>, DbError> {
-    let rows: Vec<(i64, String, NaiveDateTime)> = health_codes::table
+    let rows: Vec<(i64, HealthColor, NaiveDateTime)> = health_codes::table
         .filter(health_codes::person_id.eq_any(person_ids))
         .select((
             health_codes::person_id,
@@ -46,8 +45,6 @@ pub fn current(
         })
         .collect();
     for (person_id, color, updated_at) in rows {
-        let color = HealthColor::parse(&color)
-            .map_err(|_| DbError::Other(format!("person {person_id}: stored colour {color}")))?;
         colors.insert(
             person_id,
             CurrentColor {
@@ -68,28 +65,28 @@ pub struct ColorChange {
     pub note: Option<String>,
 }
 
-/// Applies changes with their history rows and audit entries. Call inside a transaction.
+/// Applies changes with their history rows. Call inside a transaction.
 pub fn apply(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     staff_id: i64,
     changes: &[ColorChange],
-) -> Result<NaiveDateTime, DbError> {
-    let now = Utc::now().naive_utc();
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
     for change in changes {
         crate::per_backend!(conn, |c| diesel::insert_into(health_codes::table)
             .values((
                 health_codes::person_id.eq(change.person_id),
-                health_codes::color.eq(change.color.as_str()),
-                health_codes::reason_code.eq(change.reason.as_str()),
+                health_codes::color.eq(change.color),
+                health_codes::reason_code.eq(change.reason),
                 health_codes::updated_at.eq(now),
                 health_codes::updated_by.eq(staff_id),
             ))
             .on_conflict(health_codes::person_id)
             .do_update()
             .set((
-                health_codes::color.eq(change.color.as_str()),
-                health_codes::reason_code.eq(change.reason.as_str()),
+                health_codes::color.eq(change.color),
+                health_codes::reason_code.eq(change.reason),
                 health_codes::updated_at.eq(now),
                 health_codes::updated_by.eq(staff_id),
             ))
@@ -100,8 +97,8 @@ pub fn apply(
         .map(|change| {
             (
                 health_code_changes::person_id.eq(change.person_id),
-                health_code_changes::color.eq(change.color.as_str()),
-                health_code_changes::reason_code.eq(change.reason.as_str()),
+                health_code_changes::color.eq(change.color),
+                health_code_changes::reason_code.eq(change.reason),
                 health_code_changes::note_sealed
                     .eq(change.note.as_deref().map(|n| cipher.seal(Field::Note, n))),
                 health_code_changes::changed_by.eq(Some(staff_id)),
@@ -114,26 +111,13 @@ pub fn apply(
             .values(batch)
             .execute(c))?;
     }
-    let entries: Vec<AuditEntry> = changes
-        .iter()
-        .map(|change| {
-            AuditEntry::by_staff(
-                staff_id,
-                "health_official",
-                "health_code.set",
-                format!("person:{}", change.person_id),
-                1,
-            )
-        })
-        .collect();
-    audit::append_many(conn, cipher, &entries)?;
-    Ok(now)
+    Ok(())
 }
 
 #[derive(Debug, Clone)]
 pub struct HistoryEntry {
     pub color: HealthColor,
-    pub reason_code: String,
+    pub reason_code: HealthReason,
     pub note: Option<String>,
     pub changed_by: Option<i64>,
     pub changed_at: NaiveDateTime,
@@ -145,7 +129,13 @@ pub fn history(
     cipher: &PiiCipher,
     person_id: i64,
 ) -> Result<Vec<HistoryEntry>, DbError> {
-    type Row = (String, String, Option<String>, Option<i64>, NaiveDateTime);
+    type Row = (
+        HealthColor,
+        HealthReason,
+        Option<String>,
+        Option<i64>,
+        NaiveDateTime,
+    );
     let rows: Vec<Row> = health_code_changes::table
         .filter(health_code_changes::person_id.eq(person_id))
         .order(health_code_changes::id.desc())
@@ -160,8 +150,7 @@ pub fn history(
     rows.into_iter()
         .map(|(color, reason_code, note, changed_by, changed_at)| {
             Ok(HistoryEntry {
-                color: HealthColor::parse(&color)
-                    .map_err(|_| DbError::Other(format!("stored colour {color}")))?,
+                color,
                 reason_code,
                 note: note
                     .map(|sealed| cipher.open(Field::Note, &sealed))

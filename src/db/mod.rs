@@ -10,6 +10,7 @@ pub mod audit;
 pub mod check_ins;
 pub mod companions;
 pub mod health_codes;
+pub mod notifications;
 pub mod persons;
 pub mod regions;
 pub mod retention;
@@ -17,6 +18,7 @@ pub mod risk_windows;
 pub mod schema;
 pub mod staff;
 pub mod traces;
+mod types;
 pub mod venue_staff;
 pub mod venues;
 
@@ -233,32 +235,57 @@ fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    E: From<DbError>,
 {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(work);
+        return transaction(conn, work);
     };
     let depth = <AnsiTransactionManager as TransactionManager<diesel::SqliteConnection>>::transaction_manager_status_mut(sqlite)
-        .transaction_depth()?;
+        .transaction_depth()
+        .map_err(DbError::from)?;
     if depth.is_some() {
-        return conn.transaction(work);
+        return transaction(conn, work);
     }
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+        .map_err(DbError::from)?;
     let result = work(conn);
     let DbConnection::Sqlite(sqlite) = conn else {
         unreachable!("the backend does not change inside a transaction");
     };
     match result {
         Ok(value) => {
-            AnsiTransactionManager::commit_transaction(sqlite)?;
+            AnsiTransactionManager::commit_transaction(sqlite).map_err(DbError::from)?;
             Ok(value)
         }
         Err(error) => {
-            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            AnsiTransactionManager::rollback_transaction(sqlite).map_err(DbError::from)?;
             Err(error)
         }
     }
+}
+
+/// `Connection::transaction` for errors that come from a layer above the database.
+fn transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<DbError>,
+{
+    /// Carries the caller's error through diesel's transaction, which needs a diesel error type.
+    enum Failed<E> {
+        Work(E),
+        Db(diesel::result::Error),
+    }
+    impl<E> From<diesel::result::Error> for Failed<E> {
+        fn from(e: diesel::result::Error) -> Self {
+            Failed::Db(e)
+        }
+    }
+    conn.transaction(|conn| work(conn).map_err(Failed::Work))
+        .map_err(|failed| match failed {
+            Failed::Work(e) => e,
+            Failed::Db(e) => E::from(DbError::from(e)),
+        })
 }
 
 /// Answers whether the database responds, for `/readyz`.

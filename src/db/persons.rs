@@ -2,13 +2,15 @@
 //! here, on the way in, and opened here, on the way out: nothing above this module sees a sealed
 //! value and nothing below it sees a clear one.
 
-use chrono::{NaiveDateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::persons;
-use super::{DbConnection, DbError};
-use crate::domain::{IdNumber, PersonName};
-use crate::pii::{Field, PiiCipher};
+use super::{accounts, DbConnection, DbError};
+use crate::crypto::{Field, PiiCipher};
+use crate::domain::{IdNumber, MobileNumber, PersonName};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = persons)]
@@ -29,6 +31,14 @@ pub struct Person {
     pub id: i64,
     pub id_number: IdNumber,
     pub name: PersonName,
+}
+
+/// A person as officials see them: name, ID number and a phone number when one is known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonContact {
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
 }
 
 impl PersonRow {
@@ -58,6 +68,15 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PersonRow>, DbErr
         .optional()?)
 }
 
+/// The person, opened.
+pub fn open(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    id: i64,
+) -> Result<Option<Person>, DbError> {
+    find(conn, id)?.map(|row| row.open(cipher)).transpose()
+}
+
 pub fn find_by_id_number(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
@@ -78,8 +97,8 @@ pub fn upsert(
     cipher: &PiiCipher,
     id_number: &IdNumber,
     name: &PersonName,
+    now: NaiveDateTime,
 ) -> Result<PersonRow, DbError> {
-    let now = Utc::now().naive_utc();
     let name_sealed = cipher.seal(Field::Name, name.as_ref());
     if let Some(existing) = find_by_id_number(conn, cipher, id_number)? {
         diesel::update(persons::table.find(existing.id))
@@ -109,7 +128,7 @@ pub fn set_phone(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     person_id: i64,
-    phone: &crate::domain::MobileNumber,
+    phone: &MobileNumber,
 ) -> Result<(), DbError> {
     diesel::update(persons::table.find(person_id))
         .set((
@@ -118,4 +137,52 @@ pub fn set_phone(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Name, ID number and phone of people, opened (an official's view). The phone is the one given
+/// at a hand registration, else the one consented through an account.
+pub fn contacts(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    person_ids: &[i64],
+) -> Result<HashMap<i64, PersonContact>, DbError> {
+    let mut out = HashMap::with_capacity(person_ids.len());
+    // Bounded batches keep the IN list within every backend's parameter limit.
+    for batch in person_ids.chunks(5_000) {
+        let rows: Vec<(i64, String, String, Option<String>)> = persons::table
+            .filter(persons::id.eq_any(batch))
+            .select((
+                persons::id,
+                persons::name_sealed,
+                persons::id_number_sealed,
+                persons::phone_sealed,
+            ))
+            .load(conn)?;
+        let account_phones: HashMap<i64, String> = accounts::sealed_phones_of(conn, batch)?
+            .into_iter()
+            .collect();
+        for (id, name, id_number, phone) in rows {
+            let open = |field, sealed: &str| {
+                cipher
+                    .open(field, sealed)
+                    .map_err(|e| DbError::Other(format!("person {id}: {e}")))
+            };
+            let phone = match phone
+                .as_deref()
+                .or(account_phones.get(&id).map(String::as_str))
+            {
+                Some(sealed) => Some(open(Field::Phone, sealed)?),
+                None => None,
+            };
+            out.insert(
+                id,
+                PersonContact {
+                    name: open(Field::Name, &name)?,
+                    id_number: open(Field::IdNumber, &id_number)?,
+                    phone,
+                },
+            );
+        }
+    }
+    Ok(out)
 }

@@ -1,13 +1,13 @@
 //! The division directory: loaded from the shipped files, read by the region picker and by every
 //! check that a region code exists.
 
-use chrono::Utc;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{reference_data, regions};
 use super::{DbConnection, DbError};
-use crate::divisions::{self, Division};
 use crate::domain::{RegionCode, RegionLevel};
+use crate::reference::divisions::{self, Division};
 
 const DATA_SET: &str = "divisions";
 const BATCH: usize = 1_000;
@@ -75,7 +75,7 @@ pub enum LoadOutcome {
 
 /// Makes the table match the shipped files: nothing happens when the loaded checksum is current,
 /// otherwise the table is replaced in one transaction.
-pub fn ensure_loaded(conn: &mut DbConnection) -> Result<LoadOutcome, DbError> {
+pub fn ensure_loaded(conn: &mut DbConnection, now: NaiveDateTime) -> Result<LoadOutcome, DbError> {
     let checksum = divisions::checksum();
     let current: Option<String> = reference_data::table
         .find(DATA_SET)
@@ -101,7 +101,7 @@ pub fn ensure_loaded(conn: &mut DbConnection) -> Result<LoadOutcome, DbError> {
                 reference_data::name.eq(DATA_SET),
                 reference_data::checksum.eq(&checksum),
                 reference_data::row_count.eq(shipped.len() as i64),
-                reference_data::loaded_at.eq(Utc::now().naive_utc()),
+                reference_data::loaded_at.eq(now),
             ))
             .execute(conn)?;
         Ok(())
@@ -156,4 +156,13 @@ pub fn full_name(path: &[RegionRow]) -> String {
         .filter(|r| r.name != "市辖区" && r.name != "县")
         .map(|r| r.name.as_str())
         .collect()
+}
+
+/// The full name of a stored region code (`湖南省郴州市临武县舜峰镇`); empty for a code that does
+/// not parse.
+pub fn full_name_of(conn: &mut DbConnection, code: &str) -> Result<String, DbError> {
+    match RegionCode::parse(code) {
+        Ok(code) => Ok(full_name(&path(conn, &code)?)),
+        Err(_) => Ok(String::new()),
+    }
 }

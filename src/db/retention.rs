@@ -2,7 +2,7 @@
 //! windows after `RETENTION_DAYS`; people left with nothing and no account; the audit log after its
 //! own period.
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
@@ -24,120 +24,116 @@ impl Purged {
     }
 }
 
+/// Deletes everything older than the retention periods. Call inside a transaction.
 pub fn purge(
     conn: &mut DbConnection,
     retention_days: u32,
     audit_retention_days: u32,
+    now: NaiveDateTime,
 ) -> Result<Purged, DbError> {
-    let now = Utc::now().naive_utc();
     let cutoff: NaiveDateTime = now - Duration::days(i64::from(retention_days));
     let audit_cutoff: NaiveDateTime = now - Duration::days(i64::from(audit_retention_days));
-    super::write_transaction(conn, |conn| {
-        let mut purged = Purged::default();
-        let mut count = |table: &'static str, n: usize| purged.counts.push((table, n));
+    let mut purged = Purged::default();
+    let mut count = |table: &'static str, n: usize| purged.counts.push((table, n));
 
-        // Alerts go with their check-in, so old check-ins take their alerts along.
-        let old_check_ins = check_ins::table
-            .filter(check_ins::scanned_at.lt(cutoff))
-            .select(check_ins::id);
-        count(
-            "alerts",
-            diesel::delete(
-                alerts::table.filter(
-                    alerts::created_at
-                        .lt(cutoff)
-                        .or(alerts::check_in_id.eq_any(old_check_ins)),
-                ),
-            )
+    // Alerts go with their check-in, so old check-ins take their alerts along.
+    let old_check_ins = check_ins::table
+        .filter(check_ins::scanned_at.lt(cutoff))
+        .select(check_ins::id);
+    count(
+        "alerts",
+        diesel::delete(
+            alerts::table.filter(
+                alerts::created_at
+                    .lt(cutoff)
+                    .or(alerts::check_in_id.eq_any(old_check_ins)),
+            ),
+        )
+        .execute(conn)?,
+    );
+    let old_windows = risk_windows::table
+        .filter(risk_windows::created_at.lt(cutoff))
+        .select(risk_windows::id);
+    count(
+        "notifications",
+        diesel::delete(
+            notifications::table.filter(
+                notifications::created_at
+                    .lt(cutoff)
+                    .or(notifications::risk_window_id.eq_any(old_windows)),
+            ),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "risk_windows",
+        diesel::delete(risk_windows::table.filter(risk_windows::created_at.lt(cutoff)))
             .execute(conn)?,
-        );
-        let old_windows = risk_windows::table
-            .filter(risk_windows::created_at.lt(cutoff))
-            .select(risk_windows::id);
-        count(
-            "notifications",
-            diesel::delete(
-                notifications::table.filter(
-                    notifications::created_at
-                        .lt(cutoff)
-                        .or(notifications::risk_window_id.eq_any(old_windows)),
-                ),
-            )
-            .execute(conn)?,
-        );
-        count(
-            "risk_windows",
-            diesel::delete(risk_windows::table.filter(risk_windows::created_at.lt(cutoff)))
-                .execute(conn)?,
-        );
-        count(
-            "check_ins",
-            diesel::delete(check_ins::table.filter(check_ins::scanned_at.lt(cutoff)))
-                .execute(conn)?,
-        );
-        let old_traces = traces::table
-            .filter(traces::created_at.lt(cutoff))
-            .select(traces::id);
-        count(
-            "trace_color_changes",
-            diesel::delete(
-                trace_color_changes::table.filter(trace_color_changes::trace_id.eq_any(old_traces)),
-            )
-            .execute(conn)?,
-        );
-        count(
-            "traces",
-            diesel::delete(traces::table.filter(traces::created_at.lt(cutoff))).execute(conn)?,
-        );
-        count(
-            "health_code_changes",
-            diesel::delete(
-                health_code_changes::table.filter(health_code_changes::changed_at.lt(cutoff)),
-            )
-            .execute(conn)?,
-        );
+    );
+    count(
+        "check_ins",
+        diesel::delete(check_ins::table.filter(check_ins::scanned_at.lt(cutoff))).execute(conn)?,
+    );
+    let old_traces = traces::table
+        .filter(traces::created_at.lt(cutoff))
+        .select(traces::id);
+    count(
+        "trace_color_changes",
+        diesel::delete(
+            trace_color_changes::table.filter(trace_color_changes::trace_id.eq_any(old_traces)),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "traces",
+        diesel::delete(traces::table.filter(traces::created_at.lt(cutoff))).execute(conn)?,
+    );
+    count(
+        "health_code_changes",
+        diesel::delete(
+            health_code_changes::table.filter(health_code_changes::changed_at.lt(cutoff)),
+        )
+        .execute(conn)?,
+    );
 
-        // People left with nothing: no account, not anyone's companion, no check-in, alert or
-        // trace, and no colour set within the period.
-        let orphans: Vec<i64> = persons::table
-            .filter(not(exists(
-                accounts::table.filter(accounts::person_id.eq(persons::id.nullable())),
-            )))
-            .filter(not(exists(
-                companions::table.filter(companions::person_id.eq(persons::id)),
-            )))
-            .filter(not(exists(
-                check_ins::table.filter(check_ins::person_id.eq(persons::id)),
-            )))
-            .filter(not(exists(
-                alerts::table.filter(alerts::person_id.eq(persons::id)),
-            )))
-            .filter(not(exists(
-                traces::table.filter(traces::case_person_id.eq(persons::id)),
-            )))
-            .filter(not(exists(
-                health_codes::table
-                    .filter(health_codes::person_id.eq(persons::id))
-                    .filter(health_codes::updated_at.ge(cutoff)),
-            )))
-            .filter(not(exists(
-                health_code_changes::table.filter(health_code_changes::person_id.eq(persons::id)),
-            )))
-            .select(persons::id)
-            .load(conn)?;
-        let mut people = 0;
-        for batch in orphans.chunks(5_000) {
-            diesel::delete(health_codes::table.filter(health_codes::person_id.eq_any(batch)))
-                .execute(conn)?;
-            people +=
-                diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
-        }
-        count("persons", people);
-        count(
-            "audit_log",
-            diesel::delete(audit_log::table.filter(audit_log::at.lt(audit_cutoff)))
-                .execute(conn)?,
-        );
-        Ok(purged)
-    })
+    // People left with nothing: no account, not anyone's companion, no check-in, alert or
+    // trace, and no colour set within the period.
+    let orphans: Vec<i64> = persons::table
+        .filter(not(exists(
+            accounts::table.filter(accounts::person_id.eq(persons::id.nullable())),
+        )))
+        .filter(not(exists(
+            companions::table.filter(companions::person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            check_ins::table.filter(check_ins::person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            alerts::table.filter(alerts::person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            traces::table.filter(traces::case_person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            health_codes::table
+                .filter(health_codes::person_id.eq(persons::id))
+                .filter(health_codes::updated_at.ge(cutoff)),
+        )))
+        .filter(not(exists(
+            health_code_changes::table.filter(health_code_changes::person_id.eq(persons::id)),
+        )))
+        .select(persons::id)
+        .load(conn)?;
+    let mut people = 0;
+    for batch in orphans.chunks(5_000) {
+        diesel::delete(health_codes::table.filter(health_codes::person_id.eq_any(batch)))
+            .execute(conn)?;
+        people += diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
+    }
+    count("persons", people);
+    count(
+        "audit_log",
+        diesel::delete(audit_log::table.filter(audit_log::at.lt(audit_cutoff))).execute(conn)?,
+    );
+    Ok(purged)
 }

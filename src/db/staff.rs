@@ -1,6 +1,6 @@
 //! Staff accounts: reviewers, health officials, auditors, sysadmins.
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{staff_accounts, staff_login_failures};
@@ -14,7 +14,7 @@ pub struct StaffAccountRow {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: StaffRole,
     pub region_code: String,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
@@ -25,42 +25,24 @@ pub struct NewStaffAccount<'a> {
     pub password_hash: &'a str,
     pub role: StaffRole,
     pub region_code: &'a RegionCode,
+    pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateStaffError {
-    #[error("the username `{0}` is taken")]
-    UsernameTaken(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-pub fn create(
+pub fn insert(
     conn: &mut DbConnection,
     account: &NewStaffAccount<'_>,
-) -> Result<StaffAccountRow, CreateStaffError> {
-    super::write_transaction(conn, |conn| {
-        let taken = staff_accounts::table
-            .filter(staff_accounts::username.eq(account.username))
-            .count()
-            .get_result::<i64>(conn)
-            .map_err(DbError::from)?;
-        if taken > 0 {
-            return Err(CreateStaffError::UsernameTaken(account.username.to_owned()));
-        }
-        diesel::insert_into(staff_accounts::table)
-            .values((
-                staff_accounts::username.eq(account.username),
-                staff_accounts::password_hash.eq(account.password_hash),
-                staff_accounts::role.eq(account.role.as_str()),
-                staff_accounts::region_code.eq(account.region_code.as_ref()),
-                staff_accounts::created_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)
-            .map_err(DbError::from)?;
-        find_by_username(conn, account.username)?
-            .ok_or_else(|| DbError::Other("the new staff account vanished".into()).into())
-    })
+) -> Result<StaffAccountRow, DbError> {
+    diesel::insert_into(staff_accounts::table)
+        .values((
+            staff_accounts::username.eq(account.username),
+            staff_accounts::password_hash.eq(account.password_hash),
+            staff_accounts::role.eq(account.role),
+            staff_accounts::region_code.eq(account.region_code.as_ref()),
+            staff_accounts::created_at.eq(account.created_at),
+        ))
+        .execute(conn)?;
+    find_by_username(conn, account.username)?
+        .ok_or_else(|| DbError::Other("the new staff account vanished".into()))
 }
 
 pub fn find_by_username(
@@ -72,12 +54,6 @@ pub fn find_by_username(
         .select(StaffAccountRow::as_select())
         .first(conn)
         .optional()?)
-}
-
-impl From<diesel::result::Error> for CreateStaffError {
-    fn from(e: diesel::result::Error) -> Self {
-        CreateStaffError::Db(e.into())
-    }
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<StaffAccountRow>, DbError> {

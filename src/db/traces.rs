@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDateTime, Utc};
+use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::check_ins::CheckInRow;
-use super::schema::{accounts, check_ins, entrances, persons, trace_color_changes, traces, venues};
+use super::schema::{check_ins, entrances, trace_color_changes, traces, venues};
 use super::{DbConnection, DbError};
-use crate::pii::{Field, PiiCipher};
+use crate::crypto::{Field, PiiCipher};
+use crate::domain::{ChangeStatus, HealthColor, HealthReason};
 
 /// No stay lasts longer than a day (the longest default stay of any subtype), so a stay that
 /// reaches into a window began at most this long before it.
@@ -56,9 +57,6 @@ pub fn at_venue(
 
 /// Venue (name, address) and entrance names by id.
 pub type PlaceNames = (HashMap<i64, (String, String)>, HashMap<i64, String>);
-/// Name, ID number and phone by person id.
-pub type OpenedPeople = HashMap<i64, (String, String, Option<String>)>;
-
 /// Venue and entrance names by id.
 pub fn place_names(
     conn: &mut DbConnection,
@@ -79,57 +77,6 @@ pub fn place_names(
         .into_iter()
         .collect();
     Ok((venues, entrances))
-}
-
-/// Name, ID number and phone of people, opened (an official's view).
-pub fn people(
-    conn: &mut DbConnection,
-    cipher: &PiiCipher,
-    person_ids: &[i64],
-) -> Result<OpenedPeople, DbError> {
-    let mut out = HashMap::with_capacity(person_ids.len());
-    for batch in person_ids.chunks(5_000) {
-        let rows: Vec<(i64, String, String, Option<String>)> = persons::table
-            .filter(persons::id.eq_any(batch))
-            .select((
-                persons::id,
-                persons::name_sealed,
-                persons::id_number_sealed,
-                persons::phone_sealed,
-            ))
-            .load(conn)?;
-        let account_phones: HashMap<i64, String> = accounts::table
-            .filter(accounts::person_id.eq_any(batch))
-            .filter(accounts::phone_sealed.is_not_null())
-            .select((accounts::person_id, accounts::phone_sealed))
-            .load::<(Option<i64>, Option<String>)>(conn)?
-            .into_iter()
-            .filter_map(|(person, phone)| Some((person?, phone?)))
-            .collect();
-        for (id, name, id_number, phone) in rows {
-            let open = |field, sealed: &str| {
-                cipher
-                    .open(field, sealed)
-                    .map_err(|e| DbError::Other(format!("person {id}: {e}")))
-            };
-            let phone = match phone
-                .as_deref()
-                .or(account_phones.get(&id).map(String::as_str))
-            {
-                Some(sealed) => Some(open(Field::Phone, sealed)?),
-                None => None,
-            };
-            out.insert(
-                id,
-                (
-                    open(Field::Name, &name)?,
-                    open(Field::IdNumber, &id_number)?,
-                    phone,
-                ),
-            );
-        }
-    }
-    Ok(out)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -156,6 +103,7 @@ pub struct NewTrace<'a> {
     pub depth: i32,
     pub contact_count: i64,
     pub result_json: &'a str,
+    pub created_at: NaiveDateTime,
 }
 
 pub fn insert(
@@ -173,7 +121,7 @@ pub fn insert(
             traces::depth.eq(trace.depth),
             traces::contact_count.eq(trace.contact_count),
             traces::result_sealed.eq(cipher.seal(Field::TraceResult, trace.result_json)),
-            traces::created_at.eq(Utc::now().naive_utc()),
+            traces::created_at.eq(trace.created_at),
         ))
         .returning(traces::id)
         .get_result(c))?;
@@ -194,21 +142,21 @@ pub struct ColorChangeRow {
     pub id: i64,
     pub trace_id: i64,
     pub level: Option<i32>,
-    pub color: String,
-    pub reason_code: String,
+    pub color: HealthColor,
+    pub reason_code: HealthReason,
     pub person_count: i64,
-    pub status: String,
+    pub status: ChangeStatus,
     pub requested_by: i64,
     pub requested_at: NaiveDateTime,
     pub confirmed_by: Option<i64>,
     pub applied_at: Option<NaiveDateTime>,
 }
 
-pub struct NewColorChange<'a> {
+pub struct NewColorChange {
     pub trace_id: i64,
     pub level: Option<i32>,
-    pub color: &'a str,
-    pub reason_code: &'a str,
+    pub color: HealthColor,
+    pub reason: HealthReason,
     pub person_count: i64,
     pub applied: bool,
     pub requested_by: i64,
@@ -216,17 +164,21 @@ pub struct NewColorChange<'a> {
 
 pub fn insert_color_change(
     conn: &mut DbConnection,
-    change: &NewColorChange<'_>,
+    change: &NewColorChange,
+    now: NaiveDateTime,
 ) -> Result<ColorChangeRow, DbError> {
-    let now = Utc::now().naive_utc();
     let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(trace_color_changes::table)
         .values((
             trace_color_changes::trace_id.eq(change.trace_id),
             trace_color_changes::level.eq(change.level),
             trace_color_changes::color.eq(change.color),
-            trace_color_changes::reason_code.eq(change.reason_code),
+            trace_color_changes::reason_code.eq(change.reason),
             trace_color_changes::person_count.eq(change.person_count),
-            trace_color_changes::status.eq(if change.applied { "applied" } else { "pending" }),
+            trace_color_changes::status.eq(if change.applied {
+                ChangeStatus::Applied
+            } else {
+                ChangeStatus::Pending
+            }),
             trace_color_changes::requested_by.eq(change.requested_by),
             trace_color_changes::requested_at.eq(now),
             trace_color_changes::applied_at.eq(change.applied.then_some(now)),
@@ -249,16 +201,21 @@ pub fn find_color_change(
 }
 
 /// Marks a pending change applied; `false` when it was no longer pending.
-pub fn mark_applied(conn: &mut DbConnection, id: i64, confirmed_by: i64) -> Result<bool, DbError> {
+pub fn mark_applied(
+    conn: &mut DbConnection,
+    id: i64,
+    confirmed_by: i64,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
     let changed = diesel::update(
         trace_color_changes::table
             .filter(trace_color_changes::id.eq(id))
-            .filter(trace_color_changes::status.eq("pending")),
+            .filter(trace_color_changes::status.eq(ChangeStatus::Pending)),
     )
     .set((
-        trace_color_changes::status.eq("applied"),
+        trace_color_changes::status.eq(ChangeStatus::Applied),
         trace_color_changes::confirmed_by.eq(confirmed_by),
-        trace_color_changes::applied_at.eq(Utc::now().naive_utc()),
+        trace_color_changes::applied_at.eq(now),
     ))
     .execute(conn)?;
     Ok(changed > 0)

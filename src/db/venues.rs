@@ -1,16 +1,15 @@
-//! Venues, their entrances (one door, one code), their staff, and review decisions.
+//! Venues and their entrances (one door, one code).
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::audit::{self, AuditEntry};
 use super::schema::{entrances, venue_staff, venues};
-use super::{regions, DbConnection, DbError};
+use super::{DbConnection, DbError};
+use crate::crypto::{Field, PiiCipher};
 use crate::domain::{
-    Address, EntranceName, IdNumber, MapPoint, MobileNumber, PersonName, RegionCode, VenueName,
-    VenueStatus,
+    EntranceName, IdNumber, Manager, MobileNumber, PersonName, RegionCode, VenueApplication,
+    VenueChanges, VenueStatus,
 };
-use crate::pii::{Field, PiiCipher};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = venues)]
@@ -31,7 +30,7 @@ pub struct VenueRow {
     pub lng: f64,
     pub transport_line: Option<String>,
     pub plate_number: Option<String>,
-    pub status: String,
+    pub status: VenueStatus,
     pub rejection_reason: Option<String>,
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<NaiveDateTime>,
@@ -40,10 +39,6 @@ pub struct VenueRow {
 }
 
 impl VenueRow {
-    pub fn status(&self) -> VenueStatus {
-        VenueStatus::parse(&self.status).unwrap_or(VenueStatus::Pending)
-    }
-
     /// The manager's name, ID number and mobile, opened.
     pub fn manager(&self, cipher: &PiiCipher) -> Result<Manager, DbError> {
         let open = |field, sealed: &str| {
@@ -62,13 +57,6 @@ impl VenueRow {
                 .map_err(|_| broken("phone"))?,
         })
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct Manager {
-    pub name: PersonName,
-    pub id_number: IdNumber,
-    pub phone: MobileNumber,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -90,72 +78,41 @@ impl EntranceRow {
     }
 }
 
-/// A new entrance as applied for.
-#[derive(Debug, Clone)]
-pub struct NewEntrance {
-    pub name: EntranceName,
-    pub description: String,
+/// Every column a change to a venue may touch; `None` leaves it alone.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = venues)]
+struct VenueChangeset {
+    manager_name_sealed: Option<String>,
+    manager_id_number_sealed: Option<String>,
+    manager_id_number_hash: Option<String>,
+    manager_phone_sealed: Option<String>,
+    manager_phone_hash: Option<String>,
+    name: Option<String>,
+    category: Option<String>,
+    subtype: Option<String>,
+    region_code: Option<String>,
+    address: Option<String>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    transport_line: Option<Option<String>>,
+    plate_number: Option<Option<String>>,
+    status: Option<VenueStatus>,
+    rejection_reason: Option<Option<String>>,
+    reviewed_by: Option<i64>,
+    reviewed_at: Option<NaiveDateTime>,
+    updated_at: Option<NaiveDateTime>,
 }
 
-/// An application, every field already validated.
-#[derive(Debug, Clone)]
-pub struct VenueApplication {
-    pub manager: Manager,
-    pub name: VenueName,
-    pub category: String,
-    pub subtype: String,
-    pub region: RegionCode,
-    pub address: Address,
-    pub location: MapPoint,
-    pub transport_line: Option<String>,
-    pub plate_number: Option<String>,
-    pub entrances: Vec<NewEntrance>,
-}
-
-/// Changes to the basic information; `None` leaves a field alone.
-#[derive(Debug, Clone, Default)]
-pub struct VenueChanges {
-    pub manager: Option<Manager>,
-    pub name: Option<VenueName>,
-    pub category_subtype: Option<(String, String)>,
-    pub region: Option<RegionCode>,
-    pub address: Option<Address>,
-    pub location: Option<MapPoint>,
-    /// `Some(None)` clears the field.
-    pub transport_line: Option<Option<String>>,
-    pub plate_number: Option<Option<String>>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum VenueError {
-    #[error("no such venue or entrance")]
-    NotFound,
-    #[error("the venue is approved; its basic information is locked")]
-    Locked,
-    #[error("an open entrance of this venue already has this name")]
-    EntranceNameTaken(String),
-    #[error("the region code is not a known township or village")]
-    UnknownRegion,
-    #[error("the venue has no working codes until it is approved")]
-    NotActive,
-    #[error("the entrance is closed")]
-    EntranceClosed,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for VenueError {
-    fn from(e: diesel::result::Error) -> Self {
-        VenueError::Db(e.into())
+impl VenueChangeset {
+    fn manager(&mut self, cipher: &PiiCipher, manager: &Manager) {
+        self.manager_name_sealed = Some(cipher.seal(Field::Name, manager.name.as_ref()));
+        self.manager_id_number_sealed =
+            Some(cipher.seal(Field::IdNumber, manager.id_number.as_ref()));
+        self.manager_id_number_hash =
+            Some(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref()));
+        self.manager_phone_sealed = Some(cipher.seal(Field::Phone, manager.phone.as_ref()));
+        self.manager_phone_hash = Some(cipher.lookup_hash(Field::Phone, manager.phone.as_ref()));
     }
-}
-
-/// How an account relates to a venue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VenueAccess {
-    Manager,
-    Staff,
-    None,
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<VenueRow>, DbError> {
@@ -200,85 +157,68 @@ pub fn entrance_with_venue(
         .optional()?)
 }
 
-pub fn access(
+/// Whether the account is one of the venue's staff.
+pub fn is_venue_staff(
     conn: &mut DbConnection,
-    venue: &VenueRow,
+    venue_id: i64,
     account_id: i64,
-) -> Result<VenueAccess, DbError> {
-    if venue.manager_account_id == account_id {
-        return Ok(VenueAccess::Manager);
-    }
-    let staff = venue_staff::table
-        .filter(venue_staff::venue_id.eq(venue.id))
+) -> Result<bool, DbError> {
+    let count: i64 = venue_staff::table
+        .filter(venue_staff::venue_id.eq(venue_id))
         .filter(venue_staff::account_id.eq(account_id))
         .count()
-        .get_result::<i64>(conn)?;
-    Ok(if staff > 0 {
-        VenueAccess::Staff
-    } else {
-        VenueAccess::None
-    })
+        .get_result(conn)?;
+    Ok(count > 0)
 }
 
-fn check_region(conn: &mut DbConnection, region: &RegionCode) -> Result<(), VenueError> {
-    if regions::is_known(conn, region)? {
-        Ok(())
-    } else {
-        Err(VenueError::UnknownRegion)
-    }
-}
-
-/// Stores an application with its entrances, pending review.
-pub fn create(
+/// Stores an application with its entrances, pending review. Call inside a transaction.
+pub fn insert(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     manager_account_id: i64,
     application: &VenueApplication,
-) -> Result<i64, VenueError> {
-    let now = Utc::now().naive_utc();
-    super::write_transaction(conn, |conn| {
-        check_region(conn, &application.region)?;
-        let manager = &application.manager;
-        let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(venues::table)
-            .values((
-                venues::manager_account_id.eq(manager_account_id),
-                venues::manager_name_sealed.eq(cipher.seal(Field::Name, manager.name.as_ref())),
-                venues::manager_id_number_sealed
-                    .eq(cipher.seal(Field::IdNumber, manager.id_number.as_ref())),
-                venues::manager_id_number_hash
-                    .eq(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref())),
-                venues::manager_phone_sealed.eq(cipher.seal(Field::Phone, manager.phone.as_ref())),
-                venues::manager_phone_hash
-                    .eq(cipher.lookup_hash(Field::Phone, manager.phone.as_ref())),
-                venues::name.eq(application.name.as_ref()),
-                venues::category.eq(&application.category),
-                venues::subtype.eq(&application.subtype),
-                venues::region_code.eq(application.region.as_ref()),
-                venues::address.eq(application.address.as_ref()),
-                venues::lat.eq(application.location.lat()),
-                venues::lng.eq(application.location.lng()),
-                venues::transport_line.eq(&application.transport_line),
-                venues::plate_number.eq(&application.plate_number),
-                venues::status.eq(VenueStatus::Pending.as_str()),
-                venues::created_at.eq(now),
-                venues::updated_at.eq(now),
-            ))
-            .returning(venues::id)
-            .get_result(c))?;
-        for entrance in &application.entrances {
-            insert_entrance(conn, id, &entrance.name, &entrance.description, now)?;
-        }
-        Ok(id)
-    })
+    now: NaiveDateTime,
+) -> Result<i64, DbError> {
+    let manager = &application.manager;
+    let kind = &application.kind;
+    let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(venues::table)
+        .values((
+            venues::manager_account_id.eq(manager_account_id),
+            venues::manager_name_sealed.eq(cipher.seal(Field::Name, manager.name.as_ref())),
+            venues::manager_id_number_sealed
+                .eq(cipher.seal(Field::IdNumber, manager.id_number.as_ref())),
+            venues::manager_id_number_hash
+                .eq(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref())),
+            venues::manager_phone_sealed.eq(cipher.seal(Field::Phone, manager.phone.as_ref())),
+            venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, manager.phone.as_ref())),
+            venues::name.eq(application.name.as_ref()),
+            venues::category.eq(&kind.category),
+            venues::subtype.eq(&kind.subtype),
+            venues::region_code.eq(application.region.as_ref()),
+            venues::address.eq(application.address.as_ref()),
+            venues::lat.eq(application.location.lat()),
+            venues::lng.eq(application.location.lng()),
+            venues::transport_line.eq(&kind.transport_line),
+            venues::plate_number.eq(&kind.plate_number),
+            venues::status.eq(VenueStatus::Pending),
+            venues::created_at.eq(now),
+            venues::updated_at.eq(now),
+        ))
+        .returning(venues::id)
+        .get_result(c))?;
+    for entrance in &application.entrances {
+        insert_entrance(conn, id, &entrance.name, &entrance.description, now)?;
+    }
+    Ok(id)
 }
 
-fn insert_entrance(
+pub fn insert_entrance(
     conn: &mut DbConnection,
     venue_id: i64,
     name: &EntranceName,
     description: &str,
     now: NaiveDateTime,
-) -> Result<i64, VenueError> {
+) -> Result<i64, DbError> {
     Ok(crate::per_backend!(conn, |c| diesel::insert_into(
         entrances::table
     )
@@ -330,89 +270,64 @@ pub fn list_for_manager(
     Ok(query.load(conn)?)
 }
 
-/// Changes basic information while pending or rejected; a rejected application goes back to
-/// pending, to be reviewed again.
+/// Applies changes to the basic information and sends the application back to review.
 pub fn update_basic(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     venue_id: i64,
     changes: &VenueChanges,
-) -> Result<(), VenueError> {
-    super::write_transaction(conn, |conn| {
-        let venue = find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
-        if !venue.status().is_editable() {
-            return Err(VenueError::Locked);
-        }
-        if let Some(region) = &changes.region {
-            check_region(conn, region)?;
-        }
-        let now = Utc::now().naive_utc();
-        let target = venues::table.find(venue_id);
-        diesel::update(target)
-            .set((
-                venues::status.eq(VenueStatus::Pending.as_str()),
-                venues::rejection_reason.eq(None::<String>),
-                venues::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if let Some(manager) = &changes.manager {
-            diesel::update(target)
-                .set((
-                    venues::manager_name_sealed.eq(cipher.seal(Field::Name, manager.name.as_ref())),
-                    venues::manager_id_number_sealed
-                        .eq(cipher.seal(Field::IdNumber, manager.id_number.as_ref())),
-                    venues::manager_id_number_hash
-                        .eq(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref())),
-                    venues::manager_phone_sealed
-                        .eq(cipher.seal(Field::Phone, manager.phone.as_ref())),
-                    venues::manager_phone_hash
-                        .eq(cipher.lookup_hash(Field::Phone, manager.phone.as_ref())),
-                ))
-                .execute(conn)?;
-        }
-        if let Some(name) = &changes.name {
-            diesel::update(target)
-                .set(venues::name.eq(name.as_ref()))
-                .execute(conn)?;
-        }
-        if let Some((category, subtype)) = &changes.category_subtype {
-            diesel::update(target)
-                .set((venues::category.eq(category), venues::subtype.eq(subtype)))
-                .execute(conn)?;
-        }
-        if let Some(region) = &changes.region {
-            diesel::update(target)
-                .set(venues::region_code.eq(region.as_ref()))
-                .execute(conn)?;
-        }
-        if let Some(address) = &changes.address {
-            diesel::update(target)
-                .set(venues::address.eq(address.as_ref()))
-                .execute(conn)?;
-        }
-        if let Some(location) = &changes.location {
-            diesel::update(target)
-                .set((
-                    venues::lat.eq(location.lat()),
-                    venues::lng.eq(location.lng()),
-                ))
-                .execute(conn)?;
-        }
-        if let Some(line) = &changes.transport_line {
-            diesel::update(target)
-                .set(venues::transport_line.eq(line))
-                .execute(conn)?;
-        }
-        if let Some(plate) = &changes.plate_number {
-            diesel::update(target)
-                .set(venues::plate_number.eq(plate))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let mut set = VenueChangeset {
+        status: Some(VenueStatus::Pending),
+        rejection_reason: Some(None),
+        updated_at: Some(now),
+        name: changes.name.as_ref().map(|n| n.as_ref().to_owned()),
+        region_code: changes.region.as_ref().map(|r| r.as_ref().to_owned()),
+        address: changes.address.as_ref().map(|a| a.as_ref().to_owned()),
+        lat: changes.location.map(|l| l.lat()),
+        lng: changes.location.map(|l| l.lng()),
+        ..VenueChangeset::default()
+    };
+    if let Some(manager) = &changes.manager {
+        set.manager(cipher, manager);
+    }
+    if let Some(kind) = &changes.kind {
+        set.category = Some(kind.category.clone());
+        set.subtype = Some(kind.subtype.clone());
+        set.transport_line = Some(kind.transport_line.clone());
+        set.plate_number = Some(kind.plate_number.clone());
+    }
+    diesel::update(venues::table.find(venue_id))
+        .set(&set)
+        .execute(conn)?;
+    Ok(())
 }
 
-fn name_taken(
+/// Records a review decision.
+pub fn set_decision(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    status: VenueStatus,
+    reason: Option<&str>,
+    reviewer_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(venues::table.find(venue_id))
+        .set(&VenueChangeset {
+            status: Some(status),
+            rejection_reason: Some(reason.map(str::to_owned)),
+            reviewed_by: Some(reviewer_id),
+            reviewed_at: Some(now),
+            updated_at: Some(now),
+            ..VenueChangeset::default()
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Whether an open entrance of the venue other than `except` has this name.
+pub fn entrance_name_taken(
     conn: &mut DbConnection,
     venue_id: i64,
     name: &EntranceName,
@@ -429,106 +344,61 @@ fn name_taken(
     Ok(query.count().get_result::<i64>(conn)? > 0)
 }
 
-/// Entrances can be added at any time, approved or not.
-pub fn add_entrance(
+/// Changes an entrance's name and/or description.
+pub fn update_entrance(
     conn: &mut DbConnection,
-    venue_id: i64,
-    entrance: &NewEntrance,
-) -> Result<i64, VenueError> {
-    super::write_transaction(conn, |conn| {
-        find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
-        if name_taken(conn, venue_id, &entrance.name, None)? {
-            return Err(VenueError::EntranceNameTaken(
-                entrance.name.as_ref().to_owned(),
-            ));
-        }
-        insert_entrance(
-            conn,
-            venue_id,
-            &entrance.name,
-            &entrance.description,
-            Utc::now().naive_utc(),
-        )
-    })
-}
-
-/// Renames an open entrance (and optionally its description), at any time.
-pub fn rename_entrance(
-    conn: &mut DbConnection,
-    venue_id: i64,
     entrance_id: i64,
     name: Option<&EntranceName>,
     description: Option<&str>,
-) -> Result<(), VenueError> {
-    super::write_transaction(conn, |conn| {
-        let entrance = find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)?;
-        if !entrance.is_open() {
-            return Err(VenueError::EntranceClosed);
-        }
-        let now = Utc::now().naive_utc();
-        if let Some(name) = name {
-            if name_taken(conn, venue_id, name, Some(entrance_id))? {
-                return Err(VenueError::EntranceNameTaken(name.as_ref().to_owned()));
-            }
-            diesel::update(entrances::table.find(entrance_id))
-                .set((
-                    entrances::name.eq(name.as_ref()),
-                    entrances::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        if let Some(description) = description {
-            diesel::update(entrances::table.find(entrance_id))
-                .set((
-                    entrances::description.eq(description),
-                    entrances::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = entrances)]
+    struct Changes<'a> {
+        name: Option<&'a str>,
+        description: Option<&'a str>,
+        updated_at: NaiveDateTime,
+    }
+    diesel::update(entrances::table.find(entrance_id))
+        .set(&Changes {
+            name: name.map(AsRef::as_ref),
+            description,
+            updated_at: now,
+        })
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Closes an entrance: its code stops working. Check-ins made through it stay.
 pub fn close_entrance(
     conn: &mut DbConnection,
-    venue_id: i64,
     entrance_id: i64,
-) -> Result<(), VenueError> {
-    let entrance = find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)?;
-    if entrance.is_open() {
-        let now = Utc::now().naive_utc();
-        diesel::update(entrances::table.find(entrance_id))
-            .set((entrances::closed_at.eq(now), entrances::updated_at.eq(now)))
-            .execute(conn)?;
-    }
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        entrances::table
+            .find(entrance_id)
+            .filter(entrances::closed_at.is_null()),
+    )
+    .set((entrances::closed_at.eq(now), entrances::updated_at.eq(now)))
+    .execute(conn)?;
     Ok(())
 }
 
-/// Issues a new code version for an entrance of an approved venue; the old one is revoked.
-pub fn rotate_code(
+/// Sets a new code version; the old one is revoked.
+pub fn set_code_version(
     conn: &mut DbConnection,
-    venue_id: i64,
     entrance_id: i64,
-) -> Result<i32, VenueError> {
-    super::write_transaction(conn, |conn| {
-        let venue = find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
-        if venue.status() != VenueStatus::Approved {
-            return Err(VenueError::NotActive);
-        }
-        let entrance = find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)?;
-        if !entrance.is_open() {
-            return Err(VenueError::EntranceClosed);
-        }
-        let version = entrance.code_version + 1;
-        diesel::update(entrances::table.find(entrance_id))
-            .set((
-                entrances::code_version.eq(version),
-                entrances::updated_at.eq(Utc::now().naive_utc()),
-            ))
-            .execute(conn)?;
-        Ok(version)
-    })
+    version: i32,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(entrances::table.find(entrance_id))
+        .set((
+            entrances::code_version.eq(version),
+            entrances::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Applications whose region lies inside `scope`, oldest first, optionally of one status.
@@ -543,53 +413,29 @@ pub fn in_region(
         .select(VenueRow::as_select())
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(venues::status.eq(status.as_str()));
+        query = query.filter(venues::status.eq(status));
     }
     Ok(query.load(conn)?)
 }
 
-#[derive(Debug, Clone)]
-pub enum Decision {
-    Approve,
-    Reject { reason: String },
-}
+/// (venue id, name) pairs.
+pub type VenueNames = Vec<(i64, String)>;
 
-/// Records a reviewer's decision and its audit entry together.
-pub fn decide(
+/// The venues an account manages, and those it is staff of.
+pub fn of_account(
     conn: &mut DbConnection,
-    cipher: &PiiCipher,
-    venue_id: i64,
-    reviewer_id: i64,
-    decision: &Decision,
-) -> Result<(), VenueError> {
-    super::write_transaction(conn, |conn| {
-        let now = Utc::now().naive_utc();
-        let (status, reason, action) = match decision {
-            Decision::Approve => (VenueStatus::Approved, None, "venue.approve"),
-            Decision::Reject { reason } => {
-                (VenueStatus::Rejected, Some(reason.as_str()), "venue.reject")
-            }
-        };
-        diesel::update(venues::table.find(venue_id))
-            .set((
-                venues::status.eq(status.as_str()),
-                venues::rejection_reason.eq(reason),
-                venues::reviewed_by.eq(reviewer_id),
-                venues::reviewed_at.eq(now),
-                venues::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        audit::append(
-            conn,
-            cipher,
-            &AuditEntry::by_staff(
-                reviewer_id,
-                "reviewer",
-                action,
-                format!("venue:{venue_id}"),
-                1,
-            ),
-        )?;
-        Ok(())
-    })
+    account_id: i64,
+) -> Result<(VenueNames, VenueNames), DbError> {
+    let managed = venues::table
+        .filter(venues::manager_account_id.eq(account_id))
+        .order(venues::id.asc())
+        .select((venues::id, venues::name))
+        .load(conn)?;
+    let staffed = venue_staff::table
+        .inner_join(venues::table)
+        .filter(venue_staff::account_id.eq(account_id))
+        .order(venues::id.asc())
+        .select((venues::id, venues::name))
+        .load(conn)?;
+    Ok((managed, staffed))
 }

@@ -1,35 +1,26 @@
-use serde::{Deserialize, Serialize};
+//! Health-code colours, the verdict each means at the door, and why a colour was set.
 
+use super::named::{named_enum, parse_named};
 use super::FieldError;
 
-/// The colour of a person's health code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HealthColor {
-    Green,
-    Yellow,
-    Red,
+named_enum! {
+    /// The colour of a person's health code.
+    pub enum HealthColor {
+        Green = "green",
+        Yellow = "yellow",
+        Red = "red",
+    }
 }
 
 impl HealthColor {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        match input.trim() {
-            "green" => Ok(HealthColor::Green),
-            "yellow" => Ok(HealthColor::Yellow),
-            "red" => Ok(HealthColor::Red),
-            _ => Err(FieldError::new(
-                "health_color_invalid",
-                "健康码颜色只能是 green、yellow 或 red",
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HealthColor::Green => "green",
-            HealthColor::Yellow => "yellow",
-            HealthColor::Red => "red",
-        }
+        parse_named(
+            input,
+            Self::ALL,
+            Self::as_str,
+            "health_color_invalid",
+            "健康码颜色",
+        )
     }
 
     /// What the door does with this colour: green passes, yellow is turned away, red is held.
@@ -42,13 +33,13 @@ impl HealthColor {
     }
 }
 
-/// The decision shown at the door, ordered from mildest to strictest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Pass,
-    Deny,
-    Isolate,
+named_enum! {
+    /// The decision shown at the door, ordered from mildest to strictest.
+    pub enum Verdict {
+        Pass = "pass",
+        Deny = "deny",
+        Isolate = "isolate",
+    }
 }
 
 impl Verdict {
@@ -57,12 +48,38 @@ impl Verdict {
         verdicts.into_iter().max().unwrap_or(Verdict::Pass)
     }
 
-    pub fn as_str(self) -> &'static str {
+    /// What the door does, in words for the person and the staff.
+    pub fn notice(self) -> &'static str {
         match self {
-            Verdict::Pass => "pass",
-            Verdict::Deny => "deny",
-            Verdict::Isolate => "isolate",
+            Verdict::Pass => "绿码，请通行。请配合工作人员查验，做好个人防护。",
+            Verdict::Deny => "黄码，禁止进入公共场所，不得乘坐公共交通工具。请立即返回驻地并做好个人防护，所在街道（社区）将跟进管理。",
+            Verdict::Isolate => "红码，请在原地等候，配合工作人员采取临时隔离管控措施，已通知驻地防控办，请配合核酸检测。",
         }
+    }
+}
+
+named_enum! {
+    /// Why a health-code colour was set: a fixed list, so reports can count by reason.
+    pub enum HealthReason {
+        ConfirmedCase = "confirmed_case",
+        CloseContact = "close_contact",
+        SecondaryContact = "secondary_contact",
+        RiskAreaVisit = "risk_area_visit",
+        IsolationCompleted = "isolation_completed",
+        AppealGranted = "appeal_granted",
+        Other = "other",
+    }
+}
+
+impl HealthReason {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        parse_named(
+            input,
+            Self::ALL,
+            Self::as_str,
+            "reason_code_invalid",
+            "原因",
+        )
     }
 }
 
@@ -91,11 +108,16 @@ mod tests {
     }
 
     #[test]
-    fn colours_parse_and_print() {
-        for color in [HealthColor::Green, HealthColor::Yellow, HealthColor::Red] {
-            assert_eq!(HealthColor::parse(color.as_str()).unwrap(), color);
+    fn colours_and_reasons_parse_by_exact_name() {
+        for color in HealthColor::ALL {
+            assert_eq!(HealthColor::parse(color.as_str()).unwrap(), *color);
         }
         assert!(HealthColor::parse("blue").is_err());
         assert!(HealthColor::parse("Green").is_err());
+        assert_eq!(
+            HealthReason::parse("close_contact").unwrap(),
+            HealthReason::CloseContact
+        );
+        assert!(HealthReason::parse("because").is_err());
     }
 }

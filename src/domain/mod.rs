@@ -2,39 +2,40 @@
 //! every value that crosses the edge is parsed once into one of these types, and a value of the type
 //! is valid by construction.
 
-mod compact_token;
+mod check_in;
 mod companion_rule;
 mod field_error;
 mod geo;
 mod health;
-mod health_reason;
 mod id_number;
 pub mod login_throttle;
 mod masking;
 mod mobile;
-pub mod paper_code;
+mod named;
 mod region_code;
 mod staff_role;
 mod stay;
 pub mod taxonomy;
 mod text;
 pub mod transport;
-pub mod venue_code;
+mod venue;
 mod venue_status;
 
+pub use check_in::{AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Platform};
 pub use companion_rule::CompanionRule;
-pub use field_error::FieldError;
+pub use field_error::{FieldError, FieldErrors};
 pub use geo::MapPoint;
-pub use health::{HealthColor, Verdict};
-pub use health_reason::HealthReason;
+pub use health::{HealthColor, HealthReason, Verdict};
 pub use id_number::{IdNumber, Sex};
 pub use masking::{mask_id_number, mask_mobile, mask_name};
 pub use mobile::MobileNumber;
-pub use paper_code::{PaperCode, PaperCodeError, PaperCodeSigner};
+pub use named::parse_named;
 pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
 pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
 pub use text::{Address, EntranceName, PersonName, VenueName};
-pub use venue_code::{VenueCodeError, VenueCodeRef, VenueCodeSigner};
+pub use venue::{
+    EntranceChanges, Manager, NewEntrance, VenueApplication, VenueChanges, VenueEdit, VenueKind,
+};
 pub use venue_status::VenueStatus;

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::{transport, FieldError, FieldErrors, VenueKind};
+
 /// Public transport is a venue too: a vehicle (a bus line, a taxi by its plate) or a station.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +120,72 @@ impl Taxonomy {
             .subtypes
             .iter()
             .find(|s| s.code == subtype)
+    }
+
+    /// `生活购物场所 · 超市`, or the codes when the pair is not in this taxonomy.
+    pub fn label(&self, category: &str, subtype: &str) -> (String, String) {
+        (
+            self.category(category)
+                .map_or_else(|| category.to_owned(), |c| c.name.clone()),
+            self.subtype(category, subtype)
+                .map_or_else(|| subtype.to_owned(), |s| s.name.clone()),
+        )
+    }
+
+    /// Checks that the subtype exists and the transport fields fit it: a vehicle or station
+    /// names its line or plate, any other venue neither. Bad fields are recorded in `errors`.
+    pub fn kind(
+        &self,
+        errors: &mut FieldErrors,
+        category: &str,
+        subtype: &str,
+        line: Option<&str>,
+        plate: Option<&str>,
+    ) -> Option<VenueKind> {
+        let (category, subtype) = (category.trim(), subtype.trim());
+        if self.category(category).is_none() {
+            errors.add(
+                "category",
+                FieldError::new("category_unknown", "场所类型不存在"),
+            );
+            return None;
+        }
+        let Some(found) = self.subtype(category, subtype) else {
+            errors.add(
+                "subtype",
+                FieldError::new("subtype_unknown", "该类型下没有这个细分行业"),
+            );
+            return None;
+        };
+        let line = line.map(|l| errors.check("transport_line", transport::parse_line(l)));
+        let plate = plate.map(|p| errors.check("plate_number", transport::parse_plate(p)));
+        if found.transport.is_some() {
+            if line.is_none() && plate.is_none() {
+                errors.add(
+                    "transport_line",
+                    FieldError::new("transport_required", "公共交通场所请填写线路或车牌号"),
+                );
+                return None;
+            }
+        } else {
+            for (field, given) in [
+                ("transport_line", line.is_some()),
+                ("plate_number", plate.is_some()),
+            ] {
+                if given {
+                    errors.add(
+                        field,
+                        FieldError::new("transport_only", "只有公共交通场所需要填写线路或车牌号"),
+                    );
+                }
+            }
+        }
+        Some(VenueKind {
+            category: category.to_owned(),
+            subtype: subtype.to_owned(),
+            transport_line: line.flatten(),
+            plate_number: plate.flatten(),
+        })
     }
 }
 

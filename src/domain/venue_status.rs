@@ -1,31 +1,19 @@
-use serde::Serialize;
+use super::named::{named_enum, parse_named};
+use super::FieldError;
 
-/// Where a venue application stands. Only an approved venue has working codes; once approved its
-/// basic information is locked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VenueStatus {
-    Pending,
-    Approved,
-    Rejected,
+named_enum! {
+    /// Where a venue application stands. Only an approved venue has working codes; once approved
+    /// its basic information is locked.
+    pub enum VenueStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
 }
 
 impl VenueStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            VenueStatus::Pending => "pending",
-            VenueStatus::Approved => "approved",
-            VenueStatus::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "pending" => Some(VenueStatus::Pending),
-            "approved" => Some(VenueStatus::Approved),
-            "rejected" => Some(VenueStatus::Rejected),
-            _ => None,
-        }
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        parse_named(input, Self::ALL, Self::as_str, "status_invalid", "status")
     }
 
     /// Basic information may change while the application is pending or was rejected.
@@ -40,14 +28,10 @@ mod tests {
 
     #[test]
     fn only_approved_venues_are_locked() {
-        for status in [
-            VenueStatus::Pending,
-            VenueStatus::Approved,
-            VenueStatus::Rejected,
-        ] {
-            assert_eq!(VenueStatus::parse(status.as_str()), Some(status));
-            assert_eq!(status.is_editable(), status != VenueStatus::Approved);
+        for status in VenueStatus::ALL {
+            assert_eq!(VenueStatus::parse(status.as_str()), Ok(*status));
+            assert_eq!(status.is_editable(), *status != VenueStatus::Approved);
         }
-        assert_eq!(VenueStatus::parse("closed"), None);
+        assert!(VenueStatus::parse("closed").is_err());
     }
 }

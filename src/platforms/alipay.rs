@@ -24,24 +24,11 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile};
-use crate::config::Secret;
+use crate::config::AlipaySettings;
 
 const OAUTH_METHOD: &str = "alipay.system.oauth.token";
 const USER_INFO_METHOD: &str = "alipay.user.info.share";
 const SUCCESS_CODE: &str = "10000";
-
-#[derive(Debug, Clone)]
-pub struct AlipayConfig {
-    pub app_id: String,
-    /// PKCS#1 or PKCS#8, PEM or bare base64 DER.
-    pub private_key: Secret<String>,
-    /// SubjectPublicKeyInfo (or PKCS#1), PEM or bare base64 DER.
-    pub alipay_public_key: String,
-    /// Base64 AES key for `my.getPhoneNumber` answers, when the app has one.
-    pub aes_key: Option<Secret<String>>,
-    pub gateway: String,
-    pub timeout: Duration,
-}
 
 pub struct AlipayClient {
     http: reqwest::Client,
@@ -94,7 +81,7 @@ struct PhonePlaintext {
 
 impl AlipayClient {
     /// Parses the keys; the error names the setting that is wrong.
-    pub fn new(config: AlipayConfig) -> Result<Self, String> {
+    pub fn new(config: AlipaySettings) -> Result<Self, String> {
         let private_key = parse_private_key(config.private_key.expose())
             .map_err(|e| format!("ALIPAY_PRIVATE_KEY: {e}"))?;
         let public_key = parse_public_key(&config.alipay_public_key)

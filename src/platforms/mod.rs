@@ -13,29 +13,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    Wechat,
-    Alipay,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Wechat => "wechat",
-            Platform::Alipay => "alipay",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "wechat" => Some(Platform::Wechat),
-            "alipay" => Some(Platform::Alipay),
-            _ => None,
-        }
-    }
-}
+pub use crate::domain::Platform;
 
 /// Who the platform says the caller is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,24 +16,16 @@ use tokio::time::Instant;
 use super::{
     join_url, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
 };
-use crate::config::Secret;
+use crate::config::WechatSettings;
 
 /// Token errors after which one refresh and one retry are allowed.
 const STALE_TOKEN_ERRCODES: [i64; 3] = [40001, 42001, 40014];
 /// Refresh this long before the token's own expiry.
 const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Clone)]
-pub struct WechatConfig {
-    pub appid: String,
-    pub secret: Secret<String>,
-    pub api_base: String,
-    pub timeout: Duration,
-}
-
 pub struct WechatClient {
     http: reqwest::Client,
-    config: WechatConfig,
+    config: WechatSettings,
     /// The cached access token. Holding the lock while refreshing makes refreshes one at a time.
     token: Mutex<Option<CachedToken>>,
 }
@@ -84,7 +76,7 @@ struct Watermark {
 }
 
 impl WechatClient {
-    pub fn new(config: WechatConfig) -> Result<Self, String> {
+    pub fn new(config: WechatSettings) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(3)))

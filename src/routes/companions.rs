@@ -1,17 +1,13 @@
-//! Companions (同行人员): elderly people and children a resident checks in with them in one scan.
+//! Companions (同行人员) of the caller.
 
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::check_ins::consented_person;
-use crate::auth::Resident;
-use crate::db::companions::{self, CompanionError, CompanionRow};
-use crate::db::persons::Person;
-use crate::domain::{FieldError, IdNumber, PersonName};
-use crate::error::{ApiError, ErrorCode, Invalid};
-use crate::extract::Json;
-use crate::state::{AppState, State};
+use super::{created, items, Items, State};
+use crate::auth::Account;
+use crate::domain::{FieldError, FieldErrors, IdNumber, PersonName};
+use crate::services::companions::{self, CompanionView, NewCompanion};
+use crate::web::{ApiError, Json};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,129 +17,52 @@ pub struct CompanionRequest {
     relation: String,
 }
 
-#[derive(Serialize)]
-pub struct CompanionResponse {
-    id: i64,
-    /// Masked.
-    name: String,
-    /// Masked.
-    id_number: String,
-    relation: String,
-    age: u32,
-    /// Whether the person may be checked in as a companion today.
-    eligible: bool,
-}
+impl TryFrom<CompanionRequest> for NewCompanion {
+    type Error = FieldErrors;
 
-#[derive(Serialize)]
-pub struct CompanionListResponse {
-    items: Vec<CompanionResponse>,
-}
-
-fn response(state: &AppState, row: &CompanionRow, person: &Person) -> CompanionResponse {
-    let today = (Utc::now() + Duration::hours(8)).date_naive();
-    CompanionResponse {
-        id: row.id,
-        name: person.name.masked(),
-        id_number: person.id_number.masked(),
-        relation: row.relation.clone(),
-        age: person.id_number.age_on(today),
-        eligible: state
-            .settings
-            .scan
-            .companions
-            .is_eligible(&person.id_number, today),
+    fn try_from(request: CompanionRequest) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let name = errors.check("name", PersonName::parse(&request.name));
+        let id_number = errors.check("id_number", IdNumber::parse(&request.id_number));
+        let relation = request.relation.trim().to_owned();
+        if relation.is_empty()
+            || relation.chars().count() > 10
+            || relation.chars().any(char::is_control)
+        {
+            errors.add(
+                "relation",
+                FieldError::new("relation_invalid", "关系请填写1至10个字，如 父亲、女儿"),
+            );
+        }
+        errors.into_result(name.zip(id_number).map(|(name, id_number)| NewCompanion {
+            name,
+            id_number,
+            relation,
+        }))
     }
 }
 
 pub async fn list(
-    resident: Resident,
+    account: Account,
     state: State,
-) -> Result<web::Json<CompanionListResponse>, ApiError> {
-    let worker = state.clone();
-    let items = state
-        .db
-        .run(move |conn| -> Result<Vec<CompanionResponse>, ApiError> {
-            companions::list(conn, resident.account_id)?
-                .into_iter()
-                .map(|(row, person)| Ok(response(&worker, &row, &person.open(&worker.cipher)?)))
-                .collect()
-        })
-        .await?;
-    Ok(web::Json(CompanionListResponse { items }))
+) -> Result<web::Json<Items<CompanionView>>, ApiError> {
+    Ok(items(companions::list(&state, &account).await?))
 }
 
 pub async fn add(
-    resident: Resident,
+    account: Account,
     body: Json<CompanionRequest>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.0;
-    let mut invalid = Invalid::default();
-    let name = invalid.check("name", PersonName::parse(&request.name));
-    let id_number = invalid.check("id_number", IdNumber::parse(&request.id_number));
-    let relation = request.relation.trim().to_owned();
-    if relation.is_empty()
-        || relation.chars().count() > 10
-        || relation.chars().any(char::is_control)
-    {
-        invalid.add(
-            "relation",
-            FieldError::new("relation_invalid", "关系请填写1至10个字，如 父亲、女儿"),
-        );
-    }
-    invalid.finish()?;
-    let (name, id_number) = (name.expect("checked"), id_number.expect("checked"));
-    let today = (Utc::now() + Duration::hours(8)).date_naive();
-    if !state
-        .settings
-        .scan
-        .companions
-        .is_eligible(&id_number, today)
-    {
-        return Err(ApiError::new(ErrorCode::CompanionNotEligible));
-    }
-    let worker = state.clone();
-    let created = state
-        .db
-        .run(move |conn| -> Result<CompanionResponse, ApiError> {
-            consented_person(&worker, conn, resident.account_id)?;
-            let (row, person) = companions::add(
-                conn,
-                &worker.cipher,
-                resident.account_id,
-                &id_number,
-                &name,
-                &relation,
-            )
-            .map_err(|e| match e {
-                CompanionError::TooMany => ApiError::new(ErrorCode::TooManyCompanions),
-                CompanionError::TooManyAccounts => ApiError::new(ErrorCode::CompanionAccountLimit),
-                CompanionError::AlreadyAdded => ApiError::new(ErrorCode::CompanionExists),
-                CompanionError::IsSelf => ApiError::invalid_field(
-                    "id_number",
-                    FieldError::new("companion_is_self", "不能把自己添加为同行人员"),
-                ),
-                CompanionError::Db(e) => e.into(),
-            })?;
-            Ok(response(&worker, &row, &person.open(&worker.cipher)?))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(created))
+    let new = NewCompanion::try_from(body.0)?;
+    Ok(created(companions::add(&state, &account, new).await?))
 }
 
 pub async fn remove(
-    resident: Resident,
+    account: Account,
     path: web::Path<i64>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let removed = state
-        .db
-        .run(move |conn| companions::remove(conn, resident.account_id, id))
-        .await?;
-    if removed {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::new(ErrorCode::CompanionNotFound))
-    }
+    companions::remove(&state, &account, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

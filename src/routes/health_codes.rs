@@ -1,20 +1,14 @@
-//! Health officials set health-code colours, one at a time or in bulk, with a reason code. Each
-//! person keeps a history; every change and every read of a person's data is audited.
+//! Health-code colours, set by health officials one at a time or in bulk.
 
 use actix_web::web;
 use serde::{Deserialize, Serialize};
 
-use super::local_time;
-use crate::auth::Staff;
-use crate::db::audit::{self, AuditEntry};
-use crate::db::health_codes::{self, ColorChange};
-use crate::db::{persons, DbError};
-use crate::domain::{FieldError, HealthColor, HealthReason, IdNumber, PersonName, StaffRole};
-use crate::error::{ApiError, Invalid};
-use crate::extract::Json;
-use crate::state::State;
+use super::{optional_text, State};
+use crate::auth::HealthOfficial;
+use crate::domain::{FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName};
+use crate::services::health_codes::{self, HealthCodeView, NewColor, MAX_IMPORT_ROWS};
+use crate::web::{ApiError, Json};
 
-pub const MAX_IMPORT_ROWS: usize = 10_000;
 const MAX_NOTE_CHARS: usize = 500;
 
 #[derive(Deserialize)]
@@ -44,71 +38,36 @@ pub struct ImportRequest {
 }
 
 #[derive(Serialize)]
-pub struct HealthCodeResponse {
-    id_number: String,
-    name: String,
-    color: HealthColor,
-    reason_code: Option<String>,
-    updated_at: Option<String>,
-    history: Vec<HistoryItem>,
-}
-
-#[derive(Serialize)]
-pub struct HistoryItem {
-    color: HealthColor,
-    reason_code: String,
-    note: Option<String>,
-    changed_by: Option<i64>,
-    changed_at: String,
-}
-
-#[derive(Serialize)]
-pub struct ImportResponse {
+pub struct Imported {
     applied: usize,
 }
 
-/// A validated change, before its person is resolved.
-struct Change {
-    id_number: IdNumber,
-    name: Option<PersonName>,
-    color: HealthColor,
-    reason: HealthReason,
-    note: Option<String>,
-}
-
-fn check_change(
-    invalid: &mut Invalid,
+/// One change; its fields are named under `prefix` (`changes[3].`).
+fn new_color(
+    errors: &mut FieldErrors,
     prefix: &str,
-    id_number: Result<IdNumber, FieldError>,
-    name: Option<&str>,
-    color: &str,
-    reason_code: &str,
-    note: Option<&str>,
-) -> Option<Change> {
-    let id_number = invalid.check(format!("{prefix}id_number"), id_number);
-    let name = match name.filter(|n| !n.trim().is_empty()) {
-        Some(name) => Some(invalid.check(format!("{prefix}name"), PersonName::parse(name))?),
+    id_number: &str,
+    request: SetColorRequest,
+) -> Option<NewColor> {
+    let id_number = errors.check(format!("{prefix}id_number"), IdNumber::parse(id_number));
+    let name = match request.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(name) => Some(errors.check(format!("{prefix}name"), PersonName::parse(name))?),
         None => None,
     };
-    let color = invalid.check(format!("{prefix}color"), HealthColor::parse(color));
-    let reason = invalid.check(
+    let color = errors.check(format!("{prefix}color"), HealthColor::parse(&request.color));
+    let reason = errors.check(
         format!("{prefix}reason_code"),
-        HealthReason::parse(reason_code),
+        HealthReason::parse(&request.reason_code),
     );
-    let note = note
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(str::to_owned);
-    if note.as_deref().is_some_and(|n| {
-        n.chars().count() > MAX_NOTE_CHARS || n.chars().any(|c| c.is_control() && c != '\n')
-    }) {
-        invalid.add(
-            format!("{prefix}note"),
-            FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
-        );
-        return None;
-    }
-    Some(Change {
+    let field = format!("{prefix}note");
+    let note = optional_text(
+        errors,
+        &field,
+        request.note.as_deref(),
+        MAX_NOTE_CHARS,
+        FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
+    );
+    Some(NewColor {
         id_number: id_number?,
         name,
         color: color?,
@@ -117,196 +76,77 @@ fn check_change(
     })
 }
 
-/// Resolves each change to a person (created when new, which needs a name). Returns the changes
-/// or the fields of rows that name an unknown person without a name.
-fn resolve(
-    state: &State,
-    conn: &mut crate::db::DbConnection,
-    changes: &[Change],
-    field_of: impl Fn(usize) -> String,
-) -> Result<Vec<ColorChange>, ApiError> {
-    let mut resolved = Vec::with_capacity(changes.len());
-    let mut invalid = Invalid::default();
-    for (index, change) in changes.iter().enumerate() {
-        let person = match (
-            &change.name,
-            persons::find_by_id_number(conn, &state.cipher, &change.id_number)?,
-        ) {
-            (Some(name), _) => Some(persons::upsert(
-                conn,
-                &state.cipher,
-                &change.id_number,
-                name,
-            )?),
-            (None, Some(existing)) => Some(existing),
-            (None, None) => {
-                invalid.add(
-                    field_of(index),
-                    FieldError::new("name_required", "该身份证号尚无记录，请同时提供姓名"),
-                );
-                None
-            }
-        };
-        if let Some(person) = person {
-            resolved.push(ColorChange {
-                person_id: person.id,
-                color: change.color,
-                reason: change.reason,
-                note: change.note.clone(),
-            });
-        }
-    }
-    invalid.finish()?;
-    Ok(resolved)
-}
-
-fn load_response(
-    state: &State,
-    conn: &mut crate::db::DbConnection,
-    person_id: i64,
-) -> Result<HealthCodeResponse, ApiError> {
-    let person = persons::find(conn, person_id)?
-        .ok_or_else(ApiError::not_found)?
-        .open(&state.cipher)?;
-    let current =
-        health_codes::current(conn, &[person_id], state.settings.scan.unknown_color)?[&person_id];
-    let history = health_codes::history(conn, &state.cipher, person_id)?;
-    Ok(HealthCodeResponse {
-        id_number: person.id_number.as_ref().to_owned(),
-        name: person.name.as_ref().to_owned(),
-        color: current.color,
-        reason_code: history.first().map(|h| h.reason_code.clone()),
-        updated_at: current.updated_at.map(|t| local_time(state, t)),
-        history: history
-            .into_iter()
-            .map(|h| HistoryItem {
-                color: h.color,
-                reason_code: h.reason_code,
-                note: h.note,
-                changed_by: h.changed_by,
-                changed_at: local_time(state, h.changed_at),
-            })
-            .collect(),
-    })
-}
-
-fn path_id_number(value: &str) -> Result<IdNumber, ApiError> {
-    IdNumber::parse(value).map_err(|e| ApiError::invalid_field("id_number", e))
+fn path_id_number(value: &str) -> Result<IdNumber, FieldErrors> {
+    IdNumber::parse(value).map_err(|e| FieldErrors::one("id_number", e))
 }
 
 pub async fn set(
-    staff: Staff,
+    HealthOfficial(official): HealthOfficial,
     path: web::Path<String>,
     body: Json<SetColorRequest>,
     state: State,
-) -> Result<web::Json<HealthCodeResponse>, ApiError> {
-    staff.require(&[StaffRole::HealthOfficial])?;
-    let request = body.0;
-    let mut invalid = Invalid::default();
-    let change = check_change(
-        &mut invalid,
-        "",
-        IdNumber::parse(&path.into_inner()),
-        request.name.as_deref(),
-        &request.color,
-        &request.reason_code,
-        request.note.as_deref(),
-    );
-    invalid.finish()?;
-    let change = change.expect("checked");
-    let worker = state.clone();
-    let response = state
-        .db
-        .run(move |conn| {
-            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
-                let resolved = resolve(&worker, conn, std::slice::from_ref(&change), |_| {
-                    "name".into()
-                })?;
-                health_codes::apply(conn, &worker.cipher, staff.staff_id, &resolved)?;
-                load_response(&worker, conn, resolved[0].person_id)
-            })
-        })
-        .await?;
-    Ok(web::Json(response))
+) -> Result<web::Json<HealthCodeView>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let change = new_color(&mut errors, "", &path.into_inner(), body.0);
+    let change = errors.into_result(change)?;
+    Ok(web::Json(
+        health_codes::set(&state, &official, change).await?,
+    ))
 }
 
 pub async fn get(
-    staff: Staff,
+    HealthOfficial(official): HealthOfficial,
     path: web::Path<String>,
     state: State,
-) -> Result<web::Json<HealthCodeResponse>, ApiError> {
-    staff.require(&[StaffRole::HealthOfficial])?;
+) -> Result<web::Json<HealthCodeView>, ApiError> {
     let id_number = path_id_number(&path.into_inner())?;
-    let worker = state.clone();
-    let response = state
-        .db
-        .run(move |conn| {
-            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
-                let person = persons::find_by_id_number(conn, &worker.cipher, &id_number)?
-                    .ok_or_else(ApiError::not_found)?;
-                // Reading a person's data is an official access: it is audited.
-                audit::append(
-                    conn,
-                    &worker.cipher,
-                    &AuditEntry::by_staff(
-                        staff.staff_id,
-                        "health_official",
-                        "health_code.read",
-                        format!("person:{}", person.id),
-                        1,
-                    ),
-                )?;
-                load_response(&worker, conn, person.id)
+    Ok(web::Json(
+        health_codes::get(&state, &official, id_number).await?,
+    ))
+}
+
+impl TryFrom<ImportRequest> for Vec<NewColor> {
+    type Error = FieldErrors;
+
+    fn try_from(request: ImportRequest) -> Result<Self, FieldErrors> {
+        let rows = request.changes;
+        if rows.is_empty() || rows.len() > MAX_IMPORT_ROWS {
+            return Err(FieldErrors::one(
+                "changes",
+                FieldError::new("changes_count", format!("每次导入1至{MAX_IMPORT_ROWS}条")),
+            ));
+        }
+        let mut errors = FieldErrors::default();
+        // Every row is checked, so that one 422 names every bad field.
+        let changes: Vec<Option<NewColor>> = rows
+            .into_iter()
+            .enumerate()
+            .map(|(index, row)| {
+                let request = SetColorRequest {
+                    color: row.color,
+                    reason_code: row.reason_code,
+                    note: row.note,
+                    name: row.name,
+                };
+                new_color(
+                    &mut errors,
+                    &format!("changes[{index}]."),
+                    &row.id_number,
+                    request,
+                )
             })
-        })
-        .await?;
-    Ok(web::Json(response))
+            .collect();
+        errors.into_result(changes.into_iter().collect())
+    }
 }
 
 /// Up to 10,000 changes, all or nothing; a 422 names every bad row's fields (`changes[3].color`).
 pub async fn import(
-    staff: Staff,
+    HealthOfficial(official): HealthOfficial,
     body: Json<ImportRequest, { 4 * 1024 * 1024 }>,
     state: State,
-) -> Result<web::Json<ImportResponse>, ApiError> {
-    staff.require(&[StaffRole::HealthOfficial])?;
-    let rows = body.0.changes;
-    if rows.is_empty() || rows.len() > MAX_IMPORT_ROWS {
-        return Err(ApiError::invalid_field(
-            "changes",
-            FieldError::new("changes_count", format!("每次导入1至{MAX_IMPORT_ROWS}条")),
-        ));
-    }
-    let mut invalid = Invalid::default();
-    let changes: Vec<Option<Change>> = rows
-        .iter()
-        .enumerate()
-        .map(|(index, row)| {
-            check_change(
-                &mut invalid,
-                &format!("changes[{index}]."),
-                IdNumber::parse(&row.id_number),
-                row.name.as_deref(),
-                &row.color,
-                &row.reason_code,
-                row.note.as_deref(),
-            )
-        })
-        .collect();
-    invalid.finish()?;
-    let changes: Vec<Change> = changes.into_iter().map(|c| c.expect("checked")).collect();
-    let worker = state.clone();
-    let applied = state
-        .db
-        .run(move |conn| {
-            crate::db::write_transaction::<_, ApiError, _>(conn, |conn| {
-                let resolved = resolve(&worker, conn, &changes, |i| format!("changes[{i}].name"))?;
-                health_codes::apply(conn, &worker.cipher, staff.staff_id, &resolved)
-                    .map_err(|e: DbError| ApiError::from(e))?;
-                Ok(resolved.len())
-            })
-        })
-        .await?;
-    tracing::info!(applied, staff_id = staff.staff_id, "health codes imported");
-    Ok(web::Json(ImportResponse { applied }))
+) -> Result<web::Json<Imported>, ApiError> {
+    let changes = Vec::<NewColor>::try_from(body.0)?;
+    let applied = health_codes::import(&state, &official, changes).await?;
+    Ok(web::Json(Imported { applied }))
 }

@@ -1,34 +1,44 @@
-//! The route table: every endpoint the server answers, in one list. The OpenAPI file is checked
-//! against this list by the test suite, so the two cannot drift apart.
+//! The route table: every endpoint the server answers, in one list, and one file per resource.
+//! A handler parses the request into a domain input, calls one service function and answers its
+//! result; the OpenAPI file is checked against this list by the test suite.
 
 mod alerts;
 mod audit_log;
 mod check_ins;
 mod companions;
+mod entrances;
 mod health_codes;
+mod manual_check_ins;
 mod me;
+mod notifications;
 mod ops;
 mod paper_codes;
+mod paper_scans;
 mod passes;
 mod regions;
 mod reviews;
 mod risk_windows;
 mod sessions;
 mod staff_sessions;
+mod stats;
 mod traces;
 mod venue_categories;
-mod venue_desk;
 mod venue_page;
 mod venue_staff;
-pub(crate) mod venues;
+mod venues;
 
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
 
-use chrono::{DateTime, Utc};
+use crate::domain::{FieldError, FieldErrors};
+use crate::state::AppState;
+use crate::web::{ApiError, ErrorCode};
 
-use crate::error::{ApiError, ErrorCode};
+/// The shared state as handlers receive it.
+pub type State = web::Data<AppState>;
 
 /// One method on one path, with its handler.
 pub struct Endpoint {
@@ -53,155 +63,132 @@ where
 
 /// Every endpoint, in the order they are registered.
 pub fn endpoints() -> Vec<Endpoint> {
+    use Method as M;
     vec![
-        endpoint(Method::GET, "/healthz", ops::healthz),
-        endpoint(Method::GET, "/readyz", ops::readyz),
-        endpoint(Method::GET, "/metrics", ops::metrics),
-        endpoint(Method::GET, "/api-spec/openapi.yaml", ops::openapi),
-        endpoint(Method::GET, "/api/v1/regions", regions::list),
+        endpoint(M::GET, "/healthz", ops::healthz),
+        endpoint(M::GET, "/readyz", ops::readyz),
+        endpoint(M::GET, "/metrics", ops::metrics),
+        endpoint(M::GET, "/api-spec/openapi.yaml", ops::openapi),
+        endpoint(M::GET, "/api/v1/regions", regions::list),
+        endpoint(M::GET, "/api/v1/venue-categories", venue_categories::list),
+        endpoint(M::POST, "/api/v1/sessions/wechat", sessions::wechat),
+        endpoint(M::POST, "/api/v1/sessions/alipay", sessions::alipay),
+        endpoint(M::POST, "/api/v1/sessions/dev", sessions::dev),
+        endpoint(M::POST, "/api/v1/staff-sessions", staff_sessions::create),
+        endpoint(M::GET, "/api/v1/staff/me", staff_sessions::me),
+        endpoint(M::GET, "/api/v1/me", me::get),
+        endpoint(M::PUT, "/api/v1/me/consent", me::grant),
+        endpoint(M::DELETE, "/api/v1/me/consent", me::withdraw),
+        endpoint(M::GET, "/api/v1/me/venues", venue_staff::my_venues),
+        endpoint(M::POST, "/api/v1/venues", venues::apply),
+        endpoint(M::GET, "/api/v1/venues", venues::list),
+        endpoint(M::GET, "/api/v1/venues/{id}", venues::get),
+        endpoint(M::PATCH, "/api/v1/venues/{id}", venues::update),
+        endpoint(M::POST, "/api/v1/venues/{id}/entrances", entrances::add),
         endpoint(
-            Method::GET,
-            "/api/v1/venue-categories",
-            venue_categories::list,
-        ),
-        endpoint(Method::POST, "/api/v1/sessions/wechat", sessions::wechat),
-        endpoint(Method::POST, "/api/v1/sessions/alipay", sessions::alipay),
-        endpoint(Method::POST, "/api/v1/sessions/dev", sessions::dev),
-        endpoint(
-            Method::POST,
-            "/api/v1/staff-sessions",
-            staff_sessions::create,
-        ),
-        endpoint(Method::GET, "/api/v1/staff/me", staff_sessions::me),
-        endpoint(Method::GET, "/api/v1/me", me::get),
-        endpoint(Method::PUT, "/api/v1/me/consent", me::grant),
-        endpoint(Method::DELETE, "/api/v1/me/consent", me::withdraw),
-        endpoint(Method::GET, "/api/v1/me/venues", venue_staff::my_venues),
-        endpoint(Method::POST, "/api/v1/venues", venues::apply),
-        endpoint(Method::GET, "/api/v1/venues", venues::list),
-        endpoint(Method::GET, "/api/v1/venues/{id}", venues::get),
-        endpoint(Method::PATCH, "/api/v1/venues/{id}", venues::update),
-        endpoint(
-            Method::POST,
-            "/api/v1/venues/{id}/entrances",
-            venues::add_entrance,
-        ),
-        endpoint(
-            Method::PATCH,
+            M::PATCH,
             "/api/v1/venues/{id}/entrances/{eid}",
-            venues::update_entrance,
+            entrances::update,
         ),
         endpoint(
-            Method::DELETE,
+            M::DELETE,
             "/api/v1/venues/{id}/entrances/{eid}",
-            venues::close_entrance,
+            entrances::close,
         ),
         endpoint(
-            Method::GET,
+            M::GET,
             "/api/v1/venues/{id}/entrances/{eid}/code.png",
-            venues::code_png,
+            entrances::code_png,
         ),
         endpoint(
-            Method::GET,
+            M::GET,
             "/api/v1/venues/{id}/entrances/{eid}/code.svg",
-            venues::code_svg,
+            entrances::code_svg,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/venues/{id}/entrances/{eid}/code/rotate",
-            venues::rotate_code,
+            entrances::rotate_code,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/venues/{id}/staff-invitations",
             venue_staff::invite,
         ),
-        endpoint(Method::GET, "/api/v1/venues/{id}/staff", venue_staff::list),
+        endpoint(M::GET, "/api/v1/venues/{id}/staff", venue_staff::list),
         endpoint(
-            Method::DELETE,
+            M::DELETE,
             "/api/v1/venues/{id}/staff/{account_id}",
             venue_staff::remove,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/venue-staff-invitations/redeem",
             venue_staff::redeem,
         ),
-        endpoint(Method::GET, "/api/v1/reviews", reviews::list),
-        endpoint(Method::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
-        endpoint(Method::POST, "/api/v1/check-ins", check_ins::scan),
+        endpoint(M::GET, "/api/v1/reviews", reviews::list),
+        endpoint(M::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
+        endpoint(M::POST, "/api/v1/check-ins", check_ins::scan),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/check-ins/{id}/checkout",
             check_ins::checkout,
         ),
-        endpoint(Method::GET, "/api/v1/me/check-ins", check_ins::itinerary),
-        endpoint(Method::GET, "/api/v1/me/companions", companions::list),
-        endpoint(Method::POST, "/api/v1/me/companions", companions::add),
+        endpoint(M::GET, "/api/v1/me/check-ins", check_ins::itinerary),
+        endpoint(M::GET, "/api/v1/me/companions", companions::list),
+        endpoint(M::POST, "/api/v1/me/companions", companions::add),
+        endpoint(M::DELETE, "/api/v1/me/companions/{id}", companions::remove),
+        endpoint(M::GET, "/api/v1/me/paper-code.png", paper_codes::own),
         endpoint(
-            Method::DELETE,
-            "/api/v1/me/companions/{id}",
-            companions::remove,
-        ),
-        endpoint(Method::GET, "/api/v1/me/paper-code.png", paper_codes::own),
-        endpoint(
-            Method::GET,
+            M::GET,
             "/api/v1/me/companions/{id}/paper-code.png",
             paper_codes::companion,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/venues/{id}/manual-check-ins",
-            venue_desk::manual,
+            manual_check_ins::register,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/venues/{id}/paper-scans",
-            venue_desk::paper_scan,
+            paper_scans::scan,
         ),
-        endpoint(Method::GET, "/api/v1/venues/{id}/stats", venue_desk::stats),
-        endpoint(Method::GET, "/api/v1/passes/verify", passes::verify),
-        endpoint(Method::GET, "/.well-known/jwks.json", passes::jwks),
+        endpoint(M::GET, "/api/v1/venues/{id}/stats", stats::of_day),
+        endpoint(M::GET, "/api/v1/passes/verify", passes::verify),
+        endpoint(M::GET, "/.well-known/jwks.json", passes::jwks),
         // Fixed paths before the parameterised ones beside them: actix tries resources in order.
+        endpoint(M::POST, "/api/v1/health-codes/import", health_codes::import),
         endpoint(
-            Method::POST,
-            "/api/v1/health-codes/import",
-            health_codes::import,
-        ),
-        endpoint(
-            Method::PUT,
+            M::PUT,
             "/api/v1/health-codes/{id_number}",
             health_codes::set,
         ),
         endpoint(
-            Method::GET,
+            M::GET,
             "/api/v1/health-codes/{id_number}",
             health_codes::get,
         ),
-        endpoint(Method::GET, "/api/v1/alerts", alerts::list),
-        endpoint(Method::POST, "/api/v1/alerts/{id}/close", alerts::close),
-        endpoint(Method::POST, "/api/v1/traces", traces::create),
-        endpoint(Method::GET, "/api/v1/traces/{id}", traces::get),
+        endpoint(M::GET, "/api/v1/alerts", alerts::list),
+        endpoint(M::POST, "/api/v1/alerts/{id}/close", alerts::close),
+        endpoint(M::POST, "/api/v1/traces", traces::create),
+        endpoint(M::GET, "/api/v1/traces/{id}", traces::get),
+        endpoint(M::GET, "/api/v1/traces/{id}/export.csv", traces::export_csv),
         endpoint(
-            Method::GET,
-            "/api/v1/traces/{id}/export.csv",
-            traces::export_csv,
-        ),
-        endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/traces/{id}/color-changes",
             traces::request_color_change,
         ),
         endpoint(
-            Method::POST,
+            M::POST,
             "/api/v1/traces/{id}/color-changes/{change_id}/confirm",
             traces::confirm_color_change,
         ),
-        endpoint(Method::POST, "/api/v1/risk-windows", risk_windows::create),
-        endpoint(Method::GET, "/api/v1/me/notifications", risk_windows::mine),
-        endpoint(Method::GET, "/api/v1/audit-log", audit_log::list),
-        endpoint(Method::GET, "/v/{token}", venue_page::show),
-        endpoint(Method::GET, "/V/{token}", venue_page::show),
+        endpoint(M::POST, "/api/v1/risk-windows", risk_windows::create),
+        endpoint(M::GET, "/api/v1/me/notifications", notifications::list_mine),
+        endpoint(M::GET, "/api/v1/audit-log", audit_log::list),
+        endpoint(M::GET, "/v/{token}", venue_page::show),
+        endpoint(M::GET, "/V/{token}", venue_page::show),
     ]
 }
 
@@ -225,36 +212,82 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(not_found_error())
+    Err(ApiError::not_found().with_message("请求的接口不存在"))
 }
 
-fn not_found_error() -> ApiError {
-    ApiError::not_found().with_message("请求的接口不存在")
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::MethodNotAllowed))
 }
 
-/// A stored UTC time as RFC 3339 in the configured zone.
-pub(crate) fn local_time(state: &crate::state::AppState, time: chrono::NaiveDateTime) -> String {
-    crate::localtime::rfc3339_stored(time, state.settings.timezone)
+/// 201 with the created resource.
+fn created(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Created().json(body)
 }
 
-/// Reads an RFC 3339 time from a request field into UTC, recording a field error otherwise.
-pub(crate) fn parse_time(
-    invalid: &mut crate::error::Invalid,
-    field: &str,
-    value: &str,
-) -> Option<chrono::NaiveDateTime> {
-    invalid
+/// `{"items": [...]}`, the shape of every list.
+#[derive(Serialize)]
+pub struct Items<T> {
+    items: Vec<T>,
+}
+
+fn items<T>(items: Vec<T>) -> web::Json<Items<T>> {
+    web::Json(Items { items })
+}
+
+/// Reads an RFC 3339 time from a request field into a stored (UTC) time, recording a field error
+/// otherwise.
+fn parse_time(errors: &mut FieldErrors, field: &str, value: &str) -> Option<NaiveDateTime> {
+    errors
         .check(
             field,
-            DateTime::parse_from_rfc3339(value.trim()).map_err(|_| {
-                crate::domain::FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")
-            }),
+            DateTime::parse_from_rfc3339(value.trim())
+                .map_err(|_| FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")),
         )
         .map(|t| t.with_timezone(&Utc).naive_utc())
 }
 
-pub(crate) use crate::localtime::rfc3339;
+/// Checks a free text such as a reason or a note: trimmed, at most `max` characters, no control
+/// characters but line breaks. Empty is `None`.
+fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    error: FieldError,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
+        errors.add(field, error);
+        return None;
+    }
+    Some(value.to_owned())
+}
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+/// A `status` query parameter: `default` when absent, every status for `all`, else one of `all`'s
+/// names.
+fn status_query<T: Copy>(
+    value: Option<&str>,
+    default: T,
+    every: &[T],
+    name_of: fn(T) -> &'static str,
+) -> Result<Option<T>, ApiError> {
+    match value {
+        None | Some("") => Ok(Some(default)),
+        Some("all") => Ok(None),
+        Some(value) => every
+            .iter()
+            .copied()
+            .find(|status| name_of(*status) == value)
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<&str> = every.iter().map(|s| name_of(*s)).collect();
+                ApiError::invalid_parameter(
+                    "status",
+                    FieldError::new(
+                        "status_invalid",
+                        format!("status 只能是 {} 或 all", names.join("、")),
+                    ),
+                )
+            }),
+    }
 }

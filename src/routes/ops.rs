@@ -1,12 +1,13 @@
 //! Operations: liveness, readiness, metrics and the API description.
 
 use actix_web::http::header::ContentType;
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::db::{self, DbError};
-use crate::error::ApiError;
-use crate::state::State;
+use super::State;
+use crate::services;
+use crate::web::metrics::Metrics;
+use crate::web::ApiError;
 
 const OPENAPI: &str = include_str!("../../api-spec/openapi.yaml");
 
@@ -17,18 +18,17 @@ pub async fn healthz() -> HttpResponse {
 
 /// The process can serve: the database answers.
 pub async fn readyz(state: State) -> Result<HttpResponse, ApiError> {
-    let db = &state.db;
-    db.run(db::ping).await.map_err(|e: DbError| {
+    services::ping(&state).await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         ApiError::unavailable().with_message("数据库暂时无法访问")
     })?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": db.backend()})))
+    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.db.backend()})))
 }
 
-pub async fn metrics(state: State) -> HttpResponse {
+pub async fn metrics(state: State, metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.db))
+        .body(metrics.render(&state.db))
 }
 
 pub async fn openapi() -> HttpResponse {

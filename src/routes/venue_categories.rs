@@ -2,7 +2,7 @@
 
 use actix_web::HttpResponse;
 
-use crate::state::State;
+use super::State;
 
 pub async fn list(state: State) -> HttpResponse {
     HttpResponse::Ok()

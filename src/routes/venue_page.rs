@@ -5,59 +5,48 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use crate::db::venues;
-use crate::domain::{VenueCodeError, VenueStatus};
-use crate::error::ApiError;
+use super::State;
 use crate::posters::escape;
-use crate::state::State;
+use crate::services::venue_codes::{self, CodeStatus};
+use crate::web::ApiError;
 
 pub async fn show(path: web::Path<String>, state: State) -> Result<HttpResponse, ApiError> {
-    let token = path.into_inner();
-    let code = match state.venue_codes.verify(&token) {
-        Ok(code) => code,
-        Err(VenueCodeError::Malformed | VenueCodeError::Forged) => {
-            return Ok(page(
-                StatusCode::BAD_REQUEST,
-                "无法识别的场所码",
-                "这不是有效的场所码，可能已损坏或被篡改。请扫描场所张贴的场所码。",
-            ))
-        }
-    };
-    let found = state
-        .db
-        .run(move |conn| venues::entrance_with_venue(conn, code.entrance_id))
-        .await?;
-    let Some((entrance, venue)) = found else {
-        return Ok(page(
+    let page = match venue_codes::status(&state, &path.into_inner()).await? {
+        CodeStatus::Working { venue, entrance } => html(
+            StatusCode::OK,
+            "场所码",
+            &format!(
+                "<p class=\"venue\">{}</p><p class=\"entrance\">入口：{}</p><p>请打开<strong>微信</strong>或<strong>支付宝</strong>，点“扫一扫”扫描本场所码完成登记并出示健康码。</p><p class=\"note\">直接用相机或浏览器打开本页面不会登记。</p>",
+                escape(&venue),
+                escape(&entrance)
+            ),
+        ),
+        CodeStatus::Invalid => message(
+            StatusCode::BAD_REQUEST,
+            "无法识别的场所码",
+            "这不是有效的场所码，可能已损坏或被篡改。请扫描场所张贴的场所码。",
+        ),
+        CodeStatus::Unknown => message(
             StatusCode::NOT_FOUND,
             "场所码不存在",
             "没有找到这个场所码对应的场所。",
-        ));
-    };
-    if entrance.code_version != code.version || !entrance.is_open() {
-        return Ok(page(
+        ),
+        CodeStatus::Revoked => message(
             StatusCode::GONE,
             "场所码已作废",
             "该场所码已更换或入口已关闭，请扫描场所张贴的最新场所码。",
-        ));
-    }
-    if venue.status() != VenueStatus::Approved {
-        return Ok(page(
+        ),
+        CodeStatus::NotActive => message(
             StatusCode::CONFLICT,
             "场所码尚未启用",
             "该场所的申请尚未审核通过。",
-        ));
-    }
-    let body = format!(
-        "<p class=\"venue\">{}</p><p class=\"entrance\">入口：{}</p><p>请打开<strong>微信</strong>或<strong>支付宝</strong>，点“扫一扫”扫描本场所码完成登记并出示健康码。</p><p class=\"note\">直接用相机或浏览器打开本页面不会登记。</p>",
-        escape(&venue.name),
-        escape(&entrance.name)
-    );
-    Ok(html(StatusCode::OK, "场所码", &body))
+        ),
+    };
+    Ok(page)
 }
 
-fn page(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    html(status, title, &format!("<p>{}</p>", escape(message)))
+fn message(status: StatusCode, title: &str, text: &str) -> HttpResponse {
+    html(status, title, &format!("<p>{}</p>", escape(text)))
 }
 
 fn html(status: StatusCode, title: &str, body: &str) -> HttpResponse {

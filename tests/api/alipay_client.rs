@@ -3,15 +3,16 @@
 use std::time::Duration;
 
 use serde_json::json;
+use venuecode::config::AlipaySettings;
 use venuecode::config::Secret;
-use venuecode::platforms::alipay::{AlipayClient, AlipayConfig};
+use venuecode::platforms::alipay::AlipayClient;
 use venuecode::platforms::PlatformError;
 use wiremock::MockServer;
 
 use crate::fake_alipay::{self as fake};
 
-fn config(server: &MockServer, private_key: String) -> AlipayConfig {
-    AlipayConfig {
+fn config(server: &MockServer, private_key: String) -> AlipaySettings {
+    AlipaySettings {
         app_id: fake::APP_ID.into(),
         private_key: Secret::new(private_key),
         alipay_public_key: fake::alipay_public_pem(),
@@ -148,7 +149,7 @@ async fn the_profile_verifies_even_with_escaped_slashes() {
 
 #[test]
 fn a_phone_answer_is_verified_then_decrypted() {
-    let server_less = AlipayClient::new(AlipayConfig {
+    let server_less = AlipayClient::new(AlipaySettings {
         gateway: "http://127.0.0.1:9/gateway.do".into(),
         ..config_without_server()
     })
@@ -182,8 +183,8 @@ fn a_phone_answer_is_verified_then_decrypted() {
     assert!(server_less.decrypt_phone("not json").is_err());
 }
 
-fn config_without_server() -> AlipayConfig {
-    AlipayConfig {
+fn config_without_server() -> AlipaySettings {
+    AlipaySettings {
         app_id: fake::APP_ID.into(),
         private_key: Secret::new(fake::app_private_pkcs8()),
         alipay_public_key: fake::alipay_public_pem(),
@@ -195,7 +196,7 @@ fn config_without_server() -> AlipayConfig {
 
 #[test]
 fn broken_keys_are_named_at_start_up() {
-    let err = AlipayClient::new(AlipayConfig {
+    let err = AlipayClient::new(AlipaySettings {
         private_key: Secret::new(
             "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----".into(),
         ),
@@ -204,7 +205,7 @@ fn broken_keys_are_named_at_start_up() {
     .err()
     .unwrap();
     assert!(err.contains("ALIPAY_PRIVATE_KEY"), "{err}");
-    let err = AlipayClient::new(AlipayConfig {
+    let err = AlipayClient::new(AlipaySettings {
         alipay_public_key: "not a key".into(),
         ..config_without_server()
     })

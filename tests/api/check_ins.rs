@@ -283,10 +283,11 @@ async fn what_stops_a_scan() {
     );
     // A venue not yet approved: 409. Its code cannot be downloaded, so build it as the server would.
     let (_, pending) = applied(&app, "pending-manager", "431025100", "临武县舜峰镇新开超市").await;
-    let signer = venuecode::domain::VenueCodeSigner::new(*app.settings.venue_code_key.expose());
+    let signer =
+        venuecode::crypto::VenueCodeSigner::new(*app.settings.keys.venue_code_key.expose());
     let pending_url = signer.url(
-        &app.settings.public_base_url,
-        venuecode::domain::VenueCodeRef {
+        &app.settings.server.public_base_url,
+        venuecode::crypto::VenueCodeRef {
             entrance_id: pending["entrances"][0]["id"].as_i64().unwrap(),
             version: 1,
         },
@@ -390,7 +391,7 @@ async fn a_pass_expires() {
         .await
         .unwrap();
     let pass = page["pass"]["token"].as_str().unwrap().to_owned();
-    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    app.state.clock.advance(chrono::Duration::seconds(11));
     let verified: Value = app
         .get(&format!("/api/v1/passes/verify?token={pass}"))
         .await
@@ -648,7 +649,7 @@ async fn hand_registration_and_paper_codes_reach_counts_and_records() {
         )
         .await,
         StatusCode::BAD_REQUEST,
-        "invalid_personal_code",
+        "invalid_paper_code",
     )
     .await;
 

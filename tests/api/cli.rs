@@ -181,12 +181,12 @@ fn staff_accounts_are_created_with_the_password_from_standard_input() {
 
     // The password is stored only as an argon2id hash.
     let settings = crate::helpers::test_settings::<&str>(dir.path(), &url, &[]);
-    let database = venuecode::db::Database::connect(&settings.database_url, 1).unwrap();
+    let database = venuecode::db::Database::connect(&settings.database.url, 1).unwrap();
     let mut conn = database.get().unwrap();
     let account = venuecode::db::staff::find_by_username(&mut conn, "linwu-review")
         .unwrap()
         .expect("the account exists");
-    assert_eq!(account.role, "reviewer");
+    assert_eq!(account.role.as_str(), "reviewer");
     assert_eq!(account.region_code, "431025");
     assert!(account.password_hash.starts_with("$argon2id$"));
     assert!(venuecode::auth::password::verify(

@@ -18,6 +18,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub settings: Settings,
+    /// The running server's state: its clock can be moved, staff accounts created.
+    pub state: std::sync::Arc<venuecode::state::AppState>,
     pub database: TestDatabase,
     /// Holds the data folder (and the SQLite file) until the test ends.
     _data_dir: tempfile::TempDir,
@@ -127,9 +129,11 @@ pub async fn spawn_app_with<V: AsRef<str>>(overrides: &[(&str, V)]) -> TestApp {
         .await
         .expect("the application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        state,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -233,32 +237,20 @@ impl TestApp {
 
     /// A blocking connection to the test's database, for checks the API does not expose.
     pub fn database(&self) -> venuecode::db::Database {
-        venuecode::db::Database::connect(&self.settings.database_url, 1).expect("database")
+        venuecode::db::Database::connect(&self.settings.database.url, 1).expect("database")
     }
 
-    pub fn cipher(&self) -> venuecode::pii::PiiCipher {
-        venuecode::pii::PiiCipher::new(self.settings.pii_key.expose())
+    pub fn cipher(&self) -> venuecode::crypto::PiiCipher {
+        venuecode::crypto::PiiCipher::new(self.settings.keys.pii_key.expose())
     }
 
     /// Creates a staff account the way an operator does, and logs it in.
     pub async fn staff_login(&self, username: &str, role: &str, region: &str) -> String {
         let password = "correct horse battery staple";
-        let settings = self.settings.clone();
-        let (username_owned, role_owned, region_owned) =
-            (username.to_owned(), role.to_owned(), region.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let role = venuecode::domain::StaffRole::parse(&role_owned).unwrap();
-            venuecode::commands::create_staff(
-                &settings,
-                &username_owned,
-                role,
-                &region_owned,
-                password,
-            )
-            .expect("staff account created")
-        })
-        .await
-        .unwrap();
+        let role = venuecode::domain::StaffRole::parse(role).unwrap();
+        venuecode::services::staff::create_account(&self.state, username, role, region, password)
+            .await
+            .expect("staff account created");
         let response = self
             .post_json(
                 "/api/v1/staff-sessions",

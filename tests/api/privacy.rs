@@ -85,7 +85,7 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
         .await;
     assert_eq!(response.status(), 200);
 
-    let stored = stored_bytes(&app.database, &app.settings.database_url).await;
+    let stored = stored_bytes(&app.database, &app.settings.database.url).await;
     assert!(stored.len() > 10_000, "the dump has content");
     let contains = |needle: &str| stored.windows(needle.len()).any(|w| w == needle.as_bytes());
     for (name, id_number) in PEOPLE {

@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use serde_yaml::Value;
-use venuecode::error::ErrorCode;
 use venuecode::routes::endpoints;
+use venuecode::web::ErrorCode;
 
 const HTTP_METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",

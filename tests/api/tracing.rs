@@ -579,13 +579,13 @@ async fn trace_requests_are_validated() {
 
 fn venuecode(app: &TestApp) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_venuecode"));
-    let url = match &app.settings.database_url {
+    let url = match &app.settings.database.url {
         venuecode::config::DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
         venuecode::config::DatabaseUrl::Postgres(url) => url.clone(),
     };
     command
         .env("DATABASE_URL", url)
-        .env("DATA_DIR", app.settings.data_dir.clone())
+        .env("DATA_DIR", app.settings.server.data_dir.clone())
         .env("JWT_SECRET", TEST_JWT_SECRET)
         .env("PII_KEY", TEST_PII_KEY)
         .env("VENUE_CODE_KEY", TEST_VENUE_CODE_KEY)

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde_json::json;
 use venuecode::config::Secret;
-use venuecode::platforms::wechat::{WechatClient, WechatConfig};
+use venuecode::config::WechatSettings;
+use venuecode::platforms::wechat::WechatClient;
 use venuecode::platforms::PlatformError;
 use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -13,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::fake_wechat::{self as fake, APPID, SECRET};
 
 fn client(server: &MockServer) -> WechatClient {
-    WechatClient::new(WechatConfig {
+    WechatClient::new(WechatSettings {
         appid: APPID.into(),
         secret: Secret::new(SECRET.into()),
         api_base: server.uri(),

@@ -1,5 +1,5 @@
 //! Short signed tokens: base32 (RFC 4648, upper case, no padding) of a few varint fields
-//! followed by a truncated HMAC-SHA-256 tag. Used for venue codes and paper personal codes, each
+//! followed by a truncated HMAC-SHA-256 tag. Used for venue codes and paper codes, each
 //! with its own domain label so a token of one kind is never valid as the other.
 
 use hmac::{Hmac, Mac};

@@ -11,7 +11,9 @@ use actix_web::middleware::Next;
 use actix_web::Error;
 use tracing::Instrument;
 
-use crate::state::State;
+use actix_web::web;
+
+use super::metrics::Metrics;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -32,7 +34,7 @@ pub async fn request_context(
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
-    let state = req.app_data::<State>().cloned();
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
 
@@ -62,10 +64,8 @@ pub async fn request_context(
             );
         }
     });
-    if let Some(state) = state {
-        state
-            .metrics
-            .observe_request(&method, &route, status.as_u16(), seconds);
+    if let Some(metrics) = metrics {
+        metrics.observe_request(&method, &route, status.as_u16(), seconds);
     }
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response

@@ -1,4 +1,4 @@
-//! The printed personal code for people without phones: a signed token naming the person and the
+//! The printed paper code for people without phones: a signed token naming the person and the
 //! day it was issued, valid for 14 days. Venue staff scan it at their entrance. The QR code holds
 //! `VCP1:` and the token, all in QR alphanumeric characters.
 
@@ -25,11 +25,11 @@ impl PaperCode {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PaperCodeError {
-    #[error("not a personal code")]
+    #[error("not a paper code")]
     Malformed,
-    #[error("the personal code's signature does not match")]
+    #[error("the paper code's signature does not match")]
     Forged,
-    #[error("the personal code has expired")]
+    #[error("the paper code has expired")]
     Expired,
 }
 
@@ -58,7 +58,7 @@ impl PaperCodeSigner {
         )
     }
 
-    /// Reads a scanned personal code, refusing it after its 14 days.
+    /// Reads a scanned paper code, refusing it after its 14 days.
     pub fn read(&self, scanned: &str, today: NaiveDate) -> Result<PaperCode, PaperCodeError> {
         let token = scanned
             .trim()

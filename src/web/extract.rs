@@ -11,7 +11,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::error::{ApiError, ErrorCode};
+use super::error::{ApiError, ErrorCode};
 
 /// Largest JSON body accepted unless the handler asks for more.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;

@@ -8,19 +8,19 @@ use crate::domain::{RegionCode, RegionLevel};
 const FILES: [(&str, &str); 4] = [
     (
         "provinces.csv",
-        include_str!("../reference-data/divisions/provinces.csv"),
+        include_str!("../../reference-data/divisions/provinces.csv"),
     ),
     (
         "cities.csv",
-        include_str!("../reference-data/divisions/cities.csv"),
+        include_str!("../../reference-data/divisions/cities.csv"),
     ),
     (
         "areas.csv",
-        include_str!("../reference-data/divisions/areas.csv"),
+        include_str!("../../reference-data/divisions/areas.csv"),
     ),
     (
         "streets.csv",
-        include_str!("../reference-data/divisions/streets.csv"),
+        include_str!("../../reference-data/divisions/streets.csv"),
     ),
 ];
 

@@ -1,4 +1,4 @@
-//! Finding everyone who shared a venue with a case: for each of the case's stays in the window,
+//! The contact search: everyone who shared a venue with a case: for each of the case's stays in the window,
 //! every other person whose stay at the same venue (any entrance) overlapped it, with the overlap.
 //! At depth 2, the same again from each contact's stays, reported as a second level.
 
@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::crypto::PiiCipher;
 use crate::db::check_ins::CheckInRow;
+use crate::db::persons::{self, PersonContact};
 use crate::db::traces::{self, LONGEST_STAY};
 use crate::db::{DbConnection, DbError};
 use crate::domain::Stay;
-use crate::pii::PiiCipher;
 
 /// At most this many contact rows are reported; past it the trace says it was cut short.
 pub const MAX_CONTACTS: usize = 50_000;
@@ -170,7 +171,7 @@ pub fn trace(
     person_ids.push(case_id);
     person_ids.sort_unstable();
     person_ids.dedup();
-    let people = traces::people(conn, cipher, &person_ids)?;
+    let people = persons::contacts(conn, cipher, &person_ids)?;
     let venue_ids: Vec<i64> = found
         .iter()
         .map(|o| o.row.venue_id)
@@ -187,7 +188,11 @@ pub fn trace(
         .collect();
     let (venues, entrances) = traces::place_names(conn, &venue_ids, &entrance_ids)?;
     let person = |id: i64| -> TracedPerson {
-        let (name, id_number, phone) = people.get(&id).cloned().unwrap_or_default();
+        let PersonContact {
+            name,
+            id_number,
+            phone,
+        } = people.get(&id).cloned().unwrap_or_default();
         TracedPerson {
             person_id: id,
             name,

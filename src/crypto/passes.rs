@@ -8,7 +8,6 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::SigningKey;
-use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -82,6 +81,8 @@ impl PassSigner {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 0;
+        // Expiry is checked against the server's clock in `verify`, not the system time.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_ed_pem(private_pem.as_bytes()).expect("our own PEM"),
             decoding: DecodingKey::from_ed_pem(public_pem.as_bytes()).expect("our own PEM"),
@@ -96,13 +97,13 @@ impl PassSigner {
     /// Signs a pass for the door; returns the token and its expiry.
     pub fn issue(
         &self,
+        now: DateTime<Utc>,
         check_in_id: i64,
         scanned_at: String,
         venue: PassVenue,
         verdict: Verdict,
         people: Vec<PassPerson>,
     ) -> (String, DateTime<Utc>) {
-        let now = Utc::now();
         let expires_at = now + self.ttl;
         let claims = PassClaims {
             iss: ISSUER.into(),
@@ -121,13 +122,15 @@ impl PassSigner {
         (token, expires_at)
     }
 
-    pub fn verify(&self, token: &str) -> Result<PassClaims, PassError> {
-        decode::<PassClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => PassError::Expired,
-                _ => PassError::Invalid,
-            })
+    /// The claims of a genuine pass that is still valid at `now`.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<PassClaims, PassError> {
+        let claims = decode::<PassClaims>(token, &self.decoding, &self.validation)
+            .map_err(|_| PassError::Invalid)?
+            .claims;
+        if claims.exp <= now.timestamp() {
+            return Err(PassError::Expired);
+        }
+        Ok(claims)
     }
 
     /// The public key as a JSON Web Key Set (RFC 8037 `OKP` / `Ed25519`).
@@ -152,6 +155,7 @@ mod tests {
     fn sample(signer: &PassSigner) -> String {
         signer
             .issue(
+                Utc::now(),
                 7,
                 "2026-11-21T10:00:00+08:00".into(),
                 PassVenue {
@@ -175,18 +179,18 @@ mod tests {
     fn a_pass_verifies_and_a_changed_one_does_not() {
         let signer = PassSigner::new(&[5u8; 32], 180);
         let token = sample(&signer);
-        let claims = signer.verify(&token).unwrap();
+        let claims = signer.verify(&token, Utc::now()).unwrap();
         assert_eq!(claims.cid, 7);
         assert_eq!(claims.people[0].name, "张*");
         let mut changed = token.clone().into_bytes();
         let i = token.find('.').unwrap() + 10;
         changed[i] = if changed[i] == b'A' { b'B' } else { b'A' };
         assert_eq!(
-            signer.verify(&String::from_utf8(changed).unwrap()),
+            signer.verify(&String::from_utf8(changed).unwrap(), Utc::now()),
             Err(PassError::Invalid)
         );
         assert_eq!(
-            PassSigner::new(&[6u8; 32], 180).verify(&token),
+            PassSigner::new(&[6u8; 32], 180).verify(&token, Utc::now()),
             Err(PassError::Invalid)
         );
     }
@@ -210,7 +214,10 @@ mod tests {
             people: vec![],
         };
         let token = encode(&Header::new(Algorithm::EdDSA), &old, &signer.encoding).unwrap();
-        assert_eq!(signer.verify(&token), Err(PassError::Expired));
+        assert_eq!(signer.verify(&token, Utc::now()), Err(PassError::Expired));
+        let fresh = sample(&signer);
+        let later = Utc::now() + Duration::seconds(181);
+        assert_eq!(signer.verify(&fresh, later), Err(PassError::Expired));
     }
 
     #[test]

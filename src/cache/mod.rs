@@ -1,0 +1,5 @@
+//! What the scan needs, kept in memory.
+
+mod entrances;
+
+pub use entrances::{EntranceCache, EntranceSnapshot};

@@ -1,0 +1,218 @@
+//! The command line: serve (the default), migrate, staff accounts, purge, audit verify. Each
+//! command other than `serve` runs one use case against the configured database and exits.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::db::audit::ChainReport;
+use crate::domain::StaffRole;
+use crate::services;
+use crate::startup::{self, Application};
+use crate::telemetry;
+
+/// Backend of the venue code (场所码) system.
+///
+/// Settings come from the environment and from a `.env` file in the working directory; see
+/// .env.example for every one. With no settings at all it runs for development: SQLite in
+/// data/venuecode.db, listening on 127.0.0.1:8080.
+#[derive(Parser)]
+#[command(name = "venuecode", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the HTTP server (the default). Applies pending migrations first.
+    Serve,
+    /// Apply pending database migrations and load the shipped reference data, then exit.
+    Migrate,
+    /// Manage staff accounts: reviewers, health officials, auditors, sysadmins.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// Delete check-ins, notices, traces, alerts and risky windows older than RETENTION_DAYS,
+    /// people left with nothing and no account, and audit entries older than
+    /// AUDIT_RETENTION_DAYS. The server also does this every PURGE_INTERVAL_MINUTES.
+    Purge {
+        /// Use this many days instead of RETENTION_DAYS.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain of the audit log and name the first entry that was changed or
+    /// removed. Exits non-zero when the chain is broken.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. The password is read from standard input (one line; at least 12
+    /// characters), so it never appears in the shell history or the process list:
+    ///
+    ///   printf '%s\n' "$PASSWORD" | venuecode staff create --username linwu-review --role reviewer --region 431025
+    Create {
+        /// Login name: 3-32 lower-case letters, digits, '.', '_' or '-'.
+        #[arg(long)]
+        username: String,
+        /// reviewer (venue applications), health_official (colours, traces, alerts), auditor
+        /// (audit log) or sysadmin.
+        #[arg(long, value_parser = parse_role)]
+        role: StaffRole,
+        /// Division code the account is limited to, as a prefix: 43 (Hunan), 4310 (Chenzhou),
+        /// 431025 (Linwu county), 431025100 (a township).
+        #[arg(long)]
+        region: String,
+    },
+}
+
+/// A broken audit chain: reported with its own exit code.
+#[derive(Debug)]
+struct ChainBroken(String);
+
+impl std::fmt::Display for ChainBroken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ChainBroken {}
+
+fn parse_role(value: &str) -> Result<StaffRole, String> {
+    StaffRole::parse(value).map_err(|e| e.message)
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is normal; a broken one is reported by the settings it fails to give.
+    let _ = dotenvy::dotenv();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("venuecode: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(settings.server.log_format);
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<ChainBroken>().is_some() => {
+            eprintln!("venuecode: {e}");
+            ExitCode::from(3)
+        }
+        Err(e) => {
+            eprintln!("venuecode: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => serve(settings).await,
+        Command::Migrate => {
+            startup::offline_state(settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Purge { days } => {
+            let days = days.unwrap_or(settings.retention.days).max(1);
+            let state = startup::offline_state(settings).await?;
+            let purged = services::retention::purge(&state, days).await?;
+            for (table, count) in &purged.counts {
+                println!("{table}: {count} deleted");
+            }
+            println!("{} rows deleted in all", purged.total());
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let state = startup::offline_state(settings).await?;
+            report_chain(services::audit::verify(&state).await?)
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    username,
+                    role,
+                    region,
+                },
+        } => {
+            let password = read_password()?;
+            let state = startup::offline_state(settings).await?;
+            let account =
+                services::staff::create_account(&state, &username, role, &region, &password)
+                    .await?;
+            println!(
+                "created staff account `{}` (id {}, role {}, region {})",
+                account.username, account.id, account.role, account.region_code
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings.clone()).await?;
+    tracing::info!(
+        address = %format!("{}:{}", settings.server.host, app.port()),
+        database = settings.database.url.backend_name(),
+        env = ?settings.env,
+        "venuecode is listening"
+    );
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn report_chain(report: ChainReport) -> anyhow::Result<()> {
+    let broken = match report {
+        ChainReport::Intact { entries } => {
+            println!("audit log intact: {entries} entries verified");
+            return Ok(());
+        }
+        ChainReport::Changed { seq, id } => format!(
+            "audit entry seq {seq} (id {id}) was changed: its hash does not match its content"
+        ),
+        ChainReport::Broken { seq, id } => format!(
+            "audit chain broken before entry seq {seq} (id {id}): an entry was removed or altered"
+        ),
+        ChainReport::Truncated { last_seq, head_seq } => format!(
+            "audit log ends at seq {last_seq} but {head_seq} entries were written: the newest were removed"
+        ),
+    };
+    Err(ChainBroken(broken).into())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    let password = if stdin.is_terminal() {
+        rpassword::prompt_password("password for the new account: ")?
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    if password.is_empty() {
+        anyhow::bail!("no password was given on standard input");
+    }
+    Ok(password)
+}

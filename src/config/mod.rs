@@ -1,0 +1,244 @@
+//! Settings from the environment (read through dotenvy in `main`), in sections. Development gets a
+//! safe local default for every secret so that `cargo run` just works; production refuses to start
+//! while a secret is missing or still a development value, and names each one. `env.rs` reads
+//! them; `dev_secrets.rs` keeps the generated development secrets.
+
+mod dev_secrets;
+mod env;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use crate::domain::{CompanionRule, HealthColor, Taxonomy};
+
+pub use dev_secrets::FILE_NAME as DEV_SECRETS_FILE;
+
+/// A value that must never appear in logs or debug output.
+#[derive(Clone)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the data lives: an SQLite file (the embedded default) or a PostgreSQL server.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(value.to_owned()));
+        }
+        let path = value
+            .strip_prefix("sqlite://")
+            .or_else(|| value.strip_prefix("sqlite:"))
+            .unwrap_or(value);
+        if path.is_empty() {
+            return Err("an empty path".into());
+        }
+        if path.contains("://") {
+            return Err("only sqlite paths and postgres:// URLs are supported".into());
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "sqlite",
+            DatabaseUrl::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Shows the URL without its password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            DatabaseUrl::Postgres(url) => {
+                let shown = match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme_end), Some(at)) if at > scheme_end => {
+                        let credentials = &url[scheme_end + 3..at];
+                        let user = credentials.split(':').next().unwrap_or("");
+                        format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..])
+                    }
+                    _ => url.clone(),
+                };
+                f.write_str(&shown)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub env: AppEnv,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub keys: Keys,
+    pub sessions: SessionSettings,
+    pub scan: ScanPolicy,
+    pub retention: RetentionSettings,
+    /// A colour change for more contacts than this waits for a second official.
+    pub trace_confirm_threshold: u32,
+    /// The zone in which times are shown and days begin.
+    pub timezone: Tz,
+    pub taxonomy: Arc<Taxonomy>,
+    /// WeChat mini-program credentials; `None` when `WECHAT_APPID` is unset.
+    pub wechat: Option<WechatSettings>,
+    /// Alipay mini-program credentials; `None` when `ALIPAY_APPID` is unset.
+    pub alipay: Option<AlipaySettings>,
+    /// Development secrets generated at this load, for the start-up message.
+    pub generated_secrets: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Base of the URLs printed in venue codes, e.g. `https://code.example.gov.cn`.
+    pub public_base_url: String,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+}
+
+/// Every secret key of the deployment.
+#[derive(Debug, Clone)]
+pub struct Keys {
+    /// HMAC key of session tokens.
+    pub jwt_secret: Secret<String>,
+    /// AES-256 key for personal data at rest.
+    pub pii_key: Secret<[u8; 32]>,
+    /// HMAC key that signs the tokens in venue QR codes. Changing it voids every printed poster.
+    pub venue_code_key: Secret<[u8; 32]>,
+    /// Ed25519 seed that signs pass tokens; its public key is published as a JWKS.
+    pub pass_signing_key: Secret<[u8; 32]>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// Lifetime of a resident's session token.
+    pub resident_hours: u32,
+    /// Lifetime of a staff session token.
+    pub staff_hours: u32,
+}
+
+/// The rules of a scan that a deployment may tune.
+#[derive(Debug, Clone)]
+pub struct ScanPolicy {
+    /// A located scan farther than this from the venue's map point is refused (vehicles exempt).
+    pub max_distance_m: u32,
+    /// How far back an offline scan's own time may lie.
+    pub offline_window_hours: u32,
+    /// Check-ins one account may make in an hour.
+    pub hourly_limit: u32,
+    /// The colour of a person with none on record.
+    pub unknown_color: HealthColor,
+    pub companions: CompanionRule,
+    /// Lifetime of the pass token shown at the door.
+    pub pass_ttl_seconds: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct RetentionSettings {
+    /// Days after which check-ins and everything derived from them are deleted.
+    pub days: u32,
+    /// Days the audit log is kept.
+    pub audit_days: u32,
+    /// Minutes between runs of the background purge; 0 turns it off.
+    pub purge_interval_minutes: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct WechatSettings {
+    pub appid: String,
+    pub secret: Secret<String>,
+    pub api_base: String,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlipaySettings {
+    pub app_id: String,
+    /// PKCS#1 or PKCS#8, PEM or bare base64 DER.
+    pub private_key: Secret<String>,
+    /// SubjectPublicKeyInfo (or PKCS#1), PEM or bare base64 DER.
+    pub alipay_public_key: String,
+    /// Base64 AES key for `my.getPhoneNumber` answers, when the app has one.
+    pub aes_key: Option<Secret<String>>,
+    pub gateway: String,
+    pub timeout: Duration,
+}
+
+/// Every problem found in the configuration, reported together.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration cannot be used:")?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(f, "see .env.example and the README for every setting")
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::load(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`; empty values count as unset.
+    pub fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        env::load(lookup)
+    }
+
+    pub fn is_development(&self) -> bool {
+        self.env == AppEnv::Development
+    }
+}

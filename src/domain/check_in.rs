@@ -1,0 +1,48 @@
+//! How a check-in row came to be, and whose it is.
+
+use super::named::named_enum;
+
+named_enum! {
+    /// Whose row of an entry: the person the scan is for, or a companion checked in with them.
+    pub enum CheckInRole {
+        Own = "self",
+        Companion = "companion",
+    }
+}
+
+named_enum! {
+    /// How the entry was recorded.
+    pub enum CheckInSource {
+        /// The person (or their guardian) scanned the venue code.
+        Scan = "scan",
+        /// Venue staff typed the person in (a manual check-in).
+        Manual = "manual",
+        /// Venue staff scanned the person's paper code.
+        Paper = "paper",
+    }
+}
+
+named_enum! {
+    /// Where a red-code alert stands.
+    pub enum AlertStatus {
+        Open = "open",
+        Closed = "closed",
+    }
+}
+
+named_enum! {
+    /// Where a colour change for a trace's contacts stands.
+    pub enum ChangeStatus {
+        /// Waits for a second official of the region.
+        Pending = "pending",
+        Applied = "applied",
+    }
+}
+
+named_enum! {
+    /// The mini-program platform an account came from.
+    pub enum Platform {
+        Wechat = "wechat",
+        Alipay = "alipay",
+    }
+}

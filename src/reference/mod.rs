@@ -1,0 +1,4 @@
+//! The reference data shipped with the binary: administrative divisions and venue taxonomies.
+
+pub mod divisions;
+pub mod taxonomy;

@@ -1,0 +1,28 @@
+//! Paper scans: venue staff scan a person's printed paper code at their entrance.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::{created, State};
+use crate::auth::Account;
+use crate::services::paper_scans;
+use crate::web::{ApiError, Json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaperScanRequest {
+    entrance_id: i64,
+    code: String,
+}
+
+pub async fn scan(
+    account: Account,
+    path: web::Path<i64>,
+    body: Json<PaperScanRequest>,
+    state: State,
+) -> Result<HttpResponse, ApiError> {
+    let PaperScanRequest { entrance_id, code } = body.0;
+    let venue_id = path.into_inner();
+    let page = paper_scans::scan(&state, &account, venue_id, entrance_id, code).await?;
+    Ok(created(page))
+}

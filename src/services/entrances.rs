@@ -1,0 +1,214 @@
+//! Entrances of a venue — one door, one code: added and renamed at any time, closed, their codes
+//! downloaded as a PNG or an A4 poster, and rotated to revoke a leaked poster.
+
+use std::sync::Arc;
+
+use super::authorize::{self, VenueRole};
+use super::venues::{code_url, entrance_view, EntranceView, VenueError};
+use crate::auth::Account;
+use crate::db::venues::{self, EntranceRow, VenueRow};
+use crate::db::DbConnection;
+use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
+use crate::posters::{self, PosterText};
+use crate::state::AppState;
+
+/// The open entrance of a venue, or why not.
+fn entrance(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<EntranceRow, VenueError> {
+    venues::find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)
+}
+
+fn reload(
+    state: &AppState,
+    conn: &mut DbConnection,
+    venue: &VenueRow,
+    entrance_id: i64,
+) -> Result<EntranceView, VenueError> {
+    Ok(entrance_view(
+        state,
+        venue,
+        entrance(conn, venue.id, entrance_id)?,
+    ))
+}
+
+/// Entrances can be added at any time, approved or not.
+pub async fn add(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    new: NewEntrance,
+) -> Result<EntranceView, VenueError> {
+    let account_id = account.id;
+    state
+        .write(move |state, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
+            if venues::entrance_name_taken(conn, venue_id, &new.name, None)? {
+                return Err(VenueError::EntranceNameTaken(new.name.into_inner()));
+            }
+            let now = state.clock.now_naive();
+            let id = venues::insert_entrance(conn, venue_id, &new.name, &new.description, now)?;
+            reload(state, conn, &venue, id)
+        })
+        .await
+}
+
+/// Renames an open entrance or changes its description, at any time.
+pub async fn update(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    entrance_id: i64,
+    changes: EntranceChanges,
+) -> Result<EntranceView, VenueError> {
+    let account_id = account.id;
+    let view = state
+        .write(move |state, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
+            if !entrance(conn, venue_id, entrance_id)?.is_open() {
+                return Err(VenueError::EntranceClosed);
+            }
+            if let Some(name) = &changes.name {
+                if venues::entrance_name_taken(conn, venue_id, name, Some(entrance_id))? {
+                    return Err(VenueError::EntranceNameTaken(name.as_ref().to_owned()));
+                }
+            }
+            venues::update_entrance(
+                conn,
+                entrance_id,
+                changes.name.as_ref(),
+                changes.description.as_deref(),
+                state.clock.now_naive(),
+            )?;
+            reload(state, conn, &venue, entrance_id)
+        })
+        .await?;
+    state.entrances.invalidate_venue(venue_id);
+    Ok(view)
+}
+
+/// Closes an entrance: its code stops working. Check-ins made through it stay.
+pub async fn close(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<(), VenueError> {
+    let account_id = account.id;
+    state
+        .write(move |state, conn| {
+            authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
+            entrance(conn, venue_id, entrance_id)?;
+            venues::close_entrance(conn, entrance_id, state.clock.now_naive())?;
+            Ok::<_, VenueError>(())
+        })
+        .await?;
+    state.entrances.invalidate_venue(venue_id);
+    Ok(())
+}
+
+/// Issues a new code version for an open entrance of an approved venue; the old one is revoked.
+pub async fn rotate_code(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<EntranceView, VenueError> {
+    let account_id = account.id;
+    let view = state
+        .write(move |state, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
+            let current = printable(conn, &venue, entrance_id)?;
+            venues::set_code_version(
+                conn,
+                entrance_id,
+                current.code_version + 1,
+                state.clock.now_naive(),
+            )?;
+            reload(state, conn, &venue, entrance_id)
+        })
+        .await?;
+    state.entrances.invalidate_venue(venue_id);
+    Ok(view)
+}
+
+/// An entrance whose code may be printed: the venue approved, the entrance open.
+fn printable(
+    conn: &mut DbConnection,
+    venue: &VenueRow,
+    entrance_id: i64,
+) -> Result<EntranceRow, VenueError> {
+    let entrance = entrance(conn, venue.id, entrance_id)?;
+    if venue.status != VenueStatus::Approved {
+        return Err(VenueError::NotActive);
+    }
+    if !entrance.is_open() {
+        return Err(VenueError::EntranceClosed);
+    }
+    Ok(entrance)
+}
+
+/// The two printable forms of a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeFormat {
+    /// The QR code alone.
+    Png,
+    /// An A4 poster with the venue, entrance and category.
+    Svg,
+}
+
+/// A file to download.
+pub struct CodeFile {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub file_name: String,
+}
+
+/// An entrance's code, for the manager or venue staff to print; 409 before approval.
+pub async fn code(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    entrance_id: i64,
+    format: CodeFormat,
+) -> Result<CodeFile, VenueError> {
+    let account_id = account.id;
+    let (venue, entrance) = state
+        .read(move |_, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
+            let entrance = printable(conn, &venue, entrance_id)?;
+            Ok::<_, VenueError>((venue, entrance))
+        })
+        .await?;
+    let url = code_url(state, &entrance);
+    let stem = format!(
+        "venue-{venue_id}-entrance-{}-v{}",
+        entrance.id, entrance.code_version
+    );
+    Ok(match format {
+        CodeFormat::Png => CodeFile {
+            bytes: posters::code_png(&url)?,
+            content_type: "image/png",
+            file_name: format!("{stem}.png"),
+        },
+        CodeFormat::Svg => {
+            let (category, subtype) = state.taxonomy.label(&venue.category, &venue.subtype);
+            let svg = posters::poster_svg(
+                &url,
+                &PosterText {
+                    venue_name: &venue.name,
+                    entrance_name: &entrance.name,
+                    category: &format!("{category} · {subtype}"),
+                    address: &venue.address,
+                },
+            )?;
+            CodeFile {
+                bytes: svg.into_bytes(),
+                content_type: "image/svg+xml; charset=utf-8",
+                file_name: format!("{stem}.svg"),
+            }
+        }
+    })
+}

@@ -1,0 +1,35 @@
+//! The use cases, one module per capability. Each function takes the state and the caller it
+//! needs and a parsed input, owns its transaction and its audit entry, and returns its own typed
+//! error; none knows about HTTP.
+
+pub mod accounts;
+pub mod alerts;
+pub mod audit;
+pub mod authorize;
+pub mod check_ins;
+pub mod companions;
+pub mod entrances;
+pub mod health_codes;
+pub mod manual_check_ins;
+pub mod notifications;
+pub mod paper_codes;
+pub mod paper_scans;
+pub mod passes;
+pub mod regions;
+pub mod retention;
+pub mod reviews;
+pub mod risk_windows;
+pub mod scan;
+pub mod staff;
+pub mod stats;
+pub mod traces;
+pub mod venue_codes;
+pub mod venue_staff;
+pub mod venues;
+
+/// Readiness: the database answers.
+pub async fn ping(
+    state: &std::sync::Arc<crate::state::AppState>,
+) -> Result<(), crate::db::DbError> {
+    state.read(|_, conn| crate::db::ping(conn)).await
+}

@@ -1,0 +1,85 @@
+//! County review: reviewers see and decide only the applications of their own region. Another
+//! region's application answers as if it did not exist.
+
+use std::sync::Arc;
+
+use super::audit;
+use super::venues::{self, VenueError, VenueView};
+use crate::auth::Staff;
+use crate::db::venues as venue_rows;
+use crate::domain::VenueStatus;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("the application was already decided")]
+    NotPending,
+    #[error(transparent)]
+    Venue(#[from] VenueError),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+#[derive(Debug, Clone)]
+pub enum Decision {
+    Approve,
+    Reject { reason: String },
+}
+
+/// Applications of the reviewer's region, oldest first; `None` for every status.
+pub async fn list(
+    state: &Arc<AppState>,
+    reviewer: &Staff,
+    status: Option<VenueStatus>,
+) -> Result<Vec<VenueView>, ReviewError> {
+    let region = reviewer.region.clone();
+    state
+        .read(move |state, conn| {
+            venue_rows::in_region(conn, &region, status)?
+                .into_iter()
+                .map(|venue| Ok(venues::view(state, conn, venue)?))
+                .collect()
+        })
+        .await
+}
+
+/// Approves or rejects a pending application of the reviewer's region, with its audit entry.
+pub async fn decide(
+    state: &Arc<AppState>,
+    reviewer: &Staff,
+    venue_id: i64,
+    decision: Decision,
+) -> Result<VenueView, ReviewError> {
+    let reviewer = reviewer.clone();
+    let view = state
+        .write(move |state, conn| {
+            let venue = venue_rows::find(conn, venue_id)?
+                .filter(|v| reviewer.covers(&v.region_code))
+                .ok_or(VenueError::NotFound)?;
+            if venue.status != VenueStatus::Pending {
+                return Err(ReviewError::NotPending);
+            }
+            let (status, reason, action) = match &decision {
+                Decision::Approve => (VenueStatus::Approved, None, "venue.approve"),
+                Decision::Reject { reason } => {
+                    (VenueStatus::Rejected, Some(reason.as_str()), "venue.reject")
+                }
+            };
+            let now = state.clock.now_naive();
+            venue_rows::set_decision(conn, venue_id, status, reason, reviewer.id, now)?;
+            audit::record(
+                state,
+                conn,
+                &[audit::by_staff(
+                    &reviewer,
+                    action,
+                    format!("venue:{venue_id}"),
+                    1,
+                )],
+            )?;
+            Ok(venues::reload(state, conn, venue_id)?)
+        })
+        .await?;
+    state.entrances.invalidate_venue(venue_id);
+    Ok(view)
+}

@@ -1,0 +1,122 @@
+//! Risky venue windows: health officials declare a time at a venue of their region risky; everyone
+//! whose stay overlapped finds a notice in their inbox, and so does the account that checked them
+//! in (a guardian, for a companion).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::audit;
+use crate::auth::Staff;
+use crate::db::notifications::{self, NewNotice};
+use crate::db::risk_windows::{self, NewRiskWindow};
+use crate::db::traces::LONGEST_STAY;
+use crate::db::{accounts, check_ins, venues, DbError};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RiskWindowError {
+    #[error("no such venue in this region")]
+    VenueNotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A risky window, validated at the edge (`to` after `from`, a message of 1 to 500 characters).
+#[derive(Debug, Clone)]
+pub struct NewWindow {
+    pub venue_id: i64,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RiskWindowView {
+    pub id: i64,
+    pub venue_id: i64,
+    pub from: String,
+    pub to: String,
+    /// Distinct people whose stay overlapped.
+    pub people: usize,
+    /// Notices written (a person's own accounts and whoever checked them in).
+    pub notified: usize,
+}
+
+pub async fn create(
+    state: &Arc<AppState>,
+    official: &Staff,
+    window: NewWindow,
+) -> Result<RiskWindowView, RiskWindowError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let venue = venues::find(conn, window.venue_id)?
+                .filter(|v| official.covers(&v.region_code))
+                .ok_or(RiskWindowError::VenueNotFound)?;
+            let now = state.clock.now_naive();
+            let window_id = risk_windows::insert(
+                conn,
+                &NewRiskWindow {
+                    venue_id: venue.id,
+                    from: window.from,
+                    to: window.to,
+                    message: &window.message,
+                    created_by: official.id,
+                    created_at: now,
+                },
+            )?;
+            let stays =
+                check_ins::stays_overlapping(conn, venue.id, window.from, window.to, LONGEST_STAY)?;
+            let person_ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
+            let own_accounts = accounts::of_people(conn, &person_ids)?;
+            // One notice per account and person: the person's own accounts, and the account
+            // that made the scan.
+            let mut notices = BTreeMap::new();
+            for stay in &stays {
+                let recipients = own_accounts
+                    .iter()
+                    .filter(|(p, _)| *p == Some(stay.person_id))
+                    .map(|(_, a)| *a)
+                    .chain(stay.account_id);
+                for account_id in recipients {
+                    notices
+                        .entry((account_id, stay.person_id))
+                        .or_insert((stay.from, stay.to));
+                }
+            }
+            let notices: Vec<NewNotice> = notices
+                .into_iter()
+                .map(
+                    |((account_id, person_id), (stay_from, stay_to))| NewNotice {
+                        account_id,
+                        person_id,
+                        stay_from,
+                        stay_to,
+                    },
+                )
+                .collect();
+            notifications::insert_many(conn, window_id, &notices, now)?;
+            let mut people = person_ids;
+            people.sort_unstable();
+            people.dedup();
+            let entry = audit::by_staff(
+                &official,
+                "risk_window.create",
+                format!("venue:{}", venue.id),
+                people.len() as i64,
+            );
+            audit::record(state, conn, &[entry])?;
+            Ok(RiskWindowView {
+                id: window_id,
+                venue_id: venue.id,
+                from: state.clock.show(window.from),
+                to: state.clock.show(window.to),
+                people: people.len(),
+                notified: notices.len(),
+            })
+        })
+        .await
+}

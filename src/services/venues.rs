@@ -1,0 +1,325 @@
+//! Venue applications by their managers: apply, look up their own, read, and edit until approved.
+//! Also the venue as its manager, venue staff or a reviewer sees it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::authorize::{self, VenueRole};
+use crate::auth::Account;
+use crate::crypto::VenueCodeRef;
+use crate::db::venues::{self, EntranceRow, ManagerFilter, VenueRow};
+use crate::db::{regions, DbConnection, DbError};
+use crate::domain::{
+    FieldError, FieldErrors, RegionCode, TransportKind, VenueApplication, VenueChanges, VenueEdit,
+    VenueStatus,
+};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VenueError {
+    #[error("no such venue or entrance")]
+    NotFound,
+    #[error("only the venue's manager may do this")]
+    ManagerOnly,
+    #[error("the venue is approved; its basic information is locked")]
+    Locked,
+    #[error("an open entrance of this venue already has this name")]
+    EntranceNameTaken(String),
+    #[error("the venue has no working codes until it is approved")]
+    NotActive,
+    #[error("the entrance is closed")]
+    EntranceClosed,
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    #[error(transparent)]
+    Render(#[from] crate::posters::PosterError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for VenueError {
+    fn from(e: diesel::result::Error) -> Self {
+        VenueError::Db(e.into())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CodeName {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubtypeView {
+    pub code: String,
+    pub name: String,
+    pub default_stay_minutes: Option<u32>,
+    pub transport: Option<TransportKind>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegionView {
+    pub code: String,
+    /// Province to township, e.g. `湖南省郴州市临武县舜峰镇`.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MaskedManager {
+    pub name: String,
+    pub phone: String,
+    pub id_number: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntranceView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub open: bool,
+    pub code_version: i32,
+    /// What the QR code holds; only while the venue is approved and the entrance open.
+    pub code_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LocationView {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+/// A venue as its manager, its venue staff or a reviewer sees it, personal data masked.
+#[derive(Debug, Serialize)]
+pub struct VenueView {
+    pub id: i64,
+    pub status: VenueStatus,
+    pub name: String,
+    pub category: CodeName,
+    pub subtype: SubtypeView,
+    pub region: RegionView,
+    pub address: String,
+    pub location: LocationView,
+    pub transport_line: Option<String>,
+    pub plate_number: Option<String>,
+    pub manager: MaskedManager,
+    pub entrances: Vec<EntranceView>,
+    pub rejection_reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub reviewed_at: Option<String>,
+}
+
+/// The URL in an entrance's QR code.
+pub fn code_url(state: &AppState, entrance: &EntranceRow) -> String {
+    state.venue_codes.url(
+        &state.settings.server.public_base_url,
+        VenueCodeRef {
+            entrance_id: entrance.id,
+            version: entrance.code_version,
+        },
+    )
+}
+
+pub fn entrance_view(state: &AppState, venue: &VenueRow, entrance: EntranceRow) -> EntranceView {
+    let code_url = (venue.status == VenueStatus::Approved && entrance.is_open())
+        .then(|| code_url(state, &entrance));
+    EntranceView {
+        id: entrance.id,
+        open: entrance.is_open(),
+        name: entrance.name,
+        description: entrance.description,
+        code_version: entrance.code_version,
+        code_url,
+    }
+}
+
+pub fn view(
+    state: &AppState,
+    conn: &mut DbConnection,
+    venue: VenueRow,
+) -> Result<VenueView, DbError> {
+    let manager = venue.manager(&state.cipher)?;
+    let entrances = venues::entrances_of(conn, venue.id)?;
+    let region_name = regions::full_name_of(conn, &venue.region_code)?;
+    let (category_name, subtype_name) = state.taxonomy.label(&venue.category, &venue.subtype);
+    let subtype = state.taxonomy.subtype(&venue.category, &venue.subtype);
+    let clock = &state.clock;
+    Ok(VenueView {
+        id: venue.id,
+        status: venue.status,
+        category: CodeName {
+            code: venue.category.clone(),
+            name: category_name,
+        },
+        subtype: SubtypeView {
+            code: venue.subtype.clone(),
+            name: subtype_name,
+            default_stay_minutes: subtype.map(|s| s.default_stay_minutes),
+            transport: subtype.and_then(|s| s.transport),
+        },
+        region: RegionView {
+            code: venue.region_code.clone(),
+            name: region_name,
+        },
+        location: LocationView {
+            lat: venue.lat,
+            lng: venue.lng,
+        },
+        manager: MaskedManager {
+            name: manager.name.masked(),
+            phone: manager.phone.masked(),
+            id_number: manager.id_number.masked(),
+        },
+        entrances: entrances
+            .into_iter()
+            .map(|e| entrance_view(state, &venue, e))
+            .collect(),
+        created_at: clock.show(venue.created_at),
+        updated_at: clock.show(venue.updated_at),
+        reviewed_at: venue.reviewed_at.map(|t| clock.show(t)),
+        name: venue.name,
+        address: venue.address,
+        transport_line: venue.transport_line,
+        plate_number: venue.plate_number,
+        rejection_reason: venue.rejection_reason,
+    })
+}
+
+/// The venue's view, read again after a change.
+pub fn reload(
+    state: &AppState,
+    conn: &mut DbConnection,
+    venue_id: i64,
+) -> Result<VenueView, VenueError> {
+    let venue = venues::find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
+    Ok(view(state, conn, venue)?)
+}
+
+fn check_region(conn: &mut DbConnection, region: &RegionCode) -> Result<(), VenueError> {
+    if regions::is_known(conn, region)? {
+        Ok(())
+    } else {
+        Err(FieldErrors::one(
+            "region_code",
+            FieldError::new("region_unknown", "所选乡镇（街道）或村（社区）不存在"),
+        )
+        .into())
+    }
+}
+
+/// Stores an application with its entrances, pending review by the county.
+pub async fn apply(
+    state: &Arc<AppState>,
+    account: &Account,
+    application: VenueApplication,
+) -> Result<VenueView, VenueError> {
+    let account_id = account.id;
+    state
+        .write(move |state, conn| {
+            check_region(conn, &application.region)?;
+            let now = state.clock.now_naive();
+            let id = venues::insert(conn, &state.cipher, account_id, &application, now)?;
+            reload(state, conn, id)
+        })
+        .await
+}
+
+/// The caller's own applications, newest first, optionally by the manager's phone or ID number.
+pub async fn list_mine(
+    state: &Arc<AppState>,
+    account: &Account,
+    filter: ManagerFilter,
+) -> Result<Vec<VenueView>, VenueError> {
+    let account_id = account.id;
+    state
+        .read(move |state, conn| {
+            venues::list_for_manager(conn, &state.cipher, account_id, &filter)?
+                .into_iter()
+                .map(|venue| Ok(view(state, conn, venue)?))
+                .collect()
+        })
+        .await
+}
+
+pub async fn get(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+) -> Result<VenueView, VenueError> {
+    let account_id = account.id;
+    state
+        .read(move |state, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
+            Ok(view(state, conn, venue)?)
+        })
+        .await
+}
+
+/// Changes the basic information while pending or rejected; a rejected application goes back
+/// to review.
+pub async fn update(
+    state: &Arc<AppState>,
+    account: &Account,
+    venue_id: i64,
+    edit: VenueEdit,
+) -> Result<VenueView, VenueError> {
+    let account_id = account.id;
+    let view = state
+        .write(move |state, conn| {
+            let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
+            if !venue.status.is_editable() {
+                return Err(VenueError::Locked);
+            }
+            let changes = resolve(state, &venue, edit)?;
+            if let Some(region) = &changes.region {
+                check_region(conn, region)?;
+            }
+            venues::update_basic(
+                conn,
+                &state.cipher,
+                venue_id,
+                &changes,
+                state.clock.now_naive(),
+            )?;
+            reload(state, conn, venue_id)
+        })
+        .await?;
+    state.entrances.invalidate_venue(venue_id);
+    Ok(view)
+}
+
+/// The edit merged with the venue as it is: the kind is checked whole, as it will be after.
+fn resolve(
+    state: &AppState,
+    venue: &VenueRow,
+    edit: VenueEdit,
+) -> Result<VenueChanges, VenueError> {
+    let mut errors = FieldErrors::default();
+    let kind = if edit.touches_kind() {
+        let category = edit.category.as_deref().unwrap_or(&venue.category);
+        let subtype = edit.subtype.as_deref().unwrap_or(&venue.subtype);
+        let line = match &edit.transport_line {
+            Some(value) => value.as_deref(),
+            None => venue.transport_line.as_deref(),
+        };
+        let plate = match &edit.plate_number {
+            Some(value) => value.as_deref(),
+            None => venue.plate_number.as_deref(),
+        };
+        state
+            .taxonomy
+            .kind(&mut errors, category, subtype, line, plate)
+    } else {
+        None
+    };
+    errors.finish()?;
+    Ok(VenueChanges {
+        manager: edit.manager,
+        name: edit.name,
+        kind,
+        region: edit.region,
+        address: edit.address,
+        location: edit.location,
+    })
+}

@@ -1,0 +1,294 @@
+//! The one error type of the HTTP layer. Every failure answers
+//! `{"error": {"code", "message", "details"}}` with a stable snake_case `code` that the
+//! mini-programs switch on and a message in Chinese. A 500 says nothing internal; the cause is
+//! logged in full where it happens. Each code is defined once, in the table below; how each
+//! service's errors become codes is in `service_errors.rs`.
+
+use std::borrow::Cow;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::DbError;
+use crate::domain::{FieldError, FieldErrors};
+
+macro_rules! error_codes {
+    ($($variant:ident = ($code:literal, $status:ident, $message:literal),)*) => {
+        /// Every code the API can answer, with its status and default message.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)*
+                }
+            }
+
+            pub fn default_message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson = ("malformed_json", BAD_REQUEST, "请求内容不是有效的 JSON"),
+    UnsupportedMediaType = ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "请求内容类型应为 application/json"),
+    PayloadTooLarge = ("payload_too_large", PAYLOAD_TOO_LARGE, "请求内容过大"),
+    InvalidQuery = ("invalid_query", BAD_REQUEST, "查询参数格式不正确"),
+    ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY, "提交的信息有误，请按提示修改"),
+    NotFound = ("not_found", NOT_FOUND, "请求的内容不存在"),
+    MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "不支持该请求方法"),
+    ServiceUnavailable = ("service_unavailable", SERVICE_UNAVAILABLE, "服务繁忙，请稍后再试"),
+    InternalError = ("internal_error", INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试"),
+    Unauthorized = ("unauthorized", UNAUTHORIZED, "请先登录"),
+    Forbidden = ("forbidden", FORBIDDEN, "没有权限进行此操作"),
+    InvalidCredentials = ("invalid_credentials", UNAUTHORIZED, "用户名或密码错误"),
+    TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "操作过于频繁，请稍后再试"),
+    PlatformCodeInvalid = ("platform_code_invalid", UNAUTHORIZED, "授权码无效或已过期，请重新授权"),
+    PlatformUserBlocked = ("platform_user_blocked", FORBIDDEN, "平台判定该账号存在风险，暂时无法登录"),
+    PlatformUnavailable = ("platform_unavailable", SERVICE_UNAVAILABLE, "微信或支付宝服务暂时不可用，请稍后再试"),
+    PlatformNotConfigured = ("platform_not_configured", SERVICE_UNAVAILABLE, "暂不支持通过该平台登录"),
+    IdentityAlreadyBound = ("identity_already_bound", CONFLICT, "该身份证号已绑定本平台的其他账号"),
+    IdentityMismatch = ("identity_mismatch", CONFLICT, "本账号已实名为其他身份，请先撤回授权"),
+    VenueLocked = ("venue_locked", CONFLICT, "场所已审核通过，基本信息不能再修改"),
+    EntranceNameTaken = ("entrance_name_taken", CONFLICT, "同一场所的入口名称不能重复"),
+    VenueNotActive = ("venue_not_active", CONFLICT, "场所尚未审核通过，场所码暂不可用"),
+    EntranceClosed = ("entrance_closed", CONFLICT, "该入口已关闭"),
+    VenueNotPending = ("venue_not_pending", CONFLICT, "该申请已审核，不能重复审核"),
+    InvalidVenueCode = ("invalid_venue_code", BAD_REQUEST, "无法识别的场所码，请扫描场所张贴的场所码"),
+    VenueCodeRevoked = ("venue_code_revoked", GONE, "该场所码已作废，请扫描场所张贴的新码"),
+    InvitationInvalid = ("invitation_invalid", NOT_FOUND, "邀请码无效、已使用或已过期"),
+    ConsentRequired = ("consent_required", FORBIDDEN, "请先同意授权昵称头像、手机号和实名信息"),
+    TooFarFromVenue = ("too_far_from_venue", UNPROCESSABLE_ENTITY, "您与场所距离过远，请到场所现场扫码"),
+    CompanionNotFound = ("companion_not_found", NOT_FOUND, "同行人员不存在，请先添加"),
+    CompanionNotEligible = ("companion_not_eligible", UNPROCESSABLE_ENTITY, "同行人员须为未满18周岁或60周岁及以上人员"),
+    TooManyCompanions = ("too_many_companions", CONFLICT, "同行人员已达上限"),
+    CompanionAccountLimit = ("companion_account_limit", CONFLICT, "该人员已被过多账号添加为同行人员"),
+    CompanionExists = ("companion_exists", CONFLICT, "该人员已是您的同行人员"),
+    InvalidPaperCode = ("invalid_paper_code", BAD_REQUEST, "无法识别的纸质码"),
+    PaperCodeExpired = ("paper_code_expired", GONE, "纸质码已过期，请重新打印"),
+    SecondOfficialRequired = ("second_official_required", FORBIDDEN, "该变更须由本地区另一名工作人员确认"),
+    ChangeNotPending = ("change_not_pending", CONFLICT, "该变更已确认执行"),
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    details: Option<Value>,
+    retry_after_secs: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            message: Cow::Borrowed(code.default_message()),
+            details: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after_secs = Some(seconds);
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound)
+    }
+
+    pub fn forbidden(message: &'static str) -> Self {
+        Self::new(ErrorCode::Forbidden).with_message(message)
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(ErrorCode::ServiceUnavailable).with_retry_after(5)
+    }
+
+    /// Logs `cause` in full and answers a bare 500.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::new(ErrorCode::InternalError)
+    }
+
+    /// 400 `invalid_query` naming the bad parameters.
+    pub fn invalid_query(errors: FieldErrors) -> Self {
+        Self::new(ErrorCode::InvalidQuery).with_details(field_details(&errors))
+    }
+
+    /// 400 `invalid_query` naming one bad parameter.
+    pub fn invalid_parameter(name: &str, error: FieldError) -> Self {
+        Self::invalid_query(FieldErrors::one(name, error))
+    }
+}
+
+/// `{"field": {"code", "message"}, …}`.
+fn field_details(errors: &FieldErrors) -> Value {
+    Value::Object(
+        errors
+            .iter()
+            .map(|(field, error)| {
+                (
+                    field.to_owned(),
+                    serde_json::json!({"code": error.code, "message": error.message}),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A 422 naming every bad field.
+impl From<FieldErrors> for ApiError {
+    fn from(errors: FieldErrors) -> Self {
+        ApiError::new(ErrorCode::ValidationFailed).with_details(field_details(&errors))
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                ApiError::unavailable()
+            }
+            DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'static str,
+    message: &'a str,
+    details: &'a Value,
+}
+
+static EMPTY_DETAILS: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| Value::Object(Default::default()));
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.code == ErrorCode::Unauthorized {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        response.json(Envelope {
+            error: Body {
+                code: self.code.as_str(),
+                message: &self.message,
+                details: self.details.as_ref().unwrap_or(&EMPTY_DETAILS),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::to_bytes;
+
+    async fn body_of(error: ApiError) -> (StatusCode, Value) {
+        let response = error.error_response();
+        let status = response.status();
+        let bytes = to_bytes(response.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[actix_web::test]
+    async fn the_envelope_has_code_message_and_details() {
+        let (status, body) = body_of(ApiError::not_found()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["message"], "请求的内容不存在");
+        assert_eq!(body["error"]["details"], serde_json::json!({}));
+    }
+
+    #[actix_web::test]
+    async fn validation_names_every_field() {
+        let mut errors = FieldErrors::default();
+        errors.add("name", FieldError::new("required", "场所名称不能为空"));
+        errors.add("manager.phone", FieldError::new("mobile_invalid", "x"));
+        let (status, body) = body_of(errors.into()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert_eq!(body["error"]["details"]["name"]["code"], "required");
+        assert_eq!(
+            body["error"]["details"]["manager.phone"]["code"],
+            "mobile_invalid"
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_internal_error_says_nothing_internal() {
+        let (status, body) = body_of(ApiError::internal("secret table xyz exploded")).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("xyz"));
+    }
+
+    #[test]
+    fn unavailable_database_is_a_503_with_retry_after() {
+        let error = ApiError::from(DbError::Unavailable("pool timed out".into()));
+        let response = error.error_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+    }
+
+    #[test]
+    fn every_code_is_unique() {
+        let mut codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ErrorCode::ALL.len());
+    }
+}
