@@ -37,7 +37,7 @@ impl Application {
             settings.clone(),
             clock.clone(),
             open_database(&settings, &clock).await?,
-            identity_providers(&settings)?,
+            identity_providers(&settings, &clock)?,
         ));
         let server = &settings.server;
         let listener = TcpListener::bind((server.host.as_str(), server.port)).map_err(|e| {
@@ -100,10 +100,11 @@ pub async fn offline_state(settings: Settings) -> anyhow::Result<Arc<AppState>> 
 }
 
 /// The platforms this deployment is configured for, plus development logins in development.
-pub fn identity_providers(settings: &Settings) -> anyhow::Result<IdentityProviders> {
+pub fn identity_providers(settings: &Settings, clock: &Clock) -> anyhow::Result<IdentityProviders> {
     let wechat = match &settings.wechat {
         Some(config) => Some(Arc::new(
-            WechatClient::new(config.clone()).map_err(|e| anyhow::anyhow!("WeChat: {e}"))?,
+            WechatClient::new(config.clone(), clock.clone())
+                .map_err(|e| anyhow::anyhow!("WeChat: {e}"))?,
         ) as Arc<dyn IdentityProvider>),
         None => None,
     };

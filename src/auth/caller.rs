@@ -41,10 +41,14 @@ fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
-    bearer_session(req, &state.sessions)
+    bearer_session(req, &state.sessions, state.clock.now())
 }
 
-fn bearer_session(req: &HttpRequest, sessions: &Sessions) -> Result<SessionKind, ApiError> {
+fn bearer_session(
+    req: &HttpRequest,
+    sessions: &Sessions,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SessionKind, ApiError> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -55,7 +59,7 @@ fn bearer_session(req: &HttpRequest, sessions: &Sessions) -> Result<SessionKind,
         })
         .map(str::trim)
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized))?;
-    sessions.verify(token).ok_or_else(|| {
+    sessions.verify(token, now).ok_or_else(|| {
         ApiError::new(ErrorCode::Unauthorized).with_message("登录已失效，请重新登录")
     })
 }

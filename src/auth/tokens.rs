@@ -11,6 +11,8 @@ use crate::domain::StaffRole;
 const ISSUER: &str = "venuecode";
 const RESIDENT_AUDIENCE: &str = "resident";
 const STAFF_AUDIENCE: &str = "staff";
+/// Clocks of several nodes may differ this much.
+const LEEWAY_SECS: i64 = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -63,7 +65,8 @@ impl Sessions {
         validation.set_audience(&[RESIDENT_AUDIENCE, STAFF_AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        validation.leeway = 30;
+        // Expiry is checked against the server's clock in `verify`.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
@@ -73,8 +76,7 @@ impl Sessions {
         }
     }
 
-    pub fn issue(&self, kind: &SessionKind) -> IssuedToken {
-        let now = Utc::now();
+    pub fn issue(&self, kind: &SessionKind, now: DateTime<Utc>) -> IssuedToken {
         let (sub, aud, ttl, platform, role, region) = match kind {
             SessionKind::Resident {
                 account_id,
@@ -117,11 +119,14 @@ impl Sessions {
     }
 
     /// The session a token stands for, or `None` when it is malformed, tampered with, expired
-    /// or not ours.
-    pub fn verify(&self, token: &str) -> Option<SessionKind> {
+    /// at `now` or not ours.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<SessionKind> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()?
             .claims;
+        if claims.exp + LEEWAY_SECS <= now.timestamp() {
+            return None;
+        }
         let id: i64 = claims.sub.parse().ok()?;
         match claims.aud.as_str() {
             RESIDENT_AUDIENCE => Some(SessionKind::Resident {
@@ -160,9 +165,9 @@ mod tests {
                 region: "431025".into(),
             },
         ] {
-            let issued = s.issue(&kind);
+            let issued = s.issue(&kind, Utc::now());
             assert!(issued.expires_at > Utc::now());
-            assert_eq!(s.verify(&issued.token), Some(kind));
+            assert_eq!(s.verify(&issued.token, Utc::now()), Some(kind));
         }
     }
 
@@ -170,18 +175,24 @@ mod tests {
     fn tampered_foreign_and_expired_tokens_are_refused() {
         let s = sessions();
         let token = s
-            .issue(&SessionKind::Resident {
-                account_id: 7,
-                platform: Platform::Wechat,
-            })
+            .issue(
+                &SessionKind::Resident {
+                    account_id: 7,
+                    platform: Platform::Wechat,
+                },
+                Utc::now(),
+            )
             .token;
         let mut tampered = token.clone().into_bytes();
         let middle = token.find('.').unwrap() + 5;
         tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-        assert_eq!(s.verify(&String::from_utf8(tampered).unwrap()), None);
+        assert_eq!(
+            s.verify(&String::from_utf8(tampered).unwrap(), Utc::now()),
+            None
+        );
         let other = Sessions::new("another secret, also long enough for HS256", 24, 8);
-        assert_eq!(other.verify(&token), None);
-        assert_eq!(s.verify("not a token"), None);
+        assert_eq!(other.verify(&token, Utc::now()), None);
+        assert_eq!(s.verify("not a token", Utc::now()), None);
 
         let expired = Claims {
             sub: "7".into(),
@@ -194,6 +205,7 @@ mod tests {
             region: None,
         };
         let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding).unwrap();
-        assert_eq!(s.verify(&expired), None);
+        assert_eq!(s.verify(&expired, Utc::now()), None);
+        assert!(s.verify(&token, Utc::now() + Duration::hours(25)).is_none());
     }
 }

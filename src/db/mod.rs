@@ -207,7 +207,8 @@ impl Database {
     }
 }
 
-fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+/// Applies every pending migration of the connection's backend; returns the versions applied.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConnection::Sqlite(conn) => conn
             .run_pending_migrations(SQLITE_MIGRATIONS)

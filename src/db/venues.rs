@@ -7,8 +7,8 @@ use super::schema::{entrances, venue_staff, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 use crate::domain::{
-    EntranceName, IdNumber, Manager, MobileNumber, PersonName, RegionCode, VenueApplication,
-    VenueChanges, VenueStatus,
+    EntranceName, IdNumber, Manager, ManagerFilter, MobileNumber, PersonName, RegionCode,
+    VenueApplication, VenueChanges, VenueStatus,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -232,13 +232,6 @@ pub fn insert_entrance(
     ))
     .returning(entrances::id)
     .get_result(c))?)
-}
-
-/// How a manager looks up their own applications.
-pub enum ManagerFilter {
-    All,
-    Phone(MobileNumber),
-    IdNumber(IdNumber),
 }
 
 /// The applications of one account, newest first; never another account's.

@@ -36,6 +36,7 @@ pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
 pub use text::{Address, EntranceName, PersonName, VenueName};
 pub use venue::{
-    EntranceChanges, Manager, NewEntrance, VenueApplication, VenueChanges, VenueEdit, VenueKind,
+    EntranceChanges, Manager, ManagerFilter, NewEntrance, VenueApplication, VenueChanges,
+    VenueEdit, VenueKind,
 };
 pub use venue_status::VenueStatus;

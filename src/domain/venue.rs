@@ -83,3 +83,11 @@ pub struct EntranceChanges {
     pub name: Option<EntranceName>,
     pub description: Option<String>,
 }
+
+/// How a manager looks up their own applications.
+#[derive(Debug, Clone)]
+pub enum ManagerFilter {
+    All,
+    Phone(MobileNumber),
+    IdNumber(IdNumber),
+}

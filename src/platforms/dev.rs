@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile};
+use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin};
 
 /// Marks development accounts, so that no production path ever resolves them.
 pub const SUBJECT_PREFIX: &str = "dev:";
@@ -36,13 +36,5 @@ impl IdentityProvider for DevProvider {
                 Ok(number.trim().to_owned())
             }
         }
-    }
-
-    async fn profile(
-        &self,
-        _access_token: Option<&str>,
-        offered: Option<PlatformProfile>,
-    ) -> Result<PlatformProfile, PlatformError> {
-        Ok(offered.unwrap_or_default())
     }
 }

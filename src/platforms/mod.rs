@@ -79,9 +79,11 @@ pub trait IdentityProvider: Send + Sync {
     /// otherwise what the mini-program `offered` (WeChat gives the profile to the client only).
     async fn profile(
         &self,
-        access_token: Option<&str>,
+        _access_token: Option<&str>,
         offered: Option<PlatformProfile>,
-    ) -> Result<PlatformProfile, PlatformError>;
+    ) -> Result<PlatformProfile, PlatformError> {
+        Ok(offered.unwrap_or_default())
+    }
 }
 
 /// The providers this deployment has.

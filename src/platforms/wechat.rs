@@ -11,11 +11,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
-use super::{
-    join_url, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
-};
+use super::{join_url, IdentityProvider, PhoneProof, PlatformError, PlatformLogin};
+use crate::clock::Clock;
 use crate::config::WechatSettings;
 
 /// Token errors after which one refresh and one retry are allowed.
@@ -26,6 +24,7 @@ const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 pub struct WechatClient {
     http: reqwest::Client,
     config: WechatSettings,
+    clock: Clock,
     /// The cached access token. Holding the lock while refreshing makes refreshes one at a time.
     token: Mutex<Option<CachedToken>>,
 }
@@ -33,7 +32,7 @@ pub struct WechatClient {
 #[derive(Clone)]
 struct CachedToken {
     value: String,
-    refresh_at: Instant,
+    refresh_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What `code2Session` answers.
@@ -76,7 +75,7 @@ struct Watermark {
 }
 
 impl WechatClient {
-    pub fn new(config: WechatSettings) -> Result<Self, String> {
+    pub fn new(config: WechatSettings, clock: Clock) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(3)))
@@ -85,6 +84,7 @@ impl WechatClient {
         Ok(Self {
             http,
             config,
+            clock,
             token: Mutex::new(None),
         })
     }
@@ -162,7 +162,7 @@ impl WechatClient {
     /// The cached token, or a new one when it is missing or about to expire.
     async fn access_token(&self) -> Result<String, PlatformError> {
         let mut cached = self.token.lock().await;
-        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.refresh_at) {
+        if let Some(token) = cached.as_ref().filter(|t| self.clock.now() < t.refresh_at) {
             return Ok(token.value.clone());
         }
         let fresh = self.fetch_token(false).await?;
@@ -214,7 +214,8 @@ impl WechatClient {
         let margin = TOKEN_MARGIN.min(lifetime / 10);
         Ok(CachedToken {
             value,
-            refresh_at: Instant::now() + lifetime - margin,
+            refresh_at: self.clock.now()
+                + chrono::Duration::from_std(lifetime - margin).unwrap_or(chrono::Duration::zero()),
         })
     }
 
@@ -338,12 +339,6 @@ impl IdentityProvider for WechatClient {
         }
     }
 
-    /// WeChat gives the nickname and avatar to the mini-program only; what it offers is kept.
-    async fn profile(
-        &self,
-        _access_token: Option<&str>,
-        offered: Option<PlatformProfile>,
-    ) -> Result<PlatformProfile, PlatformError> {
-        Ok(offered.unwrap_or_default())
-    }
+    // WeChat gives the nickname and avatar to the mini-program only: the trait's default keeps
+    // what it offers.
 }

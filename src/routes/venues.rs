@@ -5,11 +5,10 @@ use serde::{Deserialize, Deserializer};
 
 use super::{items, Items, State};
 use crate::auth::Account;
-use crate::db::venues::ManagerFilter;
 use crate::domain::{
-    Address, EntranceName, FieldError, FieldErrors, IdNumber, Manager, MapPoint, MobileNumber,
-    NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy, VenueApplication, VenueEdit,
-    VenueName,
+    Address, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter, MapPoint,
+    MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy, VenueApplication,
+    VenueEdit, VenueName,
 };
 use crate::services::venues::{self, VenueView};
 use crate::web::{ApiError, Json, Query};

@@ -123,10 +123,13 @@ pub async fn login(
         .write(move |state, conn| {
             let now = state.clock.now_naive();
             let account = accounts::record_login(conn, &state.cipher, platform, &login, now)?;
-            let issued = state.sessions.issue(&SessionKind::Resident {
-                account_id: account.id,
-                platform,
-            });
+            let issued = state.sessions.issue(
+                &SessionKind::Resident {
+                    account_id: account.id,
+                    platform,
+                },
+                state.clock.now(),
+            );
             Ok::<_, AccountError>((issued, me(state, conn, account.id)?))
         })
         .await?;

@@ -105,11 +105,14 @@ pub async fn login(
             Err(StaffError::InvalidCredentials)
         }
         Outcome::Accepted(account, region_name) => {
-            let issued = state.sessions.issue(&SessionKind::Staff {
-                staff_id: account.id,
-                role: account.role,
-                region: account.region_code.clone(),
-            });
+            let issued = state.sessions.issue(
+                &SessionKind::Staff {
+                    staff_id: account.id,
+                    role: account.role,
+                    region: account.region_code.clone(),
+                },
+                state.clock.now(),
+            );
             tracing::info!(staff_id = account.id, role = %account.role, "staff login");
             Ok(StaffSession {
                 token: issued.token,

@@ -8,11 +8,11 @@ use serde::Serialize;
 use super::authorize::{self, VenueRole};
 use crate::auth::Account;
 use crate::crypto::VenueCodeRef;
-use crate::db::venues::{self, EntranceRow, ManagerFilter, VenueRow};
+use crate::db::venues::{self, EntranceRow, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, RegionCode, TransportKind, VenueApplication, VenueChanges, VenueEdit,
-    VenueStatus,
+    FieldError, FieldErrors, ManagerFilter, RegionCode, TransportKind, VenueApplication,
+    VenueChanges, VenueEdit, VenueStatus,
 };
 use crate::state::AppState;
 

@@ -1,20 +1,37 @@
-//! The API test suite, in one binary. Each test starts the real server on port 0 with a fresh
-//! database: an SQLite file by default, a PostgreSQL database of its own when
-//! `TEST_DATABASE_URL` is set (created before the test and dropped after it).
+//! The API test suite, in one binary, one module per resource. Each test starts the real server
+//! on port 0 with a fresh database: an SQLite file by default, a PostgreSQL database of its own
+//! when `TEST_DATABASE_URL` is set (created before the test and dropped after it). Both are
+//! copied from a template that already holds the migrations and the divisions.
 
+mod alerts;
 mod alipay_client;
+mod audit_log;
 mod check_ins;
 mod cli;
+mod companions;
+mod entrances;
 mod errors;
 mod fake_alipay;
 mod fake_wechat;
+mod health_codes;
 mod helpers;
+mod manual_check_ins;
+mod me;
 mod ops;
+mod paper_codes;
+mod passes;
 mod privacy;
-mod reference;
+mod regions;
+mod retention;
+mod reviews;
+mod risk_windows;
 mod sessions;
 mod spec;
 mod staff_sessions;
-mod tracing;
+mod stats;
+mod traces;
+mod venue_categories;
+mod venue_codes;
+mod venue_staff;
 mod venues;
 mod wechat_client;

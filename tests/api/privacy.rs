@@ -18,7 +18,8 @@ const HAND: (&str, &str, &str) = ("司马登记", "431025195505050021", "1361111
 
 #[tokio::test]
 async fn no_name_id_number_or_phone_is_stored_in_clear() {
-    let (app, _wechat, _alipay) = app_with_platforms().await;
+    let platforms = app_with_platforms().await;
+    let app = &platforms.app;
 
     let wechat: serde_json::Value = app
         .post_json(
@@ -64,16 +65,14 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
     assert_eq!(response.status(), 200);
 
     // A hand registration with a phone, a colour with a note, a red alert closed with a note.
-    let (manager, venue) = crate::venues::approved_venue(&app, "privacy-manager").await;
+    let venue = app.approved_venue().await;
     let response = app
-        .post_as(&manager, &format!("/api/v1/venues/{}/manual-check-ins", venue["id"]), &json!({
-            "entrance_id": venue["entrances"][0]["id"], "name": HAND.0, "id_number": HAND.1, "phone": HAND.2
+        .post_as(&venue.manager, &format!("/api/v1/venues/{}/manual-check-ins", venue.id), &json!({
+            "entrance_id": venue.entrance_id, "name": HAND.0, "id_number": HAND.1, "phone": HAND.2
         }))
         .await;
     assert_eq!(response.status(), 201);
-    let official = app
-        .staff_login("privacy-health", "health_official", "431025")
-        .await;
+    let official = app.official("431025").await;
     let response = app
         .put_as(
             &official,

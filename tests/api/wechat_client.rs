@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use venuecode::clock::Clock;
 use venuecode::config::Secret;
 use venuecode::config::WechatSettings;
 use venuecode::platforms::wechat::WechatClient;
@@ -14,12 +15,19 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::fake_wechat::{self as fake, APPID, SECRET};
 
 fn client(server: &MockServer) -> WechatClient {
-    WechatClient::new(WechatSettings {
-        appid: APPID.into(),
-        secret: Secret::new(SECRET.into()),
-        api_base: server.uri(),
-        timeout: Duration::from_millis(1500),
-    })
+    client_with_clock(server, Clock::new(chrono_tz::Asia::Shanghai))
+}
+
+fn client_with_clock(server: &MockServer, clock: Clock) -> WechatClient {
+    WechatClient::new(
+        WechatSettings {
+            appid: APPID.into(),
+            secret: Secret::new(SECRET.into()),
+            api_base: server.uri(),
+            timeout: Duration::from_millis(1500),
+        },
+        clock,
+    )
     .unwrap()
 }
 
@@ -141,11 +149,12 @@ async fn the_token_is_refreshed_shortly_before_it_expires() {
     let server = MockServer::start().await;
     fake::mount_token(&server, fake::TOKEN, 1).await;
     fake::mount_phones(&server, fake::TOKEN).await;
-    let c = client(&server);
+    let clock = Clock::new(chrono_tz::Asia::Shanghai);
+    let c = client_with_clock(&server, clock.clone());
     c.phone_number(fake::PHONE_CODE).await.unwrap();
     c.phone_number(fake::PHONE_CODE).await.unwrap();
     assert_eq!(token_requests(&server, None).await, 1, "cached while fresh");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    clock.advance(chrono::Duration::milliseconds(1100));
     c.phone_number(fake::PHONE_CODE).await.unwrap();
     assert_eq!(
         token_requests(&server, None).await,
