@@ -36,7 +36,7 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
-    /// Delete check-ins, notices, traces, alerts and risky windows older than RETENTION_DAYS,
+    /// Delete check-ins, notifications, traces, alerts and risky windows older than RETENTION_DAYS,
     /// people left with nothing and no account, and audit entries older than
     /// AUDIT_RETENTION_DAYS. The server also does this every PURGE_INTERVAL_MINUTES.
     Purge {

@@ -110,7 +110,8 @@ pub fn identity_providers(settings: &Settings, clock: &Clock) -> anyhow::Result<
     };
     let alipay = match &settings.alipay {
         Some(config) => Some(Arc::new(
-            AlipayClient::new(config.clone()).map_err(|e| anyhow::anyhow!("Alipay: {e}"))?,
+            AlipayClient::new(config.clone(), clock.clone())
+                .map_err(|e| anyhow::anyhow!("Alipay: {e}"))?,
         ) as Arc<dyn IdentityProvider>),
         None => None,
     };

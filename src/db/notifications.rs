@@ -1,4 +1,4 @@
-//! In-app notices: one per account and risky window, naming whose stay overlapped.
+//! In-app notifications: one per account and risky window, naming whose stay overlapped.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use super::schema::{notifications, risk_windows, venues};
 use super::{DbConnection, DbError};
 
-/// A notice to write: `account_id` is told that `person_id` stayed at the window's venue.
-pub struct NewNotice {
+/// A notification to write: `account_id` is told that `person_id` stayed at the window's venue.
+pub struct NewNotification {
     pub account_id: i64,
     pub person_id: i64,
     pub stay_from: NaiveDateTime,
@@ -17,18 +17,18 @@ pub struct NewNotice {
 pub fn insert_many(
     conn: &mut DbConnection,
     risk_window_id: i64,
-    notices: &[NewNotice],
+    notifications: &[NewNotification],
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    let rows: Vec<_> = notices
+    let rows: Vec<_> = notifications
         .iter()
-        .map(|notice| {
+        .map(|notification| {
             (
-                notifications::account_id.eq(notice.account_id),
-                notifications::person_id.eq(notice.person_id),
+                notifications::account_id.eq(notification.account_id),
+                notifications::person_id.eq(notification.person_id),
                 notifications::risk_window_id.eq(risk_window_id),
-                notifications::stay_from.eq(notice.stay_from),
-                notifications::stay_to.eq(notice.stay_to),
+                notifications::stay_from.eq(notification.stay_from),
+                notifications::stay_to.eq(notification.stay_to),
                 notifications::created_at.eq(now),
             )
         })
@@ -41,9 +41,9 @@ pub fn insert_many(
     Ok(())
 }
 
-/// One notice as its account sees it.
+/// One notification as its account sees it.
 #[derive(Debug, Clone, Queryable)]
-pub struct NoticeRow {
+pub struct NotificationRow {
     pub id: i64,
     pub person_id: i64,
     pub stay_from: NaiveDateTime,
@@ -56,8 +56,11 @@ pub struct NoticeRow {
     pub venue_address: String,
 }
 
-/// The account's notices, newest first. Never another account's.
-pub fn for_account(conn: &mut DbConnection, account_id: i64) -> Result<Vec<NoticeRow>, DbError> {
+/// The account's notifications, newest first. Never another account's.
+pub fn for_account(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<Vec<NotificationRow>, DbError> {
     Ok(notifications::table
         .inner_join(risk_windows::table.inner_join(venues::table))
         .filter(notifications::account_id.eq(account_id))

@@ -28,9 +28,10 @@ pub enum Sex {
 pub struct IdNumber(String);
 
 impl IdNumber {
-    /// Parses with "today" taken in China Standard Time.
+    /// Parses, refusing birth dates after today anywhere on Earth (the date at UTC+14): the
+    /// rule needs no time zone, and nobody born today is refused.
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        Self::parse_on(input, china_today())
+        Self::parse_on(input, latest_today())
     }
 
     /// Parses, refusing birth dates after `today`.
@@ -116,9 +117,9 @@ fn check_character(digits: &[u8]) -> u8 {
     CHECK_CHARACTERS[(sum % 11) as usize]
 }
 
-/// Today's date in China Standard Time (UTC+8, no daylight saving).
-pub(crate) fn china_today() -> NaiveDate {
-    (Utc::now() + Duration::hours(8)).date_naive()
+/// The latest date it is anywhere right now: the date at UTC+14.
+fn latest_today() -> NaiveDate {
+    (Utc::now() + Duration::hours(14)).date_naive()
 }
 
 impl AsRef<str> for IdNumber {

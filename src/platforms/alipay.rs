@@ -6,13 +6,12 @@
 //! re-serialisation; an answer whose signature fails is refused.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
 
 use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::Duration as ChronoDuration;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
@@ -24,6 +23,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile};
+use crate::clock::Clock;
 use crate::config::AlipaySettings;
 
 const OAUTH_METHOD: &str = "alipay.system.oauth.token";
@@ -37,7 +37,11 @@ pub struct AlipayClient {
     signing_key: SigningKey<Sha256>,
     verifying_key: VerifyingKey<Sha256>,
     aes_key: Option<Vec<u8>>,
+    clock: Clock,
 }
+
+/// The gateway's `timestamp` is Beijing time whatever the deployment's zone.
+const GATEWAY_ZONE: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// What `alipay.system.oauth.token` answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +85,7 @@ struct PhonePlaintext {
 
 impl AlipayClient {
     /// Parses the keys; the error names the setting that is wrong.
-    pub fn new(config: AlipaySettings) -> Result<Self, String> {
+    pub fn new(config: AlipaySettings, clock: Clock) -> Result<Self, String> {
         let private_key = parse_private_key(config.private_key.expose())
             .map_err(|e| format!("ALIPAY_PRIVATE_KEY: {e}"))?;
         let public_key = parse_public_key(&config.alipay_public_key)
@@ -98,11 +102,7 @@ impl AlipayClient {
             }
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = super::http_client(config.timeout)?;
         Ok(Self {
             http,
             app_id: config.app_id,
@@ -110,6 +110,7 @@ impl AlipayClient {
             signing_key: SigningKey::new(private_key),
             verifying_key: VerifyingKey::new(public_key),
             aes_key,
+            clock,
         })
     }
 
@@ -212,7 +213,10 @@ impl AlipayClient {
         common: &[(&str, &str)],
         business: &[(&str, &str)],
     ) -> Result<Value, PlatformError> {
-        let timestamp = (Utc::now() + ChronoDuration::hours(8))
+        let timestamp = self
+            .clock
+            .now()
+            .with_timezone(&GATEWAY_ZONE)
             .format("%Y-%m-%d %H:%M:%S")
             .to_string();
         let mut params: BTreeMap<&str, &str> = BTreeMap::from([
@@ -418,7 +422,7 @@ impl IdentityProvider for AlipayClient {
             .clone()
             .or_else(|| token.user_id.clone())
             .expect("checked when read");
-        let expires_at = Utc::now() + ChronoDuration::seconds(token.expires_in_secs.max(0));
+        let expires_at = self.clock.now() + ChronoDuration::seconds(token.expires_in_secs.max(0));
         Ok(PlatformLogin {
             subject,
             platform_user_id: token.user_id,

@@ -76,11 +76,7 @@ struct Watermark {
 
 impl WechatClient {
     pub fn new(config: WechatSettings, clock: Clock) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(3)))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let http = super::http_client(config.timeout)?;
         Ok(Self {
             http,
             config,

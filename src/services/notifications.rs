@@ -1,4 +1,4 @@
-//! A resident's inbox: the risky-venue notices of their account.
+//! A resident's inbox: the risky-venue notifications of their account.
 
 use std::sync::Arc;
 
@@ -9,7 +9,7 @@ use crate::db::{notifications, persons, DbError};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
-pub struct NoticeView {
+pub struct NotificationView {
     pub id: i64,
     /// Whose stay overlapped: the caller or a companion, masked.
     pub person: String,
@@ -23,11 +23,11 @@ pub struct NoticeView {
     pub created_at: String,
 }
 
-/// The account's notices, newest first; never another account's.
+/// The account's notifications, newest first; never another account's.
 pub async fn list_mine(
     state: &Arc<AppState>,
     account: &Account,
-) -> Result<Vec<NoticeView>, DbError> {
+) -> Result<Vec<NotificationView>, DbError> {
     let account_id = account.id;
     state
         .read(move |state, conn| {
@@ -38,7 +38,7 @@ pub async fn list_mine(
                     let person = persons::open(conn, &state.cipher, row.person_id)?
                         .map(|p| p.name.masked())
                         .unwrap_or_default();
-                    Ok(NoticeView {
+                    Ok(NotificationView {
                         id: row.id,
                         person,
                         venue: row.venue_name,

@@ -1,5 +1,5 @@
 //! Risky venue windows: health officials declare a time at a venue of their region risky; everyone
-//! whose stay overlapped finds a notice in their inbox, and so does the account that checked them
+//! whose stay overlapped finds a notification in their inbox, and so does the account that checked them
 //! in (a guardian, for a companion).
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::audit;
 use crate::auth::Staff;
-use crate::db::notifications::{self, NewNotice};
+use crate::db::notifications::{self, NewNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{accounts, check_ins, venues, DbError};
@@ -72,9 +72,9 @@ pub async fn create(
                 check_ins::stays_overlapping(conn, venue.id, window.from, window.to, LONGEST_STAY)?;
             let person_ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
             let own_accounts = accounts::of_people(conn, &person_ids)?;
-            // One notice per account and person: the person's own accounts, and the account
+            // One notification per account and person: the person's own accounts, and the account
             // that made the scan.
-            let mut notices = BTreeMap::new();
+            let mut by_recipient = BTreeMap::new();
             for stay in &stays {
                 let recipients = own_accounts
                     .iter()
@@ -82,15 +82,15 @@ pub async fn create(
                     .map(|(_, a)| *a)
                     .chain(stay.account_id);
                 for account_id in recipients {
-                    notices
+                    by_recipient
                         .entry((account_id, stay.person_id))
                         .or_insert((stay.from, stay.to));
                 }
             }
-            let notices: Vec<NewNotice> = notices
+            let rows: Vec<NewNotification> = by_recipient
                 .into_iter()
                 .map(
-                    |((account_id, person_id), (stay_from, stay_to))| NewNotice {
+                    |((account_id, person_id), (stay_from, stay_to))| NewNotification {
                         account_id,
                         person_id,
                         stay_from,
@@ -98,7 +98,7 @@ pub async fn create(
                     },
                 )
                 .collect();
-            notifications::insert_many(conn, window_id, &notices, now)?;
+            notifications::insert_many(conn, window_id, &rows, now)?;
             let mut people = person_ids;
             people.sort_unstable();
             people.dedup();
@@ -115,7 +115,7 @@ pub async fn create(
                 from: state.clock.show(window.from),
                 to: state.clock.show(window.to),
                 people: people.len(),
-                notified: notices.len(),
+                notified: rows.len(),
             })
         })
         .await

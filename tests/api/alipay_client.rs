@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use venuecode::clock::Clock;
 use venuecode::config::AlipaySettings;
 use venuecode::config::Secret;
 use venuecode::platforms::alipay::AlipayClient;
@@ -23,14 +24,19 @@ fn config(server: &MockServer, private_key: String) -> AlipaySettings {
 }
 
 fn client(server: &MockServer) -> AlipayClient {
-    AlipayClient::new(config(server, fake::app_private_pkcs8())).unwrap()
+    AlipayClient::new(
+        config(server, fake::app_private_pkcs8()),
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
 async fn oauth_token_with_a_pkcs8_and_a_pkcs1_key() {
     let server = fake::start().await;
     for key in [fake::app_private_pkcs8(), fake::app_private_pkcs1()] {
-        let c = AlipayClient::new(config(&server, key)).unwrap();
+        let c =
+            AlipayClient::new(config(&server, key), Clock::new(chrono_tz::Asia::Shanghai)).unwrap();
         let token = c.oauth_token(fake::GOOD_CODE).await.unwrap();
         assert_eq!(token.open_id.as_deref(), Some(fake::GOOD_OPEN_ID));
         assert_eq!(token.user_id.as_deref(), Some(fake::GOOD_USER_ID));
@@ -49,7 +55,8 @@ async fn a_bare_base64_key_as_alipays_tool_prints_it_works() {
         .lines()
         .filter(|l| !l.starts_with("-----"))
         .collect();
-    let c = AlipayClient::new(config(&server, bare)).unwrap();
+    let c =
+        AlipayClient::new(config(&server, bare), Clock::new(chrono_tz::Asia::Shanghai)).unwrap();
     assert!(c.oauth_token(fake::GOOD_CODE).await.is_ok());
 }
 
@@ -60,7 +67,7 @@ async fn a_request_signed_with_another_key_is_refused_by_the_gateway() {
     let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&other, rsa::pkcs8::LineEnding::LF)
         .unwrap()
         .to_string();
-    let c = AlipayClient::new(config(&server, pem)).unwrap();
+    let c = AlipayClient::new(config(&server, pem), Clock::new(chrono_tz::Asia::Shanghai)).unwrap();
     assert!(matches!(
         c.oauth_token(fake::GOOD_CODE).await.unwrap_err(),
         PlatformError::Unavailable(_)
@@ -149,10 +156,13 @@ async fn the_profile_verifies_even_with_escaped_slashes() {
 
 #[test]
 fn a_phone_answer_is_verified_then_decrypted() {
-    let server_less = AlipayClient::new(AlipaySettings {
-        gateway: "http://127.0.0.1:9/gateway.do".into(),
-        ..config_without_server()
-    })
+    let server_less = AlipayClient::new(
+        AlipaySettings {
+            gateway: "http://127.0.0.1:9/gateway.do".into(),
+            ..config_without_server()
+        },
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
     .unwrap();
     assert_eq!(
         server_less
@@ -196,19 +206,25 @@ fn config_without_server() -> AlipaySettings {
 
 #[test]
 fn broken_keys_are_named_at_start_up() {
-    let err = AlipayClient::new(AlipaySettings {
-        private_key: Secret::new(
-            "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----".into(),
-        ),
-        ..config_without_server()
-    })
+    let err = AlipayClient::new(
+        AlipaySettings {
+            private_key: Secret::new(
+                "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----".into(),
+            ),
+            ..config_without_server()
+        },
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
     .err()
     .unwrap();
     assert!(err.contains("ALIPAY_PRIVATE_KEY"), "{err}");
-    let err = AlipayClient::new(AlipaySettings {
-        alipay_public_key: "not a key".into(),
-        ..config_without_server()
-    })
+    let err = AlipayClient::new(
+        AlipaySettings {
+            alipay_public_key: "not a key".into(),
+            ..config_without_server()
+        },
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
     .err()
     .unwrap();
     assert!(err.contains("ALIPAY_PUBLIC_KEY"), "{err}");
