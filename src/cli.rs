@@ -1,5 +1,5 @@
-//! The command line: serve (the default), migrate, staff accounts, purge, audit verify. Each
-//! command other than `serve` runs one use case against the configured database and exits.
+//! The command line: serve (the default), migrate, staff accounts, purge, audit anchor and verify.
+//! Each command other than `serve` runs one use case against the configured database and exits.
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
@@ -53,9 +53,18 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
+    /// Print where the audit chain ends now, as SEQ:HASH. Keep it outside the database (the
+    /// server also logs it every AUDIT_ANCHOR_MINUTES); `audit verify --anchor` then notices
+    /// newer entries removed or rewritten by someone with access to the database.
+    Anchor,
     /// Walk the hash chain of the audit log and name the first entry that was changed or
-    /// removed. Exits non-zero when the chain is broken.
-    Verify,
+    /// removed. Exits with status 3 when the chain is broken.
+    Verify {
+        /// An anchor printed earlier by `audit anchor` (or logged by the server): the chain must
+        /// still hold that entry, unchanged.
+        #[arg(long)]
+        anchor: Option<services::audit::Anchor>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -74,6 +83,19 @@ enum StaffCommand {
         role: StaffRole,
         /// Division code the account is limited to, as a prefix: 43 (Hunan), 4310 (Chenzhou),
         /// 431025 (Linwu county), 431025100 (a township).
+        #[arg(long)]
+        region: String,
+    },
+    /// Disable a staff account: its sessions end within a second, on every node, and it can no
+    /// longer log in.
+    Disable { username: String },
+    /// Enable a disabled staff account again; it must log in anew.
+    Enable { username: String },
+    /// Change a staff account's role and region; its sessions end within a second.
+    Role {
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: StaffRole,
         #[arg(long)]
         region: String,
     },
@@ -144,10 +166,52 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Anchor,
         } => {
             let state = startup::offline_state(settings).await?;
-            report_chain(services::audit::verify(&state).await?)
+            println!("{}", services::audit::anchor(&state).await?);
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { anchor },
+        } => {
+            let state = startup::offline_state(settings).await?;
+            report_chain(services::audit::verify(&state, anchor).await?)
+        }
+        Command::Staff {
+            command: StaffCommand::Disable { username },
+        } => {
+            let state = startup::offline_state(settings).await?;
+            let account = services::staff::set_disabled(&state, &username, true).await?;
+            println!(
+                "disabled staff account `{}`; its sessions have ended",
+                account.username
+            );
+            Ok(())
+        }
+        Command::Staff {
+            command: StaffCommand::Enable { username },
+        } => {
+            let state = startup::offline_state(settings).await?;
+            let account = services::staff::set_disabled(&state, &username, false).await?;
+            println!("enabled staff account `{}`", account.username);
+            Ok(())
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Role {
+                    username,
+                    role,
+                    region,
+                },
+        } => {
+            let state = startup::offline_state(settings).await?;
+            let account = services::staff::set_role(&state, &username, role, &region).await?;
+            println!(
+                "staff account `{}` is now {} of {}; its sessions have ended",
+                account.username, account.role, account.region_code
+            );
+            Ok(())
         }
         Command::Staff {
             command:
@@ -196,7 +260,7 @@ fn report_chain(report: ChainReport) -> anyhow::Result<()> {
             "audit chain broken before entry seq {seq} (id {id}): an entry was removed or altered"
         ),
         ChainReport::Truncated { last_seq, head_seq } => format!(
-            "audit log ends at seq {last_seq} but {head_seq} entries were written: the newest were removed"
+            "audit log ends intact at seq {last_seq} but entry seq {head_seq} was written: newer entries were removed or rewritten"
         ),
     };
     Err(ChainBroken(broken).into())

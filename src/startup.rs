@@ -46,6 +46,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new();
         spawn_purge(Arc::clone(&state), metrics.clone());
+        spawn_audit_anchor(Arc::clone(&state));
         let server = run(listener, Arc::clone(&state), metrics)?;
         Ok(Self {
             port,
@@ -144,6 +145,31 @@ fn spawn_purge(state: Arc<AppState>, metrics: Metrics) {
                     tracing::info!(deleted = purged.total(), counts = ?purged.counts, "retention purge");
                 }
                 Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        }
+    });
+}
+
+/// Writes the audit chain's head to the log at start-up and every `AUDIT_ANCHOR_MINUTES` when it
+/// moved: an anchor kept outside the database, for `venuecode audit verify --anchor`.
+fn spawn_audit_anchor(state: Arc<AppState>) {
+    let minutes = state.settings.audit_anchor_minutes;
+    if minutes == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticks =
+            tokio::time::interval(std::time::Duration::from_secs(u64::from(minutes) * 60));
+        let mut logged = None;
+        loop {
+            ticks.tick().await;
+            match services::audit::anchor(&state).await {
+                Ok(anchor) if logged.as_ref() != Some(&anchor) => {
+                    tracing::info!(anchor = %anchor, "audit anchor");
+                    logged = Some(anchor);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "audit anchor not read"),
             }
         }
     });

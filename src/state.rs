@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::Sessions;
-use crate::cache::EntranceCache;
+use crate::cache::{EntranceCache, StaffCache};
 use crate::config::Settings;
 use crate::crypto::{PaperCodeSigner, PassSigner, PiiCipher, VenueCodeSigner};
 use crate::db::{Database, DbConnection, DbError};
@@ -25,6 +25,7 @@ pub struct AppState {
     pub paper_codes: PaperCodeSigner,
     pub passes: PassSigner,
     pub entrances: EntranceCache,
+    pub staff: StaffCache,
 }
 
 impl AppState {
@@ -50,6 +51,7 @@ impl AppState {
                 settings.scan.pass_ttl_seconds,
             ),
             entrances: EntranceCache::default(),
+            staff: StaffCache::default(),
             providers,
             clock,
             db,

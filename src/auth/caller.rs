@@ -3,7 +3,8 @@
 //! staff role ([`Reviewer`], [`HealthOfficial`], [`Auditor`]). A missing, expired or tampered token
 //! answers 401 `unauthorized`; a valid token of the wrong kind or role answers 403 `forbidden`.
 
-use std::future::{ready, Ready};
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,6 +12,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use super::tokens::{SessionKind, Sessions};
 use crate::domain::{Platform, RegionCode, StaffRole};
+use crate::services;
 use crate::state::AppState;
 use crate::web::{ApiError, ErrorCode};
 
@@ -37,10 +39,14 @@ impl Staff {
     }
 }
 
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("the application state is not registered"))
+}
+
 fn session(req: &HttpRequest) -> Result<SessionKind, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::internal("the application state is not registered"))?;
+    let state = app_state(req)?;
     bearer_session(req, &state.sessions, state.clock.now())
 }
 
@@ -84,24 +90,20 @@ impl FromRequest for Account {
 
 impl FromRequest for Staff {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
+    /// The token names the account; its role and region are read from the account as it is now.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(session(req).and_then(|kind| {
+        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
+        Box::pin(async move {
+            let (state, kind) = found?;
             match kind {
-                SessionKind::Staff {
-                    staff_id,
-                    role,
-                    region,
-                } => Ok(Staff {
-                    id: staff_id,
-                    role,
-                    region: RegionCode::parse(&region)
-                        .map_err(|_| ApiError::new(ErrorCode::Unauthorized))?,
-                }),
+                SessionKind::Staff { staff_id, version } => {
+                    Ok(services::staff::authenticate(&state, staff_id, version).await?)
+                }
                 SessionKind::Resident { .. } => Err(ApiError::forbidden("该功能仅限工作人员使用")),
             }
-        }))
+        })
     }
 }
 
@@ -114,16 +116,18 @@ macro_rules! role_extractors {
 
         impl FromRequest for $name {
             type Error = ApiError;
-            type Future = Ready<Result<Self, ApiError>>;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
             fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-                ready(Staff::from_request(req, payload).into_inner().and_then(|staff| {
+                let staff = Staff::from_request(req, payload);
+                Box::pin(async move {
+                    let staff = staff.await?;
                     if staff.role == $role {
                         Ok($name(staff))
                     } else {
                         Err(ApiError::new(ErrorCode::Forbidden))
                     }
-                }))
+                })
             }
         }
     )*};

@@ -6,7 +6,6 @@ use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Platform;
-use crate::domain::StaffRole;
 
 const ISSUER: &str = "venuecode";
 const RESIDENT_AUDIENCE: &str = "resident";
@@ -24,10 +23,9 @@ pub struct Claims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// The staff account's session version when the token was issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<StaffRole>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub ver: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +34,11 @@ pub enum SessionKind {
         account_id: i64,
         platform: Platform,
     },
+    /// Role and region are not in the token: they are read from the account at each request,
+    /// so a change or a disabled account takes effect at once.
     Staff {
         staff_id: i64,
-        role: StaffRole,
-        region: String,
+        version: i32,
     },
 }
 
@@ -77,7 +76,7 @@ impl Sessions {
     }
 
     pub fn issue(&self, kind: &SessionKind, now: DateTime<Utc>) -> IssuedToken {
-        let (sub, aud, ttl, platform, role, region) = match kind {
+        let (sub, aud, ttl, platform, ver) = match kind {
             SessionKind::Resident {
                 account_id,
                 platform,
@@ -87,19 +86,13 @@ impl Sessions {
                 self.resident_ttl,
                 Some(*platform),
                 None,
-                None,
             ),
-            SessionKind::Staff {
-                staff_id,
-                role,
-                region,
-            } => (
+            SessionKind::Staff { staff_id, version } => (
                 staff_id.to_string(),
                 STAFF_AUDIENCE,
                 self.staff_ttl,
                 None,
-                Some(*role),
-                Some(region.clone()),
+                Some(*version),
             ),
         };
         let expires_at = now + ttl;
@@ -110,8 +103,7 @@ impl Sessions {
             iat: now.timestamp(),
             exp: expires_at.timestamp(),
             platform,
-            role,
-            region,
+            ver,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of in-memory claims cannot fail");
@@ -135,8 +127,7 @@ impl Sessions {
             }),
             STAFF_AUDIENCE => Some(SessionKind::Staff {
                 staff_id: id,
-                role: claims.role?,
-                region: claims.region?,
+                version: claims.ver?,
             }),
             _ => None,
         }
@@ -161,8 +152,7 @@ mod tests {
             },
             SessionKind::Staff {
                 staff_id: 3,
-                role: StaffRole::Reviewer,
-                region: "431025".into(),
+                version: 2,
             },
         ] {
             let issued = s.issue(&kind, Utc::now());
@@ -201,8 +191,7 @@ mod tests {
             iat: 0,
             exp: Utc::now().timestamp() - 3600,
             platform: Some(Platform::Wechat),
-            role: None,
-            region: None,
+            ver: None,
         };
         let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding).unwrap();
         assert_eq!(s.verify(&expired, Utc::now()), None);

@@ -15,6 +15,7 @@ use super::{
     RetentionSettings, ScanPolicy, Secret, ServerSettings, SessionSettings, Settings,
     WechatSettings,
 };
+use crate::crypto::VenueCodeSigner;
 use crate::domain::{CompanionRule, HealthColor};
 use crate::reference::taxonomy::load_taxonomy;
 
@@ -171,7 +172,9 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
             problems: r.problems,
         });
     }
+    let audit_anchor_minutes = r.number("AUDIT_ANCHOR_MINUTES", 10u32);
     Ok(Settings {
+        audit_anchor_minutes,
         env,
         server,
         database,
@@ -212,6 +215,29 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         }
         None => format!("http://{host}:{port}"),
     };
+    let mut venue_code_hosts: Vec<String> = VenueCodeSigner::host_of(&public_base_url)
+        .into_iter()
+        .collect();
+    for host in r
+        .get("VENUE_CODE_HOSTS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
+        if host.contains(['/', '@', ' ']) {
+            r.problem(format!(
+                "VENUE_CODE_HOSTS lists `{host}`: give hosts (and ports) only, comma-separated"
+            ));
+        }
+        venue_code_hosts.push(host.to_ascii_lowercase());
+    }
+    let metrics_token = r.get("METRICS_TOKEN").map(|token| {
+        if token.len() < 16 {
+            r.problem("METRICS_TOKEN must be at least 16 characters");
+        }
+        Secret::new(token)
+    });
     let log_format = r.choice(
         "LOG_FORMAT",
         if production {
@@ -225,8 +251,10 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         host,
         port,
         public_base_url,
+        venue_code_hosts,
         data_dir,
         log_format,
+        metrics_token,
     }
 }
 
@@ -310,6 +338,7 @@ fn scan_policy<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> ScanPolicy {
         max_distance_m: r.number("MAX_SCAN_DISTANCE_M", 1000u32),
         offline_window_hours: r.number("OFFLINE_WINDOW_HOURS", 24u32),
         hourly_limit: r.number("CHECKIN_HOURLY_LIMIT", 30u32).max(1),
+        door_hourly_limit: r.number("DOOR_CHECKIN_HOURLY_LIMIT", 120u32).max(1),
         unknown_color: r.choice(
             "UNKNOWN_HEALTH_COLOR",
             HealthColor::Green,

@@ -107,6 +107,9 @@ impl fmt::Debug for DatabaseUrl {
 pub struct Settings {
     pub env: AppEnv,
     pub server: ServerSettings,
+    /// Minutes between writes of the audit chain's head to the log (its anchor outside the
+    /// database); 0 turns them off.
+    pub audit_anchor_minutes: u32,
     pub database: DatabaseSettings,
     pub keys: Keys,
     pub sessions: SessionSettings,
@@ -131,8 +134,14 @@ pub struct ServerSettings {
     pub port: u16,
     /// Base of the URLs printed in venue codes, e.g. `https://code.example.gov.cn`.
     pub public_base_url: String,
+    /// The `host[:port]`s whose venue-code URLs a scan accepts: `PUBLIC_BASE_URL`'s and those of
+    /// `VENUE_CODE_HOSTS` (earlier addresses whose posters still hang).
+    pub venue_code_hosts: Vec<String>,
     pub data_dir: PathBuf,
     pub log_format: LogFormat,
+    /// Bearer token a scraper presents at `/metrics`; without one, `/metrics` answers only
+    /// loopback clients in development and no one in production.
+    pub metrics_token: Option<Secret<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -171,6 +180,8 @@ pub struct ScanPolicy {
     pub offline_window_hours: u32,
     /// Check-ins one account may make in an hour.
     pub hourly_limit: u32,
+    /// People one venue staff account may register at the door (by hand or paper code) in an hour.
+    pub door_hourly_limit: u32,
     /// The colour of a person with none on record.
     pub unknown_color: HealthColor,
     pub companions: CompanionRule,

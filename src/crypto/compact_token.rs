@@ -106,7 +106,8 @@ fn base32_decode(text: &str) -> Option<Vec<u8>> {
     (bits < 5 && buffer == 0).then_some(out)
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality that takes as long whichever byte differs.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -7,6 +7,7 @@ pub mod passes;
 pub mod pii;
 pub mod venue_code;
 
+pub use compact_token::constant_time_eq;
 pub use paper_code::{PaperCode, PaperCodeError, PaperCodeSigner};
 pub use passes::PassSigner;
 pub use pii::{Field, PiiCipher};

@@ -1,18 +1,20 @@
-//! The printed paper code for people without phones: a signed token naming the person and the
-//! day it was issued, valid for 14 days. Venue staff scan it at their entrance. The QR code holds
-//! `VCP1:` and the token, all in QR alphanumeric characters.
+//! The printed paper code for people without phones: a signed token naming the print (and so the
+//! person; a reprint revokes it) and the day it was issued, valid for 14 days. Venue staff scan it
+//! at their entrance. The QR code holds `VCP1:` and the token, all in QR alphanumeric characters.
 
 use chrono::{Duration, NaiveDate};
 
 use super::compact_token::{CompactSigner, TokenError};
 
-const DOMAIN: &[u8] = b"venuecode/paper-code/v1";
+/// Version 2 names the print, not the person: codes of version 1 (first release) no longer read.
+const DOMAIN: &[u8] = b"venuecode/paper-code/v2";
 pub const PREFIX: &str = "VCP1:";
 pub const VALID_DAYS: i64 = 14;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaperCode {
-    pub person_id: i64,
+    /// The print (a row of `paper_codes`), which names the person and can be revoked.
+    pub id: i64,
     pub issued_on: NaiveDate,
 }
 
@@ -54,7 +56,7 @@ impl PaperCodeSigner {
         let day = (code.issued_on - epoch()).num_days().max(0) as u64;
         format!(
             "{PREFIX}{}",
-            self.signer.sign(DOMAIN, &[code.person_id as u64, day])
+            self.signer.sign(DOMAIN, &[code.id as u64, day])
         )
     }
 
@@ -70,7 +72,7 @@ impl PaperCodeSigner {
             TokenError::Forged => PaperCodeError::Forged,
         })?;
         let code = PaperCode {
-            person_id: i64::try_from(fields[0]).map_err(|_| PaperCodeError::Forged)?,
+            id: i64::try_from(fields[0]).map_err(|_| PaperCodeError::Forged)?,
             issued_on: epoch()
                 + Duration::days(i64::try_from(fields[1]).map_err(|_| PaperCodeError::Forged)?),
         };
@@ -93,7 +95,7 @@ mod tests {
     fn a_code_is_valid_for_fourteen_days() {
         let signer = PaperCodeSigner::new([9u8; 32]);
         let code = PaperCode {
-            person_id: 4321,
+            id: 4321,
             issued_on: day(1),
         };
         let text = signer.text(code);
@@ -108,7 +110,7 @@ mod tests {
         let signer = PaperCodeSigner::new([9u8; 32]);
         let other = PaperCodeSigner::new([8u8; 32]);
         let forged = other.text(PaperCode {
-            person_id: 1,
+            id: 1,
             issued_on: day(1),
         });
         assert_eq!(signer.read(&forged, day(2)), Err(PaperCodeError::Forged));

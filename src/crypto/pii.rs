@@ -33,8 +33,12 @@ pub enum Field {
     OneTimeCode,
     /// Free-text notes of officials, which may name people.
     Note,
-    /// A stored trace result, which names every contact.
+    /// A stored trace result, which names every contact; also a referral's contacts.
     TraceResult,
+    /// A colour import waiting for its second official.
+    ColorImport,
+    /// A phone proof answered by a platform, only ever hashed (a proof is used by one account).
+    PhoneProof,
 }
 
 impl Field {
@@ -50,6 +54,8 @@ impl Field {
             Field::OneTimeCode => b"one_time_code",
             Field::Note => b"note",
             Field::TraceResult => b"trace_result",
+            Field::ColorImport => b"color_import",
+            Field::PhoneProof => b"phone_proof",
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum VenueCodeError {
     /// Shaped like one, but the signature does not match: forged or altered.
     #[error("the venue code's signature does not match")]
     Forged,
+    /// A genuine token inside a URL of a host that is not ours: a look-alike poster.
+    #[error("the venue code's URL names another host")]
+    ForeignHost,
 }
 
 #[derive(Clone)]
@@ -66,16 +69,39 @@ impl VenueCodeSigner {
         )
     }
 
-    /// Reads what a phone scanned: the full URL (any host, so a moved deployment keeps its
-    /// posters) or the bare token.
-    pub fn parse_scanned(&self, scanned: &str) -> Result<VenueCodeRef, VenueCodeError> {
+    /// Reads what a phone scanned: the bare token, or the full URL under one of `hosts`
+    /// (`host[:port]`, compared without regard to case): the host of `PUBLIC_BASE_URL` and those
+    /// of `VENUE_CODE_HOSTS`, so that a moved deployment keeps its posters but a look-alike
+    /// domain printed around a genuine token is refused.
+    pub fn parse_scanned(
+        &self,
+        scanned: &str,
+        hosts: &[String],
+    ) -> Result<VenueCodeRef, VenueCodeError> {
         let scanned = scanned.trim();
-        let token = match scanned.rfind(URL_PATH).or_else(|| scanned.rfind("/v/")) {
-            Some(at) if scanned.contains("://") => &scanned[at + URL_PATH.len()..],
-            _ => scanned,
+        let Some((scheme, rest)) = scanned.split_once("://") else {
+            return self.verify(scanned);
         };
-        let token = token.split(['?', '#']).next().unwrap_or(token);
-        self.verify(token)
+        if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+            return Err(VenueCodeError::Malformed);
+        }
+        let (authority, path) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(authority)) {
+            return Err(VenueCodeError::ForeignHost);
+        }
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let at = path
+            .rfind(URL_PATH)
+            .or_else(|| path.rfind("/v/"))
+            .ok_or(VenueCodeError::Malformed)?;
+        self.verify(&path[at + URL_PATH.len()..])
+    }
+
+    /// The `host[:port]` of a base URL, as [`Self::parse_scanned`] compares it.
+    pub fn host_of(base_url: &str) -> Option<String> {
+        let (_, rest) = base_url.trim().split_once("://")?;
+        let authority = rest.split(['/', '?', '#']).next()?;
+        (!authority.is_empty() && !authority.contains('@')).then(|| authority.to_ascii_lowercase())
     }
 
     pub fn verify(&self, token: &str) -> Result<VenueCodeRef, VenueCodeError> {
@@ -125,18 +151,52 @@ mod tests {
             entrance_id: 77,
             version: 2,
         };
+        let hosts = vec!["code.example.gov.cn".to_owned(), "gov.cn".to_owned()];
         let url = s.url("https://code.example.gov.cn/", code);
         assert!(url.starts_with("HTTPS://CODE.EXAMPLE.GOV.CN/V/"), "{url}");
-        assert_eq!(s.parse_scanned(&url), Ok(code));
-        assert_eq!(s.parse_scanned(&url.to_lowercase()), Ok(code));
+        assert_eq!(s.parse_scanned(&url, &hosts), Ok(code));
+        assert_eq!(s.parse_scanned(&url.to_lowercase(), &hosts), Ok(code));
         let prefixed = s.url("https://gov.cn/venuecode", code);
         assert!(
             prefixed.starts_with("HTTPS://GOV.CN/venuecode/V/"),
             "{prefixed}"
         );
-        assert_eq!(s.parse_scanned(&prefixed), Ok(code));
-        assert_eq!(s.parse_scanned(&format!(" {url}?from=poster ")), Ok(code));
-        assert_eq!(s.parse_scanned(&s.token(code)), Ok(code));
+        assert_eq!(s.parse_scanned(&prefixed, &hosts), Ok(code));
+        assert_eq!(
+            s.parse_scanned(&format!(" {url}?from=poster "), &hosts),
+            Ok(code)
+        );
+        assert_eq!(s.parse_scanned(&s.token(code), &hosts), Ok(code));
+    }
+
+    #[test]
+    fn a_genuine_token_under_another_host_is_refused() {
+        let s = signer();
+        let hosts = vec!["code.example.gov.cn".to_owned()];
+        let token = s.token(VenueCodeRef {
+            entrance_id: 77,
+            version: 2,
+        });
+        for url in [
+            format!("https://code.example.gov.cn.evil.cn/V/{token}"),
+            format!("https://evil.cn/code.example.gov.cn/V/{token}"),
+            format!("https://code.example.gov.cn@evil.cn/V/{token}"),
+            format!("https://evil.cn/V/{token}"),
+        ] {
+            assert_eq!(
+                s.parse_scanned(&url, &hosts),
+                Err(VenueCodeError::ForeignHost),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            s.parse_scanned(&format!("ftp://code.example.gov.cn/V/{token}"), &hosts),
+            Err(VenueCodeError::Malformed)
+        );
+        assert_eq!(
+            VenueCodeSigner::host_of("HTTPS://Code.Example.gov.cn:8443/base/"),
+            Some("code.example.gov.cn:8443".to_owned())
+        );
     }
 
     #[test]
@@ -169,19 +229,16 @@ mod tests {
             version: 1,
         });
         assert_eq!(s.verify(&forged), Err(VenueCodeError::Forged));
-        for junk in [
-            "",
-            "hello world",
-            "https://weixin.qq.com/x",
-            "AAAA",
-            "A1B2",
-            &"A".repeat(100),
-        ] {
+        for junk in ["", "hello world", "AAAA", "A1B2", &"A".repeat(100)] {
             assert_eq!(
-                s.parse_scanned(junk),
+                s.parse_scanned(junk, &[]),
                 Err(VenueCodeError::Malformed),
                 "{junk}"
             );
         }
+        assert_eq!(
+            s.parse_scanned("https://weixin.qq.com/x", &[]),
+            Err(VenueCodeError::ForeignHost)
+        );
     }
 }

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::accounts;
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{MobileNumber, Platform};
+use crate::domain::{MobileNumber, PersonName, Platform};
 use crate::platforms::{PlatformLogin, PlatformProfile};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -27,9 +27,25 @@ pub struct AccountRow {
     pub consent_identity_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub last_login_at: NaiveDateTime,
+    /// The name this account declared with its identity, sealed.
+    pub declared_name_sealed: Option<String>,
+    /// When a face check verified that the account's holder is the person of its identity.
+    pub identity_verified_at: Option<NaiveDateTime>,
 }
 
 impl AccountRow {
+    pub fn is_verified(&self) -> bool {
+        self.person_id.is_some() && self.identity_verified_at.is_some()
+    }
+
+    /// The name this account declared, opened.
+    pub fn declared_name(&self, cipher: &PiiCipher) -> Result<Option<PersonName>, DbError> {
+        self.declared_name_sealed
+            .as_deref()
+            .map(|sealed| super::open_name(cipher, sealed, format_args!("account {}", self.id)))
+            .transpose()
+    }
+
     /// The three consent elements, in the order the seeds list them.
     pub fn consent(&self) -> Consent {
         Consent {
@@ -204,34 +220,47 @@ pub fn set_phone(
     Ok(())
 }
 
+/// Binds the account to a person: declared (`verified_at` is `None`) or verified by a face check.
 pub fn bind_person(
     conn: &mut DbConnection,
+    cipher: &PiiCipher,
     account_id: i64,
     person_id: i64,
+    declared_name: &PersonName,
+    verified_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::update(accounts::table.find(account_id))
         .set((
             accounts::person_id.eq(person_id),
             accounts::consent_identity_at.eq(now),
+            accounts::declared_name_sealed.eq(cipher.seal(Field::Name, declared_name.as_ref())),
+            accounts::identity_verified_at.eq(verified_at),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Accounts of `platform` other than `except` bound to the person.
-pub fn bound_on_platform(
-    conn: &mut DbConnection,
-    person_id: i64,
-    platform: Platform,
-    except: i64,
-) -> Result<i64, DbError> {
+/// The account that holds this person's identity, if any.
+pub fn owner_of(conn: &mut DbConnection, person_id: i64) -> Result<Option<AccountRow>, DbError> {
     Ok(accounts::table
         .filter(accounts::person_id.eq(person_id))
-        .filter(accounts::platform.eq(platform))
-        .filter(accounts::id.ne(except))
-        .count()
-        .get_result(conn)?)
+        .select(AccountRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Unlinks the account's identity; its profile and phone stay.
+pub fn release_identity(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
+    diesel::update(accounts::table.find(account_id))
+        .set((
+            accounts::person_id.eq(None::<i64>),
+            accounts::consent_identity_at.eq(None::<NaiveDateTime>),
+            accounts::declared_name_sealed.eq(None::<String>),
+            accounts::identity_verified_at.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Forgets the profile and phone and unlinks the identity.
@@ -245,20 +274,40 @@ pub fn clear_consent(conn: &mut DbConnection, account_id: i64) -> Result<(), DbE
             accounts::consent_profile_at.eq(None::<NaiveDateTime>),
             accounts::consent_phone_at.eq(None::<NaiveDateTime>),
             accounts::consent_identity_at.eq(None::<NaiveDateTime>),
+            accounts::declared_name_sealed.eq(None::<String>),
+            accounts::identity_verified_at.eq(None::<NaiveDateTime>),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// The accounts bound to any of these people, as (person id, account id).
-pub fn of_people(
+/// The accounts that hold a verified identity of one of these people, as (person id, account id).
+pub fn verified_owners(
     conn: &mut DbConnection,
     person_ids: &[i64],
-) -> Result<Vec<(Option<i64>, i64)>, DbError> {
+) -> Result<Vec<(i64, i64)>, DbError> {
     Ok(accounts::table
         .filter(accounts::person_id.eq_any(person_ids))
+        .filter(accounts::identity_verified_at.is_not_null())
         .select((accounts::person_id, accounts::id))
-        .load(conn)?)
+        .load::<(Option<i64>, i64)>(conn)?
+        .into_iter()
+        .filter_map(|(person, account)| Some((person?, account)))
+        .collect())
+}
+
+/// Locks the account's row until the end of the transaction (PostgreSQL), so that counting its
+/// recent scans and recording a new one happen one after another; SQLite's write transaction
+/// already holds the database's write lock.
+pub fn lock(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(c) = conn {
+        accounts::table
+            .find(account_id)
+            .select(accounts::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
 }
 
 /// The sealed phone numbers people consented to give through their accounts, by person.
@@ -274,4 +323,32 @@ pub fn sealed_phones_of(
         .into_iter()
         .filter_map(|(person, phone)| Some((person?, phone?)))
         .collect())
+}
+
+/// Records that `account_id` used a phone proof; `false` when another account used it before.
+pub fn claim_phone_proof(
+    conn: &mut DbConnection,
+    proof_hash: &str,
+    account_id: i64,
+    now: NaiveDateTime,
+) -> Result<bool, DbError> {
+    use super::schema::used_phone_proofs;
+    let earlier: Option<i64> = used_phone_proofs::table
+        .find(proof_hash)
+        .select(used_phone_proofs::account_id)
+        .first(conn)
+        .optional()?;
+    match earlier {
+        Some(owner) => Ok(owner == account_id),
+        None => {
+            diesel::insert_into(used_phone_proofs::table)
+                .values((
+                    used_phone_proofs::proof_hash.eq(proof_hash),
+                    used_phone_proofs::account_id.eq(account_id),
+                    used_phone_proofs::used_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(true)
+        }
+    }
 }

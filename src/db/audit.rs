@@ -22,6 +22,8 @@ pub struct AuditEntry<'a> {
     pub subject: String,
     /// How many records it touched.
     pub count: i64,
+    /// The region of the staff member who acted (empty for anyone else).
+    pub region: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -37,6 +39,7 @@ pub struct AuditRow {
     pub count: i64,
     pub prev_hash: String,
     pub hash: String,
+    pub region_code: String,
 }
 
 /// The fields an entry's hash covers.
@@ -49,11 +52,13 @@ pub struct ChainLink<'a> {
     pub subject_hash: &'a str,
     pub count: i64,
     pub prev_hash: &'a str,
+    pub region: &'a str,
 }
 
 impl ChainLink<'_> {
+    /// The hashed text. The region is a later field: entries without one hash as they always did.
     pub fn content(&self) -> String {
-        format!(
+        let mut content = format!(
             "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
             self.seq,
             self.at.format("%Y-%m-%dT%H:%M:%S%.6f"),
@@ -63,7 +68,12 @@ impl ChainLink<'_> {
             self.subject_hash,
             self.count,
             self.prev_hash
-        )
+        );
+        if !self.region.is_empty() {
+            content.push('\n');
+            content.push_str(self.region);
+        }
+        content
     }
 }
 
@@ -78,6 +88,7 @@ impl AuditRow {
             subject_hash: &self.subject_hash,
             count: self.count,
             prev_hash: &self.prev_hash,
+            region: &self.region_code,
         }
     }
 }
@@ -144,6 +155,7 @@ pub fn append_many(
                 subject_hash: &subject_hash,
                 count: entry.count,
                 prev_hash: &prev_hash,
+                region: &entry.region,
             }
             .content(),
         );
@@ -157,6 +169,7 @@ pub fn append_many(
             audit_log::count.eq(entry.count),
             audit_log::prev_hash.eq(prev_hash.clone()),
             audit_log::hash.eq(hash.clone()),
+            audit_log::region_code.eq(entry.region.clone()),
         ));
         prev_hash = hash;
     }
@@ -245,14 +258,40 @@ pub fn verify(conn: &mut DbConnection, cipher: &PiiCipher) -> Result<ChainReport
     }
 }
 
-/// Entries for auditors, newest first, optionally filtered.
+/// The head of the chain: the last sequence number written and its hash.
+pub fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
+    Ok(audit_head::table
+        .find(1)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)?)
+}
+
+/// The hash of entry `seq`, when it is still there.
+pub fn hash_at(conn: &mut DbConnection, seq: i64) -> Result<Option<String>, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::seq.eq(seq))
+        .select(audit_log::hash)
+        .first(conn)
+        .optional()?)
+}
+
+/// The oldest entry still kept.
+pub fn oldest_seq(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
+    Ok(audit_log::table
+        .select(diesel::dsl::min(audit_log::seq))
+        .first(conn)?)
+}
+
+/// Entries of `region` (a prefix) for auditors, newest first, optionally filtered.
 pub fn list(
     conn: &mut DbConnection,
+    region: &str,
     action: Option<&str>,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRow>, DbError> {
     let mut query = audit_log::table
+        .filter(audit_log::region_code.like(format!("{region}%")))
         .order(audit_log::seq.desc())
         .limit(limit)
         .select(AuditRow::as_select())

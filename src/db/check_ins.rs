@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{check_ins, entrances, venues};
+use super::schema::{check_ins, entrances, paper_codes, venues};
 use super::{DbConnection, DbError};
 use crate::domain::{CheckInRole, CheckInSource, HealthColor, Verdict};
 
@@ -28,6 +28,12 @@ pub struct CheckInRow {
     pub offline: bool,
     pub located: bool,
     pub distance_m: Option<i32>,
+    /// The name the recording account typed (a companion's, a hand registration's), sealed.
+    pub typed_name_sealed: Option<String>,
+    /// The phone venue staff typed at a hand registration, sealed.
+    pub typed_phone_sealed: Option<String>,
+    /// The paper code scanned at the door, if the entry came from one.
+    pub paper_code_id: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,6 +52,9 @@ pub struct NewCheckIn {
     pub offline: bool,
     pub located: bool,
     pub distance_m: Option<i32>,
+    pub typed_name_sealed: Option<String>,
+    pub typed_phone_sealed: Option<String>,
+    pub paper_code_id: Option<i64>,
 }
 
 /// Inserts one entry's rows; the first row's id becomes the group of all. Returns the ids in
@@ -70,6 +79,9 @@ pub fn insert_group(conn: &mut DbConnection, rows: &[NewCheckIn]) -> Result<Vec<
                 check_ins::offline.eq(row.offline),
                 check_ins::located.eq(row.located),
                 check_ins::distance_m.eq(row.distance_m),
+                check_ins::typed_name_sealed.eq(&row.typed_name_sealed),
+                check_ins::typed_phone_sealed.eq(&row.typed_phone_sealed),
+                check_ins::paper_code_id.eq(row.paper_code_id),
             ))
             .returning(check_ins::id)
             .get_result(c))?;
@@ -111,16 +123,18 @@ pub fn near_in_time(
         .optional()?)
 }
 
-/// Scans the account made itself since `since` (companions and staff registrations not counted).
-pub fn scans_by_account_since(
+/// Entries the account recorded since `since` by one of `sources`, one per entry (companions not
+/// counted).
+pub fn entries_by_account_since(
     conn: &mut DbConnection,
     account_id: i64,
+    sources: &[CheckInSource],
     since: NaiveDateTime,
 ) -> Result<i64, DbError> {
     Ok(check_ins::table
         .filter(check_ins::account_id.eq(account_id))
         .filter(check_ins::role.eq(CheckInRole::Own))
-        .filter(check_ins::source.eq(CheckInSource::Scan))
+        .filter(check_ins::source.eq_any(sources))
         .filter(check_ins::recorded_at.ge(since))
         .count()
         .get_result(conn)?)
@@ -160,6 +174,7 @@ pub fn end_stays(
 pub struct ItineraryRow {
     pub check_in_id: i64,
     pub person_id: i64,
+    pub role: CheckInRole,
     pub scanned_at: NaiveDateTime,
     pub left_at: Option<NaiveDateTime>,
     pub ends_at: NaiveDateTime,
@@ -167,23 +182,37 @@ pub struct ItineraryRow {
     pub entrance_name: String,
     pub region_code: String,
     pub address: String,
+    pub typed_name_sealed: Option<String>,
 }
 
-/// Where these people checked in since `since`, newest first.
+/// The check-ins an account recorded since `since` — scanned for itself and its companions, or
+/// from a paper code it printed — and, when `own_person` is given, every check-in of that person;
+/// newest first.
 pub fn itinerary(
     conn: &mut DbConnection,
-    person_ids: &[i64],
+    account_id: i64,
+    own_person: Option<i64>,
     since: NaiveDateTime,
 ) -> Result<Vec<ItineraryRow>, DbError> {
+    let scanned_by_account = check_ins::account_id
+        .eq(account_id)
+        .and(check_ins::source.eq(CheckInSource::Scan));
+    let printed_by_account = check_ins::paper_code_id.eq_any(
+        paper_codes::table
+            .filter(paper_codes::account_id.eq(account_id))
+            .select(paper_codes::id.nullable()),
+    );
+    let own = check_ins::person_id.nullable().eq(own_person);
     Ok(check_ins::table
         .inner_join(venues::table)
         .inner_join(entrances::table)
-        .filter(check_ins::person_id.eq_any(person_ids))
+        .filter(scanned_by_account.or(printed_by_account).or(own))
         .filter(check_ins::scanned_at.ge(since))
         .order((check_ins::scanned_at.desc(), check_ins::id.desc()))
         .select((
             check_ins::id,
             check_ins::person_id,
+            check_ins::role,
             check_ins::scanned_at,
             check_ins::left_at,
             check_ins::ends_at,
@@ -191,6 +220,7 @@ pub fn itinerary(
             entrances::name,
             venues::region_code,
             venues::address,
+            check_ins::typed_name_sealed,
         ))
         .load(conn)?)
 }
@@ -210,12 +240,13 @@ pub fn times_and_colors(
         .load(conn)?)
 }
 
-/// One stay at a venue: whose, who recorded it, and when.
+/// One stay at a venue: whose, who recorded it (and who printed its paper code), and when.
 #[derive(Debug, Clone, Queryable)]
 pub struct StayRow {
     pub person_id: i64,
     pub account_id: Option<i64>,
     pub source: CheckInSource,
+    pub printed_by: Option<i64>,
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
 }
@@ -229,6 +260,7 @@ pub fn stays_overlapping(
     longest: chrono::Duration,
 ) -> Result<Vec<StayRow>, DbError> {
     Ok(check_ins::table
+        .left_join(paper_codes::table.on(check_ins::paper_code_id.eq(paper_codes::id.nullable())))
         .filter(check_ins::venue_id.eq(venue_id))
         .filter(check_ins::scanned_at.lt(to))
         .filter(check_ins::ends_at.gt(from))
@@ -237,6 +269,7 @@ pub fn stays_overlapping(
             check_ins::person_id,
             check_ins::account_id,
             check_ins::source,
+            paper_codes::account_id.nullable(),
             check_ins::scanned_at,
             check_ins::ends_at,
         ))

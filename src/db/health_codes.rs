@@ -57,7 +57,7 @@ pub fn current(
 }
 
 /// One colour change by an official.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ColorChange {
     pub person_id: i64,
     pub color: HealthColor,

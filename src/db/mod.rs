@@ -9,8 +9,11 @@ pub mod alerts;
 pub mod audit;
 pub mod check_ins;
 pub mod companions;
+pub mod health_code_imports;
 pub mod health_codes;
+pub mod identity_verifications;
 pub mod notifications;
+pub mod paper_codes;
 pub mod persons;
 pub mod regions;
 pub mod retention;
@@ -63,6 +66,19 @@ pub enum DbError {
     Migration(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl DbError {
+    /// A unique constraint refused the write: another request got there first.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
 }
 
 impl From<diesel::result::Error> for DbError {
@@ -290,6 +306,19 @@ where
 }
 
 /// Answers whether the database responds, for `/readyz`.
+/// Opens a sealed name kept with a row (`what` names the row in the error).
+pub fn open_name(
+    cipher: &crate::crypto::PiiCipher,
+    sealed: &str,
+    what: std::fmt::Arguments<'_>,
+) -> Result<crate::domain::PersonName, DbError> {
+    let name = cipher
+        .open(crate::crypto::Field::Name, sealed)
+        .map_err(|e| DbError::Other(format!("{what}: {e}")))?;
+    crate::domain::PersonName::parse(&name)
+        .map_err(|e| DbError::Other(format!("{what}: stored name: {e}")))
+}
+
 pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
     conn.ping().map_err(DbError::from)
 }

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::persons;
+use super::schema::{check_ins, persons, venues};
 use super::{accounts, DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{IdNumber, MobileNumber, PersonName};
+use crate::domain::{IdNumber, PersonName, RegionCode};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = persons)]
@@ -23,6 +23,8 @@ pub struct PersonRow {
     pub updated_at: NaiveDateTime,
     pub phone_sealed: Option<String>,
     pub phone_hash: Option<String>,
+    /// When the name came from a verified identity.
+    pub name_verified_at: Option<NaiveDateTime>,
 }
 
 /// A person with their data opened.
@@ -90,31 +92,24 @@ pub fn find_by_id_number(
         .optional()?)
 }
 
-/// The person with this ID number, created if new. The name given replaces a stored one: the
-/// latest statement of a person's own name wins over an earlier one.
-pub fn upsert(
+/// The person with this ID number, created with `name` if new. An existing person's name is
+/// left as it is: a typed name never overwrites a person's (only a verified identity does, see
+/// [`set_verified_name`]).
+pub fn find_or_create(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     id_number: &IdNumber,
     name: &PersonName,
     now: NaiveDateTime,
 ) -> Result<PersonRow, DbError> {
-    let name_sealed = cipher.seal(Field::Name, name.as_ref());
     if let Some(existing) = find_by_id_number(conn, cipher, id_number)? {
-        diesel::update(persons::table.find(existing.id))
-            .set((
-                persons::name_sealed.eq(&name_sealed),
-                persons::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        return find(conn, existing.id)?
-            .ok_or_else(|| DbError::Other("a person vanished while being updated".into()));
+        return Ok(existing);
     }
     diesel::insert_into(persons::table)
         .values((
             persons::id_number_hash.eq(cipher.lookup_hash(Field::IdNumber, id_number.as_ref())),
             persons::id_number_sealed.eq(cipher.seal(Field::IdNumber, id_number.as_ref())),
-            persons::name_sealed.eq(&name_sealed),
+            persons::name_sealed.eq(cipher.seal(Field::Name, name.as_ref())),
             persons::created_at.eq(now),
             persons::updated_at.eq(now),
         ))
@@ -123,24 +118,50 @@ pub fn upsert(
         .ok_or_else(|| DbError::Other("a new person vanished".into()))
 }
 
-/// Records the phone number a person gave at a hand registration.
-pub fn set_phone(
+/// Writes the name a face check verified.
+pub fn set_verified_name(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     person_id: i64,
-    phone: &MobileNumber,
+    name: &PersonName,
+    now: NaiveDateTime,
 ) -> Result<(), DbError> {
     diesel::update(persons::table.find(person_id))
         .set((
-            persons::phone_sealed.eq(cipher.seal(Field::Phone, phone.as_ref())),
-            persons::phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())),
+            persons::name_sealed.eq(cipher.seal(Field::Name, name.as_ref())),
+            persons::name_verified_at.eq(now),
+            persons::updated_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
 }
 
-/// Name, ID number and phone of people, opened (an official's view). The phone is the one given
-/// at a hand registration, else the one consented through an account.
+/// Whether the person is within `scope`: their ID number's division code lies in it, or they
+/// stayed at a venue of it since `since`.
+pub fn in_region(
+    conn: &mut DbConnection,
+    person_id: i64,
+    id_number: &IdNumber,
+    scope: &RegionCode,
+    since: NaiveDateTime,
+) -> Result<bool, DbError> {
+    let scope = scope.as_ref();
+    if id_number.as_ref().starts_with(scope) {
+        return Ok(true);
+    }
+    let stays: i64 = check_ins::table
+        .inner_join(venues::table)
+        .filter(check_ins::person_id.eq(person_id))
+        .filter(check_ins::scanned_at.ge(since))
+        .filter(venues::region_code.like(format!("{scope}%")))
+        .count()
+        .get_result(conn)?;
+    Ok(stays > 0)
+}
+
+/// Name, ID number and phone of people, opened (an official's view). The phone is the one the
+/// person's account consented to give (the platform verified it), else one a hand registration of
+/// the first release stored with the person.
 pub fn contacts(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
@@ -167,9 +188,10 @@ pub fn contacts(
                     .open(field, sealed)
                     .map_err(|e| DbError::Other(format!("person {id}: {e}")))
             };
-            let phone = match phone
-                .as_deref()
-                .or(account_phones.get(&id).map(String::as_str))
+            let phone = match account_phones
+                .get(&id)
+                .map(String::as_str)
+                .or(phone.as_deref())
             {
                 Some(sealed) => Some(open(Field::Phone, sealed)?),
                 None => None,

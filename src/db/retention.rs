@@ -7,8 +7,9 @@ use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, alerts, audit_log, check_ins, companions, health_code_changes, health_codes,
-    notifications, persons, risk_windows, trace_color_changes, traces,
+    accounts, alerts, audit_log, check_ins, companions, health_code_changes, health_code_imports,
+    health_codes, identity_verifications, notifications, paper_codes, persons, risk_windows,
+    trace_color_changes, traces, used_phone_proofs,
 };
 use super::{DbConnection, DbError};
 
@@ -39,21 +40,25 @@ pub fn purge(
     // Alerts go with their check-in, so old check-ins take their alerts along.
     let old_check_ins = check_ins::table
         .filter(check_ins::scanned_at.lt(cutoff))
-        .select(check_ins::id);
+        .select(check_ins::id.nullable());
+    let old_traces = traces::table
+        .filter(traces::created_at.lt(cutoff))
+        .select(traces::id.nullable());
     count(
         "alerts",
         diesel::delete(
             alerts::table.filter(
                 alerts::created_at
                     .lt(cutoff)
-                    .or(alerts::check_in_id.eq_any(old_check_ins)),
+                    .or(alerts::check_in_id.eq_any(old_check_ins))
+                    .or(alerts::trace_id.eq_any(old_traces)),
             ),
         )
         .execute(conn)?,
     );
     let old_windows = risk_windows::table
         .filter(risk_windows::created_at.lt(cutoff))
-        .select(risk_windows::id);
+        .select(risk_windows::id.nullable());
     count(
         "notifications",
         diesel::delete(
@@ -109,7 +114,10 @@ pub fn purge(
             check_ins::table.filter(check_ins::person_id.eq(persons::id)),
         )))
         .filter(not(exists(
-            alerts::table.filter(alerts::person_id.eq(persons::id)),
+            alerts::table.filter(alerts::person_id.eq(persons::id.nullable())),
+        )))
+        .filter(not(exists(
+            notifications::table.filter(notifications::person_id.eq(persons::id.nullable())),
         )))
         .filter(not(exists(
             traces::table.filter(traces::case_person_id.eq(persons::id)),
@@ -128,9 +136,42 @@ pub fn purge(
     for batch in orphans.chunks(5_000) {
         diesel::delete(health_codes::table.filter(health_codes::person_id.eq_any(batch)))
             .execute(conn)?;
+        diesel::delete(paper_codes::table.filter(paper_codes::person_id.eq_any(batch)))
+            .execute(conn)?;
         people += diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
     }
     count("persons", people);
+    count(
+        "paper_codes",
+        // Kept while a check-in made with one may still be kept: printed, valid 14 days, then
+        // the check-in's retention period.
+        diesel::delete(
+            paper_codes::table.filter(
+                paper_codes::created_at
+                    .lt(cutoff - Duration::days(crate::crypto::paper_code::VALID_DAYS)),
+            ),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "identity_verifications",
+        diesel::delete(
+            identity_verifications::table.filter(identity_verifications::created_at.lt(cutoff)),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "used_phone_proofs",
+        diesel::delete(used_phone_proofs::table.filter(used_phone_proofs::used_at.lt(cutoff)))
+            .execute(conn)?,
+    );
+    count(
+        "health_code_imports",
+        diesel::delete(
+            health_code_imports::table.filter(health_code_imports::requested_at.lt(cutoff)),
+        )
+        .execute(conn)?,
+    );
     count(
         "audit_log",
         diesel::delete(audit_log::table.filter(audit_log::at.lt(audit_cutoff))).execute(conn)?,

@@ -27,6 +27,7 @@ diesel::table! {
         region_code -> Text,
         created_at -> Timestamp,
         disabled_at -> Nullable<Timestamp>,
+        session_version -> Integer,
     }
 }
 
@@ -40,6 +41,7 @@ diesel::table! {
         updated_at -> Timestamp,
         phone_sealed -> Nullable<Text>,
         phone_hash -> Nullable<Text>,
+        name_verified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -60,15 +62,66 @@ diesel::table! {
         consent_identity_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         last_login_at -> Timestamp,
+        declared_name_sealed -> Nullable<Text>,
+        identity_verified_at -> Nullable<Timestamp>,
     }
 }
 
 diesel::table! {
-    staff_login_failures (username_hash) {
-        username_hash -> Text,
+    login_throttles (key_hash) {
+        key_hash -> Text,
         failures -> Integer,
         window_started_at -> Timestamp,
         locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    identity_verifications (id) {
+        id -> Text,
+        account_id -> BigInt,
+        platform -> Text,
+        provider_id -> Text,
+        id_number_hash -> Text,
+        id_number_sealed -> Text,
+        name_sealed -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    used_phone_proofs (proof_hash) {
+        proof_hash -> Text,
+        account_id -> BigInt,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    paper_codes (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        account_id -> BigInt,
+        issued_on -> Date,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    health_code_imports (id) {
+        id -> BigInt,
+        requested_by -> BigInt,
+        region_code -> Text,
+        row_count -> BigInt,
+        changes_sealed -> Text,
+        status -> Text,
+        requested_at -> Timestamp,
+        confirmed_by -> Nullable<BigInt>,
+        applied_at -> Nullable<Timestamp>,
     }
 }
 
@@ -147,6 +200,7 @@ diesel::table! {
         count -> BigInt,
         prev_hash -> Text,
         hash -> Text,
+        region_code -> Text,
     }
 }
 
@@ -187,6 +241,7 @@ diesel::table! {
         person_id -> BigInt,
         relation -> Text,
         created_at -> Timestamp,
+        name_sealed -> Nullable<Text>,
     }
 }
 
@@ -209,16 +264,24 @@ diesel::table! {
         offline -> Bool,
         located -> Bool,
         distance_m -> Nullable<Integer>,
+        typed_name_sealed -> Nullable<Text>,
+        typed_phone_sealed -> Nullable<Text>,
+        paper_code_id -> Nullable<BigInt>,
     }
 }
 
 diesel::table! {
     alerts (id) {
         id -> BigInt,
+        kind -> Text,
         venue_id -> BigInt,
         region_code -> Text,
-        check_in_id -> BigInt,
-        person_id -> BigInt,
+        check_in_id -> Nullable<BigInt>,
+        person_id -> Nullable<BigInt>,
+        trace_id -> Nullable<BigInt>,
+        from_region_code -> Nullable<Text>,
+        contact_count -> BigInt,
+        details_sealed -> Nullable<Text>,
         status -> Text,
         created_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
@@ -273,11 +336,13 @@ diesel::table! {
 diesel::table! {
     notifications (id) {
         id -> BigInt,
+        kind -> Text,
         account_id -> BigInt,
-        person_id -> BigInt,
-        risk_window_id -> BigInt,
-        stay_from -> Timestamp,
-        stay_to -> Timestamp,
+        person_id -> Nullable<BigInt>,
+        risk_window_id -> Nullable<BigInt>,
+        stay_from -> Nullable<Timestamp>,
+        stay_to -> Nullable<Timestamp>,
+        message -> Nullable<Text>,
         created_at -> Timestamp,
     }
 }
@@ -305,5 +370,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_windows,
     traces,
     trace_color_changes,
-    health_code_changes
+    health_code_changes,
+    paper_codes,
+    identity_verifications
 );
+diesel::joinable!(paper_codes -> persons (person_id));

@@ -1,9 +1,10 @@
-//! Staff accounts: reviewers, health officials, auditors, sysadmins.
+//! Staff accounts (reviewers, health officials, auditors, sysadmins) and the throttles that slow
+//! down password guessing.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{staff_accounts, staff_login_failures};
+use super::schema::{login_throttles, staff_accounts};
 use super::{DbConnection, DbError};
 use crate::domain::login_throttle::FailureState;
 use crate::domain::{RegionCode, StaffRole};
@@ -18,6 +19,8 @@ pub struct StaffAccountRow {
     pub region_code: String,
     pub created_at: NaiveDateTime,
     pub disabled_at: Option<NaiveDateTime>,
+    /// Sessions carry the version they were issued under; raising it ends them.
+    pub session_version: i32,
 }
 
 pub struct NewStaffAccount<'a> {
@@ -64,51 +67,131 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<StaffAccountRow>,
         .optional()?)
 }
 
-/// The failure state of a username (by keyed hash).
-pub fn login_failures(
-    conn: &mut DbConnection,
-    username_hash: &str,
-) -> Result<Option<FailureState>, DbError> {
-    Ok(staff_login_failures::table
-        .find(username_hash)
-        .select((
-            staff_login_failures::failures,
-            staff_login_failures::window_started_at,
-            staff_login_failures::locked_until,
-        ))
-        .first::<(i32, NaiveDateTime, Option<NaiveDateTime>)>(conn)
-        .optional()?
-        .map(|(failures, window_started_at, locked_until)| FailureState {
-            failures,
-            window_started_at,
-            locked_until,
-        }))
+/// Every staff account, by username.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<StaffAccountRow>, DbError> {
+    Ok(staff_accounts::table
+        .order(staff_accounts::username.asc())
+        .select(StaffAccountRow::as_select())
+        .load(conn)?)
 }
 
-pub fn save_login_failures(
+/// Disables or enables an account; either way its sessions end.
+pub fn set_disabled(
     conn: &mut DbConnection,
-    username_hash: &str,
+    id: i64,
+    disabled_at: Option<NaiveDateTime>,
+) -> Result<(), DbError> {
+    diesel::update(staff_accounts::table.find(id))
+        .set((
+            staff_accounts::disabled_at.eq(disabled_at),
+            staff_accounts::session_version.eq(staff_accounts::session_version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Changes role and region; the account's sessions end.
+pub fn set_role(
+    conn: &mut DbConnection,
+    id: i64,
+    role: StaffRole,
+    region: &RegionCode,
+) -> Result<(), DbError> {
+    diesel::update(staff_accounts::table.find(id))
+        .set((
+            staff_accounts::role.eq(role),
+            staff_accounts::region_code.eq(region.as_ref()),
+            staff_accounts::session_version.eq(staff_accounts::session_version + 1),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The throttle state of each key, locked until the end of the transaction. A key seen for the
+/// first time gets a row with no failures first, so that parallel attempts on a new key wait for
+/// each other too; keys are locked in sorted order, so two attempts sharing a key cannot
+/// deadlock. SQLite's write transaction already holds the database's write lock.
+pub fn throttles_for_update(
+    conn: &mut DbConnection,
+    keys: &[&str],
+    now: NaiveDateTime,
+) -> Result<Vec<Option<FailureState>>, DbError> {
+    let mut sorted: Vec<&str> = keys.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut found: Vec<(String, FailureState)> = Vec::with_capacity(sorted.len());
+    for key in sorted {
+        crate::per_backend!(conn, |c| diesel::insert_into(login_throttles::table)
+            .values((
+                login_throttles::key_hash.eq(key),
+                login_throttles::failures.eq(0),
+                login_throttles::window_started_at.eq(now),
+                login_throttles::locked_until.eq(None::<NaiveDateTime>),
+            ))
+            .on_conflict(login_throttles::key_hash)
+            .do_nothing()
+            .execute(c))?;
+        let query = login_throttles::table.find(key).select((
+            login_throttles::failures,
+            login_throttles::window_started_at,
+            login_throttles::locked_until,
+        ));
+        let (failures, window_started_at, locked_until) = match conn {
+            DbConnection::Postgresql(c) => query.for_update().first(c)?,
+            DbConnection::Sqlite(c) => query.first(c)?,
+        };
+        found.push((
+            key.to_owned(),
+            FailureState {
+                failures,
+                window_started_at,
+                locked_until,
+            },
+        ));
+    }
+    Ok(keys
+        .iter()
+        .map(|key| found.iter().find(|(k, _)| k == key).map(|(_, s)| *s))
+        .collect())
+}
+
+pub fn save_throttle(
+    conn: &mut DbConnection,
+    key: &str,
     state: &FailureState,
 ) -> Result<(), DbError> {
-    crate::per_backend!(conn, |c| diesel::insert_into(staff_login_failures::table)
+    crate::per_backend!(conn, |c| diesel::insert_into(login_throttles::table)
         .values((
-            staff_login_failures::username_hash.eq(username_hash),
-            staff_login_failures::failures.eq(state.failures),
-            staff_login_failures::window_started_at.eq(state.window_started_at),
-            staff_login_failures::locked_until.eq(state.locked_until),
+            login_throttles::key_hash.eq(key),
+            login_throttles::failures.eq(state.failures),
+            login_throttles::window_started_at.eq(state.window_started_at),
+            login_throttles::locked_until.eq(state.locked_until),
         ))
-        .on_conflict(staff_login_failures::username_hash)
+        .on_conflict(login_throttles::key_hash)
         .do_update()
         .set((
-            staff_login_failures::failures.eq(state.failures),
-            staff_login_failures::window_started_at.eq(state.window_started_at),
-            staff_login_failures::locked_until.eq(state.locked_until),
+            login_throttles::failures.eq(state.failures),
+            login_throttles::window_started_at.eq(state.window_started_at),
+            login_throttles::locked_until.eq(state.locked_until),
         ))
         .execute(c))?;
     Ok(())
 }
 
-pub fn clear_login_failures(conn: &mut DbConnection, username_hash: &str) -> Result<(), DbError> {
-    diesel::delete(staff_login_failures::table.find(username_hash)).execute(conn)?;
+pub fn clear_throttle(conn: &mut DbConnection, key: &str) -> Result<(), DbError> {
+    diesel::delete(login_throttles::table.find(key)).execute(conn)?;
+    Ok(())
+}
+
+/// Takes back one counted attempt of an unlocked key (a login that succeeded).
+pub fn forgive_attempt(conn: &mut DbConnection, key: &str) -> Result<(), DbError> {
+    diesel::update(
+        login_throttles::table
+            .find(key)
+            .filter(login_throttles::failures.gt(0))
+            .filter(login_throttles::locked_until.is_null()),
+    )
+    .set(login_throttles::failures.eq(login_throttles::failures - 1))
+    .execute(conn)?;
     Ok(())
 }

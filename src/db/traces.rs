@@ -56,19 +56,41 @@ pub fn at_venue(
 }
 
 /// Venue (name, address) and entrance names by id.
-pub type PlaceNames = (HashMap<i64, (String, String)>, HashMap<i64, String>);
+/// A venue's name, address and region code.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    pub name: String,
+    pub address: String,
+    pub region_code: String,
+}
+
+pub type PlaceNames = (HashMap<i64, Place>, HashMap<i64, String>);
 /// Venue and entrance names by id.
 pub fn place_names(
     conn: &mut DbConnection,
     venue_ids: &[i64],
     entrance_ids: &[i64],
 ) -> Result<PlaceNames, DbError> {
-    let venues: HashMap<i64, (String, String)> = venues::table
+    let venues: HashMap<i64, Place> = venues::table
         .filter(venues::id.eq_any(venue_ids))
-        .select((venues::id, venues::name, venues::address))
-        .load::<(i64, String, String)>(conn)?
+        .select((
+            venues::id,
+            venues::name,
+            venues::address,
+            venues::region_code,
+        ))
+        .load::<(i64, String, String, String)>(conn)?
         .into_iter()
-        .map(|(id, name, address)| (id, (name, address)))
+        .map(|(id, name, address, region_code)| {
+            (
+                id,
+                Place {
+                    name,
+                    address,
+                    region_code,
+                },
+            )
+        })
         .collect();
     let entrances: HashMap<i64, String> = entrances::table
         .filter(entrances::id.eq_any(entrance_ids))

@@ -9,8 +9,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    AlertStatus, ChangeStatus, CheckInRole, CheckInSource, HealthColor, HealthReason, Platform,
-    StaffRole, VenueStatus, Verdict,
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, HealthColor, HealthReason,
+    NotificationKind, Platform, StaffRole, VenueStatus, Verdict, VerificationStatus,
 };
 
 macro_rules! text_columns {
@@ -46,7 +46,10 @@ macro_rules! text_columns {
 }
 
 text_columns! {
+    AlertKindColumn => AlertKind,
     AlertStatusColumn => AlertStatus,
+    NotificationKindColumn => NotificationKind,
+    VerificationStatusColumn => VerificationStatus,
     ChangeStatusColumn => ChangeStatus,
     CheckInRoleColumn => CheckInRole,
     CheckInSourceColumn => CheckInSource,

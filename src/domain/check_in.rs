@@ -46,3 +46,34 @@ named_enum! {
         Alipay = "alipay",
     }
 }
+
+named_enum! {
+    /// What an alert is about.
+    pub enum AlertKind {
+        /// A red person scanned in at a venue of the region.
+        RedScan = "red_scan",
+        /// Another region's trace found contacts at a venue of this region.
+        Referral = "referral",
+    }
+}
+
+named_enum! {
+    /// What a resident's notification is about.
+    pub enum NotificationKind {
+        /// A stay overlapped a window declared risky.
+        RiskWindow = "risk_window",
+        /// Someone proved by a face check that the identity this account declared is theirs.
+        IdentityReleased = "identity_released",
+        /// Another account added this account's person as its companion.
+        AddedAsCompanion = "added_as_companion",
+    }
+}
+
+named_enum! {
+    /// Where a face check stands.
+    pub enum VerificationStatus {
+        Pending = "pending",
+        Verified = "verified",
+        Failed = "failed",
+    }
+}

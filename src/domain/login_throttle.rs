@@ -1,18 +1,41 @@
 //! Guessing staff passwords is slowed down, then stopped for a while. Counted per username,
-//! whether or not the account exists, so the answers reveal nothing about which usernames do.
+//! whether or not the account exists (so the answers reveal nothing about which usernames do),
+//! and per client address (so one machine cannot try many usernames). Every attempt is counted
+//! before the password is checked; a correct password clears its username's count.
 
 use chrono::{Duration, NaiveDateTime};
 
-/// Failures answered at once.
-pub const FREE_FAILURES: i32 = 3;
-/// Failures within one window that lock the username.
-pub const LOCK_AFTER: i32 = 10;
-pub const WINDOW_MINUTES: i64 = 15;
-pub const LOCK_MINUTES: i64 = 15;
+/// How one key is throttled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Attempts answered at once.
+    pub free: i32,
+    /// Attempts within one window that lock the key.
+    pub lock_after: i32,
+    pub window_minutes: i64,
+    pub lock_minutes: i64,
+}
+
+/// Per username: three free attempts, then slower answers, locked after ten in 15 minutes.
+pub const PER_USERNAME: Policy = Policy {
+    free: 3,
+    lock_after: 10,
+    window_minutes: 15,
+    lock_minutes: 15,
+};
+
+/// Per client address: many staff may share an office's address, so more attempts are allowed.
+pub const PER_ADDRESS: Policy = Policy {
+    free: 30,
+    lock_after: 30,
+    window_minutes: 15,
+    lock_minutes: 15,
+};
+
 /// The longest a failed attempt is held before its answer.
 pub const MAX_DELAY_MS: u64 = 2_000;
 
-/// The stored state of one username.
+/// The stored state of one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailureState {
     pub failures: i32,
@@ -20,15 +43,19 @@ pub struct FailureState {
     pub locked_until: Option<NaiveDateTime>,
 }
 
-/// Seconds until the lock ends, when the username is locked at `now`.
+/// Seconds until the lock ends, when the key is locked at `now`.
 pub fn locked_for(state: Option<&FailureState>, now: NaiveDateTime) -> Option<i64> {
     let until = state?.locked_until?;
     (until > now).then(|| (until - now).num_seconds().max(1))
 }
 
-/// The state after one more failure at `now`.
-pub fn after_failure(state: Option<&FailureState>, now: NaiveDateTime) -> FailureState {
-    let window = Duration::minutes(WINDOW_MINUTES);
+/// The state after one more attempt at `now`.
+pub fn after_attempt(
+    policy: &Policy,
+    state: Option<&FailureState>,
+    now: NaiveDateTime,
+) -> FailureState {
+    let window = Duration::minutes(policy.window_minutes);
     let (failures, window_started_at) = match state {
         Some(s) if now - s.window_started_at < window && locked_for(Some(s), now).is_none() => {
             (s.failures + 1, s.window_started_at)
@@ -38,17 +65,18 @@ pub fn after_failure(state: Option<&FailureState>, now: NaiveDateTime) -> Failur
     FailureState {
         failures,
         window_started_at,
-        locked_until: (failures >= LOCK_AFTER).then(|| now + Duration::minutes(LOCK_MINUTES)),
+        locked_until: (failures >= policy.lock_after)
+            .then(|| now + Duration::minutes(policy.lock_minutes)),
     }
 }
 
-/// How long to hold the answer to the `failures`-th failure: nothing for the first few, then
-/// doubling from half a second.
-pub fn delay_ms(failures: i32) -> u64 {
-    if failures <= FREE_FAILURES {
+/// How long to hold the answer to the `failures`-th failed attempt: nothing for the free ones,
+/// then doubling from half a second.
+pub fn delay_ms(policy: &Policy, failures: i32) -> u64 {
+    if failures <= policy.free {
         return 0;
     }
-    let steps = (failures - FREE_FAILURES - 1).min(10) as u32;
+    let steps = (failures - policy.free - 1).min(10) as u32;
     (500u64 << steps).min(MAX_DELAY_MS)
 }
 
@@ -65,34 +93,41 @@ mod tests {
     }
 
     #[test]
-    fn failures_slow_down_then_lock() {
+    fn attempts_lock_after_the_limit() {
         let mut state = None;
-        for n in 1..=LOCK_AFTER {
-            let next = after_failure(state.as_ref(), at(0));
+        for n in 1..=PER_USERNAME.lock_after {
+            let next = after_attempt(&PER_USERNAME, state.as_ref(), at(0));
             assert_eq!(next.failures, n);
-            assert_eq!(next.locked_until.is_some(), n == LOCK_AFTER);
+            assert_eq!(next.locked_until.is_some(), n == PER_USERNAME.lock_after);
             state = Some(next);
         }
         assert_eq!(locked_for(state.as_ref(), at(1)), Some(14 * 60));
         assert_eq!(locked_for(state.as_ref(), at(16)), None);
         // After the lock, counting starts again.
-        assert_eq!(after_failure(state.as_ref(), at(16)).failures, 1);
+        assert_eq!(
+            after_attempt(&PER_USERNAME, state.as_ref(), at(16)).failures,
+            1
+        );
     }
 
     #[test]
     fn an_old_window_is_forgotten() {
-        let state = after_failure(None, at(0));
-        assert_eq!(after_failure(Some(&state), at(14)).failures, 2);
-        assert_eq!(after_failure(Some(&state), at(15)).failures, 1);
+        let state = after_attempt(&PER_USERNAME, None, at(0));
+        assert_eq!(
+            after_attempt(&PER_USERNAME, Some(&state), at(14)).failures,
+            2
+        );
+        assert_eq!(
+            after_attempt(&PER_USERNAME, Some(&state), at(15)).failures,
+            1
+        );
     }
 
     #[test]
     fn delays_grow_and_are_capped() {
-        assert_eq!(delay_ms(1), 0);
-        assert_eq!(delay_ms(3), 0);
-        assert_eq!(delay_ms(4), 500);
-        assert_eq!(delay_ms(5), 1000);
-        assert_eq!(delay_ms(6), 2000);
-        assert_eq!(delay_ms(9), MAX_DELAY_MS);
+        let d = |n| delay_ms(&PER_USERNAME, n);
+        assert_eq!((d(1), d(3), d(4), d(5), d(6)), (0, 0, 500, 1000, 2000));
+        assert_eq!(d(9), MAX_DELAY_MS);
+        assert_eq!(delay_ms(&PER_ADDRESS, 29), 0);
     }
 }

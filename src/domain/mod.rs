@@ -21,7 +21,10 @@ pub mod transport;
 mod venue;
 mod venue_status;
 
-pub use check_in::{AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Platform};
+pub use check_in::{
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, NotificationKind, Platform,
+    VerificationStatus,
+};
 pub use companion_rule::CompanionRule;
 pub use field_error::{FieldError, FieldErrors};
 pub use geo::MapPoint;
@@ -34,7 +37,7 @@ pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
 pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
-pub use text::{Address, EntranceName, PersonName, VenueName};
+pub use text::{is_hidden, Address, EntranceName, PersonName, VenueName};
 pub use venue::{
     EntranceChanges, Manager, ManagerFilter, NewEntrance, VenueApplication, VenueChanges,
     VenueEdit, VenueKind,

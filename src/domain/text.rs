@@ -1,9 +1,34 @@
 //! Free-text values typed by people: names and addresses. Each is trimmed, bounded in length and
-//! free of control characters; inner runs of whitespace are kept as typed.
+//! free of control and invisible characters (`is_hidden`); inner runs of whitespace are kept as
+//! typed.
 
 use serde::{Serialize, Serializer};
 
 use super::{mask_name, FieldError};
+
+/// Characters that change how text displays without being seen: control characters, the
+/// direction overrides and isolates (U+202A–202E, U+2066–2069) that make `张三` read as another
+/// name in a list, zero-width characters and other format characters.
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
+}
 
 /// Checks a trimmed text against a length range counted in characters, not bytes.
 fn bounded(input: &str, min: usize, max: usize, what: &str) -> Result<String, FieldError> {
@@ -18,7 +43,7 @@ fn bounded(input: &str, min: usize, max: usize, what: &str) -> Result<String, Fi
     if length > max {
         return Err(FieldError::new("too_long", format!("{what}最多{max}个字")));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(is_hidden) {
         return Err(FieldError::new(
             "control_characters",
             format!("{what}含有不可见的控制字符"),
@@ -147,6 +172,24 @@ mod tests {
             PersonName::parse("张\n三").unwrap_err().code,
             "control_characters"
         );
+    }
+
+    #[test]
+    fn direction_overrides_and_invisible_characters_are_refused() {
+        for name in [
+            "张\u{202E}三",
+            "张\u{2066}三\u{2069}",
+            "张\u{200B}三",
+            "\u{FEFF}张三",
+            "张\u{3164}",
+        ] {
+            assert_eq!(
+                PersonName::parse(name).unwrap_err().code,
+                "control_characters",
+                "{name:?}"
+            );
+        }
+        assert!(Address::parse("解放路\u{202D}88号").is_err());
     }
 
     #[test]

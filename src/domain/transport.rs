@@ -9,7 +9,7 @@ const PROVINCE_ABBREVIATIONS: &str =
 pub fn parse_line(input: &str) -> Result<String, FieldError> {
     let value = input.trim();
     let length = value.chars().count();
-    if length == 0 || length > 30 || value.chars().any(char::is_control) {
+    if length == 0 || length > 30 || value.chars().any(super::is_hidden) {
         return Err(FieldError::new(
             "transport_line_invalid",
             "线路名称应为1至30个字",

@@ -12,30 +12,30 @@ use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chrono::Duration as ChronoDuration;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use sha2::Sha256;
 
-use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile};
+use super::rsa2::{Rsa2Signer, Rsa2Verifier};
+use super::{
+    IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
+    VerificationOutcome, VerificationTicket,
+};
 use crate::clock::Clock;
 use crate::config::AlipaySettings;
 
 const OAUTH_METHOD: &str = "alipay.system.oauth.token";
 const USER_INFO_METHOD: &str = "alipay.user.info.share";
+const CERTIFY_INITIALIZE_METHOD: &str = "alipay.user.certify.open.initialize";
+const CERTIFY_QUERY_METHOD: &str = "alipay.user.certify.open.query";
 const SUCCESS_CODE: &str = "10000";
 
 pub struct AlipayClient {
     http: reqwest::Client,
     app_id: String,
     gateway: String,
-    signing_key: SigningKey<Sha256>,
-    verifying_key: VerifyingKey<Sha256>,
+    signer: Rsa2Signer,
+    verifier: Rsa2Verifier,
     aes_key: Option<Vec<u8>>,
     clock: Clock,
 }
@@ -86,9 +86,9 @@ struct PhonePlaintext {
 impl AlipayClient {
     /// Parses the keys; the error names the setting that is wrong.
     pub fn new(config: AlipaySettings, clock: Clock) -> Result<Self, String> {
-        let private_key = parse_private_key(config.private_key.expose())
+        let signer = Rsa2Signer::from_text(config.private_key.expose())
             .map_err(|e| format!("ALIPAY_PRIVATE_KEY: {e}"))?;
-        let public_key = parse_public_key(&config.alipay_public_key)
+        let verifier = Rsa2Verifier::from_text(&config.alipay_public_key)
             .map_err(|e| format!("ALIPAY_PUBLIC_KEY: {e}"))?;
         let aes_key = match &config.aes_key {
             Some(key) => {
@@ -107,8 +107,8 @@ impl AlipayClient {
             http,
             app_id: config.app_id,
             gateway: config.gateway,
-            signing_key: SigningKey::new(private_key),
-            verifying_key: VerifyingKey::new(public_key),
+            signer,
+            verifier,
             aes_key,
             clock,
         })
@@ -204,6 +204,61 @@ impl AlipayClient {
             .mobile
             .filter(|m| !m.is_empty())
             .ok_or_else(|| PlatformError::CodeInvalid("the phone answer has no number".into()))
+    }
+
+    /// 身份认证, step 1: opens a face check of the holder of `claim`.
+    pub async fn certify_initialize(
+        &self,
+        claim: &IdentityClaim<'_>,
+        outer_order_no: &str,
+    ) -> Result<VerificationTicket, PlatformError> {
+        let biz_content = serde_json::json!({
+            "outer_order_no": outer_order_no,
+            "biz_code": "FACE",
+            "identity_param": {
+                "identity_type": "CERT_INFO",
+                "cert_type": "IDENTITY_CARD",
+                "cert_name": claim.name,
+                "cert_no": claim.id_number,
+            },
+            "merchant_config": {"return_url": ""},
+        })
+        .to_string();
+        let node = self
+            .call(
+                CERTIFY_INITIALIZE_METHOD,
+                &[],
+                &[("biz_content", &biz_content)],
+            )
+            .await?;
+        let certify_id = node
+            .get("certify_id")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| PlatformError::Unavailable("initialize without certify_id".into()))?
+            .to_owned();
+        Ok(VerificationTicket {
+            client: serde_json::json!({ "certify_id": certify_id }),
+            provider_id: certify_id,
+            // Alipay keeps an opened check for 24 hours.
+            expires_in_secs: 24 * 3600,
+        })
+    }
+
+    /// 身份认证, step 3: whether the check passed, asked from the server side.
+    pub async fn certify_query(
+        &self,
+        certify_id: &str,
+    ) -> Result<VerificationOutcome, PlatformError> {
+        let biz_content = serde_json::json!({ "certify_id": certify_id }).to_string();
+        let node = self
+            .call(CERTIFY_QUERY_METHOD, &[], &[("biz_content", &biz_content)])
+            .await?;
+        Ok(match node.get("passed").and_then(Value::as_str) {
+            Some("T") => VerificationOutcome::Verified,
+            Some(_) => VerificationOutcome::Failed("the face check did not pass".into()),
+            None => return Err(PlatformError::Unavailable("query without passed".into())),
+        })
     }
 
     /// Calls one gateway method and returns its verified response node.
@@ -306,7 +361,7 @@ impl AlipayClient {
     }
 
     fn sign(&self, content: &str) -> String {
-        BASE64.encode(self.signing_key.sign(content.as_bytes()).to_bytes())
+        self.signer.sign(content.as_bytes())
     }
 
     /// The node as sent; if that fails, with `\/` unescaped, as Alipay's own SDK retries.
@@ -316,15 +371,7 @@ impl AlipayClient {
     }
 
     fn verify(&self, content: &str, sign: &str) -> bool {
-        let Ok(bytes) = BASE64.decode(sign.trim()) else {
-            return false;
-        };
-        let Ok(signature) = Signature::try_from(bytes.as_slice()) else {
-            return false;
-        };
-        self.verifying_key
-            .verify(content.as_bytes(), &signature)
-            .is_ok()
+        self.verifier.verify(content.as_bytes(), sign)
     }
 }
 
@@ -378,41 +425,6 @@ fn decrypt_cbc_zero_iv(key: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// PKCS#8 or PKCS#1, as PEM or as the bare base64 body Alipay's key tool prints.
-fn parse_private_key(text: &str) -> Result<RsaPrivateKey, String> {
-    let text = text.trim();
-    if text.contains("-----BEGIN") {
-        return RsaPrivateKey::from_pkcs8_pem(text)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_pem(text))
-            .map_err(|_| "not a PKCS#8 or PKCS#1 RSA private key".into());
-    }
-    let der = BASE64
-        .decode(strip_whitespace(text))
-        .map_err(|_| "neither PEM nor base64".to_string())?;
-    RsaPrivateKey::from_pkcs8_der(&der)
-        .or_else(|_| RsaPrivateKey::from_pkcs1_der(&der))
-        .map_err(|_| "not a PKCS#8 or PKCS#1 RSA private key".into())
-}
-
-fn parse_public_key(text: &str) -> Result<RsaPublicKey, String> {
-    let text = text.trim();
-    if text.contains("-----BEGIN") {
-        return RsaPublicKey::from_public_key_pem(text)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(text))
-            .map_err(|_| "not an RSA public key".into());
-    }
-    let der = BASE64
-        .decode(strip_whitespace(text))
-        .map_err(|_| "neither PEM nor base64".to_string())?;
-    RsaPublicKey::from_public_key_der(&der)
-        .or_else(|_| RsaPublicKey::from_pkcs1_der(&der))
-        .map_err(|_| "not an RSA public key".into())
-}
-
-fn strip_whitespace(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 #[async_trait]
 impl IdentityProvider for AlipayClient {
     async fn login(&self, code: &str) -> Result<PlatformLogin, PlatformError> {
@@ -448,6 +460,25 @@ impl IdentityProvider for AlipayClient {
             )
         })?;
         self.user_info(token).await
+    }
+
+    async fn start_verification(
+        &self,
+        _subject: &str,
+        claim: &IdentityClaim<'_>,
+        out_id: &str,
+    ) -> Result<VerificationTicket, PlatformError> {
+        self.certify_initialize(claim, out_id).await
+    }
+
+    async fn verification_result(
+        &self,
+        _subject: &str,
+        _claim: &IdentityClaim<'_>,
+        _out_id: &str,
+        provider_id: &str,
+    ) -> Result<VerificationOutcome, PlatformError> {
+        self.certify_query(provider_id).await
     }
 }
 

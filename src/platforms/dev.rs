@@ -1,9 +1,13 @@
 //! Development logins: no platform is called. The subject given is the account, and a phone
-//! "proof" is the number itself. Exists only when `APP_ENV=development`.
+//! "proof" is the number itself, and a face check always passes. Exists only when
+//! `APP_ENV=development`.
 
 use async_trait::async_trait;
 
-use super::{IdentityProvider, PhoneProof, PlatformError, PlatformLogin};
+use super::{
+    IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, VerificationOutcome,
+    VerificationTicket,
+};
 
 /// Marks development accounts, so that no production path ever resolves them.
 pub const SUBJECT_PREFIX: &str = "dev:";
@@ -36,5 +40,29 @@ impl IdentityProvider for DevProvider {
                 Ok(number.trim().to_owned())
             }
         }
+    }
+
+    /// Development has no face to check: the claim is taken as verified.
+    async fn start_verification(
+        &self,
+        _subject: &str,
+        _claim: &IdentityClaim<'_>,
+        out_id: &str,
+    ) -> Result<VerificationTicket, PlatformError> {
+        Ok(VerificationTicket {
+            provider_id: format!("dev-{out_id}"),
+            expires_in_secs: 3600,
+            client: serde_json::json!({ "verify_id": format!("dev-{out_id}") }),
+        })
+    }
+
+    async fn verification_result(
+        &self,
+        _subject: &str,
+        _claim: &IdentityClaim<'_>,
+        _out_id: &str,
+        _provider_id: &str,
+    ) -> Result<VerificationOutcome, PlatformError> {
+        Ok(VerificationOutcome::Verified)
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod alipay;
 pub mod dev;
+pub mod rsa2;
 pub mod wechat;
 
 use std::sync::Arc;
@@ -67,6 +68,31 @@ pub enum PlatformError {
     WrongProof,
 }
 
+/// The identity a face check is to confirm: the holder of this name and ID number.
+#[derive(Debug, Clone, Copy)]
+pub struct IdentityClaim<'a> {
+    pub name: &'a str,
+    pub id_number: &'a str,
+}
+
+/// A face check the platform has opened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerificationTicket {
+    /// The platform's id of the check: WeChat `verify_id`, Alipay `certify_id`.
+    pub provider_id: String,
+    pub expires_in_secs: u64,
+    /// What the mini-program needs to run the check (`{"verify_id"}`, `{"certify_id"}`).
+    pub client: serde_json::Value,
+}
+
+/// What the platform says became of a face check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerificationOutcome {
+    Verified,
+    /// Not verified, and why.
+    Failed(String),
+}
+
 #[async_trait]
 pub trait IdentityProvider: Send + Sync {
     /// Exchanges the mini-program's one-time login code.
@@ -84,6 +110,23 @@ pub trait IdentityProvider: Send + Sync {
     ) -> Result<PlatformProfile, PlatformError> {
         Ok(offered.unwrap_or_default())
     }
+
+    /// Opens a face check of the user `subject` against `claim`; `out_id` is ours, unique.
+    async fn start_verification(
+        &self,
+        subject: &str,
+        claim: &IdentityClaim<'_>,
+        out_id: &str,
+    ) -> Result<VerificationTicket, PlatformError>;
+
+    /// Asks the platform what became of a check (never trusting what the client reports).
+    async fn verification_result(
+        &self,
+        subject: &str,
+        claim: &IdentityClaim<'_>,
+        out_id: &str,
+        provider_id: &str,
+    ) -> Result<VerificationOutcome, PlatformError>;
 }
 
 /// The providers this deployment has.

@@ -36,10 +36,10 @@ impl TryFrom<AuditQuery> for AuditFilter {
 }
 
 pub async fn list(
-    _auditor: Auditor,
+    Auditor(auditor): Auditor,
     query: Query<AuditQuery>,
     state: State,
 ) -> Result<web::Json<Items<AuditItem>>, ApiError> {
     let filter = AuditFilter::try_from(query.0)?;
-    Ok(items(audit::list(&state, filter).await?))
+    Ok(items(audit::list(&state, &auditor, filter).await?))
 }

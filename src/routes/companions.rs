@@ -27,7 +27,7 @@ impl TryFrom<CompanionRequest> for NewCompanion {
         let relation = request.relation.trim().to_owned();
         if relation.is_empty()
             || relation.chars().count() > 10
-            || relation.chars().any(char::is_control)
+            || relation.chars().any(crate::domain::is_hidden)
         {
             errors.add(
                 "relation",

@@ -1,12 +1,15 @@
 //! Health-code colours, set by health officials one at a time or in bulk.
 
 use actix_web::web;
-use serde::{Deserialize, Serialize};
+use actix_web::HttpResponse;
+use serde::Deserialize;
 
-use super::{optional_text, State};
+use super::{items, optional_text, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName};
-use crate::services::health_codes::{self, HealthCodeView, NewColor, MAX_IMPORT_ROWS};
+use crate::domain::{
+    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName,
+};
+use crate::services::health_codes::{self, HealthCodeView, ImportView, NewColor, MAX_IMPORT_ROWS};
 use crate::web::{ApiError, Json};
 
 const MAX_NOTE_CHARS: usize = 500;
@@ -35,11 +38,6 @@ pub struct ImportRow {
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     changes: Vec<ImportRow>,
-}
-
-#[derive(Serialize)]
-pub struct Imported {
-    applied: usize,
 }
 
 /// One change; its fields are named under `prefix` (`changes[3].`).
@@ -141,12 +139,35 @@ impl TryFrom<ImportRequest> for Vec<NewColor> {
 }
 
 /// Up to 10,000 changes, all or nothing; a 422 names every bad row's fields (`changes[3].color`).
+/// 200 when applied, 202 when waiting for a second official.
 pub async fn import(
     HealthOfficial(official): HealthOfficial,
     body: Json<ImportRequest, { 4 * 1024 * 1024 }>,
     state: State,
-) -> Result<web::Json<Imported>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let changes = Vec::<NewColor>::try_from(body.0)?;
-    let applied = health_codes::import(&state, &official, changes).await?;
-    Ok(web::Json(Imported { applied }))
+    let view = health_codes::import(&state, &official, changes).await?;
+    Ok(match view.status {
+        ChangeStatus::Pending => HttpResponse::Accepted().json(view),
+        _ => HttpResponse::Ok().json(view),
+    })
+}
+
+pub async fn pending_imports(
+    HealthOfficial(official): HealthOfficial,
+    state: State,
+) -> Result<web::Json<Items<ImportView>>, ApiError> {
+    Ok(items(
+        health_codes::pending_imports(&state, &official).await?,
+    ))
+}
+
+pub async fn confirm_import(
+    HealthOfficial(official): HealthOfficial,
+    path: web::Path<i64>,
+    state: State,
+) -> Result<web::Json<ImportView>, ApiError> {
+    Ok(web::Json(
+        health_codes::confirm_import(&state, &official, path.into_inner()).await?,
+    ))
 }

@@ -100,7 +100,7 @@ fn profile(errors: &mut FieldErrors, offer: ProfileOffer) -> PlatformProfile {
         let value = value
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())?;
-        if value.chars().count() > max || value.chars().any(char::is_control) {
+        if value.chars().count() > max || value.chars().any(crate::domain::is_hidden) {
             errors.add(
                 format!("profile.{field}"),
                 FieldError::new("too_long", format!("最多{max}个字，且不能含控制字符")),

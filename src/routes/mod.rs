@@ -8,6 +8,7 @@ mod check_ins;
 mod companions;
 mod entrances;
 mod health_codes;
+mod identity;
 mod manual_check_ins;
 mod me;
 mod notifications;
@@ -79,6 +80,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/me", me::get),
         endpoint(M::PUT, "/api/v1/me/consent", me::grant),
         endpoint(M::DELETE, "/api/v1/me/consent", me::withdraw),
+        endpoint(M::POST, "/api/v1/me/identity/verification", identity::start),
+        endpoint(
+            M::POST,
+            "/api/v1/me/identity/verification/{verification_id}/result",
+            identity::result,
+        ),
         endpoint(M::GET, "/api/v1/me/venues", venue_staff::my_venues),
         endpoint(M::POST, "/api/v1/venues", venues::apply),
         endpoint(M::GET, "/api/v1/venues", venues::list),
@@ -160,6 +167,16 @@ pub fn endpoints() -> Vec<Endpoint> {
         // Fixed paths before the parameterised ones beside them: actix tries resources in order.
         endpoint(M::POST, "/api/v1/health-codes/import", health_codes::import),
         endpoint(
+            M::GET,
+            "/api/v1/health-codes/imports",
+            health_codes::pending_imports,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/health-codes/imports/{id}/confirm",
+            health_codes::confirm_import,
+        ),
+        endpoint(
             M::PUT,
             "/api/v1/health-codes/{id_number}",
             health_codes::set,
@@ -168,6 +185,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             M::GET,
             "/api/v1/health-codes/{id_number}",
             health_codes::get,
+        ),
+        endpoint(
+            M::DELETE,
+            "/api/v1/identity-bindings/{id_number}",
+            identity::release,
         ),
         endpoint(M::GET, "/api/v1/alerts", alerts::list),
         endpoint(M::POST, "/api/v1/alerts/{id}/close", alerts::close),
@@ -256,7 +278,11 @@ fn optional_text(
     error: FieldError,
 ) -> Option<String> {
     let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
+    if value.chars().count() > max
+        || value
+            .chars()
+            .any(|c| c != '\n' && crate::domain::is_hidden(c))
+    {
         errors.add(field, error);
         return None;
     }

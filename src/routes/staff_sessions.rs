@@ -1,6 +1,6 @@
 //! Staff logins with username and password, and the staff member's own account.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 
 use super::State;
@@ -15,14 +15,18 @@ pub struct StaffLogin {
 }
 
 pub async fn create(
+    request: HttpRequest,
     body: Json<StaffLogin>,
     state: State,
 ) -> Result<web::Json<StaffSession>, ApiError> {
     let StaffLogin { username, password } = body.0;
-    Ok(web::Json(staff::login(&state, username, password).await?))
+    let client = request.peer_addr().map(|a| a.ip());
+    Ok(web::Json(
+        staff::login(&state, username, password, client).await?,
+    ))
 }
 
-/// The staff member's own account; a disabled or deleted account is logged out.
+/// The staff member's own account.
 pub async fn me(caller: Staff, state: State) -> Result<web::Json<StaffView>, ApiError> {
     Ok(web::Json(staff::me(&state, &caller).await?))
 }

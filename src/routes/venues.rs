@@ -120,7 +120,8 @@ fn location(errors: &mut FieldErrors, location: &LocationRequest) -> Option<MapP
 
 fn description(value: Option<&str>) -> Result<String, FieldError> {
     let value = value.unwrap_or("").trim();
-    if value.chars().count() > MAX_DESCRIPTION_CHARS || value.chars().any(char::is_control) {
+    if value.chars().count() > MAX_DESCRIPTION_CHARS || value.chars().any(crate::domain::is_hidden)
+    {
         return Err(FieldError::new(
             "description_invalid",
             format!("描述最多{MAX_DESCRIPTION_CHARS}个字，且不能含控制字符"),

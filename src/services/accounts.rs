@@ -1,15 +1,20 @@
 //! Mini-program accounts: logging in through the platform, the account as its owner sees it, and
 //! the three-element consent of the seeds — (a) nickname, avatar, gender and region, (b) mobile
 //! number, (c) real name and ID number — granted once and withdrawable.
+//!
+//! One ID number has one owner: an account that declares an identity another account holds is
+//! refused, and must prove it by a face check (`identity.rs`). A declared name is kept with the
+//! account; the person's own name is written only when the person is new or a face check verified it.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::auth::{Account, SessionKind};
+use crate::crypto::Field;
 use crate::db::accounts::{self, AccountRow, Consent};
 use crate::db::persons::{self, Person};
-use crate::db::{companions, DbConnection, DbError};
+use crate::db::{companions, paper_codes, DbConnection, DbError};
 use crate::domain::{FieldError, FieldErrors, IdNumber, MobileNumber, PersonName, Platform};
 use crate::platforms::{IdentityProvider, PhoneProof, PlatformError, PlatformProfile};
 use crate::state::AppState;
@@ -21,9 +26,10 @@ pub enum AccountError {
     Gone,
     #[error("consent is missing: {0:?}")]
     ConsentRequired(Vec<&'static str>),
-    /// Another account of the same platform already holds this ID number.
-    #[error("the identity is bound to another account of this platform")]
-    IdentityAlreadyBound,
+    /// Another account holds this ID number. A face check can claim it from a declared binding;
+    /// a verified binding only an official can release.
+    #[error("the identity is bound to another account")]
+    IdentityAlreadyBound { verification_required: bool },
     /// This account already holds another identity; it must withdraw first.
     #[error("the account holds another identity")]
     IdentityMismatch,
@@ -44,6 +50,8 @@ pub struct MaskedIdentity {
     pub name: String,
     /// `1101**********002X`.
     pub id_number: String,
+    /// Whether a face check proved the account's holder is this person.
+    pub verified: bool,
 }
 
 /// The account as its owner sees it, personal data masked.
@@ -82,12 +90,32 @@ pub struct ConsentOffer {
     pub identity: Option<(IdNumber, PersonName)>,
 }
 
-fn me(state: &AppState, conn: &mut DbConnection, account_id: i64) -> Result<MeView, AccountError> {
-    let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
-    let person = match account.person_id {
-        Some(id) => persons::open(conn, &state.cipher, id)?,
-        None => None,
+/// The person behind an account with the name the account goes by: the declared name, which
+/// for a verified identity is the verified one.
+pub fn identity_of(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account: &AccountRow,
+) -> Result<Option<Person>, DbError> {
+    let Some(person_id) = account.person_id else {
+        return Ok(None);
     };
+    let Some(mut person) = persons::open(conn, &state.cipher, person_id)? else {
+        return Ok(None);
+    };
+    if let Some(declared) = account.declared_name(&state.cipher)? {
+        person.name = declared;
+    }
+    Ok(Some(person))
+}
+
+pub(crate) fn me(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<MeView, AccountError> {
+    let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
+    let person = identity_of(state, conn, &account)?;
     Ok(MeView {
         id: account.id,
         platform: account.platform,
@@ -95,6 +123,7 @@ fn me(state: &AppState, conn: &mut DbConnection, account_id: i64) -> Result<MeVi
         identity: person.map(|p| MaskedIdentity {
             name: p.name.masked(),
             id_number: p.id_number.masked(),
+            verified: account.is_verified(),
         }),
         phone: account.phone(&state.cipher)?.map(|p| p.masked()),
         profile: account.profile(&state.cipher)?,
@@ -147,6 +176,17 @@ pub async fn get_me(state: &Arc<AppState>, account: &Account) -> Result<MeView, 
         .await
 }
 
+/// The account row, for a caller whose session names it.
+pub async fn account_row(
+    state: &Arc<AppState>,
+    account: &Account,
+) -> Result<AccountRow, AccountError> {
+    let account_id = account.id;
+    state
+        .read(move |_, conn| accounts::find(conn, account_id)?.ok_or(AccountError::Gone))
+        .await
+}
+
 /// Resolves each offered element with the platform, then applies all of them in one transaction:
 /// all of them or none.
 pub async fn grant_consent(
@@ -154,14 +194,18 @@ pub async fn grant_consent(
     account: &Account,
     offer: ConsentOffer,
 ) -> Result<MeView, AccountError> {
-    let account_id = account.id;
-    let row: AccountRow = state
-        .read(move |_, conn| accounts::find(conn, account_id)?.ok_or(AccountError::Gone))
-        .await?;
+    let row = account_row(state, account).await?;
     let provider = state.providers.for_account(row.platform, &row.subject)?;
     let phone = match &offer.phone {
         Some(proof) => Some(verified_phone(provider.as_ref(), proof).await?),
         None => None,
+    };
+    // An Alipay phone answer names no user: each is accepted for one account only.
+    let proof_hash = match &offer.phone {
+        Some(PhoneProof::AlipayResponse(response)) => {
+            Some(state.cipher.lookup_hash(Field::PhoneProof, response))
+        }
+        _ => None,
     };
     let profile = match offer.profile {
         Some(offered) => {
@@ -174,16 +218,24 @@ pub async fn grant_consent(
     state
         .write(move |state, conn| {
             let now = state.clock.now_naive();
+            if let Some(hash) = &proof_hash {
+                if !accounts::claim_phone_proof(conn, hash, row.id, now)? {
+                    return Err(PlatformError::CodeInvalid(
+                        "this phone answer was used by another account".into(),
+                    )
+                    .into());
+                }
+            }
             if let Some(profile) = &profile {
-                accounts::set_profile(conn, &state.cipher, account_id, profile, now)?;
+                accounts::set_profile(conn, &state.cipher, row.id, profile, now)?;
             }
             if let Some(phone) = &phone {
-                accounts::set_phone(conn, &state.cipher, account_id, phone, now)?;
+                accounts::set_phone(conn, &state.cipher, row.id, phone, now)?;
             }
             if let Some((id_number, name)) = &identity {
-                bind_identity(state, conn, &row, id_number, name)?;
+                declare_identity(state, conn, &row, id_number, name)?;
             }
-            me(state, conn, account_id)
+            me(state, conn, row.id)
         })
         .await
 }
@@ -202,9 +254,10 @@ async fn verified_phone(
     })
 }
 
-/// Links the account to the person with this ID number: one identity per account, and one
-/// account per platform per identity.
-fn bind_identity(
+/// Declares an identity: one identity per account, one account per identity. A person new to the
+/// system takes the declared name; an existing person keeps theirs, and the declared name stays
+/// with the account.
+fn declare_identity(
     state: &AppState,
     conn: &mut DbConnection,
     account: &AccountRow,
@@ -212,35 +265,52 @@ fn bind_identity(
     name: &PersonName,
 ) -> Result<(), AccountError> {
     let existing = persons::find_by_id_number(conn, &state.cipher, id_number)?;
-    match (account.person_id, &existing) {
-        (Some(current), Some(existing)) if current != existing.id => {
-            return Err(AccountError::IdentityMismatch)
+    if let Some(current) = account.person_id {
+        if existing.as_ref().map(|p| p.id) != Some(current) {
+            return Err(AccountError::IdentityMismatch);
         }
-        (Some(_), None) => return Err(AccountError::IdentityMismatch),
-        _ => {}
+        if account.is_verified() {
+            // A verified name is not re-declared.
+            return Ok(());
+        }
     }
-    if let Some(existing) = &existing {
-        if accounts::bound_on_platform(conn, existing.id, account.platform, account.id)? > 0 {
-            return Err(AccountError::IdentityAlreadyBound);
+    if let Some(person) = &existing {
+        if let Some(owner) = accounts::owner_of(conn, person.id)? {
+            if owner.id != account.id {
+                return Err(AccountError::IdentityAlreadyBound {
+                    verification_required: !owner.is_verified(),
+                });
+            }
         }
     }
     let now = state.clock.now_naive();
-    let person = persons::upsert(conn, &state.cipher, id_number, name, now)?;
-    accounts::bind_person(conn, account.id, person.id, now)?;
-    Ok(())
+    let person = persons::find_or_create(conn, &state.cipher, id_number, name, now)?;
+    accounts::bind_person(conn, &state.cipher, account.id, person.id, name, None, now).map_err(
+        |e| {
+            if e.is_unique_violation() {
+                // Another account declared the same identity a moment before.
+                AccountError::IdentityAlreadyBound {
+                    verification_required: true,
+                }
+            } else {
+                e.into()
+            }
+        },
+    )
 }
 
-/// Withdraws all three elements: the profile and phone are deleted, the identity unlinked and
-/// the companions the account named are forgotten. Records made while consent was given stay
-/// until the retention period deletes them.
+/// Withdraws all three elements: the profile and phone are deleted, the identity unlinked, the
+/// companions the account named forgotten and every paper code it printed revoked. Records made
+/// while consent was given stay until the retention period deletes them.
 pub async fn withdraw_consent(
     state: &Arc<AppState>,
     account: &Account,
 ) -> Result<(), AccountError> {
     let account_id = account.id;
     state
-        .write(move |_, conn| {
+        .write(move |state, conn| {
             companions::remove_all_of_account(conn, account_id)?;
+            paper_codes::revoke_all_of_account(conn, account_id, state.clock.now_naive())?;
             Ok(accounts::clear_consent(conn, account_id)?)
         })
         .await
@@ -256,15 +326,12 @@ pub fn consented(conn: &mut DbConnection, account_id: i64) -> Result<AccountRow,
     Ok(account)
 }
 
-/// The person behind an account that consented to all three elements.
+/// The person behind an account that consented to all three elements, with the account's name.
 pub fn consented_person(
     state: &AppState,
     conn: &mut DbConnection,
     account_id: i64,
 ) -> Result<Person, AccountError> {
     let account = consented(conn, account_id)?;
-    let person_id = account
-        .person_id
-        .ok_or(AccountError::ConsentRequired(vec!["identity"]))?;
-    persons::open(conn, &state.cipher, person_id)?.ok_or(AccountError::Gone)
+    identity_of(state, conn, &account)?.ok_or(AccountError::ConsentRequired(vec!["identity"]))
 }

@@ -1,17 +1,19 @@
-//! Red-code alerts for the health officials of the venue's region: who is being held, where.
-//! Reading them is an official access to people's data, audited; closing one records how it was
-//! handled.
+//! Alerts for the health officials of a venue's region: a red code scanned at the door (who is
+//! being held, where), or a referral of the contacts another region's trace found at one of its
+//! venues. Reading them is an official access to people's data, audited; closing one records how
+//! it was handled.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::audit;
+use super::traces::Contact;
 use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::alerts::{self, AlertRow};
-use crate::db::{persons, venues, DbConnection, DbError};
-use crate::domain::AlertStatus;
+use crate::db::{persons, regions, venues, DbConnection, DbError};
+use crate::domain::{AlertKind, AlertStatus};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,25 +39,63 @@ pub struct AlertPerson {
     pub phone: Option<String>,
 }
 
+/// A contact another region's trace found at the venue, in full.
+#[derive(Debug, Serialize)]
+pub struct ReferredContact {
+    pub level: u8,
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub entrance: String,
+    pub overlap_from: String,
+    pub overlap_to: String,
+    pub check_in_id: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReferralView {
+    pub trace_id: i64,
+    /// The region whose trace found them.
+    pub from_region_code: String,
+    pub from_region: String,
+    /// Distinct people.
+    pub people: i64,
+    pub contacts: Vec<ReferredContact>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AlertView {
     pub id: i64,
+    pub kind: AlertKind,
     pub status: AlertStatus,
     pub created_at: String,
     pub closed_at: Option<String>,
     pub note: Option<String>,
-    pub check_in_id: i64,
     pub venue: AlertVenue,
-    /// In full: officials act on it.
-    pub person: AlertPerson,
+    /// A red scan: the check-in and the person, in full (officials act on it).
+    pub check_in_id: Option<i64>,
+    pub person: Option<AlertPerson>,
+    /// A referral: the contacts found at the venue.
+    pub referral: Option<ReferralView>,
 }
 
 fn view(state: &AppState, conn: &mut DbConnection, alert: AlertRow) -> Result<AlertView, DbError> {
     let venue = venues::find(conn, alert.venue_id)?
         .ok_or_else(|| DbError::Other(format!("alert {}: its venue is gone", alert.id)))?;
-    let person = persons::contacts(conn, &state.cipher, &[alert.person_id])?
-        .remove(&alert.person_id)
-        .ok_or_else(|| DbError::Other(format!("alert {}: its person is gone", alert.id)))?;
+    let person = match alert.person_id {
+        Some(person_id) => {
+            let person = persons::contacts(conn, &state.cipher, &[person_id])?
+                .remove(&person_id)
+                .ok_or_else(|| DbError::Other(format!("alert {}: its person is gone", alert.id)))?;
+            Some(AlertPerson {
+                name: person.name,
+                id_number: person.id_number,
+                phone: person.phone,
+            })
+        }
+        None => None,
+    };
+    let referral = referral_of(state, conn, &alert)?;
     let note = alert
         .note
         .map(|sealed| state.cipher.open(Field::Note, &sealed))
@@ -63,23 +103,62 @@ fn view(state: &AppState, conn: &mut DbConnection, alert: AlertRow) -> Result<Al
         .map_err(|e| DbError::Other(format!("alert {}: {e}", alert.id)))?;
     Ok(AlertView {
         id: alert.id,
+        kind: alert.kind,
         status: alert.status,
         created_at: state.clock.show(alert.created_at),
         closed_at: alert.closed_at.map(|t| state.clock.show(t)),
         note,
-        check_in_id: alert.check_in_id,
         venue: AlertVenue {
             id: venue.id,
             name: venue.name,
             address: venue.address,
             region_code: venue.region_code,
         },
-        person: AlertPerson {
-            name: person.name,
-            id_number: person.id_number,
-            phone: person.phone,
-        },
+        check_in_id: alert.check_in_id,
+        person,
+        referral,
     })
+}
+
+/// A referral's contacts, opened.
+fn referral_of(
+    state: &AppState,
+    conn: &mut DbConnection,
+    alert: &AlertRow,
+) -> Result<Option<ReferralView>, DbError> {
+    let (Some(trace_id), Some(from), Some(sealed)) = (
+        alert.trace_id,
+        &alert.from_region_code,
+        &alert.details_sealed,
+    ) else {
+        return Ok(None);
+    };
+    let broken = |e: String| DbError::Other(format!("alert {}: {e}", alert.id));
+    let json = state
+        .cipher
+        .open(Field::TraceResult, sealed)
+        .map_err(|e| broken(e.to_string()))?;
+    let contacts: Vec<Contact> = serde_json::from_str(&json).map_err(|e| broken(e.to_string()))?;
+    let clock = &state.clock;
+    Ok(Some(ReferralView {
+        trace_id,
+        from_region_code: from.clone(),
+        from_region: regions::full_name_of(conn, from)?,
+        people: alert.contact_count,
+        contacts: contacts
+            .into_iter()
+            .map(|c| ReferredContact {
+                level: c.level,
+                name: c.person.name,
+                id_number: c.person.id_number,
+                phone: c.person.phone,
+                entrance: c.entrance,
+                overlap_from: clock.show(c.overlap_from),
+                overlap_to: clock.show(c.overlap_to),
+                check_in_id: c.check_in_id,
+            })
+            .collect(),
+    }))
 }
 
 /// The alerts of the official's region, newest first; `None` for every status.

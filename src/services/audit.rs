@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::auth::Staff;
 use crate::db::audit::{self, AuditEntry, ChainReport};
 use crate::db::{DbConnection, DbError};
+
 use crate::state::AppState;
 
 /// An action by a staff member, about `subject` (`venue:17`, `person:3`), touching `count` records.
@@ -23,6 +24,20 @@ pub fn by_staff(
         action,
         subject,
         count,
+        region: staff.region.to_string(),
+    }
+}
+
+/// An operator's change to a staff account at the command line, filed under the account's region
+/// so that its auditors see it.
+pub fn by_operator(action: &'static str, staff_id: i64, region: &str) -> AuditEntry<'static> {
+    AuditEntry {
+        actor: "operator".into(),
+        role: "operator",
+        action,
+        subject: format!("staff:{staff_id}"),
+        count: 1,
+        region: region.to_owned(),
     }
 }
 
@@ -52,6 +67,7 @@ pub struct AuditFilter {
 #[derive(Debug, Serialize)]
 pub struct AuditItem {
     seq: i64,
+    region_code: String,
     at: String,
     actor: String,
     role: String,
@@ -62,15 +78,18 @@ pub struct AuditItem {
     hash: String,
 }
 
-/// Entries for auditors, newest first.
+/// The entries of the auditor's region, newest first.
 pub async fn list(
     state: &Arc<AppState>,
+    auditor: &Staff,
     filter: AuditFilter,
 ) -> Result<Vec<AuditItem>, AuditError> {
+    let region = auditor.region.to_string();
     state
         .read(move |state, conn| {
             let rows = audit::list(
                 conn,
+                &region,
                 filter.action.as_deref(),
                 filter.before_seq,
                 filter.limit,
@@ -79,6 +98,7 @@ pub async fn list(
                 .into_iter()
                 .map(|row| AuditItem {
                     seq: row.seq,
+                    region_code: row.region_code,
                     at: state.clock.show(row.at),
                     actor: row.actor,
                     role: row.role,
@@ -93,9 +113,72 @@ pub async fn list(
         .await
 }
 
-/// Walks the whole chain (the command line's `audit verify`).
-pub async fn verify(state: &Arc<AppState>) -> Result<ChainReport, AuditError> {
+/// Where the chain ends now: written outside the database (to the log, by `venuecode audit
+/// anchor` to wherever the operator keeps it), it lets `verify` notice a chain cut short and its
+/// head rewritten by someone with access to the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Anchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Anchor {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (seq, hash) = text.trim().split_once(':').ok_or_else(|| {
+            "an anchor is SEQ:HASH, as `venuecode audit anchor` prints it".to_string()
+        })?;
+        Ok(Anchor {
+            seq: seq
+                .parse()
+                .map_err(|_| "the anchor's SEQ is not a number".to_string())?,
+            hash: hash.to_owned(),
+        })
+    }
+}
+
+pub async fn anchor(state: &Arc<AppState>) -> Result<Anchor, AuditError> {
+    let (seq, hash) = state.read(|_, conn| audit::head(conn)).await?;
+    Ok(Anchor { seq, hash })
+}
+
+/// Walks the whole chain (the command line's `audit verify`); with an anchor taken earlier, also
+/// checks that the chain still holds the anchored entry unchanged.
+pub async fn verify(
+    state: &Arc<AppState>,
+    anchor: Option<Anchor>,
+) -> Result<ChainReport, AuditError> {
     state
-        .read(|state, conn| Ok(audit::verify(conn, &state.cipher)?))
+        .read(move |state, conn| {
+            let report = audit::verify(conn, &state.cipher)?;
+            let Some(anchor) = anchor else {
+                return Ok(report);
+            };
+            if !matches!(report, ChainReport::Intact { .. }) || anchor.seq == 0 {
+                return Ok(report);
+            }
+            let (head_seq, _) = audit::head(conn)?;
+            let holds = head_seq >= anchor.seq
+                && match audit::hash_at(conn, anchor.seq)? {
+                    Some(hash) => hash == anchor.hash,
+                    // Deleted by the audit retention period, not cut off.
+                    None => audit::oldest_seq(conn)?.is_some_and(|oldest| oldest > anchor.seq),
+                };
+            Ok(if holds {
+                report
+            } else {
+                ChainReport::Truncated {
+                    last_seq: head_seq.min(anchor.seq - 1),
+                    head_seq: anchor.seq,
+                }
+            })
+        })
         .await
 }

@@ -1,9 +1,15 @@
-//! The one place that answers "may this mini-program account do this at this venue". Staff roles
-//! are required by the routes' extractors and a staff member's region by `Staff::covers`. Anything
-//! a caller may not see answers as if it did not exist.
+//! The one place that answers "may this caller do this": a mini-program account's role at a venue,
+//! and whether a person lies within a staff member's region. Staff roles are required by the
+//! routes' extractors. Anything a caller may not see answers as if it did not exist.
 
+use chrono::Duration;
+
+use crate::auth::Staff;
+use crate::db::persons::{self, PersonRow};
 use crate::db::venues::{self, VenueRow};
-use crate::db::DbConnection;
+use crate::db::{DbConnection, DbError};
+use crate::domain::IdNumber;
+use crate::state::AppState;
 
 use super::venues::VenueError;
 
@@ -34,4 +40,36 @@ pub fn venue(
         return Err(VenueError::ManagerOnly);
     }
     Ok(venue)
+}
+
+/// The person of `id_number`, when they lie within the official's region: their ID number's
+/// division code is in it, or they stayed at a venue of it within the retention period.
+pub fn person(
+    state: &AppState,
+    conn: &mut DbConnection,
+    official: &Staff,
+    id_number: &IdNumber,
+) -> Result<Option<PersonRow>, DbError> {
+    let Some(person) = persons::find_by_id_number(conn, &state.cipher, id_number)? else {
+        return Ok(None);
+    };
+    Ok(person_in_region(state, conn, official, person.id, id_number)?.then_some(person))
+}
+
+/// Whether the person lies within the official's region (see [`person`]).
+pub fn person_in_region(
+    state: &AppState,
+    conn: &mut DbConnection,
+    official: &Staff,
+    person_id: i64,
+    id_number: &IdNumber,
+) -> Result<bool, DbError> {
+    let since = state.clock.now_naive() - Duration::days(i64::from(state.settings.retention.days));
+    persons::in_region(conn, person_id, id_number, &official.region, since)
+}
+
+/// Whether a person new to the system may be named by the official: only one whose ID number's
+/// division code lies in the official's region.
+pub fn new_person_in_region(official: &Staff, id_number: &IdNumber) -> bool {
+    id_number.as_ref().starts_with(official.region.as_ref())
 }

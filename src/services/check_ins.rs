@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::Duration;
 use serde::Serialize;
 
+use super::accounts::identity_of;
 use crate::auth::Account;
-use crate::db::{accounts, check_ins, companions, persons, regions, DbError};
+use crate::db::{accounts, check_ins, open_name, persons, regions, DbError};
 use crate::domain::{CheckInRole, CheckInSource};
 use crate::state::AppState;
 
@@ -83,7 +84,10 @@ pub async fn checkout(
         .await
 }
 
-/// The places the caller and their companions went in the last `days`, newest first.
+/// The places the account recorded in the last `days` — its own scans and the companions it
+/// checked in — newest first. A verified identity adds every check-in of its person (a hand
+/// registration at a door, a companion check-in by family). Each line carries the name the
+/// account knows the person by: its own, or the one it typed for its companion.
 pub async fn itinerary(
     state: &Arc<AppState>,
     account: &Account,
@@ -93,42 +97,43 @@ pub async fn itinerary(
     state
         .read(move |state, conn| {
             let account = accounts::find(conn, account_id)?.ok_or(CheckInError::AccountGone)?;
-            let mut people: HashMap<i64, ItineraryPerson> = HashMap::new();
-            if let Some(person) = match account.person_id {
-                Some(id) => persons::open(conn, &state.cipher, id)?,
-                None => None,
-            } {
-                people.insert(
-                    person.id,
-                    ItineraryPerson {
-                        role: CheckInRole::Own,
-                        name: person.name.masked(),
-                    },
-                );
-            }
-            for (_, row) in companions::list(conn, account_id)? {
-                let person = row.open(&state.cipher)?;
-                people.entry(row.id).or_insert(ItineraryPerson {
-                    role: CheckInRole::Companion,
-                    name: person.name.masked(),
-                });
-            }
-            let ids: Vec<i64> = people.keys().copied().collect();
+            let own = identity_of(state, conn, &account)?;
+            let verified_person = own.as_ref().filter(|_| account.is_verified()).map(|p| p.id);
             let since = state.clock.now_naive() - Duration::days(i64::from(days));
             let mut region_names: HashMap<String, String> = HashMap::new();
             let mut items = Vec::new();
-            for row in check_ins::itinerary(conn, &ids, since)? {
+            for row in check_ins::itinerary(conn, account_id, verified_person, since)? {
                 if !region_names.contains_key(&row.region_code) {
                     let name = regions::full_name_of(conn, &row.region_code)?;
                     region_names.insert(row.region_code.clone(), name);
                 }
-                let person = &people[&row.person_id];
+                let person = match (&own, &row.typed_name_sealed) {
+                    (Some(me), _) if me.id == row.person_id => ItineraryPerson {
+                        role: CheckInRole::Own,
+                        name: me.name.masked(),
+                    },
+                    // Anyone else this account recorded: a companion it checked in or
+                    // printed a paper code for.
+                    (_, Some(sealed)) => ItineraryPerson {
+                        role: CheckInRole::Companion,
+                        name: open_name(
+                            &state.cipher,
+                            sealed,
+                            format_args!("check-in {}", row.check_in_id),
+                        )?
+                        .masked(),
+                    },
+                    // Rows of the first release kept no typed name.
+                    (_, None) => ItineraryPerson {
+                        role: CheckInRole::Companion,
+                        name: persons::open(conn, &state.cipher, row.person_id)?
+                            .map(|p| p.name.masked())
+                            .unwrap_or_default(),
+                    },
+                };
                 items.push(ItineraryItem {
                     check_in_id: row.check_in_id,
-                    person: ItineraryPerson {
-                        role: person.role,
-                        name: person.name.clone(),
-                    },
+                    person,
                     venue: row.venue_name,
                     entrance: row.entrance_name,
                     region: region_names[&row.region_code].clone(),

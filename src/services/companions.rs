@@ -1,6 +1,11 @@
 //! Companions (同行人员): elderly people and children a resident checks in with them in one scan.
 //! Who may be one follows Shanghai's rule (under 18, or 60 and over, by the birth date in the ID
 //! number; both limits are settings), checked when added and again at every scan.
+//!
+//! A companion gives the account nothing of the person's own: the itinerary shows only the
+//! check-ins the account made, the name typed stays with the companion row, and a person who has
+//! an account of their own is told that someone added them (and has no paper code printed for
+//! them by others).
 
 use std::sync::Arc;
 
@@ -8,16 +13,15 @@ use serde::Serialize;
 
 use super::accounts::{consented_person, AccountError};
 use crate::auth::Account;
-use crate::db::companions::{self, CompanionRow};
-use crate::db::persons::{self, Person};
-use crate::db::DbError;
-use crate::domain::{IdNumber, PersonName};
+use crate::crypto::Field;
+use crate::db::companions::{self, CompanionRow, NewCompanion as NewRow};
+use crate::db::persons::{Person, PersonRow};
+use crate::db::{accounts, notifications, paper_codes, persons, DbError};
+use crate::domain::{IdNumber, NotificationKind, PersonName};
 use crate::state::AppState;
 
 /// At most this many companions per account.
 pub const MAX_PER_ACCOUNT: usize = 5;
-/// One person may be the companion of at most this many accounts.
-const MAX_ACCOUNTS_PER_PERSON: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompanionError {
@@ -25,14 +29,15 @@ pub enum CompanionError {
     NotEligible,
     #[error("the account already has the most companions allowed")]
     TooMany,
-    #[error("this person is already the companion of the most accounts allowed")]
-    TooManyAccounts,
     #[error("this person is already a companion of the account")]
     AlreadyAdded,
     #[error("the account's own identity cannot be its companion")]
     IsSelf,
     #[error("no such companion of this account")]
     NotFound,
+    /// The companion has an account of their own; others may check them in, nothing more.
+    #[error("the companion has an account of their own")]
+    OwnAccount,
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -61,20 +66,27 @@ pub struct CompanionView {
     pub eligible: bool,
 }
 
-fn view(state: &AppState, row: &CompanionRow, person: &Person) -> CompanionView {
+fn view(
+    state: &AppState,
+    row: &CompanionRow,
+    person: &PersonRow,
+) -> Result<CompanionView, DbError> {
+    let Person {
+        id_number, name, ..
+    } = companions::open(&state.cipher, row, person)?;
     let today = state.clock.today();
-    CompanionView {
+    Ok(CompanionView {
         id: row.id,
-        name: person.name.masked(),
-        id_number: person.id_number.masked(),
+        name: name.masked(),
+        id_number: id_number.masked(),
         relation: row.relation.clone(),
-        age: person.id_number.age_on(today),
+        age: id_number.age_on(today),
         eligible: state
             .settings
             .scan
             .companions
-            .is_eligible(&person.id_number, today),
-    }
+            .is_eligible(&id_number, today),
+    })
 }
 
 pub async fn list(
@@ -86,7 +98,7 @@ pub async fn list(
         .read(move |state, conn| {
             companions::list(conn, account_id)?
                 .into_iter()
-                .map(|(row, person)| Ok(view(state, &row, &person.open(&state.cipher)?)))
+                .map(|(row, person)| Ok(view(state, &row, &person)?))
                 .collect()
         })
         .await
@@ -112,39 +124,56 @@ pub async fn add(
             if companions::count_of_account(conn, account_id)? >= MAX_PER_ACCOUNT as i64 {
                 return Err(CompanionError::TooMany);
             }
-            if let Some(existing) = persons::find_by_id_number(conn, &state.cipher, &new.id_number)?
-            {
-                if existing.id == me.id {
-                    return Err(CompanionError::IsSelf);
-                }
-                let links = companions::accounts_of_person(conn, existing.id)?;
-                if links.contains(&account_id) {
-                    return Err(CompanionError::AlreadyAdded);
-                }
-                if links.len() >= MAX_ACCOUNTS_PER_PERSON {
-                    return Err(CompanionError::TooManyAccounts);
-                }
-            }
             let now = state.clock.now_naive();
-            let person = persons::upsert(conn, &state.cipher, &new.id_number, &new.name, now)?;
-            let row = companions::insert(conn, account_id, person.id, &new.relation, now)?;
-            Ok(view(state, &row, &person.open(&state.cipher)?))
+            let person =
+                persons::find_or_create(conn, &state.cipher, &new.id_number, &new.name, now)?;
+            if person.id == me.id {
+                return Err(CompanionError::IsSelf);
+            }
+            if companions::is_companion_of(conn, account_id, person.id)? {
+                return Err(CompanionError::AlreadyAdded);
+            }
+            let row = companions::insert(
+                conn,
+                &NewRow {
+                    account_id,
+                    person_id: person.id,
+                    relation: &new.relation,
+                    name_sealed: state.cipher.seal(Field::Name, new.name.as_ref()),
+                },
+                now,
+            )?;
+            if let Some(owner) = accounts::owner_of(conn, person.id)? {
+                notifications::insert_message(
+                    conn,
+                    owner.id,
+                    NotificationKind::AddedAsCompanion,
+                    &format!(
+                        "您的身份信息被另一账号添加为同行人员（关系：{}）。如非家人所为，请联系当地卫生健康部门。",
+                        new.relation
+                    ),
+                    now,
+                )?;
+            }
+            Ok(view(state, &row, &person)?)
         })
         .await
 }
 
+/// Removes a companion; the paper codes the account printed for them stop working.
 pub async fn remove(
     state: &Arc<AppState>,
     account: &Account,
     companion_id: i64,
 ) -> Result<(), CompanionError> {
     let account_id = account.id;
-    let removed = state
-        .write(move |_, conn| companions::remove(conn, account_id, companion_id))
-        .await?;
-    if removed {
-        Ok(())
-    } else {
-        Err(CompanionError::NotFound)
-    }
+    state
+        .write(move |state, conn| {
+            let (row, _) = companions::find(conn, account_id, companion_id)?
+                .ok_or(CompanionError::NotFound)?;
+            paper_codes::revoke(conn, account_id, row.person_id, state.clock.now_naive())?;
+            companions::remove(conn, row.id)?;
+            Ok(())
+        })
+        .await
 }

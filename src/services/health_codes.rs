@@ -1,15 +1,24 @@
 //! Health officials set health-code colours, one at a time or in bulk, with a reason code. Each
 //! person keeps a history; every change and every read of a person's data is audited.
+//!
+//! An official reaches only the people of their region (`authorize::person`): anyone else
+//! answers as unknown, and a new person may be named only with an ID number of the region. An
+//! import of more than `TRACE_CONFIRM_THRESHOLD` people waits, sealed, for a second official of the
+//! region, like any mass change.
 
 use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::audit;
+use super::{audit, authorize};
 use crate::auth::Staff;
+use crate::crypto::Field;
+use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::{persons, DbConnection, DbError};
-use crate::domain::{FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName};
+use crate::domain::{
+    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName,
+};
 use crate::state::AppState;
 
 /// The most changes one import may carry.
@@ -17,8 +26,16 @@ pub const MAX_IMPORT_ROWS: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealthCodeError {
-    #[error("no record of this person")]
+    #[error("no record of this person in the official's region")]
     NotFound,
+    #[error("rows name people outside the official's region")]
+    OutsideRegion { fields: Vec<String> },
+    #[error("no such pending import in this region")]
+    ImportNotFound,
+    #[error("the import must be confirmed by another official")]
+    SecondOfficialRequired,
+    #[error("the import was already applied")]
+    ImportNotPending,
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
     #[error(transparent)]
@@ -56,46 +73,64 @@ pub struct HealthCodeView {
     pub history: Vec<HistoryItem>,
 }
 
-/// Resolves each change to a person (created when new, which needs a name); `field_of` names the
-/// field of a row that lacks one.
+/// Resolves each change to a person of the official's region: a known person within it, or a
+/// new one (which needs a name) whose ID number lies in it. A name given for a known person is
+/// not used: officials' typing never renames anyone. `field_of` names a row's field.
 fn resolve(
     state: &AppState,
     conn: &mut DbConnection,
+    official: &Staff,
     changes: &[NewColor],
-    field_of: impl Fn(usize) -> String,
+    field_of: impl Fn(usize, &str) -> String,
 ) -> Result<Vec<ColorChange>, HealthCodeError> {
     let mut resolved = Vec::with_capacity(changes.len());
     let mut errors = FieldErrors::default();
+    let mut outside = Vec::new();
     let now = state.clock.now_naive();
     for (index, change) in changes.iter().enumerate() {
-        let person = match (
-            &change.name,
-            persons::find_by_id_number(conn, &state.cipher, &change.id_number)?,
-        ) {
-            (Some(name), _) => Some(persons::upsert(
-                conn,
-                &state.cipher,
-                &change.id_number,
-                name,
-                now,
-            )?),
-            (None, Some(existing)) => Some(existing),
-            (None, None) => {
-                errors.add(
-                    field_of(index),
-                    FieldError::new("name_required", "该身份证号尚无记录，请同时提供姓名"),
-                );
-                None
+        let person = match persons::find_by_id_number(conn, &state.cipher, &change.id_number)? {
+            Some(known)
+                if authorize::person_in_region(
+                    state,
+                    conn,
+                    official,
+                    known.id,
+                    &change.id_number,
+                )? =>
+            {
+                Some(known)
             }
+            Some(_) => None,
+            None if !authorize::new_person_in_region(official, &change.id_number) => None,
+            None => match &change.name {
+                Some(name) => Some(persons::find_or_create(
+                    conn,
+                    &state.cipher,
+                    &change.id_number,
+                    name,
+                    now,
+                )?),
+                None => {
+                    errors.add(
+                        field_of(index, "name"),
+                        FieldError::new("name_required", "该身份证号尚无记录，请同时提供姓名"),
+                    );
+                    continue;
+                }
+            },
         };
-        if let Some(person) = person {
-            resolved.push(ColorChange {
+        match person {
+            Some(person) => resolved.push(ColorChange {
                 person_id: person.id,
                 color: change.color,
                 reason: change.reason,
                 note: change.note.clone(),
-            });
+            }),
+            None => outside.push(field_of(index, "id_number")),
         }
+    }
+    if !outside.is_empty() {
+        return Err(HealthCodeError::OutsideRegion { fields: outside });
     }
     errors.finish()?;
     Ok(resolved)
@@ -165,8 +200,16 @@ pub async fn set(
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let resolved = resolve(state, conn, std::slice::from_ref(&change), |_| {
-                "name".into()
+            let resolved = resolve(
+                state,
+                conn,
+                &official,
+                std::slice::from_ref(&change),
+                |_, field| field.to_owned(),
+            )
+            .map_err(|e| match e {
+                HealthCodeError::OutsideRegion { .. } => HealthCodeError::NotFound,
+                e => e,
             })?;
             apply(state, conn, &official, &resolved)?;
             view(state, conn, resolved[0].person_id)
@@ -183,7 +226,7 @@ pub async fn get(
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let person = persons::find_by_id_number(conn, &state.cipher, &id_number)?
+            let person = authorize::person(state, conn, &official, &id_number)?
                 .ok_or(HealthCodeError::NotFound)?;
             audit::record(
                 state,
@@ -200,20 +243,125 @@ pub async fn get(
         .await
 }
 
-/// Up to 10,000 changes, all or nothing; a bad row's fields are named (`changes[3].name`).
+/// What became of an import.
+#[derive(Debug, Serialize)]
+pub struct ImportView {
+    pub id: Option<i64>,
+    pub status: ChangeStatus,
+    /// Rows in the import.
+    pub rows: i64,
+    /// Imports above this many rows wait for a second official of the region.
+    pub confirm_threshold: u32,
+    pub requested_at: Option<String>,
+}
+
+fn import_view(state: &AppState, row: &ImportRow) -> ImportView {
+    ImportView {
+        id: Some(row.id),
+        status: row.status,
+        rows: row.row_count,
+        confirm_threshold: state.settings.trace_confirm_threshold,
+        requested_at: Some(state.clock.show(row.requested_at)),
+    }
+}
+
+/// Up to 10,000 changes, all or nothing; a bad row's fields are named (`changes[3].name`), and so
+/// are rows naming people outside the official's region (404). Above the threshold the import is
+/// kept, sealed, until a second official of the region confirms it.
 pub async fn import(
     state: &Arc<AppState>,
     official: &Staff,
     changes: Vec<NewColor>,
-) -> Result<usize, HealthCodeError> {
+) -> Result<ImportView, HealthCodeError> {
     let official = official.clone();
-    let applied = state
+    let view = state
         .write(move |state, conn| {
-            let resolved = resolve(state, conn, &changes, |i| format!("changes[{i}].name"))?;
-            apply(state, conn, &official, &resolved)?;
-            Ok::<_, HealthCodeError>(resolved.len())
+            let resolved = resolve(state, conn, &official, &changes, |i, field| {
+                format!("changes[{i}].{field}")
+            })?;
+            let threshold = state.settings.trace_confirm_threshold;
+            if resolved.len() <= threshold as usize {
+                apply(state, conn, &official, &resolved)?;
+                return Ok::<_, HealthCodeError>(ImportView {
+                    id: None,
+                    status: ChangeStatus::Applied,
+                    rows: resolved.len() as i64,
+                    confirm_threshold: threshold,
+                    requested_at: None,
+                });
+            }
+            let json =
+                serde_json::to_string(&resolved).map_err(|e| DbError::Other(e.to_string()))?;
+            let row = health_code_imports::insert(
+                conn,
+                official.id,
+                &official.region,
+                resolved.len() as i64,
+                &state.cipher.seal(Field::ColorImport, &json),
+                state.clock.now_naive(),
+            )?;
+            let entry = audit::by_staff(
+                &official,
+                "health_code.import",
+                format!("import:{}", row.id),
+                row.row_count,
+            );
+            audit::record(state, conn, &[entry])?;
+            Ok(import_view(state, &row))
         })
         .await?;
-    tracing::info!(applied, "health codes imported");
-    Ok(applied)
+    tracing::info!(rows = view.rows, status = %view.status.as_str(), "health codes imported");
+    Ok(view)
+}
+
+/// The imports of the official's region waiting for a second official, oldest first.
+pub async fn pending_imports(
+    state: &Arc<AppState>,
+    official: &Staff,
+) -> Result<Vec<ImportView>, HealthCodeError> {
+    let official = official.clone();
+    state
+        .read(move |state, conn| {
+            Ok(health_code_imports::pending_in(conn, &official.region)?
+                .iter()
+                .map(|row| import_view(state, row))
+                .collect())
+        })
+        .await
+}
+
+/// A second official of the region confirms a pending import; it is applied then.
+pub async fn confirm_import(
+    state: &Arc<AppState>,
+    official: &Staff,
+    import_id: i64,
+) -> Result<ImportView, HealthCodeError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let row = health_code_imports::find(conn, import_id)?
+                .filter(|row| official.covers(&row.region_code))
+                .ok_or(HealthCodeError::ImportNotFound)?;
+            if row.requested_by == official.id {
+                return Err(HealthCodeError::SecondOfficialRequired);
+            }
+            let now = state.clock.now_naive();
+            if row.status != ChangeStatus::Pending
+                || !health_code_imports::mark_applied(conn, import_id, official.id, now)?
+            {
+                return Err(HealthCodeError::ImportNotPending);
+            }
+            let broken = |e: String| DbError::Other(format!("import {import_id}: {e}"));
+            let json = state
+                .cipher
+                .open(Field::ColorImport, &row.changes_sealed)
+                .map_err(|e| broken(e.to_string()))?;
+            let changes: Vec<ColorChange> =
+                serde_json::from_str(&json).map_err(|e| broken(e.to_string()))?;
+            apply(state, conn, &official, &changes)?;
+            let row = health_code_imports::find(conn, import_id)?
+                .ok_or(HealthCodeError::ImportNotFound)?;
+            Ok(import_view(state, &row))
+        })
+        .await
 }

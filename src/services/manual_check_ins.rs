@@ -1,13 +1,13 @@
 //! Manual check-ins: venue staff register a person without a phone by hand (the seeds' paper
 //! registration, made digital). The record enters the same table as any scan and the answer is
-//! the same door page.
+//! the same door page. What was typed stays with the check-in: it never renames the person nor
+//! gives them a phone number.
 
 use std::sync::Arc;
 
-use super::authorize::{self, VenueRole};
-use super::scan::{self, DoorPage, ScanError};
+use super::scan::{self, DoorPage, DoorRegistration, ScanError};
 use crate::auth::Account;
-use crate::db::persons;
+use crate::db::persons::{self, Person};
 use crate::domain::{CheckInSource, IdNumber, MobileNumber, PersonName};
 use crate::state::AppState;
 
@@ -29,21 +29,28 @@ pub async fn register(
     let account_id = account.id;
     state
         .read(move |state, conn| {
-            authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
-            let entrance = scan::entrance_of_venue(state, conn, venue_id, input.entrance_id)?;
+            let entrance =
+                scan::door_entrance(state, conn, account_id, venue_id, input.entrance_id)?;
             let now = state.clock.now_naive();
-            let row = persons::upsert(conn, &state.cipher, &input.id_number, &input.name, now)?;
-            if let Some(phone) = &input.phone {
-                persons::set_phone(conn, &state.cipher, row.id, phone)?;
-            }
-            let person = row.open(&state.cipher)?;
+            let row =
+                persons::find_or_create(conn, &state.cipher, &input.id_number, &input.name, now)?;
             scan::record_at_door(
                 state,
                 conn,
-                entrance,
-                account_id,
-                CheckInSource::Manual,
-                person,
+                DoorRegistration {
+                    entrance,
+                    venue_staff_account: account_id,
+                    source: CheckInSource::Manual,
+                    // The door page shows what was typed.
+                    person: Person {
+                        id: row.id,
+                        id_number: input.id_number,
+                        name: input.name,
+                    },
+                    name_typed: true,
+                    typed_phone: input.phone,
+                    paper_code_id: None,
+                },
             )
         })
         .await

@@ -1,25 +1,31 @@
-//! A resident's inbox: the risky-venue notifications of their account.
+//! A resident's inbox: risky windows that a stay the account recorded (or of its verified person)
+//! overlapped, an identity released by someone's verified claim, being added as a companion.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::accounts::identity_of;
 use crate::auth::Account;
-use crate::db::{notifications, persons, DbError};
+use crate::db::{accounts, companions, notifications, DbError};
+use crate::domain::NotificationKind;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct NotificationView {
     pub id: i64,
-    /// Whose stay overlapped: the caller or a companion, masked.
-    pub person: String,
-    pub venue: String,
-    pub address: String,
+    pub kind: NotificationKind,
+    /// The Chinese text to show: the officials' message for a risky window.
     pub message: String,
-    pub window_from: String,
-    pub window_to: String,
-    pub stay_from: String,
-    pub stay_to: String,
+    /// For a risky window: whose stay overlapped (the caller or a companion, masked) and when.
+    pub person: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub window_from: Option<String>,
+    pub window_to: Option<String>,
+    pub stay_from: Option<String>,
+    pub stay_to: Option<String>,
     pub created_at: String,
 }
 
@@ -31,27 +37,37 @@ pub async fn list_mine(
     let account_id = account.id;
     state
         .read(move |state, conn| {
+            // The names this account knows people by: its own, and those it gave its companions.
+            let mut names: HashMap<i64, String> = HashMap::new();
+            for (companion, person) in companions::list(conn, account_id)? {
+                let opened = companions::open(&state.cipher, &companion, &person)?;
+                names.insert(opened.id, opened.name.masked());
+            }
+            if let Some(account) = accounts::find(conn, account_id)? {
+                if let Some(me) = identity_of(state, conn, &account)? {
+                    names.insert(me.id, me.name.masked());
+                }
+            }
             let clock = &state.clock;
-            notifications::for_account(conn, account_id)?
+            let show = |t: Option<chrono::NaiveDateTime>| t.map(|t| clock.show(t));
+            Ok(notifications::for_account(conn, account_id)?
                 .into_iter()
-                .map(|row| {
-                    let person = persons::open(conn, &state.cipher, row.person_id)?
-                        .map(|p| p.name.masked())
-                        .unwrap_or_default();
-                    Ok(NotificationView {
-                        id: row.id,
-                        person,
-                        venue: row.venue_name,
-                        address: row.venue_address,
-                        message: row.message,
-                        window_from: clock.show(row.window_from),
-                        window_to: clock.show(row.window_to),
-                        stay_from: clock.show(row.stay_from),
-                        stay_to: clock.show(row.stay_to),
-                        created_at: clock.show(row.created_at),
-                    })
+                .map(|row| NotificationView {
+                    id: row.id,
+                    kind: row.kind,
+                    message: row.window_message.or(row.message).unwrap_or_default(),
+                    person: row
+                        .person_id
+                        .map(|id| names.get(&id).cloned().unwrap_or_default()),
+                    venue: row.venue_name,
+                    address: row.venue_address,
+                    window_from: show(row.window_from),
+                    window_to: show(row.window_to),
+                    stay_from: show(row.stay_from),
+                    stay_to: show(row.stay_to),
+                    created_at: clock.show(row.created_at),
                 })
-                .collect()
+                .collect())
         })
         .await
 }

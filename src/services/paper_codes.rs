@@ -1,5 +1,6 @@
 //! Printed paper codes for people without phones: a resident prints one for themself or a
-//! companion; venue staff scan it at the door (`paper_scans`). Valid 14 days from printing.
+//! companion; venue staff scan it at the door (`paper_scans`). Valid 14 days from printing; a
+//! reprint, or removing the companion, revokes the earlier code.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use super::accounts::consented_person;
 use super::companions::CompanionError;
 use crate::auth::Account;
 use crate::crypto::PaperCode;
-use crate::db::companions;
+use crate::db::{accounts, companions, paper_codes, DbConnection};
 use crate::posters::{self, PosterError};
 use crate::state::AppState;
 
@@ -27,11 +28,25 @@ pub enum PaperCodeFailure {
     Render(#[from] PosterError),
 }
 
-fn image(state: &AppState, person_id: i64) -> Result<PaperCodeImage, PaperCodeFailure> {
-    let code = PaperCode {
+/// Records a new print of `person_id` by the account and draws its code.
+fn print(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+    person_id: i64,
+) -> Result<PaperCode, CompanionError> {
+    let issued_on = state.clock.today();
+    let id = paper_codes::issue(
+        conn,
+        account_id,
         person_id,
-        issued_on: state.clock.today(),
-    };
+        issued_on,
+        state.clock.now_naive(),
+    )?;
+    Ok(PaperCode { id, issued_on })
+}
+
+fn image(state: &AppState, code: PaperCode) -> Result<PaperCodeImage, PaperCodeFailure> {
     Ok(PaperCodeImage {
         png: posters::code_png(&state.paper_codes.text(code))?,
         valid_until: code.valid_until(),
@@ -44,29 +59,33 @@ pub async fn own(
     account: &Account,
 ) -> Result<PaperCodeImage, PaperCodeFailure> {
     let account_id = account.id;
-    let person = state
-        .read(move |state, conn| {
-            consented_person(state, conn, account_id).map_err(CompanionError::from)
+    let code = state
+        .write(move |state, conn| {
+            let me = consented_person(state, conn, account_id)?;
+            print(state, conn, account_id, me.id)
         })
         .await?;
-    image(state, person.id)
+    image(state, code)
 }
 
-/// The paper code of one of the caller's companions.
+/// The paper code of one of the caller's companions, unless the companion has an account of
+/// their own (their code is theirs to print).
 pub async fn companion(
     state: &Arc<AppState>,
     account: &Account,
     companion_id: i64,
 ) -> Result<PaperCodeImage, PaperCodeFailure> {
     let account_id = account.id;
-    let person_id = state
-        .read(move |state, conn| {
+    let code = state
+        .write(move |state, conn| {
             consented_person(state, conn, account_id)?;
-            companions::find_many(conn, account_id, &[companion_id])?
-                .first()
-                .map(|(_, person)| person.id)
-                .ok_or(CompanionError::NotFound)
+            let (row, _) = companions::find(conn, account_id, companion_id)?
+                .ok_or(CompanionError::NotFound)?;
+            if accounts::owner_of(conn, row.person_id)?.is_some() {
+                return Err(CompanionError::OwnAccount);
+            }
+            print(state, conn, account_id, row.person_id)
         })
         .await?;
-    image(state, person_id)
+    image(state, code)
 }

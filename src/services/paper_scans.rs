@@ -1,13 +1,16 @@
 //! Paper codes at the door: venue staff scan a person's printed code; the entry is recorded like
-//! any scan and answers the same door page.
+//! any scan and answers the same door page. Only the latest print is valid. The entry belongs to
+//! the account that printed the code as much as a companion's scan does: it shows in that
+//! account's itinerary under the name it knows the person by, and its risks are told to it.
 
 use std::sync::Arc;
 
-use super::authorize::{self, VenueRole};
-use super::scan::{self, DoorPage, ScanError};
+use super::accounts::identity_of;
+use super::scan::{self, DoorPage, DoorRegistration, ScanError};
 use crate::auth::Account;
 use crate::crypto::PaperCodeError;
-use crate::db::persons;
+use crate::db::persons::Person;
+use crate::db::{accounts, companions, paper_codes, DbConnection, DbError};
 use crate::domain::CheckInSource;
 use crate::state::AppState;
 
@@ -28,18 +31,42 @@ pub async fn scan(
     let account_id = account.id;
     state
         .read(move |state, conn| {
-            authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
-            let entrance = scan::entrance_of_venue(state, conn, venue_id, entrance_id)?;
-            let person = persons::open(conn, &state.cipher, code.person_id)?
-                .ok_or(ScanError::InvalidPaperCode)?;
+            let entrance = scan::door_entrance(state, conn, account_id, venue_id, entrance_id)?;
+            let print = paper_codes::find(conn, code.id)?
+                .filter(|p| p.revoked_at.is_none())
+                .ok_or(ScanError::PaperCodeRevoked)?;
+            let person = printed_person(state, conn, print.account_id, print.person_id)?
+                .ok_or(ScanError::PaperCodeRevoked)?;
             scan::record_at_door(
                 state,
                 conn,
-                entrance,
-                account_id,
-                CheckInSource::Paper,
-                person,
+                DoorRegistration {
+                    entrance,
+                    venue_staff_account: account_id,
+                    source: CheckInSource::Paper,
+                    person,
+                    name_typed: true,
+                    typed_phone: None,
+                    paper_code_id: Some(print.id),
+                },
             )
         })
         .await
+}
+
+/// The person of a print, under the name the printing account knows them by: its own identity,
+/// or its companion. `None` when the account no longer holds either.
+fn printed_person(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+    person_id: i64,
+) -> Result<Option<Person>, DbError> {
+    if let Some((companion, row)) = companions::of_person(conn, account_id, person_id)? {
+        return Ok(Some(companions::open(&state.cipher, &companion, &row)?));
+    }
+    let Some(account) = accounts::find(conn, account_id)? else {
+        return Ok(None);
+    };
+    Ok(identity_of(state, conn, &account)?.filter(|me| me.id == person_id))
 }

@@ -1,6 +1,7 @@
-//! Risky venue windows: health officials declare a time at a venue of their region risky; everyone
-//! whose stay overlapped finds a notification in their inbox, and so does the account that checked them
-//! in (a guardian, for a companion).
+//! Risky venue windows: health officials declare a time at a venue of their region risky. A
+//! notification goes to the account that scanned each overlapping stay in (the resident, or the
+//! guardian of a companion) and to the verified account of each person; never to venue staff who
+//! registered someone at the door.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,10 +11,11 @@ use serde::Serialize;
 
 use super::audit;
 use crate::auth::Staff;
-use crate::db::notifications::{self, NewNotification};
+use crate::db::notifications::{self, NewRiskNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{accounts, check_ins, venues, DbError};
+use crate::domain::CheckInSource;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +43,7 @@ pub struct RiskWindowView {
     pub to: String,
     /// Distinct people whose stay overlapped.
     pub people: usize,
-    /// Notices written (a person's own accounts and whoever checked them in).
+    /// Notifications written (the accounts that scanned the stays in, and verified owners).
     pub notified: usize,
 }
 
@@ -71,26 +73,33 @@ pub async fn create(
             let stays =
                 check_ins::stays_overlapping(conn, venue.id, window.from, window.to, LONGEST_STAY)?;
             let person_ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
-            let own_accounts = accounts::of_people(conn, &person_ids)?;
-            // One notification per account and person: the person's own accounts, and the account
-            // that made the scan.
+            let owners = accounts::verified_owners(conn, &person_ids)?;
+            // One notification per account and person: the person's verified account, and the
+            // account that scanned the stay in or printed its paper code.
             let mut by_recipient = BTreeMap::new();
             for stay in &stays {
-                let recipients = own_accounts
+                // Venue staff who registered someone at the door are not told; the account
+                // that printed a paper code is, like one that scanned.
+                let scanner = match stay.source {
+                    CheckInSource::Scan => stay.account_id,
+                    CheckInSource::Paper => stay.printed_by,
+                    CheckInSource::Manual => None,
+                };
+                let recipients = owners
                     .iter()
-                    .filter(|(p, _)| *p == Some(stay.person_id))
+                    .filter(|(p, _)| *p == stay.person_id)
                     .map(|(_, a)| *a)
-                    .chain(stay.account_id);
+                    .chain(scanner);
                 for account_id in recipients {
                     by_recipient
                         .entry((account_id, stay.person_id))
                         .or_insert((stay.from, stay.to));
                 }
             }
-            let rows: Vec<NewNotification> = by_recipient
+            let rows: Vec<NewRiskNotification> = by_recipient
                 .into_iter()
                 .map(
-                    |((account_id, person_id), (stay_from, stay_to))| NewNotification {
+                    |((account_id, person_id), (stay_from, stay_to))| NewRiskNotification {
                         account_id,
                         person_id,
                         stay_from,
@@ -98,7 +107,7 @@ pub async fn create(
                     },
                 )
                 .collect();
-            notifications::insert_many(conn, window_id, &rows, now)?;
+            notifications::insert_risk_windows(conn, window_id, &rows, now)?;
             let mut people = person_ids;
             people.sort_unstable();
             people.dedup();

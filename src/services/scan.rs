@@ -1,7 +1,7 @@
 //! The scan: `POST /api/v1/check-ins` records the entry of a resident and their companions and
 //! answers with the door page. Every rule of the README's "The scan" is here, in its order. Hand
-//! registrations and paper codes (`manual_check_ins`, `paper_scans`) record through [`record`]
-//! and answer the same [`DoorPage`].
+//! registrations and paper codes (`manual_check_ins`, `paper_scans`) record through
+//! [`record_at_door`] and answer the same [`DoorPage`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,19 +9,21 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime};
 use serde::Serialize;
 
-use super::accounts::{consented_person, AccountError};
+use super::accounts::{consented, consented_person, AccountError};
+use super::authorize::{self, VenueRole};
 use super::venues::VenueError;
 use crate::auth::Account;
 use crate::cache::EntranceSnapshot;
 use crate::crypto::passes::{PassPerson, PassVenue};
+use crate::crypto::Field;
 use crate::crypto::VenueCodeRef;
 use crate::db::check_ins::{self, CheckInRow, NewCheckIn};
 use crate::db::health_codes::{self, CurrentColor};
 use crate::db::persons::Person;
-use crate::db::{alerts, companions, regions, venues, DbConnection, DbError};
+use crate::db::{accounts, alerts, companions, regions, venues, DbConnection, DbError};
 use crate::domain::{
-    CheckInRole, CheckInSource, FieldError, FieldErrors, HealthColor, MapPoint, TransportKind,
-    VenueStatus, Verdict,
+    CheckInRole, CheckInSource, FieldError, FieldErrors, HealthColor, MapPoint, MobileNumber,
+    PersonName, TransportKind, VenueStatus, Verdict,
 };
 use crate::state::AppState;
 
@@ -44,6 +46,8 @@ pub enum ScanError {
     EntranceClosed,
     #[error("the account reached its hourly limit of scans")]
     TooManyScans { retry_after_secs: u32 },
+    #[error("the venue staff account reached its hourly limit of registrations")]
+    TooManyRegistrations { retry_after_secs: u32 },
     #[error("the scan was made {distance_m} m from the venue")]
     TooFar {
         distance_m: i64,
@@ -57,6 +61,8 @@ pub enum ScanError {
     InvalidPaperCode,
     #[error("the paper code has expired")]
     PaperCodeExpired,
+    #[error("the paper code was replaced by a newer print or its companion removed")]
+    PaperCodeRevoked,
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -132,7 +138,7 @@ pub async fn scan(
     // 1. The code's signature first: a forged code costs no database work.
     let code = state
         .venue_codes
-        .parse_scanned(&input.code)
+        .parse_scanned(&input.code, &state.settings.server.venue_code_hosts)
         .map_err(|_| ScanError::InvalidCode)?;
     // 2. The entry time: now, or the client's own time for an offline scan.
     let time = entry_time(state, input.scanned_at)?;
@@ -143,14 +149,13 @@ pub async fn scan(
             let entrance = entrance_for_code(state, conn, code)?;
             // 4. The account consented to all three elements.
             let me = consented_person(state, conn, account_id)?;
-            // 5. The account's hourly limit.
-            check_hourly_limit(state, conn, account_id)?;
-            // 6. The distance from the venue, when the scan is located.
+            // 5. The distance from the venue, when the scan is located.
             let distance_m = check_distance(state, &entrance, input.location)?;
-            // 7. Each companion is the account's own and eligible today.
+            // 6. Each companion is the account's own and eligible today.
             let mut attendees = vec![Attendee {
                 person: me,
                 role: CheckInRole::Own,
+                typed_name: None,
             }];
             attendees.extend(companions_of(
                 state,
@@ -158,17 +163,20 @@ pub async fn scan(
                 account_id,
                 &input.companion_ids,
             )?);
-            // 8–10. Colours, repeats and the rows, in one transaction; then the door page.
+            // 7–10. Colours, repeats, the hourly limit and the rows, in one transaction; then
+            // the door page.
             record(
                 state,
                 conn,
                 &Entry {
                     entrance,
-                    account_id: Some(account_id),
+                    account_id,
                     source: CheckInSource::Scan,
                     time,
                     located: input.location.is_some(),
                     distance_m,
+                    typed_phone: None,
+                    paper_code_id: None,
                 },
                 &attendees,
             )
@@ -303,20 +311,34 @@ pub fn entrance_of_venue(
     Ok(snapshot)
 }
 
-/// Scans the account made itself in the last hour, against `CHECKIN_HOURLY_LIMIT`.
+/// Entries the account recorded in the last hour against its limit, counted inside the
+/// transaction that records the next one with the account's row locked, so parallel requests
+/// count one after another: a resident's own scans against `CHECKIN_HOURLY_LIMIT`, venue staff's
+/// registrations at the door against `MANUAL_CHECKIN_HOURLY_LIMIT`.
 fn check_hourly_limit(
     state: &AppState,
     conn: &mut DbConnection,
-    account_id: i64,
+    entry: &Entry,
 ) -> Result<(), ScanError> {
+    accounts::lock(conn, entry.account_id)?;
     let since = state.clock.now_naive() - Duration::hours(1);
-    let recent = check_ins::scans_by_account_since(conn, account_id, since)?;
-    if recent >= i64::from(state.settings.scan.hourly_limit) {
-        return Err(ScanError::TooManyScans {
-            retry_after_secs: LIMIT_RETRY_AFTER_SECS,
-        });
+    let policy = &state.settings.scan;
+    let (sources, limit): (&[CheckInSource], u32) = match entry.source {
+        CheckInSource::Scan => (&[CheckInSource::Scan], policy.hourly_limit),
+        CheckInSource::Manual | CheckInSource::Paper => (
+            &[CheckInSource::Manual, CheckInSource::Paper],
+            policy.door_hourly_limit,
+        ),
+    };
+    let recent = check_ins::entries_by_account_since(conn, entry.account_id, sources, since)?;
+    if recent < i64::from(limit) {
+        return Ok(());
     }
-    Ok(())
+    let retry_after_secs = LIMIT_RETRY_AFTER_SECS;
+    Err(match entry.source {
+        CheckInSource::Scan => ScanError::TooManyScans { retry_after_secs },
+        _ => ScanError::TooManyRegistrations { retry_after_secs },
+    })
 }
 
 /// A located scan farther from the venue than `MAX_SCAN_DISTANCE_M` is refused, vehicles exempt.
@@ -353,11 +375,11 @@ fn companions_of(
     let today = state.clock.today();
     ids.iter()
         .map(|id| {
-            let (_, row) = found
+            let (companion, row) = found
                 .iter()
                 .find(|(c, _)| c.id == *id)
                 .ok_or(ScanError::CompanionNotFound(*id))?;
-            let person = row.open(&state.cipher)?;
+            let person = companions::open(&state.cipher, companion, row)?;
             if !state
                 .settings
                 .scan
@@ -367,6 +389,7 @@ fn companions_of(
                 return Err(ScanError::CompanionNotEligible(*id));
             }
             Ok(Attendee {
+                typed_name: Some(person.name.clone()),
                 person,
                 role: CheckInRole::Companion,
             })
@@ -374,26 +397,34 @@ fn companions_of(
         .collect()
 }
 
-/// One person entering, opened.
-pub struct Attendee {
-    pub person: Person,
-    pub role: CheckInRole,
+/// One person entering, opened, under the name the recording account knows them by.
+struct Attendee {
+    person: Person,
+    role: CheckInRole,
+    /// The name the recording account typed (for a companion, or at the door), kept with the row
+    /// so that it never has to be the person's.
+    typed_name: Option<PersonName>,
 }
 
 /// Everything about one entry except the people.
-pub struct Entry {
-    pub entrance: Arc<EntranceSnapshot>,
-    pub account_id: Option<i64>,
-    pub source: CheckInSource,
-    pub time: EntryTime,
-    pub located: bool,
-    pub distance_m: Option<i32>,
+struct Entry {
+    entrance: Arc<EntranceSnapshot>,
+    /// The account that recorded it: the resident who scanned, or the venue staff at the door.
+    account_id: i64,
+    source: CheckInSource,
+    time: EntryTime,
+    located: bool,
+    distance_m: Option<i32>,
+    /// The phone number venue staff typed, kept with the row.
+    typed_phone: Option<MobileNumber>,
+    /// The paper code scanned at the door.
+    paper_code_id: Option<i64>,
 }
 
 /// Records an entry for `attendees` (the first is the one whose scan it is) in one transaction
 /// and builds the door page. A repeat of the same people at the same entrance within a minute
 /// returns the earlier entry instead.
-pub fn record(
+fn record(
     state: &AppState,
     conn: &mut DbConnection,
     entry: &Entry,
@@ -401,12 +432,14 @@ pub fn record(
 ) -> Result<DoorPage, ScanError> {
     let person_ids: Vec<i64> = attendees.iter().map(|a| a.person.id).collect();
     let (rows, colors) = crate::db::write_transaction::<_, ScanError, _>(conn, |conn| {
-        // 8. Each person's current colour; people without one get UNKNOWN_HEALTH_COLOR.
+        // 7. Each person's current colour; people without one get UNKNOWN_HEALTH_COLOR.
         let colors = health_codes::current(conn, &person_ids, state.settings.scan.unknown_color)?;
-        // 9. A repeat within the window returns the earlier entry.
+        // 8. A repeat within the window returns the earlier entry.
         if let Some(earlier) = repeat_of(conn, entry, attendees)? {
             return Ok((earlier, colors));
         }
+        // 9. The recording account's hourly limit.
+        check_hourly_limit(state, conn, entry)?;
         // 10. One row per person; a red person raises an alert for the venue's region.
         let rows = insert_rows(state, conn, entry, attendees, &colors)?;
         Ok((rows, colors))
@@ -420,30 +453,61 @@ pub fn record(
     Ok(door_page(state, &entry.entrance, &rows, attendees, &colors))
 }
 
-/// Records one person entering now, registered at the door by the venue staff account
-/// `venue_staff_account` (by hand or from a paper code).
+/// One person registered at the door by venue staff: by hand, or from their paper code.
+pub struct DoorRegistration {
+    pub entrance: Arc<EntranceSnapshot>,
+    pub venue_staff_account: i64,
+    pub source: CheckInSource,
+    /// The person, under the name the door page shows: what was typed for a hand registration,
+    /// the name the printing account knows them by for a paper code.
+    pub person: Person,
+    /// Whether `person.name` is a name someone typed rather than the person's own.
+    pub name_typed: bool,
+    pub typed_phone: Option<MobileNumber>,
+    pub paper_code_id: Option<i64>,
+}
+
+/// The entrance where `account_id` registers people at the door: the account is the venue's
+/// manager or venue staff, consented itself to all three elements (staff at the door are
+/// accountable by name), and the entrance is open at an approved venue.
+pub fn door_entrance(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+    venue_id: i64,
+    entrance_id: i64,
+) -> Result<Arc<EntranceSnapshot>, ScanError> {
+    authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
+    consented(conn, account_id)?;
+    entrance_of_venue(state, conn, venue_id, entrance_id)
+}
+
+/// Records one person entering now, registered at the door (rules 7–11).
 pub fn record_at_door(
     state: &AppState,
     conn: &mut DbConnection,
-    entrance: Arc<EntranceSnapshot>,
-    venue_staff_account: i64,
-    source: CheckInSource,
-    person: Person,
+    registration: DoorRegistration,
 ) -> Result<DoorPage, ScanError> {
+    let typed_name = registration
+        .name_typed
+        .then(|| registration.person.name.clone());
     record(
         state,
         conn,
         &Entry {
-            entrance,
-            account_id: Some(venue_staff_account),
-            source,
+            entrance: registration.entrance,
+            account_id: registration.venue_staff_account,
+            source: registration.source,
             time: EntryTime::now(state),
             located: false,
             distance_m: None,
+            typed_phone: registration.typed_phone,
+            paper_code_id: registration.paper_code_id,
         },
         &[Attendee {
-            person,
+            person: registration.person,
             role: CheckInRole::Own,
+            typed_name,
         }],
     )
 }
@@ -493,7 +557,7 @@ fn insert_rows(
                 venue_id: entrance.venue_id,
                 entrance_id: entrance.entrance_id,
                 person_id: attendee.person.id,
-                account_id: entry.account_id,
+                account_id: Some(entry.account_id),
                 role: attendee.role,
                 source: entry.source,
                 color,
@@ -504,13 +568,22 @@ fn insert_rows(
                 offline: entry.time.offline,
                 located: entry.located,
                 distance_m: entry.distance_m,
+                typed_name_sealed: attendee
+                    .typed_name
+                    .as_ref()
+                    .map(|name| state.cipher.seal(Field::Name, name.as_ref())),
+                typed_phone_sealed: entry
+                    .typed_phone
+                    .as_ref()
+                    .map(|phone| state.cipher.seal(Field::Phone, phone.as_ref())),
+                paper_code_id: entry.paper_code_id,
             }
         })
         .collect();
     let ids = check_ins::insert_group(conn, &new_rows)?;
     for (id, row) in ids.iter().zip(&new_rows) {
         if row.color == HealthColor::Red {
-            alerts::raise(
+            alerts::raise_red_scan(
                 conn,
                 row.venue_id,
                 &entrance.region_code,

@@ -1,16 +1,20 @@
 //! Staff accounts (reviewers, health officials, auditors, sysadmins): logging in with username
-//! and password, the staff member's own account, and creating accounts from the command line.
+//! and password, the sessions that follow, the staff member's own account, and managing accounts
+//! from the command line.
 
+use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::audit;
 use crate::auth::{password, SessionKind, Staff};
+use crate::cache::StaffRecord;
 use crate::crypto::Field;
 use crate::db::staff::{self, NewStaffAccount, StaffAccountRow};
-use crate::db::{regions, DbError};
-use crate::domain::login_throttle;
+use crate::db::{regions, DbConnection, DbError};
+use crate::domain::login_throttle::{self, PER_ADDRESS, PER_USERNAME};
 use crate::domain::{RegionCode, StaffRole};
 use crate::state::AppState;
 
@@ -25,8 +29,11 @@ pub enum StaffError {
     Locked { retry_after_secs: u32 },
     #[error("wrong username or password")]
     InvalidCredentials,
-    #[error("the staff account is disabled or gone")]
-    Disabled,
+    /// The session's account is disabled, gone, or changed since the session began.
+    #[error("the staff session has ended")]
+    SessionEnded,
+    #[error("no staff account `{0}`")]
+    UnknownUsername(String),
     #[error("the username `{0}` is taken")]
     UsernameTaken(String),
     #[error("{0}")]
@@ -51,65 +58,114 @@ pub struct StaffSession {
     pub staff: StaffView,
 }
 
-enum Outcome {
+/// What the throttles allowed for one attempt.
+enum Admission {
     Locked(i64),
-    Refused(u64),
-    Accepted(StaffAccountRow, Option<String>),
+    /// The attempt was counted; hold a failure's answer this long.
+    Counted {
+        delay_ms: u64,
+    },
 }
 
-/// Checks the password; failures are counted per username (hashed), slowed down after a few and
-/// locked after many. Unknown usernames are treated exactly like known ones.
+/// The throttle keys of an attempt: its username, and its client address when known.
+fn throttle_keys(state: &AppState, username: &str, client: Option<IpAddr>) -> Vec<String> {
+    let mut keys = vec![format!(
+        "u:{}",
+        state.cipher.lookup_hash(Field::Username, username)
+    )];
+    if let Some(client) = client {
+        keys.push(format!(
+            "a:{}",
+            state
+                .cipher
+                .lookup_hash(Field::Username, &client.to_string())
+        ));
+    }
+    keys
+}
+
+/// Counts the attempt against every key in one transaction whose rows are locked, so parallel
+/// guesses are counted one after another: the lock engages after exactly `lock_after`.
+fn admit(state: &AppState, conn: &mut DbConnection, keys: &[String]) -> Result<Admission, DbError> {
+    let now = state.clock.now_naive();
+    let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let current = staff::throttles_for_update(conn, &key_refs, now)?;
+    let locked = current
+        .iter()
+        .filter_map(|s| login_throttle::locked_for(s.as_ref(), now))
+        .max();
+    if let Some(seconds) = locked {
+        return Ok(Admission::Locked(seconds));
+    }
+    let mut delay_ms = 0;
+    for (index, (key, state)) in keys.iter().zip(&current).enumerate() {
+        let policy = if index == 0 {
+            &PER_USERNAME
+        } else {
+            &PER_ADDRESS
+        };
+        let next = login_throttle::after_attempt(policy, state.as_ref(), now);
+        delay_ms = delay_ms.max(login_throttle::delay_ms(policy, next.failures));
+        staff::save_throttle(conn, key, &next)?;
+    }
+    Ok(Admission::Counted { delay_ms })
+}
+
+/// Checks the password. Each attempt is counted first (per username, and per client address),
+/// then the password is checked without holding a database connection; a correct one clears
+/// its username's count. Unknown usernames are treated exactly like known ones.
 pub async fn login(
     state: &Arc<AppState>,
     username: String,
     password: String,
+    client: Option<IpAddr>,
 ) -> Result<StaffSession, StaffError> {
     // Long inputs would only make the password hash work harder.
     if username.len() > 64 || password.len() > password::MAX_LENGTH * 4 {
         return Err(StaffError::InvalidCredentials);
     }
     let username = username.trim().to_owned();
-    let username_hash = state.cipher.lookup_hash(Field::Username, &username);
-    let outcome = state
+    let keys = throttle_keys(state, &username, client);
+    let lookup = username.clone();
+    let throttle_keys = keys.clone();
+    let (admission, account) = state
         .write(move |state, conn| {
-            let now = state.clock.now_naive();
-            let failures = staff::login_failures(conn, &username_hash)?;
-            if let Some(seconds) = login_throttle::locked_for(failures.as_ref(), now) {
-                return Ok::<_, StaffError>(Outcome::Locked(seconds));
-            }
-            let account = staff::find_by_username(conn, &username)?;
-            let stored_hash = account
-                .as_ref()
-                .map_or(DUMMY_HASH.as_str(), |a| a.password_hash.as_str());
-            let matches = password::verify(stored_hash, &password);
-            match account {
-                Some(account) if matches && account.disabled_at.is_none() => {
-                    staff::clear_login_failures(conn, &username_hash)?;
-                    let region_name = region_name(conn, &account.region_code)?;
-                    Ok(Outcome::Accepted(account, region_name))
-                }
-                _ => {
-                    let next = login_throttle::after_failure(failures.as_ref(), now);
-                    staff::save_login_failures(conn, &username_hash, &next)?;
-                    Ok(Outcome::Refused(login_throttle::delay_ms(next.failures)))
-                }
-            }
+            let admission = admit(state, conn, &throttle_keys)?;
+            Ok::<_, DbError>((admission, staff::find_by_username(conn, &lookup)?))
         })
         .await?;
-    match outcome {
-        Outcome::Locked(seconds) => Err(StaffError::Locked {
-            retry_after_secs: seconds.clamp(1, i64::from(u32::MAX)) as u32,
-        }),
-        Outcome::Refused(delay_ms) => {
-            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-            Err(StaffError::InvalidCredentials)
+    let delay_ms = match admission {
+        Admission::Locked(seconds) => {
+            return Err(StaffError::Locked {
+                retry_after_secs: seconds.clamp(1, i64::from(u32::MAX)) as u32,
+            })
         }
-        Outcome::Accepted(account, region_name) => {
+        Admission::Counted { delay_ms } => delay_ms,
+    };
+    let stored_hash = account
+        .as_ref()
+        .map_or(DUMMY_HASH.clone(), |a| a.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || password::verify(&stored_hash, &password))
+        .await
+        .unwrap_or(false);
+    match account {
+        Some(account) if matches && account.disabled_at.is_none() => {
+            let region_name = account.region_code.clone();
+            let region_name = state
+                .write(move |_, conn| {
+                    // A correct password clears its username's count and takes its attempt back
+                    // from the address's: an office of staff logging in is not a guesser.
+                    staff::clear_throttle(conn, &keys[0])?;
+                    for address_key in &keys[1..] {
+                        staff::forgive_attempt(conn, address_key)?;
+                    }
+                    region_name_of(conn, &region_name)
+                })
+                .await?;
             let issued = state.sessions.issue(
                 &SessionKind::Staff {
                     staff_id: account.id,
-                    role: account.role,
-                    region: account.region_code.clone(),
+                    version: account.session_version,
                 },
                 state.clock.now(),
             );
@@ -119,6 +175,10 @@ pub async fn login(
                 expires_at: state.clock.show_utc(issued.expires_at),
                 staff: view(account, region_name),
             })
+        }
+        _ => {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            Err(StaffError::InvalidCredentials)
         }
     }
 }
@@ -133,26 +193,57 @@ fn view(account: StaffAccountRow, region_name: Option<String>) -> StaffView {
     }
 }
 
-fn region_name(conn: &mut crate::db::DbConnection, code: &str) -> Result<Option<String>, DbError> {
+fn region_name_of(conn: &mut DbConnection, code: &str) -> Result<Option<String>, DbError> {
     let Ok(code) = RegionCode::parse(code) else {
         return Ok(None);
     };
     Ok(regions::find(conn, &code)?.map(|r| r.name))
 }
 
-/// The staff member's own account; a disabled or deleted account is logged out.
+/// The staff member a session stands for, as the account is now: a disabled account, a changed
+/// role or region, or a new session version ends the session.
+pub async fn authenticate(
+    state: &Arc<AppState>,
+    staff_id: i64,
+    version: i32,
+) -> Result<Staff, StaffError> {
+    let record = match state.staff.get(staff_id, state.clock.now()) {
+        Some(record) => record,
+        None => {
+            let row = state
+                .read(move |_, conn| staff::find(conn, staff_id))
+                .await?
+                .ok_or(StaffError::SessionEnded)?;
+            let record = Arc::new(StaffRecord {
+                id: row.id,
+                role: row.role,
+                region: RegionCode::parse(&row.region_code)
+                    .map_err(|_| DbError::Other(format!("staff {}: stored region", row.id)))?,
+                session_version: row.session_version,
+                disabled: row.disabled_at.is_some(),
+            });
+            state.staff.put(Arc::clone(&record), state.clock.now());
+            record
+        }
+    };
+    if record.disabled || record.session_version != version {
+        return Err(StaffError::SessionEnded);
+    }
+    Ok(Staff {
+        id: record.id,
+        role: record.role,
+        region: record.region.clone(),
+    })
+}
+
+/// The staff member's own account.
 pub async fn me(state: &Arc<AppState>, caller: &Staff) -> Result<StaffView, StaffError> {
-    let (id, role) = (caller.id, caller.role);
+    let id = caller.id;
     state
         .read(move |_, conn| {
-            let account = staff::find(conn, id)?
-                .filter(|a| a.disabled_at.is_none())
-                .ok_or(StaffError::Disabled)?;
-            let region_name = region_name(conn, &account.region_code)?;
-            Ok(StaffView {
-                role,
-                ..view(account, region_name)
-            })
+            let account = staff::find(conn, id)?.ok_or(StaffError::SessionEnded)?;
+            let region_name = region_name_of(conn, &account.region_code)?;
+            Ok(view(account, region_name))
         })
         .await
 }
@@ -176,21 +267,18 @@ pub async fn create_account(
                 .into(),
         ));
     }
-    let region = RegionCode::parse(region)
-        .map_err(|e| StaffError::Invalid(format!("--region: {}", e.message)))?;
-    let password_hash =
-        password::hash(plain_password).map_err(|e| StaffError::Invalid(e.to_string()))?;
+    let region = known_region(state, region).await?;
+    let plain_password = plain_password.to_owned();
+    let password_hash = tokio::task::spawn_blocking(move || password::hash(&plain_password))
+        .await
+        .map_err(|e| StaffError::Invalid(e.to_string()))?
+        .map_err(|e| StaffError::Invalid(e.to_string()))?;
     state
         .write(move |state, conn| {
-            if !regions::is_known(conn, &region).map_err(DbError::from)? {
-                return Err(StaffError::Invalid(format!(
-                    "--region {region} is not a known administrative division"
-                )));
-            }
             if staff::find_by_username(conn, &username)?.is_some() {
                 return Err(StaffError::UsernameTaken(username));
             }
-            Ok(staff::insert(
+            let account = staff::insert(
                 conn,
                 &NewStaffAccount {
                     username: &username,
@@ -199,7 +287,82 @@ pub async fn create_account(
                     region_code: &region,
                     created_at: state.clock.now_naive(),
                 },
-            )?)
+            )?;
+            let entry = audit::by_operator("staff.create", account.id, &account.region_code);
+            audit::record(state, conn, &[entry])?;
+            Ok(account)
         })
         .await
+}
+
+async fn known_region(state: &Arc<AppState>, region: &str) -> Result<RegionCode, StaffError> {
+    let region = RegionCode::parse(region)
+        .map_err(|e| StaffError::Invalid(format!("--region: {}", e.message)))?;
+    let lookup = region.clone();
+    let known = state
+        .read(move |_, conn| Ok::<_, DbError>(regions::is_known(conn, &lookup)?))
+        .await?;
+    if known {
+        Ok(region)
+    } else {
+        Err(StaffError::Invalid(format!(
+            "--region {region} is not a known administrative division"
+        )))
+    }
+}
+
+/// Disables (or enables again) an account by username; its sessions end on every node within a
+/// second.
+pub async fn set_disabled(
+    state: &Arc<AppState>,
+    username: &str,
+    disabled: bool,
+) -> Result<StaffAccountRow, StaffError> {
+    let username = username.trim().to_owned();
+    let account = state
+        .write(move |state, conn| {
+            let account = staff::find_by_username(conn, &username)?
+                .ok_or(StaffError::UnknownUsername(username))?;
+            let at = disabled.then(|| state.clock.now_naive());
+            staff::set_disabled(conn, account.id, at)?;
+            let action = if disabled {
+                "staff.disable"
+            } else {
+                "staff.enable"
+            };
+            let entry = audit::by_operator(action, account.id, &account.region_code);
+            audit::record(state, conn, &[entry])?;
+            staff::find(conn, account.id)?.ok_or(StaffError::SessionEnded)
+        })
+        .await?;
+    state.staff.forget(account.id);
+    tracing::info!(staff_id = account.id, disabled, "staff account changed");
+    Ok(account)
+}
+
+/// Gives an account another role and region; its sessions end.
+pub async fn set_role(
+    state: &Arc<AppState>,
+    username: &str,
+    role: StaffRole,
+    region: &str,
+) -> Result<StaffAccountRow, StaffError> {
+    let region = known_region(state, region).await?;
+    let username = username.trim().to_owned();
+    let account = state
+        .write(move |state, conn| {
+            let account = staff::find_by_username(conn, &username)?
+                .ok_or(StaffError::UnknownUsername(username))?;
+            staff::set_role(conn, account.id, role, &region)?;
+            // Filed under both regions: the one it leaves and the one it joins.
+            let entries = [
+                audit::by_operator("staff.role", account.id, &account.region_code),
+                audit::by_operator("staff.role", account.id, region.as_ref()),
+            ];
+            audit::record(state, conn, &entries)?;
+            staff::find(conn, account.id)?.ok_or(StaffError::SessionEnded)
+        })
+        .await?;
+    state.staff.forget(account.id);
+    Ok(account)
 }

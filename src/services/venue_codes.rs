@@ -28,7 +28,9 @@ pub enum CodeStatus {
 pub async fn status(state: &Arc<AppState>, token: &str) -> Result<CodeStatus, DbError> {
     let code = match state.venue_codes.verify(token) {
         Ok(code) => code,
-        Err(VenueCodeError::Malformed | VenueCodeError::Forged) => return Ok(CodeStatus::Invalid),
+        Err(VenueCodeError::Malformed | VenueCodeError::Forged | VenueCodeError::ForeignHost) => {
+            return Ok(CodeStatus::Invalid)
+        }
     };
     let found = state
         .read(move |_, conn| venues::entrance_with_venue(conn, code.entrance_id))

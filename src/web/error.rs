@@ -64,7 +64,8 @@ error_codes! {
     PlatformUserBlocked = ("platform_user_blocked", FORBIDDEN, "平台判定该账号存在风险，暂时无法登录"),
     PlatformUnavailable = ("platform_unavailable", SERVICE_UNAVAILABLE, "微信或支付宝服务暂时不可用，请稍后再试"),
     PlatformNotConfigured = ("platform_not_configured", SERVICE_UNAVAILABLE, "暂不支持通过该平台登录"),
-    IdentityAlreadyBound = ("identity_already_bound", CONFLICT, "该身份证号已绑定本平台的其他账号"),
+    IdentityAlreadyBound = ("identity_already_bound", CONFLICT, "该身份证号已被其他账号绑定，如是本人请进行人脸核验"),
+    VerificationFailed = ("verification_failed", UNPROCESSABLE_ENTITY, "人脸核验未通过，请确认是本人后重试"),
     IdentityMismatch = ("identity_mismatch", CONFLICT, "本账号已实名为其他身份，请先撤回授权"),
     VenueLocked = ("venue_locked", CONFLICT, "场所已审核通过，基本信息不能再修改"),
     EntranceNameTaken = ("entrance_name_taken", CONFLICT, "同一场所的入口名称不能重复"),
@@ -79,12 +80,14 @@ error_codes! {
     CompanionNotFound = ("companion_not_found", NOT_FOUND, "同行人员不存在，请先添加"),
     CompanionNotEligible = ("companion_not_eligible", UNPROCESSABLE_ENTITY, "同行人员须为未满18周岁或60周岁及以上人员"),
     TooManyCompanions = ("too_many_companions", CONFLICT, "同行人员已达上限"),
-    CompanionAccountLimit = ("companion_account_limit", CONFLICT, "该人员已被过多账号添加为同行人员"),
+    CompanionHasAccount = ("companion_has_account", FORBIDDEN, "该人员已有本人账号，请由本人打印纸质码"),
     CompanionExists = ("companion_exists", CONFLICT, "该人员已是您的同行人员"),
     InvalidPaperCode = ("invalid_paper_code", BAD_REQUEST, "无法识别的纸质码"),
     PaperCodeExpired = ("paper_code_expired", GONE, "纸质码已过期，请重新打印"),
+    PaperCodeRevoked = ("paper_code_revoked", GONE, "该纸质码已作废，请使用最新打印的纸质码"),
     SecondOfficialRequired = ("second_official_required", FORBIDDEN, "该变更须由本地区另一名工作人员确认"),
     ChangeNotPending = ("change_not_pending", CONFLICT, "该变更已确认执行"),
+    OutsideRegion = ("outside_region", NOT_FOUND, "部分人员不在您的管辖地区，或尚无记录"),
 }
 
 #[derive(Debug)]

@@ -11,6 +11,7 @@ use crate::services::audit::AuditError;
 use crate::services::check_ins::CheckInError;
 use crate::services::companions::CompanionError;
 use crate::services::health_codes::HealthCodeError;
+use crate::services::identity::{IdentityError, ReleaseError};
 use crate::services::paper_codes::PaperCodeFailure;
 use crate::services::regions::RegionError;
 use crate::services::reviews::ReviewError;
@@ -54,7 +55,10 @@ impl From<AccountError> for ApiError {
             }
             AccountError::ConsentRequired(missing) => ApiError::new(ErrorCode::ConsentRequired)
                 .with_details(json!({ "missing": missing })),
-            AccountError::IdentityAlreadyBound => ApiError::new(ErrorCode::IdentityAlreadyBound),
+            AccountError::IdentityAlreadyBound {
+                verification_required,
+            } => ApiError::new(ErrorCode::IdentityAlreadyBound)
+                .with_details(json!({ "verification_required": verification_required })),
             AccountError::IdentityMismatch => ApiError::new(ErrorCode::IdentityMismatch),
             AccountError::DevLoginsOff => ApiError::not_found().with_message("请求的接口不存在"),
             AccountError::Platform(e) => e.into(),
@@ -71,10 +75,11 @@ impl From<StaffError> for ApiError {
                 .with_message("登录失败次数过多，请稍后再试")
                 .with_retry_after(retry_after_secs),
             StaffError::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials),
-            StaffError::Disabled => {
-                ApiError::new(ErrorCode::Unauthorized).with_message("账号已停用")
-            }
-            StaffError::UsernameTaken(_) | StaffError::Invalid(_) => ApiError::internal(e),
+            StaffError::SessionEnded => ApiError::new(ErrorCode::Unauthorized)
+                .with_message("账号已停用或权限已变更，请重新登录"),
+            StaffError::UnknownUsername(_)
+            | StaffError::UsernameTaken(_)
+            | StaffError::Invalid(_) => ApiError::internal(e),
             StaffError::Db(e) => e.into(),
         }
     }
@@ -125,7 +130,7 @@ impl From<CompanionError> for ApiError {
         match e {
             CompanionError::NotEligible => ApiError::new(ErrorCode::CompanionNotEligible),
             CompanionError::TooMany => ApiError::new(ErrorCode::TooManyCompanions),
-            CompanionError::TooManyAccounts => ApiError::new(ErrorCode::CompanionAccountLimit),
+            CompanionError::OwnAccount => ApiError::new(ErrorCode::CompanionHasAccount),
             CompanionError::AlreadyAdded => ApiError::new(ErrorCode::CompanionExists),
             CompanionError::IsSelf => FieldErrors::one(
                 "id_number",
@@ -151,6 +156,11 @@ impl From<ScanError> for ApiError {
                     .with_message("扫码过于频繁，请稍后再试")
                     .with_retry_after(retry_after_secs)
             }
+            ScanError::TooManyRegistrations { retry_after_secs } => {
+                ApiError::new(ErrorCode::TooManyRequests)
+                    .with_message("本账号登记过于频繁，请稍后再试")
+                    .with_retry_after(retry_after_secs)
+            }
             ScanError::TooFar {
                 distance_m,
                 max_distance_m,
@@ -164,6 +174,7 @@ impl From<ScanError> for ApiError {
                 .with_details(json!({ "companion_id": id })),
             ScanError::InvalidPaperCode => ApiError::new(ErrorCode::InvalidPaperCode),
             ScanError::PaperCodeExpired => ApiError::new(ErrorCode::PaperCodeExpired),
+            ScanError::PaperCodeRevoked => ApiError::new(ErrorCode::PaperCodeRevoked),
             ScanError::Account(e) => e.into(),
             ScanError::Venue(e) => e.into(),
             ScanError::Invalid(e) => e.into(),
@@ -194,7 +205,14 @@ impl From<PaperCodeFailure> for ApiError {
 impl From<HealthCodeError> for ApiError {
     fn from(e: HealthCodeError) -> Self {
         match e {
-            HealthCodeError::NotFound => ApiError::not_found(),
+            HealthCodeError::NotFound | HealthCodeError::ImportNotFound => ApiError::not_found(),
+            HealthCodeError::OutsideRegion { fields } => {
+                ApiError::new(ErrorCode::OutsideRegion).with_details(json!({ "fields": fields }))
+            }
+            HealthCodeError::SecondOfficialRequired => {
+                ApiError::new(ErrorCode::SecondOfficialRequired)
+            }
+            HealthCodeError::ImportNotPending => ApiError::new(ErrorCode::ChangeNotPending),
             HealthCodeError::Invalid(e) => e.into(),
             HealthCodeError::Db(e) => e.into(),
         }
@@ -209,6 +227,29 @@ impl From<TraceError> for ApiError {
             TraceError::SecondOfficialRequired => ApiError::new(ErrorCode::SecondOfficialRequired),
             TraceError::ChangeNotPending => ApiError::new(ErrorCode::ChangeNotPending),
             TraceError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::NotFound => ApiError::not_found(),
+            IdentityError::Failed(reason) => {
+                tracing::info!(%reason, "face check not verified");
+                ApiError::new(ErrorCode::VerificationFailed)
+            }
+            IdentityError::Account(e) => e.into(),
+            IdentityError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReleaseError> for ApiError {
+    fn from(e: ReleaseError) -> Self {
+        match e {
+            ReleaseError::NotFound => ApiError::not_found(),
+            ReleaseError::Db(e) => e.into(),
         }
     }
 }

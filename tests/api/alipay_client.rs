@@ -63,11 +63,11 @@ async fn a_bare_base64_key_as_alipays_tool_prints_it_works() {
 #[tokio::test]
 async fn a_request_signed_with_another_key_is_refused_by_the_gateway() {
     let server = fake::start().await;
-    let other = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-    let pem = rsa::pkcs8::EncodePrivateKey::to_pkcs8_pem(&other, rsa::pkcs8::LineEnding::LF)
-        .unwrap()
-        .to_string();
-    let c = AlipayClient::new(config(&server, pem), Clock::new(chrono_tz::Asia::Shanghai)).unwrap();
+    let c = AlipayClient::new(
+        config(&server, fake::stranger_private_pkcs8()),
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
+    .unwrap();
     assert!(matches!(
         c.oauth_token(fake::GOOD_CODE).await.unwrap_err(),
         PlatformError::Unavailable(_)

@@ -1,22 +1,23 @@
 //! A local Alipay gateway: it checks each request's RSA2 signature with the app's public key,
-//! dispatches on `method`, and signs the response node with the "Alipay" private key. Keys are
-//! generated here, once per test run.
+//! dispatches on `method`, and signs the response node with the "Alipay" private key. The keys
+//! are fixed test keys made with openssl (tests/fixtures/alipay); signing and verifying here use
+//! `ring` directly, not the client's code.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use rsa::pkcs1::EncodeRsaPrivateKey;
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
-use rsa::signature::{SignatureEncoding, Signer, Verifier};
-use rsa::{RsaPrivateKey, RsaPublicKey};
+use ring::rand::SystemRandom;
+use ring::signature::{
+    RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PKCS1_SHA256,
+};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::fake_faces::{FaceCheck, Faces, Outcome};
 
 pub const APP_ID: &str = "2021004100000001";
 pub const AES_KEY: &str = "aHdWS0JtZ3lCa3pUZ0NqQQ==";
@@ -31,40 +32,70 @@ pub const UNSIGNED_ERROR_CODE: &str = "ali-code-unsigned-error";
 pub const BUSY_CODE: &str = "ali-code-busy";
 pub const UNSIGNED_SUCCESS_CODE: &str = "ali-code-unsigned-success";
 
+const APP_PKCS8: &str = include_str!("../fixtures/alipay/app.pkcs8.pem");
+const APP_PKCS1: &str = include_str!("../fixtures/alipay/app.pkcs1.pem");
+const ALIPAY_PKCS8: &str = include_str!("../fixtures/alipay/alipay.pkcs8.pem");
+const ALIPAY_PUBLIC: &str = include_str!("../fixtures/alipay/alipay.public.pem");
+const STRANGER_PKCS8: &str = include_str!("../fixtures/alipay/stranger.pkcs8.pem");
+
+/// The DER inside a PEM.
+fn der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    BASE64.decode(body).expect("a PEM's body is base64")
+}
+
 pub struct Keys {
-    pub app: RsaPrivateKey,
-    pub alipay: RsaPrivateKey,
+    pub app: RsaKeyPair,
+    pub alipay: RsaKeyPair,
 }
 
 pub fn keys() -> &'static Keys {
     static KEYS: OnceLock<Keys> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let mut rng = rand::thread_rng();
-        Keys {
-            app: RsaPrivateKey::new(&mut rng, 2048).unwrap(),
-            alipay: RsaPrivateKey::new(&mut rng, 2048).unwrap(),
-        }
+    KEYS.get_or_init(|| Keys {
+        app: RsaKeyPair::from_pkcs8(&der(APP_PKCS8)).expect("the app's test key"),
+        alipay: RsaKeyPair::from_pkcs8(&der(ALIPAY_PKCS8)).expect("Alipay's test key"),
     })
 }
 
 pub fn app_private_pkcs8() -> String {
-    keys().app.to_pkcs8_pem(LineEnding::LF).unwrap().to_string()
+    APP_PKCS8.to_owned()
 }
 
 pub fn app_private_pkcs1() -> String {
-    keys().app.to_pkcs1_pem(LineEnding::LF).unwrap().to_string()
+    APP_PKCS1.to_owned()
+}
+
+/// A key the gateway does not know.
+pub fn stranger_private_pkcs8() -> String {
+    STRANGER_PKCS8.to_owned()
 }
 
 pub fn alipay_public_pem() -> String {
-    RsaPublicKey::from(&keys().alipay)
-        .to_public_key_pem(LineEnding::LF)
-        .unwrap()
+    ALIPAY_PUBLIC.to_owned()
 }
 
 /// Signs like Alipay: RSA PKCS#1 v1.5 over SHA-256, standard base64.
 pub fn alipay_sign(content: &str) -> String {
-    let key = SigningKey::<Sha256>::new(keys().alipay.clone());
-    BASE64.encode(key.sign(content.as_bytes()).to_bytes())
+    let key = &keys().alipay;
+    let mut signature = vec![0u8; key.public().modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        content.as_bytes(),
+        &mut signature,
+    )
+    .expect("signing");
+    BASE64.encode(signature)
+}
+
+/// Whether `sign` is the app's signature of `content`.
+fn app_signed(content: &str, sign: &str) -> bool {
+    let Ok(signature) = BASE64.decode(sign) else {
+        return false;
+    };
+    UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, keys().app.public().as_ref())
+        .verify(content.as_bytes(), &signature)
+        .is_ok()
 }
 
 /// The answer of `my.getPhoneNumber` as the mini-program receives it.
@@ -86,7 +117,9 @@ pub fn phone_success(mobile: &str) -> String {
     phone_response(&json!({"code": "10000", "msg": "Success", "mobile": mobile}))
 }
 
-struct Gateway;
+struct Gateway {
+    faces: Arc<Faces>,
+}
 
 impl Gateway {
     fn signed(node_name: &str, node: &str) -> String {
@@ -176,6 +209,75 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    fn invalid_arguments(node: &str, sub_code: &str, sub_msg: &str) -> String {
+        Self::signed(
+            node,
+            &json!({"code": "40004", "msg": "Business Failed", "sub_code": sub_code, "sub_msg": sub_msg})
+                .to_string(),
+        )
+    }
+
+    /// 身份认证初始化: checks the business parameters as documented and opens a check.
+    fn certify_initialize(&self, biz_content: &str) -> String {
+        const NODE: &str = "alipay_user_certify_open_initialize_response";
+        let Ok(biz) = serde_json::from_str::<Value>(biz_content) else {
+            return Self::invalid_arguments(NODE, "isv.invalid-parameter", "biz_content 格式错误");
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let order = text(&biz["outer_order_no"]);
+        let identity = &biz["identity_param"];
+        let valid = !order.is_empty()
+            && order.len() <= 32
+            && order.bytes().all(|b| b.is_ascii_alphanumeric())
+            && biz["biz_code"] == "FACE"
+            && identity["identity_type"] == "CERT_INFO"
+            && identity["cert_type"] == "IDENTITY_CARD"
+            && !text(&identity["cert_name"]).is_empty()
+            && !text(&identity["cert_no"]).is_empty()
+            && biz["merchant_config"].is_object();
+        if !valid {
+            return Self::invalid_arguments(NODE, "isv.invalid-parameter", "参数有误");
+        }
+        let certify_id = format!("certify{order}");
+        self.faces.open(
+            &certify_id,
+            FaceCheck {
+                name: text(&identity["cert_name"]),
+                id_number: text(&identity["cert_no"]),
+                subject: None,
+                out_id: order,
+                face: None,
+            },
+        );
+        Self::signed(
+            NODE,
+            &json!({"code": "10000", "msg": "Success", "certify_id": certify_id}).to_string(),
+        )
+    }
+
+    /// 身份认证记录查询: `passed` is `T` only for a check done with the claimed person's face.
+    fn certify_query(&self, biz_content: &str) -> String {
+        const NODE: &str = "alipay_user_certify_open_query_response";
+        let certify_id = serde_json::from_str::<Value>(biz_content)
+            .ok()
+            .and_then(|biz| biz["certify_id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let Some(check) = self.faces.get(&certify_id) else {
+            return Self::invalid_arguments(NODE, "CERTIFY_ID_NOT_EXIST", "认证单据不存在");
+        };
+        let passed = if Faces::outcome(&check) == Outcome::Verified {
+            "T"
+        } else {
+            "F"
+        };
+        Self::signed(
+            NODE,
+            &json!({"code": "10000", "msg": "Success", "passed": passed}).to_string(),
+        )
+    }
+}
+
 impl Respond for Gateway {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let params: BTreeMap<String, String> =
@@ -188,13 +290,7 @@ impl Respond for Gateway {
             .join("&");
         let signature_ok = params
             .get("sign")
-            .and_then(|s| BASE64.decode(s).ok())
-            .and_then(|bytes| Signature::try_from(bytes.as_slice()).ok())
-            .is_some_and(|sig| {
-                VerifyingKey::<Sha256>::new(RsaPublicKey::from(&keys().app))
-                    .verify(content.as_bytes(), &sig)
-                    .is_ok()
-            });
+            .is_some_and(|sign| app_signed(&content, sign));
         let common_ok = params.get("app_id").map(String::as_str) == Some(APP_ID)
             && params.get("sign_type").map(String::as_str) == Some("RSA2")
             && params.get("charset").map(String::as_str) == Some("utf-8")
@@ -220,6 +316,12 @@ impl Respond for Gateway {
                 Some("alipay.user.info.share") => {
                     Self::user_info(params.get("auth_token").map_or("", String::as_str))
                 }
+                Some("alipay.user.certify.open.initialize") => {
+                    self.certify_initialize(params.get("biz_content").map_or("", String::as_str))
+                }
+                Some("alipay.user.certify.open.query") => {
+                    self.certify_query(params.get("biz_content").map_or("", String::as_str))
+                }
                 _ => Self::signed("error_response", &json!({
                     "code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-method"
                 }).to_string()),
@@ -230,13 +332,21 @@ impl Respond for Gateway {
 }
 
 pub async fn start() -> MockServer {
+    start_with_faces().await.0
+}
+
+/// The gateway, and the face checks it opened (a test does them as the user would).
+pub async fn start_with_faces() -> (MockServer, Arc<Faces>) {
     let server = MockServer::start().await;
+    let faces = Arc::new(Faces::default());
     Mock::given(method("POST"))
         .and(path("/gateway.do"))
-        .respond_with(Gateway)
+        .respond_with(Gateway {
+            faces: Arc::clone(&faces),
+        })
         .mount(&server)
         .await;
-    server
+    (server, faces)
 }
 
 pub fn gateway(server: &MockServer) -> String {

@@ -1,10 +1,14 @@
 //! A local WeChat that answers as the platform documents: code2Session with success for known
-//! codes and each errcode for the others (errmsg with a `rid` suffix), stable_token, and
-//! getuserphonenumber.
+//! codes and each errcode for the others (errmsg with a `rid` suffix), stable_token,
+//! getuserphonenumber, and the face checks of 人脸核身.
+
+use std::sync::Arc;
 
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::fake_faces::{FaceCheck, Faces, Outcome};
 
 pub const APPID: &str = "wx4f4bc4dec97d474b";
 pub const SECRET: &str = "test-wechat-secret";
@@ -158,4 +162,90 @@ pub fn settings(server: &MockServer) -> Vec<(&'static str, String)> {
         ("WECHAT_API_BASE", server.uri()),
         ("PLATFORM_TIMEOUT_MS", "1500".to_owned()),
     ]
+}
+
+/// The `cert_hash` of a claim, computed here on its own: base64 of SHA-256 over
+/// `cert_type=IDENTITY_CARD&cert_name=…&cert_no=…`.
+fn cert_hash(name: &str, id_number: &str) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(
+        format!("cert_type=IDENTITY_CARD&cert_name={name}&cert_no={id_number}").as_bytes(),
+    ))
+}
+
+/// 人脸核身: getverifyid opens a check for an openid of this app, queryverifyinfo answers
+/// `verify_ret` from what the user did (see [`Faces::perform`]).
+struct FaceIdentify {
+    faces: Arc<Faces>,
+}
+
+impl Respond for FaceIdentify {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+            return ok(error(47001, "data format error"));
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let openid = text(&body["openid"]);
+        if !openid.starts_with("oGZUI0") {
+            return ok(error(40003, "invalid openid"));
+        }
+        if request.url.path().ends_with("/getverifyid") {
+            let cert = &body["cert_info"];
+            let out_seq_no = text(&body["out_seq_no"]);
+            if out_seq_no.is_empty()
+                || cert["cert_type"] != "IDENTITY_CARD"
+                || text(&cert["cert_name"]).is_empty()
+                || text(&cert["cert_no"]).is_empty()
+            {
+                return ok(error(10001, "invalid parameter"));
+            }
+            let verify_id = format!("verify-{out_seq_no}");
+            self.faces.open(
+                &verify_id,
+                FaceCheck {
+                    name: text(&cert["cert_name"]),
+                    id_number: text(&cert["cert_no"]),
+                    subject: Some(openid),
+                    out_id: out_seq_no,
+                    face: None,
+                },
+            );
+            return ok(
+                json!({"errcode": 0, "errmsg": "ok", "verify_id": verify_id, "expires_in": 3600}),
+            );
+        }
+        let Some(check) = self.faces.get(&text(&body["verify_id"])) else {
+            return ok(error(10001, "invalid verify_id"));
+        };
+        if check.subject.as_deref() != Some(openid.as_str())
+            || check.out_id != text(&body["out_seq_no"])
+            || cert_hash(&check.name, &check.id_number) != text(&body["cert_hash"])
+        {
+            return ok(error(10001, "invalid parameter"));
+        }
+        let verify_ret = match Faces::outcome(&check) {
+            Outcome::NotDone => 90001,
+            Outcome::Verified => 10000,
+            Outcome::FaceMismatch => 10004,
+        };
+        ok(json!({"errcode": 0, "errmsg": "ok", "verify_ret": verify_ret}))
+    }
+}
+
+/// Mounts the face-check endpoints, for calls with `token`; the checks they open.
+pub async fn mount_faces(server: &MockServer, token: &str) -> Arc<Faces> {
+    let faces = Arc::new(Faces::default());
+    for endpoint in ["getverifyid", "queryverifyinfo"] {
+        Mock::given(method("POST"))
+            .and(path(format!("/cityservice/face/identify/{endpoint}")))
+            .and(query_param("access_token", token))
+            .respond_with(FaceIdentify {
+                faces: Arc::clone(&faces),
+            })
+            .mount(server)
+            .await;
+    }
+    faces
 }

@@ -164,7 +164,8 @@ async fn an_import_applies_every_row() {
         200,
     )
     .await;
-    assert_eq!(imported["applied"], 50);
+    assert_eq!(imported["status"], "applied");
+    assert_eq!(imported["rows"], 50);
     let one = app
         .read(&official, &format!("/api/v1/health-codes/{}", adult(100)))
         .await;

@@ -116,7 +116,7 @@ async fn strangers_cannot_register_at_a_venue() {
 }
 
 #[tokio::test]
-async fn a_hand_registration_appears_in_the_persons_itinerary() {
+async fn a_hand_registration_appears_only_in_a_verified_persons_itinerary() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("钱孝").await;
@@ -131,6 +131,11 @@ async fn a_hand_registration_appears_in_the_persons_itinerary() {
         201,
     )
     .await;
+    // A declared identity sees only what its account recorded: anyone can type an ID number.
+    let itinerary = app.read(&resident.token, "/api/v1/me/check-ins").await;
+    assert_eq!(itinerary["items"], json!([]));
+    app.verify_identity(&resident.token, json!({})).await;
     let itinerary = app.read(&resident.token, "/api/v1/me/check-ins").await;
     assert_eq!(itinerary["items"].as_array().unwrap().len(), 1);
+    assert_eq!(itinerary["items"][0]["person"]["role"], "self");
 }

@@ -72,7 +72,8 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
         }))
         .await;
     assert_eq!(response.status(), 201);
-    let official = app.official("431025").await;
+    // An official of Beijing's Chaoyang district, where the person's ID number was issued.
+    let official = app.official("110105").await;
     let response = app
         .put_as(
             &official,

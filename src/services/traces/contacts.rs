@@ -1,18 +1,22 @@
 //! The contact search: everyone who shared a venue with a case: for each of the case's stays in the window,
 //! every other person whose stay at the same venue (any entrance) overlapped it, with the overlap.
 //! At depth 2, the same again from each contact's stays, reported as a second level.
+//!
+//! Officials act inside their region: contacts at venues of the tracing official's region are
+//! reported in full; those at other regions' venues only as counts per region, and handed to
+//! those regions as referrals ([`Referral`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::PiiCipher;
+use crate::crypto::{Field, PiiCipher};
 use crate::db::check_ins::CheckInRow;
 use crate::db::persons::{self, PersonContact};
 use crate::db::traces::{self, LONGEST_STAY};
-use crate::db::{DbConnection, DbError};
-use crate::domain::Stay;
+use crate::db::{regions, DbConnection, DbError};
+use crate::domain::{RegionCode, Stay};
 
 /// At most this many contact rows are reported; past it the trace says it was cut short.
 pub const MAX_CONTACTS: usize = 50_000;
@@ -50,6 +54,18 @@ pub struct Contact {
     pub via_person_id: Option<i64>,
 }
 
+/// Contacts found at venues of another region: counted here, referred there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Elsewhere {
+    pub region_code: String,
+    /// The region's full name.
+    #[serde(default)]
+    pub region: String,
+    /// Distinct people.
+    pub people: usize,
+    pub venues: usize,
+}
+
 /// A complete trace, as stored (sealed) and shown to officials.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceResult {
@@ -58,8 +74,20 @@ pub struct TraceResult {
     pub to: NaiveDateTime,
     pub depth: u8,
     pub stays: Vec<TracedStay>,
+    /// Contacts at venues of the tracing official's region, in full.
     pub contacts: Vec<Contact>,
+    /// Contacts at other regions' venues, as counts.
+    #[serde(default)]
+    pub elsewhere: Vec<Elsewhere>,
     pub truncated: bool,
+}
+
+/// The contacts found at one venue of another region, for its officials.
+#[derive(Debug, Clone)]
+pub struct Referral {
+    pub venue_id: i64,
+    pub region_code: String,
+    pub contacts: Vec<Contact>,
 }
 
 impl TraceResult {
@@ -138,15 +166,28 @@ fn overlaps(
     Ok((found, false))
 }
 
-/// Traces the case with person id `case_id` over `[from, to)`.
+/// What to trace: a case over `[from, to)`, for an official of `scope`.
+pub struct Search<'a> {
+    pub case_id: i64,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub depth: u8,
+    pub scope: &'a RegionCode,
+}
+
+/// Traces a case: the result for the official, and the referrals for other regions' venues.
 pub fn trace(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
-    case_id: i64,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-    depth: u8,
-) -> Result<TraceResult, DbError> {
+    search: &Search<'_>,
+) -> Result<(TraceResult, Vec<Referral>), DbError> {
+    let Search {
+        case_id,
+        from,
+        to,
+        depth,
+        scope,
+    } = *search;
     let case_stays = traces::stays_of(conn, &[case_id], from, to)?;
     let mut exclude: HashSet<i64> = HashSet::from([case_id]);
     let (mut found, mut truncated) = overlaps(conn, &case_stays, &exclude, 1, MAX_CONTACTS)?;
@@ -200,48 +241,100 @@ pub fn trace(
             phone,
         }
     };
-    let venue_name = |id: i64| venues.get(&id).cloned().unwrap_or_default();
+    let place = |id: i64| venues.get(&id).cloned().unwrap_or_default();
     let entrance_name = |id: i64| entrances.get(&id).cloned().unwrap_or_default();
 
     let stays = case_stays
         .iter()
         .map(|s| {
-            let (venue, address) = venue_name(s.venue_id);
+            let place = place(s.venue_id);
             TracedStay {
                 check_in_id: s.id,
                 venue_id: s.venue_id,
-                venue,
-                address,
+                venue: place.name,
+                address: place.address,
                 entrance: entrance_name(s.entrance_id),
                 from: s.scanned_at,
                 to: s.ends_at,
             }
         })
         .collect();
-    let mut contacts: Vec<Contact> = found
-        .into_iter()
-        .map(|o| Contact {
+    let mut contacts: Vec<Contact> = Vec::new();
+    let mut referred: BTreeMap<i64, Referral> = BTreeMap::new();
+    for o in found {
+        let place = place(o.row.venue_id);
+        let mut traced = person(o.row.person_id);
+        if traced.phone.is_none() {
+            // A person without an account of their own: the phone typed at the door, if any.
+            traced.phone = typed_phone(cipher, &o.row);
+        }
+        let contact = Contact {
             level: o.level,
-            person: person(o.row.person_id),
+            person: traced,
             check_in_id: o.row.id,
             venue_id: o.row.venue_id,
-            venue: venue_name(o.row.venue_id).0,
+            venue: place.name,
             entrance: entrance_name(o.row.entrance_id),
             overlap_from: o.overlap.from,
             overlap_to: o.overlap.to,
             via_person_id: o.via,
-        })
-        .collect();
+        };
+        if RegionCode::parse(&place.region_code).is_ok_and(|r| r.is_within(scope)) {
+            contacts.push(contact);
+        } else {
+            referred
+                .entry(o.row.venue_id)
+                .or_insert_with(|| Referral {
+                    venue_id: o.row.venue_id,
+                    region_code: place.region_code,
+                    contacts: Vec::new(),
+                })
+                .contacts
+                .push(contact);
+        }
+    }
     contacts.sort_by_key(|c| (c.level, c.overlap_from, c.check_in_id));
-    Ok(TraceResult {
-        case: person(case_id),
-        from,
-        to,
-        depth,
-        stays,
-        contacts,
-        truncated,
-    })
+    let referrals: Vec<Referral> = referred.into_values().collect();
+    Ok((
+        TraceResult {
+            case: person(case_id),
+            from,
+            to,
+            depth,
+            stays,
+            contacts,
+            elsewhere: elsewhere(conn, &referrals)?,
+            truncated,
+        },
+        referrals,
+    ))
+}
+
+/// The phone number venue staff typed with a hand registration, opened; a damaged one is left out.
+fn typed_phone(cipher: &PiiCipher, row: &CheckInRow) -> Option<String> {
+    let sealed = row.typed_phone_sealed.as_deref()?;
+    cipher.open(Field::Phone, sealed).ok()
+}
+
+/// Counts per region of the referred contacts.
+fn elsewhere(conn: &mut DbConnection, referrals: &[Referral]) -> Result<Vec<Elsewhere>, DbError> {
+    let mut by_region: BTreeMap<&str, (HashSet<i64>, usize)> = BTreeMap::new();
+    for referral in referrals {
+        let (people, venues) = by_region.entry(&referral.region_code).or_default();
+        people.extend(referral.contacts.iter().map(|c| c.person.person_id));
+        *venues += 1;
+    }
+    by_region
+        .into_iter()
+        .map(|(region_code, (people, venues))| {
+            Ok(Elsewhere {
+                region_code: region_code.to_owned(),
+                region: regions::full_name_of(conn, region_code)?,
+                people: people.len(),
+                venues,
+            })
+        })
+        .collect()
 }
 
 /// The longest window a trace may cover.

@@ -1,6 +1,10 @@
 //! Tracing a case (health officials): who shared a venue with them and when, stored sealed as a
 //! trace; read back, exported as CSV that no spreadsheet can run, and acted on with colour changes
 //! that need a second official above `TRACE_CONFIRM_THRESHOLD` people. Every step is audited.
+//!
+//! An official traces only a case of their region, sees in full only the contacts at their
+//! region's venues, and changes only their colours; contacts elsewhere are counted per region and
+//! referred to that region's officials as an alert.
 
 mod contacts;
 
@@ -9,16 +13,17 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-pub use contacts::max_window;
-use contacts::{Contact, TraceResult};
+pub use contacts::{max_window, Contact};
+use contacts::{Elsewhere, Referral, Search, TraceResult};
 
-use super::audit;
 use super::health_codes;
+use super::{audit, authorize};
 use crate::auth::Staff;
 use crate::crypto::Field;
+use crate::db::alerts::{self, NewReferral};
 use crate::db::health_codes::ColorChange;
 use crate::db::traces::{self, ColorChangeRow, NewColorChange, NewTrace, TraceRow};
-use crate::db::{persons, DbConnection, DbError};
+use crate::db::{DbConnection, DbError};
 use crate::domain::{ChangeStatus, HealthColor, HealthReason, IdNumber};
 use crate::state::AppState;
 
@@ -103,7 +108,10 @@ pub struct TraceView {
     pub truncated: bool,
     pub stays: Vec<StayView>,
     pub levels: Vec<LevelView>,
+    /// Contacts at venues of the official's region.
     pub contacts: Vec<ContactView>,
+    /// Contacts at other regions' venues: counts only; those regions got a referral.
+    pub elsewhere: Vec<Elsewhere>,
 }
 
 #[derive(Debug, Serialize)]
@@ -154,6 +162,7 @@ fn view(state: &AppState, row: &TraceRow, result: &TraceResult) -> TraceView {
             .iter()
             .map(|c| contact_view(state, c))
             .collect(),
+        elsewhere: result.elsewhere.clone(),
     }
 }
 
@@ -171,7 +180,8 @@ fn contact_view(state: &AppState, contact: &Contact) -> ContactView {
     }
 }
 
-/// Traces a case and stores the result, sealed, for the official's region.
+/// Traces a case of the official's region and stores the result, sealed, for that region; the
+/// contacts at other regions' venues go to those regions as referrals.
 pub async fn create(
     state: &Arc<AppState>,
     official: &Staff,
@@ -181,15 +191,18 @@ pub async fn create(
     let started = std::time::Instant::now();
     let (row, result) = state
         .read(move |state, conn| {
-            let case = persons::find_by_id_number(conn, &state.cipher, &query.id_number)?
+            let case = authorize::person(state, conn, &official, &query.id_number)?
                 .ok_or(TraceError::CaseUnknown)?;
-            let result = contacts::trace(
+            let (result, referrals) = contacts::trace(
                 conn,
                 &state.cipher,
-                case.id,
-                query.from,
-                query.to,
-                query.depth,
+                &Search {
+                    case_id: case.id,
+                    from: query.from,
+                    to: query.to,
+                    depth: query.depth,
+                    scope: &official.region,
+                },
             )?;
             let json = serde_json::to_string(&result).map_err(|e| DbError::Other(e.to_string()))?;
             let row = crate::db::write_transaction(conn, |conn| {
@@ -208,13 +221,22 @@ pub async fn create(
                         created_at: state.clock.now_naive(),
                     },
                 )?;
-                let entry = audit::by_staff(
+                let mut entries = vec![audit::by_staff(
                     &official,
                     "trace.create",
                     format!("person:{}", case.id),
                     result.contacts.len() as i64,
-                );
-                audit::record(state, conn, &[entry])?;
+                )];
+                for referral in &referrals {
+                    refer(state, conn, &official, row.id, referral)?;
+                    entries.push(audit::by_staff(
+                        &official,
+                        "trace.refer",
+                        format!("venue:{}", referral.venue_id),
+                        referral.contacts.len() as i64,
+                    ));
+                }
+                audit::record(state, conn, &entries)?;
                 Ok::<_, DbError>(row)
             })?;
             Ok::<_, TraceError>((row, result))
@@ -227,6 +249,38 @@ pub async fn create(
         "trace"
     );
     Ok(view(state, &row, &result))
+}
+
+/// Hands the contacts found at another region's venue to that region's officials.
+fn refer(
+    state: &AppState,
+    conn: &mut DbConnection,
+    official: &Staff,
+    trace_id: i64,
+    referral: &Referral,
+) -> Result<(), DbError> {
+    let details =
+        serde_json::to_string(&referral.contacts).map_err(|e| DbError::Other(e.to_string()))?;
+    let people = referral
+        .contacts
+        .iter()
+        .map(|c| c.person.person_id)
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    alerts::raise_referral(
+        conn,
+        &state.cipher,
+        &NewReferral {
+            venue_id: referral.venue_id,
+            region_code: &referral.region_code,
+            trace_id,
+            from_region_code: official.region.as_ref(),
+            contact_count: people as i64,
+            details_json: &details,
+        },
+        state.clock.now_naive(),
+    )?;
+    Ok(())
 }
 
 /// A stored trace, for officials of the region it was made in; audited as `action`.

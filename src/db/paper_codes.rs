@@ -1,0 +1,83 @@
+//! Printed paper codes: each print is a row, so that a reprint or a removed companion revokes the
+//! codes printed before.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::paper_codes;
+use super::{DbConnection, DbError};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = paper_codes)]
+pub struct PaperCodeRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub account_id: i64,
+    pub issued_on: NaiveDate,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Revokes the codes `account_id` printed for `person_id` before.
+pub fn revoke(
+    conn: &mut DbConnection,
+    account_id: i64,
+    person_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        paper_codes::table
+            .filter(paper_codes::account_id.eq(account_id))
+            .filter(paper_codes::person_id.eq(person_id))
+            .filter(paper_codes::revoked_at.is_null()),
+    )
+    .set(paper_codes::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes every code `account_id` printed (its identity or companions are gone).
+pub fn revoke_all_of_account(
+    conn: &mut DbConnection,
+    account_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(
+        paper_codes::table
+            .filter(paper_codes::account_id.eq(account_id))
+            .filter(paper_codes::revoked_at.is_null()),
+    )
+    .set(paper_codes::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// A new print, revoking the account's earlier codes of the person; returns its id.
+pub fn issue(
+    conn: &mut DbConnection,
+    account_id: i64,
+    person_id: i64,
+    issued_on: NaiveDate,
+    now: NaiveDateTime,
+) -> Result<i64, DbError> {
+    revoke(conn, account_id, person_id, now)?;
+    Ok(crate::per_backend!(conn, |c| diesel::insert_into(
+        paper_codes::table
+    )
+    .values((
+        paper_codes::person_id.eq(person_id),
+        paper_codes::account_id.eq(account_id),
+        paper_codes::issued_on.eq(issued_on),
+        paper_codes::created_at.eq(now),
+    ))
+    .returning(paper_codes::id)
+    .get_result(c))?)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PaperCodeRow>, DbError> {
+    Ok(paper_codes::table
+        .find(id)
+        .select(PaperCodeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
