@@ -5,7 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::State;
-use crate::config::AppEnv;
+use std::net::IpAddr;
+
+use crate::config::Settings;
 use crate::crypto::constant_time_eq;
 use crate::services;
 use crate::web::metrics::Metrics;
@@ -28,32 +30,32 @@ pub async fn readyz(state: State) -> Result<HttpResponse, ApiError> {
 }
 
 /// Prometheus metrics, for the scraper that presents `METRICS_TOKEN` as a bearer token; without
-/// a token configured, for loopback clients in development only.
+/// a token configured, for loopback clients in development only. Anyone else gets 404.
 pub async fn metrics(
     request: HttpRequest,
     state: State,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, ApiError> {
-    let allowed = match &state.settings.server.metrics_token {
-        Some(token) => request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes())),
-        None => {
-            state.settings.env == AppEnv::Development
-                && request
-                    .peer_addr()
-                    .is_some_and(|peer| peer.ip().is_loopback())
-        }
-    };
-    if !allowed {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let peer = request.peer_addr().map(|peer| peer.ip());
+    if !metrics_allowed(&state.settings, bearer, peer) {
         return Err(ApiError::not_found());
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(metrics.render(&state.db)))
+}
+
+fn metrics_allowed(settings: &Settings, bearer: Option<&str>, peer: Option<IpAddr>) -> bool {
+    match &settings.server.metrics_token {
+        Some(token) => bearer
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes())),
+        None => settings.is_development() && peer.is_some_and(|ip| ip.is_loopback()),
+    }
 }
 
 pub async fn openapi() -> HttpResponse {
@@ -64,4 +66,25 @@ pub async fn openapi() -> HttpResponse {
                 .expect("static mime"),
         ))
         .body(OPENAPI)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AppEnv;
+
+    #[test]
+    fn metrics_are_for_the_token_or_for_loopback_in_development() {
+        let loopback = Some(IpAddr::from([127, 0, 0, 1]));
+        let remote = Some(IpAddr::from([203, 0, 113, 9]));
+        let mut settings = Settings::load(|_| None).unwrap();
+        assert!(metrics_allowed(&settings, None, loopback));
+        assert!(!metrics_allowed(&settings, None, remote));
+        settings.env = AppEnv::Production;
+        assert!(!metrics_allowed(&settings, None, loopback));
+        settings.server.metrics_token = Some(crate::config::Secret::new("t".repeat(20)));
+        assert!(metrics_allowed(&settings, Some(&"t".repeat(20)), remote));
+        assert!(!metrics_allowed(&settings, Some("t"), loopback));
+        assert!(!metrics_allowed(&settings, None, loopback));
+    }
 }

@@ -478,3 +478,58 @@ async fn concurrent_scans_all_land() {
         .collect();
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn a_genuine_token_under_another_host_is_refused() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let resident = app.resident("周平").await;
+    let token = venue.code_url.rsplit('/').next().unwrap();
+    for code in [
+        format!("https://vcode-gov.cn.example.net/V/{token}"),
+        format!("https://127.0.0.1.example.net/V/{token}"),
+        format!("http://127.0.0.1@example.net/V/{token}"),
+    ] {
+        assert_error(
+            app.scan(&resident.token, json!({"code": code})).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_venue_code",
+        )
+        .await;
+    }
+    // The bare token and our own URL work.
+    app.check_in(&resident.token, token).await;
+}
+
+#[tokio::test]
+async fn parallel_scans_cannot_pass_the_hourly_limit() {
+    let app = spawn_app_with(&[("CHECKIN_HOURLY_LIMIT", "5")]).await;
+    let venue = app.approved_venue().await;
+    // Twelve entrances, so that no scan is a repeat of another.
+    let mut codes = Vec::new();
+    for n in 0..12 {
+        let entrance = body_of(
+            app.post_as(
+                &venue.manager,
+                &format!("/api/v1/venues/{}/entrances", venue.id),
+                &json!({"name": format!("{n}号门")}),
+            )
+            .await,
+            201,
+        )
+        .await;
+        codes.push(entrance["code_url"].as_str().unwrap().to_owned());
+    }
+    let resident = app.resident("冯买").await;
+    let scans = codes
+        .iter()
+        .map(|code| app.scan(&resident.token, json!({"code": code})));
+    let statuses: Vec<u16> = futures_util::future::join_all(scans)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let accepted = statuses.iter().filter(|s| **s == 201).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((accepted, limited), (5, 7), "{statuses:?}");
+}

@@ -142,3 +142,114 @@ async fn a_companion_needs_the_accounts_own_consent() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn adding_someone_as_a_companion_reveals_none_of_their_history() {
+    let app = spawn_app().await;
+    // An elderly resident with an account of their own goes out alone.
+    let grandma = app
+        .consented_resident("grandma", "孙奶奶", &elder(2), "13700001111")
+        .await;
+    let venue = app.approved_venue().await;
+    app.check_in(&grandma, &venue.code_url).await;
+
+    let stranger = app.resident("陌生人").await;
+    let added = app
+        .add_companion(&stranger.token, "随便叫", &elder(2), "朋友")
+        .await;
+    assert_eq!(added["name"], "随**");
+    // The stranger sees nothing of where she went, and cannot print her paper code.
+    let itinerary = app.read(&stranger.token, "/api/v1/me/check-ins").await;
+    assert_eq!(itinerary["items"], json!([]));
+    assert_error(
+        app.get_as(
+            &stranger.token,
+            &format!("/api/v1/me/companions/{}/paper-code.png", added["id"]),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "companion_has_account",
+    )
+    .await;
+    // She is told someone added her, and her own name stays hers.
+    let told = app.read(&grandma, "/api/v1/me/notifications").await;
+    assert_eq!(told["items"][0]["kind"], "added_as_companion");
+    assert_eq!(
+        app.read(&grandma, "/api/v1/me").await["identity"]["name"],
+        "孙**"
+    );
+    // A risky window at the venue tells her, not the stranger.
+    let official = app.official(crate::helpers::LINWU).await;
+    body_of(
+        app.post_as(
+            &official,
+            "/api/v1/risk-windows",
+            &json!({
+                "venue_id": venue.id,
+                "from": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+                "to": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+                "message": "该时段有确诊病例到访"
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let stranger_told = app.read(&stranger.token, "/api/v1/me/notifications").await;
+    assert_eq!(stranger_told["items"], json!([]));
+    let told = app.read(&grandma, "/api/v1/me/notifications").await;
+    assert_eq!(told["items"][0]["kind"], "risk_window");
+}
+
+#[tokio::test]
+async fn a_companion_checked_in_by_the_account_is_in_its_itinerary_under_its_name() {
+    let app = spawn_app().await;
+    let guardian = app.resident("何护").await;
+    let kid = app
+        .add_companion(&guardian.token, "何小宝", &child(3), "子女")
+        .await;
+    let venue = app.approved_venue().await;
+    app.check_in_at(
+        &guardian.token,
+        &venue.code_url,
+        None,
+        &[kid["id"].as_i64().unwrap()],
+    )
+    .await;
+    let itinerary = app.read(&guardian.token, "/api/v1/me/check-ins").await;
+    let people: Vec<(&str, &str)> = itinerary["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["person"]["role"].as_str().unwrap(),
+                i["person"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(people.contains(&("companion", "何**")), "{people:?}");
+    assert!(people.contains(&("self", "何*")), "{people:?}");
+}
+
+#[tokio::test]
+async fn another_accounts_companion_cannot_be_removed() {
+    let app = spawn_app().await;
+    let owner = app.resident("何护").await;
+    let companion = app
+        .add_companion(&owner.token, "何小", &child(1), "子女")
+        .await;
+    let other = app.resident("路人").await;
+    assert_error(
+        app.delete_as(
+            &other.token,
+            &format!("/api/v1/me/companions/{}", companion["id"]),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "companion_not_found",
+    )
+    .await;
+    let still = app.read(&owner.token, "/api/v1/me/companions").await;
+    assert_eq!(still["items"].as_array().unwrap().len(), 1);
+}

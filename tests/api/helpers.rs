@@ -583,7 +583,12 @@ impl TestApp {
 
     /// Approves a venue as a new reviewer of Linwu county.
     pub async fn approve(&self, venue_id: i64) -> Value {
-        let reviewer = self.reviewer(LINWU).await;
+        self.approve_in(LINWU, venue_id).await
+    }
+
+    /// Approves a venue as a new reviewer of `county`.
+    pub async fn approve_in(&self, county: &str, venue_id: i64) -> Value {
+        let reviewer = self.reviewer(county).await;
         body_of(
             self.post_as(
                 &reviewer,
@@ -605,12 +610,26 @@ impl TestApp {
     /// An approved venue of the given kind in Linwu, its manager a consented resident (who may
     /// therefore also register people at the door).
     pub async fn approved_venue_of(&self, category: &str, subtype: &str, name: &str) -> Venue {
+        self.approved_venue_in(LINWU_TOWNSHIP, category, subtype, name)
+            .await
+    }
+
+    /// An approved venue of the given kind in the township `township`.
+    pub async fn approved_venue_in(
+        &self,
+        township: &str,
+        category: &str,
+        subtype: &str,
+        name: &str,
+    ) -> Venue {
         let manager = self.resident("钱多多").await.token;
-        let mut application = Self::application(LINWU_TOWNSHIP, name);
+        let mut application = Self::application(township, name);
         application["category"] = json!(category);
         application["subtype"] = json!(subtype);
         let applied = self.apply(&manager, application).await;
-        let json = self.approve(applied["id"].as_i64().unwrap()).await;
+        let json = self
+            .approve_in(&township[..6], applied["id"].as_i64().unwrap())
+            .await;
         Venue {
             manager,
             id: json["id"].as_i64().unwrap(),

@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{adult, assert_error, body_of, spawn_app, TestApp, Venue};
+use crate::helpers::{
+    adult, assert_error, body_of, spawn_app, spawn_app_with, TestApp, Venue, LINWU, LINWU_TOWNSHIP,
+};
 
 async fn register(app: &TestApp, venue: &Venue, token: &str, body: Value) -> reqwest::Response {
     app.post_as(
@@ -138,4 +140,123 @@ async fn a_hand_registration_appears_only_in_a_verified_persons_itinerary() {
     let itinerary = app.read(&resident.token, "/api/v1/me/check-ins").await;
     assert_eq!(itinerary["items"].as_array().unwrap().len(), 1);
     assert_eq!(itinerary["items"][0]["person"]["role"], "self");
+}
+
+#[tokio::test]
+async fn a_manager_who_never_consented_cannot_register_people() {
+    let app = spawn_app().await;
+    let manager = app.account().await;
+    let applied = app
+        .apply(
+            &manager,
+            TestApp::application(LINWU_TOWNSHIP, "临武县舜峰镇小卖部"),
+        )
+        .await;
+    let venue = app.approve(applied["id"].as_i64().unwrap()).await;
+    let refused = assert_error(
+        app.post_as(
+            &manager,
+            &format!("/api/v1/venues/{}/manual-check-ins", venue["id"]),
+            &json!({"entrance_id": venue["entrances"][0]["id"], "name": "钱孝", "id_number": adult(1)}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "consent_required",
+    )
+    .await;
+    assert!(refused["error"]["details"]["missing"].is_array());
+}
+
+#[tokio::test]
+async fn registrations_at_the_door_have_their_own_hourly_limit() {
+    let app = spawn_app_with(&[("DOOR_CHECKIN_HOURLY_LIMIT", "3")]).await;
+    let venue = app.approved_venue().await;
+    for n in 1..=3 {
+        body_of(
+            register(
+                &app,
+                &venue,
+                &venue.manager,
+                json!({"entrance_id": venue.entrance_id, "name": "钱孝", "id_number": adult(n)}),
+            )
+            .await,
+            201,
+        )
+        .await;
+    }
+    let refused = register(
+        &app,
+        &venue,
+        &venue.manager,
+        json!({"entrance_id": venue.entrance_id, "name": "钱孝", "id_number": adult(4)}),
+    )
+    .await;
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    // Their own scans are counted apart.
+    let code = app.approved_venue().await.code_url;
+    app.check_in(&venue.manager, &code).await;
+}
+
+#[tokio::test]
+async fn the_phone_typed_at_the_door_stays_with_the_check_in() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let resident = app.resident("钱孝").await;
+    let elder = crate::helpers::elder(5);
+    for (name, id_number, phone) in [
+        ("钱改名", resident.id_number.as_str(), "13911112222"),
+        ("钱老人", elder.as_str(), "13933334444"),
+    ] {
+        body_of(
+            register(
+                &app,
+                &venue,
+                &venue.manager,
+                json!({"entrance_id": venue.entrance_id, "name": name, "id_number": id_number, "phone": phone}),
+            )
+            .await,
+            201,
+        )
+        .await;
+    }
+    let case = app.resident("甲病例").await;
+    app.check_in(&case.token, &venue.code_url).await;
+    let official = app.official(LINWU).await;
+    let traced = body_of(
+        app.post_as(
+            &official,
+            "/api/v1/traces",
+            &json!({
+                "id_number": case.id_number,
+                "from": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+                "to": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339()
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let contacts: Vec<(&str, &str)> = traced["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["phone"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    // The resident keeps their own name and phone; the elder without an account is reached at
+    // the number typed for them.
+    let (_, phone) = contacts
+        .iter()
+        .find(|(name, _)| *name == "钱孝")
+        .expect("the resident, under their own name");
+    assert!(phone.starts_with("138"), "{contacts:?}");
+    assert!(
+        contacts.contains(&("钱老人", "13933334444")),
+        "{contacts:?}"
+    );
 }

@@ -313,3 +313,30 @@ async fn a_staff_token_is_refused_on_resident_routes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_alipay_phone_answer_is_accepted_for_one_account_only() {
+    let p = app_with_platforms().await;
+    let answer = fake_alipay::phone_success("15912345678");
+    let first = alipay_login(&p.app, fake_alipay::GOOD_CODE).await;
+    let offer = json!({"phone": {"alipay_response": answer}});
+    body_of(
+        p.app.put_as(&first, "/api/v1/me/consent", &offer).await,
+        200,
+    )
+    .await;
+    // The same answer again from the same account is harmless; from another, refused.
+    body_of(
+        p.app.put_as(&first, "/api/v1/me/consent", &offer).await,
+        200,
+    )
+    .await;
+    let second = alipay_login(&p.app, fake_alipay::OLD_APP_CODE).await;
+    assert_error(
+        p.app.put_as(&second, "/api/v1/me/consent", &offer).await,
+        StatusCode::UNAUTHORIZED,
+        "platform_code_invalid",
+    )
+    .await;
+    assert!(p.app.read(&second, "/api/v1/me").await["phone"].is_null());
+}

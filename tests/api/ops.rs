@@ -1,4 +1,6 @@
-use crate::helpers::spawn_app;
+use reqwest::StatusCode;
+
+use crate::helpers::{assert_error, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_ok_with_a_request_id() {
@@ -92,4 +94,29 @@ async fn the_openapi_file_is_served() {
         .starts_with("application/yaml"));
     let text = response.text().await.unwrap();
     assert!(text.starts_with("openapi: 3.1"));
+}
+
+#[tokio::test]
+async fn metrics_need_the_scrapers_token_when_one_is_set() {
+    let token = "scrape-token-0123456789";
+    let app = spawn_app_with(&[("METRICS_TOKEN", token)]).await;
+    assert_error(
+        app.get("/metrics").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as("wrong-token-0123456789", "/metrics").await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let response = app.get_as(token, "/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("venuecode_http_requests_total"));
 }

@@ -4,7 +4,7 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, body_of, spawn_app, LINWU};
+use crate::helpers::{assert_error, body_of, elder, spawn_app, LINWU};
 use crate::traces::{scenario, Scenario};
 
 async fn declare(s: &Scenario) -> Value {
@@ -106,4 +106,70 @@ async fn a_window_must_end_after_it_starts_and_say_something() {
         body["error"]["details"]["to"].is_object()
             && body["error"]["details"]["message"].is_object()
     );
+}
+
+async fn declare_at(app: &crate::helpers::TestApp, venue_id: i64) {
+    let official = app.official(LINWU).await;
+    body_of(
+        app.post_as(
+            &official,
+            "/api/v1/risk-windows",
+            &json!({
+                "venue_id": venue_id,
+                "from": (chrono::Utc::now() - Duration::hours(1)).to_rfc3339(),
+                "to": (chrono::Utc::now() + Duration::hours(1)).to_rfc3339(),
+                "message": "该时段有确诊病例到访，请报告社区"
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn venue_staff_are_not_told_about_people_they_registered_and_a_printer_is() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let desk = app.venue_staff(&venue).await;
+    // By hand, and from a paper code a grandson printed.
+    body_of(
+        app.post_as(
+            &desk.token,
+            &format!("/api/v1/venues/{}/manual-check-ins", venue.id),
+            &json!({"entrance_id": venue.entrance_id, "name": "钱老人", "id_number": elder(1)}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let grandson = app.resident("孙孝").await;
+    let grandma = app
+        .add_companion(&grandson.token, "孙奶奶", &elder(2), "奶奶")
+        .await;
+    let png = app
+        .get_as(
+            &grandson.token,
+            &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
+        )
+        .await;
+    let code = crate::helpers::decode_qr(&png.bytes().await.unwrap());
+    body_of(
+        app.post_as(
+            &desk.token,
+            &format!("/api/v1/venues/{}/paper-scans", venue.id),
+            &json!({"entrance_id": venue.entrance_id, "code": code}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    declare_at(&app, venue.id).await;
+
+    let desk_told = app.read(&desk.token, "/api/v1/me/notifications").await;
+    assert_eq!(desk_told["items"], json!([]));
+    let manager_told = app.read(&venue.manager, "/api/v1/me/notifications").await;
+    assert_eq!(manager_told["items"], json!([]));
+    let grandson_told = app.read(&grandson.token, "/api/v1/me/notifications").await;
+    assert_eq!(people(&grandson_told), ["孙**"]);
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{assert_error, body_of, spawn_app, spawn_app_with, TestApp, STAFF_PASSWORD};
 
 #[tokio::test]
 async fn a_staff_account_logs_in_and_sees_itself() {
@@ -100,4 +100,174 @@ async fn guessing_is_slowed_then_refused_for_a_while() {
     assert_error(response, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     // Other usernames are not affected.
     app.staff_login("bystander", "auditor", "43").await;
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_counted_one_after_another() {
+    let app = spawn_app().await;
+    app.staff_login("target", "health_official", "431025").await;
+    let guess = json!({"username": "target", "password": "guess guess guess"});
+    let attempts = (0..25).map(|_| app.post_json("/api/v1/staff-sessions", &guess));
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (10, 15), "{statuses:?}");
+}
+
+#[tokio::test]
+async fn one_address_trying_many_usernames_is_stopped() {
+    let app = spawn_app().await;
+    for n in 0..30 {
+        let guess = json!({"username": format!("guess-{n}"), "password": "guess guess guess"});
+        let response = app.post_json("/api/v1/staff-sessions", &guess).await;
+        assert_eq!(response.status(), 401, "attempt {n}");
+    }
+    let guess = json!({"username": "guess-31", "password": "guess guess guess"});
+    assert_error(
+        app.post_json("/api/v1/staff-sessions", &guess).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn staff_logging_in_from_one_office_do_not_lock_it() {
+    let app = spawn_app().await;
+    // One more than the address's limit of 30 attempts.
+    for n in 0..31 {
+        app.staff_login(&format!("office-{n}"), "reviewer", "431025")
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn parallel_logins_hold_no_database_connection_while_hashing() {
+    let app = spawn_app_with(&[("DATABASE_POOL_SIZE", "1")]).await;
+    for n in 0..6 {
+        venuecode::services::staff::create_account(
+            &app.state,
+            &format!("parallel-{n}"),
+            venuecode::domain::StaffRole::Reviewer,
+            "431025",
+            STAFF_PASSWORD,
+        )
+        .await
+        .unwrap();
+    }
+    let bodies: Vec<Value> = (0..6)
+        .map(|n| json!({"username": format!("parallel-{n}"), "password": STAFF_PASSWORD}))
+        .collect();
+    let logins = bodies
+        .iter()
+        .map(|body| app.post_json("/api/v1/staff-sessions", body));
+    let statuses: Vec<u16> = futures_util::future::join_all(logins)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+/// Runs the binary; its standard output.
+fn run(app: &TestApp, args: &[&str]) -> String {
+    let output = app.command().args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_disabled_account_is_refused_within_a_second_and_cannot_log_in() {
+    let app = spawn_app().await;
+    let token = app.staff_login("leaver", "health_official", "431025").await;
+    app.read(&token, "/api/v1/staff/me").await;
+    // Another process (another node, for this one) disables the account.
+    assert!(run(&app, &["staff", "disable", "leaver"]).contains("disabled"));
+    app.state.clock.advance(chrono::Duration::seconds(1));
+    assert_error(
+        app.get_as(&token, "/api/v1/staff/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        app.get_as(&token, "/api/v1/alerts").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        app.post_json(
+            "/api/v1/staff-sessions",
+            &json!({"username": "leaver", "password": STAFF_PASSWORD}),
+        )
+        .await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    run(&app, &["staff", "enable", "leaver"]);
+    // The old session stays ended; a new login works.
+    app.state.clock.advance(chrono::Duration::seconds(1));
+    assert_error(
+        app.get_as(&token, "/api/v1/staff/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    body_of(
+        app.post_json(
+            "/api/v1/staff-sessions",
+            &json!({"username": "leaver", "password": STAFF_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_role_change_ends_the_sessions_and_the_new_role_comes_from_the_account() {
+    let app = spawn_app().await;
+    let token = app.staff_login("mover", "health_official", "431025").await;
+    app.read(&token, "/api/v1/alerts").await;
+    let printed = run(
+        &app,
+        &[
+            "staff", "role", "mover", "--role", "auditor", "--region", "43",
+        ],
+    );
+    assert!(printed.contains("auditor"), "{printed}");
+    app.state.clock.advance(chrono::Duration::seconds(1));
+    assert_error(
+        app.get_as(&token, "/api/v1/alerts").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    let session = body_of(
+        app.post_json(
+            "/api/v1/staff-sessions",
+            &json!({"username": "mover", "password": STAFF_PASSWORD}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let token = session["token"].as_str().unwrap();
+    assert_error(
+        app.get_as(token, "/api/v1/alerts").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    app.read(token, "/api/v1/audit-log").await;
 }

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    adult, assert_error, body_of, elder, spawn_app, spawn_app_with, TestApp, LINWU,
+    adult, assert_error, body_of, elder, id_number, spawn_app, spawn_app_with, TestApp, LINWU,
 };
 
 /// Who was where in the scenario.
@@ -421,4 +421,111 @@ async fn only_health_officials_trace() {
         "forbidden",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_case_outside_the_officials_region_cannot_be_traced() {
+    let s = scenario().await;
+    let jinan = s.app.official("370102").await;
+    assert_error(
+        s.app
+            .post_as(
+                &jinan,
+                "/api/v1/traces",
+                &json!({
+                    "id_number": s.case_id_number,
+                    "from": (s.t0 - Duration::hours(1)).to_rfc3339(),
+                    "to": Utc::now().to_rfc3339()
+                }),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn contacts_at_another_regions_venues_are_counted_and_referred_there() {
+    let app = spawn_app().await;
+    let shop = app.approved_venue().await;
+    let station = app
+        .approved_venue_in(
+            "370102001",
+            "medical_transport",
+            "hospital",
+            "济南市历下区某医院",
+        )
+        .await;
+    let case = app.resident("甲病例").await;
+    let local = app.resident("林接触").await;
+    let jinan_contact = app
+        .consented_resident(
+            "traveller",
+            "济南接触",
+            &id_number("37010219850101001"),
+            "13900003333",
+        )
+        .await;
+    let t0 = Utc::now() - Duration::hours(10);
+    app.check_in_at(&case.token, &shop.code_url, Some(t0), &[])
+        .await;
+    app.check_in_at(&local.token, &shop.code_url, Some(t0), &[])
+        .await;
+    let later = Some(t0 + Duration::hours(3));
+    app.check_in_at(&case.token, &station.code_url, later, &[])
+        .await;
+    app.check_in_at(&jinan_contact, &station.code_url, later, &[])
+        .await;
+
+    let linwu = app.official(LINWU).await;
+    let traced = body_of(
+        app.post_as(
+            &linwu,
+            "/api/v1/traces",
+            &json!({
+                "id_number": case.id_number,
+                "from": (t0 - Duration::hours(1)).to_rfc3339(),
+                "to": Utc::now().to_rfc3339()
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let names: Vec<&str> = traced["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["林接触"]);
+    assert_eq!(
+        traced["elsewhere"],
+        json!([{"region_code": "370102001", "region": "山东省济南市历下区解放路街道", "people": 1, "venues": 1}])
+    );
+    assert!(!traced.to_string().contains("37010219850101001"));
+
+    // Jinan's officials find the referral among their alerts, with the contact in full.
+    let jinan = app.official("370102").await;
+    let alerts = app.read(&jinan, "/api/v1/alerts").await;
+    let referral = &alerts["items"][0];
+    assert_eq!(referral["kind"], "referral");
+    assert_eq!(referral["venue"]["id"], station.id);
+    assert_eq!(referral["referral"]["from_region_code"], LINWU);
+    assert_eq!(referral["referral"]["contacts"][0]["name"], "济南接触");
+    assert_eq!(referral["referral"]["contacts"][0]["phone"], "13900003333");
+    // Linwu's officials do not see it, and their colour change reaches only their contacts.
+    assert_eq!(app.read(&linwu, "/api/v1/alerts").await["items"], json!([]));
+    let change = body_of(
+        app.post_as(
+            &linwu,
+            &format!("/api/v1/traces/{}/color-changes", traced["trace_id"]),
+            &json!({"color": "yellow", "reason_code": "close_contact"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(change["person_count"], 1);
 }
