@@ -105,3 +105,16 @@ pub fn complete(
         .execute(conn)?;
     Ok(())
 }
+
+/// Face checks the account opened since `since`.
+pub fn count_since(
+    conn: &mut DbConnection,
+    account_id: i64,
+    since: NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(identity_verifications::table
+        .filter(identity_verifications::account_id.eq(account_id))
+        .filter(identity_verifications::created_at.ge(since))
+        .count()
+        .get_result(conn)?)
+}

@@ -21,10 +21,16 @@ use crate::domain::{
 use crate::platforms::{IdentityClaim, VerificationOutcome};
 use crate::state::AppState;
 
+/// Face checks one account may open in a day: each one is a paid call to the platform, and a
+/// check is not a way to test ID numbers.
+pub const DAILY_CHECKS: i64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error("no such verification of this account")]
     NotFound,
+    #[error("the account opened {DAILY_CHECKS} face checks in the last day")]
+    TooManyChecks { retry_after_secs: u32 },
     #[error("the face check did not verify the identity: {0}")]
     Failed(String),
     #[error(transparent)]
@@ -83,6 +89,15 @@ pub async fn start(
             (person.id_number, person.name)
         }
     };
+    let (account_id, since) = (row.id, state.clock.now_naive() - Duration::days(1));
+    let opened = state
+        .read(move |_, conn| identity_verifications::count_since(conn, account_id, since))
+        .await?;
+    if opened >= DAILY_CHECKS {
+        return Err(IdentityError::TooManyChecks {
+            retry_after_secs: 3600,
+        });
+    }
     let provider = state.providers.for_account(row.platform, &row.subject)?;
     let out_id = uuid::Uuid::new_v4().simple().to_string();
     let claim = IdentityClaim {

@@ -235,6 +235,11 @@ impl From<IdentityError> for ApiError {
     fn from(e: IdentityError) -> Self {
         match e {
             IdentityError::NotFound => ApiError::not_found(),
+            IdentityError::TooManyChecks { retry_after_secs } => {
+                ApiError::new(ErrorCode::TooManyRequests)
+                    .with_message("今日人脸核验次数已达上限，请明天再试")
+                    .with_retry_after(retry_after_secs)
+            }
             IdentityError::Failed(reason) => {
                 tracing::info!(%reason, "face check not verified");
                 ApiError::new(ErrorCode::VerificationFailed)

@@ -346,3 +346,24 @@ async fn names_with_invisible_or_bidi_characters_are_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_account_opens_at_most_five_face_checks_a_day() {
+    let app = spawn_app().await;
+    let account = app.dev_login("wechat", "checker").await;
+    for n in 0..5 {
+        start_check(&app, &account, json!({"name": NAME, "id_number": adult(n)})).await;
+    }
+    let refused = app
+        .post_as(
+            &account,
+            "/api/v1/me/identity/verification",
+            &json!({"name": NAME, "id_number": adult(9)}),
+        )
+        .await;
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let account = app.dev_login("wechat", "checker").await;
+    start_check(&app, &account, json!({"name": NAME, "id_number": adult(9)})).await;
+}
