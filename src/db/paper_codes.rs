@@ -18,37 +18,26 @@ pub struct PaperCodeRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
-/// Revokes the codes `account_id` printed for `person_id` before.
+/// Revokes the codes `account_id` printed for `person_id` before, or for anyone when `person_id`
+/// is `None` (its identity and companions are gone).
 pub fn revoke(
     conn: &mut DbConnection,
     account_id: i64,
-    person_id: i64,
+    person_id: Option<i64>,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
-    diesel::update(
-        paper_codes::table
-            .filter(paper_codes::account_id.eq(account_id))
-            .filter(paper_codes::person_id.eq(person_id))
-            .filter(paper_codes::revoked_at.is_null()),
-    )
-    .set(paper_codes::revoked_at.eq(now))
-    .execute(conn)?;
-    Ok(())
-}
-
-/// Revokes every code `account_id` printed (its identity or companions are gone).
-pub fn revoke_all_of_account(
-    conn: &mut DbConnection,
-    account_id: i64,
-    now: NaiveDateTime,
-) -> Result<(), DbError> {
-    diesel::update(
-        paper_codes::table
-            .filter(paper_codes::account_id.eq(account_id))
-            .filter(paper_codes::revoked_at.is_null()),
-    )
-    .set(paper_codes::revoked_at.eq(now))
-    .execute(conn)?;
+    let mut printed = paper_codes::table
+        .filter(paper_codes::account_id.eq(account_id))
+        .filter(paper_codes::revoked_at.is_null())
+        .select(paper_codes::id)
+        .into_boxed();
+    if let Some(person_id) = person_id {
+        printed = printed.filter(paper_codes::person_id.eq(person_id));
+    }
+    let ids: Vec<i64> = printed.load(conn)?;
+    diesel::update(paper_codes::table.filter(paper_codes::id.eq_any(ids)))
+        .set(paper_codes::revoked_at.eq(now))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -60,7 +49,7 @@ pub fn issue(
     issued_on: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<i64, DbError> {
-    revoke(conn, account_id, person_id, now)?;
+    revoke(conn, account_id, Some(person_id), now)?;
     Ok(crate::per_backend!(conn, |c| diesel::insert_into(
         paper_codes::table
     )

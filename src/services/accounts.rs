@@ -310,7 +310,7 @@ pub async fn withdraw_consent(
     state
         .write(move |state, conn| {
             companions::remove_all_of_account(conn, account_id)?;
-            paper_codes::revoke_all_of_account(conn, account_id, state.clock.now_naive())?;
+            paper_codes::revoke(conn, account_id, None, state.clock.now_naive())?;
             Ok(accounts::clear_consent(conn, account_id)?)
         })
         .await

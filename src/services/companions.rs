@@ -171,7 +171,12 @@ pub async fn remove(
         .write(move |state, conn| {
             let (row, _) = companions::find(conn, account_id, companion_id)?
                 .ok_or(CompanionError::NotFound)?;
-            paper_codes::revoke(conn, account_id, row.person_id, state.clock.now_naive())?;
+            paper_codes::revoke(
+                conn,
+                account_id,
+                Some(row.person_id),
+                state.clock.now_naive(),
+            )?;
             companions::remove(conn, row.id)?;
             Ok(())
         })

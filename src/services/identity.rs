@@ -241,7 +241,7 @@ fn bind_verified(
         }
         // The account declared someone else before: that declaration and its paper codes end.
         account_rows::release_identity(conn, account.id)?;
-        paper_codes::revoke(conn, account.id, earlier, now)?;
+        paper_codes::revoke(conn, account.id, Some(earlier), now)?;
     }
     persons::set_verified_name(conn, &state.cipher, person.id, name, now)?;
     account_rows::bind_person(
@@ -265,7 +265,7 @@ fn release_binding(
 ) -> Result<(), DbError> {
     account_rows::release_identity(conn, owner.id)?;
     if let Some(person_id) = owner.person_id {
-        paper_codes::revoke(conn, owner.id, person_id, now)?;
+        paper_codes::revoke(conn, owner.id, Some(person_id), now)?;
     }
     notifications::insert_message(
         conn,

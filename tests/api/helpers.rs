@@ -715,6 +715,28 @@ impl TestApp {
         .await
     }
 
+    /// Prints a paper code as `token` at `path` (`/api/v1/me/paper-code.png` or a companion's);
+    /// the code's text.
+    pub async fn print_paper_code(&self, token: &str, path: &str) -> String {
+        let png = self.get_as(token, path).await;
+        assert_eq!(png.status(), 200, "{path}");
+        decode_qr(&png.bytes().await.unwrap())
+    }
+
+    /// Adds an elderly companion to `token`'s account and prints her paper code; the companion
+    /// and the code's text.
+    pub async fn companion_with_paper_code(
+        &self,
+        token: &str,
+        name: &str,
+        n: u32,
+    ) -> (Value, String) {
+        let companion = self.add_companion(token, name, &elder(n), "奶奶").await;
+        let path = format!("/api/v1/me/companions/{}/paper-code.png", companion["id"]);
+        let code = self.print_paper_code(token, &path).await;
+        (companion, code)
+    }
+
     /// Sets a person's colour as `official`, naming them (so an unknown person is created).
     pub async fn set_color(&self, official: &str, id_number: &str, name: &str, color: &str) {
         body_of(

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::fake_alipay;
 use crate::fake_wechat;
-use crate::helpers::{adult, assert_error, body_of, decode_qr, spawn_app, TestApp, LINWU};
+use crate::helpers::{adult, assert_error, body_of, spawn_app, TestApp, LINWU};
 use crate::sessions::{alipay_login, app_with_platforms, wechat_login};
 
 /// The victim: a Linwu resident.
@@ -94,9 +94,9 @@ async fn a_verified_claim_through_alipay_takes_over_a_declared_binding() {
         200,
     )
     .await;
-    let printed = app.get_as(&squatter, "/api/v1/me/paper-code.png").await;
-    assert_eq!(printed.status(), 200);
-    let paper_code = decode_qr(&printed.bytes().await.unwrap());
+    let paper_code = app
+        .print_paper_code(&squatter, "/api/v1/me/paper-code.png")
+        .await;
 
     // The real person, on Alipay, must verify.
     let owner = alipay_login(app, fake_alipay::GOOD_CODE).await;

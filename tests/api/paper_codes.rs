@@ -3,24 +3,14 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{
-    assert_error, body_of, decode_qr, elder, spawn_app, spawn_app_with, TestApp, Venue,
-};
+use crate::helpers::{assert_error, body_of, decode_qr, spawn_app, spawn_app_with, TestApp, Venue};
 
 /// The text of a companion's printed code.
 async fn grandmas_paper_code(app: &TestApp) -> String {
     let resident = app.resident("钱孝").await;
-    let grandma = app
-        .add_companion(&resident.token, "钱奶奶", &elder(1), "奶奶")
-        .await;
-    let png = app
-        .get_as(
-            &resident.token,
-            &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
-        )
-        .await;
-    assert_eq!(png.status(), 200);
-    decode_qr(&png.bytes().await.unwrap())
+    app.companion_with_paper_code(&resident.token, "钱奶奶", 1)
+        .await
+        .1
 }
 
 async fn paper_scan(app: &TestApp, venue: &Venue, token: &str, code: &str) -> reqwest::Response {
@@ -116,20 +106,17 @@ async fn strangers_cannot_scan_at_a_venue() {
     .await;
 }
 
-/// Prints a paper code as `token` at `path`; its text.
-async fn print(app: &TestApp, token: &str, path: &str) -> String {
-    let png = app.get_as(token, path).await;
-    assert_eq!(png.status(), 200);
-    decode_qr(&png.bytes().await.unwrap())
-}
-
 #[tokio::test]
 async fn a_reprint_revokes_the_earlier_code() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("钱孝").await;
-    let first = print(&app, &resident.token, "/api/v1/me/paper-code.png").await;
-    let second = print(&app, &resident.token, "/api/v1/me/paper-code.png").await;
+    let first = app
+        .print_paper_code(&resident.token, "/api/v1/me/paper-code.png")
+        .await;
+    let second = app
+        .print_paper_code(&resident.token, "/api/v1/me/paper-code.png")
+        .await;
     assert_ne!(first, second);
     assert_error(
         paper_scan(&app, &venue, &venue.manager, &first).await,
@@ -145,15 +132,9 @@ async fn removing_a_companion_revokes_their_code() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("钱孝").await;
-    let grandma = app
-        .add_companion(&resident.token, "钱奶奶", &elder(1), "奶奶")
+    let (grandma, code) = app
+        .companion_with_paper_code(&resident.token, "钱奶奶", 1)
         .await;
-    let code = print(
-        &app,
-        &resident.token,
-        &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
-    )
-    .await;
     body_of(
         app.delete_as(
             &resident.token,
@@ -176,15 +157,9 @@ async fn a_paper_scan_shows_in_the_printers_itinerary_under_their_name_for_her()
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let grandson = app.resident("孙孝").await;
-    let grandma = app
-        .add_companion(&grandson.token, "孙奶奶", &elder(1), "奶奶")
+    let (_, code) = app
+        .companion_with_paper_code(&grandson.token, "孙奶奶", 1)
         .await;
-    let code = print(
-        &app,
-        &grandson.token,
-        &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
-    )
-    .await;
     body_of(paper_scan(&app, &venue, &venue.manager, &code).await, 201).await;
     let itinerary = app.read(&grandson.token, "/api/v1/me/check-ins").await;
     assert_eq!(itinerary["items"].as_array().unwrap().len(), 1);

@@ -144,16 +144,9 @@ async fn venue_staff_are_not_told_about_people_they_registered_and_a_printer_is(
     )
     .await;
     let grandson = app.resident("孙孝").await;
-    let grandma = app
-        .add_companion(&grandson.token, "孙奶奶", &elder(2), "奶奶")
+    let (_, code) = app
+        .companion_with_paper_code(&grandson.token, "孙奶奶", 2)
         .await;
-    let png = app
-        .get_as(
-            &grandson.token,
-            &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
-        )
-        .await;
-    let code = crate::helpers::decode_qr(&png.bytes().await.unwrap());
     body_of(
         app.post_as(
             &desk.token,

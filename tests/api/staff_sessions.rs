@@ -173,6 +173,25 @@ async fn parallel_logins_hold_no_database_connection_while_hashing() {
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
 }
 
+/// A staff login attempt.
+async fn log_in(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/staff-sessions",
+        &json!({"username": username, "password": password}),
+    )
+    .await
+}
+
+/// The session `token` no longer answers at `path`.
+async fn assert_ended(app: &TestApp, token: &str, path: &str) {
+    assert_error(
+        app.get_as(token, path).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+}
+
 /// Runs the binary; its standard output.
 fn run(app: &TestApp, args: &[&str]) -> String {
     let output = app.command().args(args).output().unwrap();
@@ -192,24 +211,10 @@ async fn a_disabled_account_is_refused_within_a_second_and_cannot_log_in() {
     // Another process (another node, for this one) disables the account.
     assert!(run(&app, &["staff", "disable", "leaver"]).contains("disabled"));
     app.state.clock.advance(chrono::Duration::seconds(1));
+    assert_ended(&app, &token, "/api/v1/staff/me").await;
+    assert_ended(&app, &token, "/api/v1/alerts").await;
     assert_error(
-        app.get_as(&token, "/api/v1/staff/me").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
-    assert_error(
-        app.get_as(&token, "/api/v1/alerts").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
-    assert_error(
-        app.post_json(
-            "/api/v1/staff-sessions",
-            &json!({"username": "leaver", "password": STAFF_PASSWORD}),
-        )
-        .await,
+        log_in(&app, "leaver", STAFF_PASSWORD).await,
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
     )
@@ -217,21 +222,8 @@ async fn a_disabled_account_is_refused_within_a_second_and_cannot_log_in() {
     run(&app, &["staff", "enable", "leaver"]);
     // The old session stays ended; a new login works.
     app.state.clock.advance(chrono::Duration::seconds(1));
-    assert_error(
-        app.get_as(&token, "/api/v1/staff/me").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
-    body_of(
-        app.post_json(
-            "/api/v1/staff-sessions",
-            &json!({"username": "leaver", "password": STAFF_PASSWORD}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    assert_ended(&app, &token, "/api/v1/staff/me").await;
+    body_of(log_in(&app, "leaver", STAFF_PASSWORD).await, 200).await;
 }
 
 #[tokio::test]
@@ -247,21 +239,8 @@ async fn a_role_change_ends_the_sessions_and_the_new_role_comes_from_the_account
     );
     assert!(printed.contains("auditor"), "{printed}");
     app.state.clock.advance(chrono::Duration::seconds(1));
-    assert_error(
-        app.get_as(&token, "/api/v1/alerts").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-    )
-    .await;
-    let session = body_of(
-        app.post_json(
-            "/api/v1/staff-sessions",
-            &json!({"username": "mover", "password": STAFF_PASSWORD}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    assert_ended(&app, &token, "/api/v1/alerts").await;
+    let session = body_of(log_in(&app, "mover", STAFF_PASSWORD).await, 200).await;
     let token = session["token"].as_str().unwrap();
     assert_error(
         app.get_as(token, "/api/v1/alerts").await,
