@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 #[derive(Clone)]
@@ -50,8 +50,7 @@ impl Clock {
     }
 
     pub fn show_utc(&self, time: DateTime<Utc>) -> String {
-        time.with_timezone(&self.zone)
-            .to_rfc3339_opts(SecondsFormat::Secs, false)
+        rfc3339(&time.with_timezone(&self.zone))
     }
 
     /// The hour of the day (0–23) of a stored time, in the zone.
@@ -82,9 +81,55 @@ impl Clock {
     }
 }
 
+/// `2026-11-21T10:30:00+08:00`, written directly: chrono's general formatter reads its format
+/// items anew each time, and every door page shows several times.
+fn rfc3339(time: &DateTime<Tz>) -> String {
+    use chrono::{Datelike, Offset, Timelike};
+    use std::fmt::Write;
+    let offset = time.offset().fix().local_minus_utc();
+    let (sign, offset) = if offset < 0 {
+        ('-', -offset)
+    } else {
+        ('+', offset)
+    };
+    let mut text = String::with_capacity(25);
+    let _ = write!(
+        text,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        offset / 3600,
+        offset / 60 % 60,
+    );
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_as_rfc3339_to_the_second() {
+        for zone in [
+            chrono_tz::Asia::Shanghai,
+            chrono_tz::America::St_Johns,
+            chrono_tz::UTC,
+        ] {
+            let clock = Clock::new(zone);
+            for seconds in [0i64, 1_700_000_000, 1_795_000_123, -86_400 * 365 * 30] {
+                let time = DateTime::from_timestamp(seconds, 999_000_000).unwrap();
+                assert_eq!(
+                    clock.show_utc(time),
+                    time.with_timezone(&zone)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+                );
+            }
+        }
+    }
 
     #[test]
     fn times_carry_the_zone_offset() {

@@ -45,6 +45,8 @@ impl Application {
         })?;
         let port = listener.local_addr()?.port();
         let metrics = Metrics::new();
+        services::cache_sync::start(&state).await?;
+        services::cache_sync::spawn(Arc::clone(&state));
         spawn_purge(Arc::clone(&state), metrics.clone());
         spawn_audit_anchor(Arc::clone(&state));
         let server = run(listener, Arc::clone(&state), metrics)?;
@@ -72,7 +74,8 @@ impl Application {
 /// Connects, applies pending migrations and loads the shipped reference data.
 pub async fn open_database(settings: &Settings, clock: &Clock) -> anyhow::Result<Database> {
     let settings = settings.clone();
-    let now = clock.now_naive();
+    // Check-ins are stored in UTC, so their day partitions are UTC days.
+    let (now, today) = (clock.now_naive(), clock.now_naive().date());
     tokio::task::spawn_blocking(move || {
         let database = Database::connect(&settings.database.url, settings.database.pool_size)?;
         let applied = database.migrate()?;
@@ -83,6 +86,7 @@ pub async fn open_database(settings: &Settings, clock: &Clock) -> anyhow::Result
         if let LoadOutcome::Loaded { rows } = regions::ensure_loaded(&mut conn, now)? {
             tracing::info!(rows, "loaded administrative divisions");
         }
+        crate::db::partitions::ensure_days(&mut conn, today)?;
         Ok(database)
     })
     .await?

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use crate::auth::Sessions;
-use crate::cache::{EntranceCache, StaffCache};
+use crate::cache::Caches;
 use crate::config::Settings;
 use crate::crypto::{PaperCodeSigner, PassSigner, PiiCipher, VenueCodeSigner};
+use crate::db::check_in_writer::CheckInWriter;
 use crate::db::{Database, DbConnection, DbError};
 use crate::domain::Taxonomy;
 use crate::platforms::IdentityProviders;
@@ -24,8 +25,9 @@ pub struct AppState {
     pub venue_codes: VenueCodeSigner,
     pub paper_codes: PaperCodeSigner,
     pub passes: PassSigner,
-    pub entrances: EntranceCache,
-    pub staff: StaffCache,
+    pub caches: Caches,
+    /// The one writer of check-ins (group commit).
+    pub check_ins: CheckInWriter,
 }
 
 impl AppState {
@@ -50,8 +52,8 @@ impl AppState {
                 keys.pass_signing_key.expose(),
                 settings.scan.pass_ttl_seconds,
             ),
-            entrances: EntranceCache::default(),
-            staff: StaffCache::default(),
+            caches: Caches::default(),
+            check_ins: CheckInWriter::start(db.clone()),
             providers,
             clock,
             db,

@@ -1,7 +1,66 @@
-//! What requests need often, kept in memory for a bounded time.
+//! What requests need often, kept in memory: entrances and their venues, accounts with their
+//! consent, person and companions, colours, staff accounts. Every change that touches one of them
+//! is written to `cache_changes` in its own transaction and dropped here at once; every node reads
+//! that table a few times a second (`services::cache_sync`) and drops the same entries, so a change
+//! on one node takes effect on all within a second. Entries also expire, which bounds staleness
+//! even if a change were missed.
 
+mod accounts;
 mod entrances;
+mod feed;
+mod keys;
+mod map;
 mod staff;
 
-pub use entrances::{EntranceCache, EntranceSnapshot};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use accounts::{AccountSnapshot, CompanionSnapshot};
+pub use entrances::EntranceSnapshot;
+pub use feed::Feed;
+pub use keys::CacheKey;
+pub use map::Map;
 pub use staff::{StaffCache, StaffRecord};
+
+use crate::db::health_codes::CurrentColor;
+
+/// The longest any entry is trusted without being read again.
+pub const MAX_AGE: Duration = Duration::from_secs(30);
+
+pub struct Caches {
+    pub entrances: Map<i64, EntranceSnapshot>,
+    pub accounts: Map<i64, AccountSnapshot>,
+    pub colors: Map<i64, CurrentColor>,
+    pub staff: StaffCache,
+    /// Where this node is in `cache_changes`.
+    pub feed: Mutex<Feed>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Self {
+            entrances: Map::new(MAX_AGE, 200_000),
+            accounts: Map::new(MAX_AGE, 2_000_000),
+            colors: Map::new(MAX_AGE, 2_000_000),
+            staff: StaffCache::default(),
+            feed: Mutex::new(Feed::default()),
+        }
+    }
+}
+
+impl Caches {
+    /// Drops what `keys` name.
+    pub fn invalidate(&self, keys: &[CacheKey]) {
+        for key in keys {
+            match *key {
+                CacheKey::Venue(venue_id) => self
+                    .entrances
+                    .remove_where(|entrance| entrance.venue_id == venue_id),
+                CacheKey::Account(account_id) => self.accounts.remove(account_id),
+                CacheKey::Color(person_id) => self.colors.remove(person_id),
+                CacheKey::AllColors => self.colors.clear(),
+                CacheKey::Staff(staff_id) => self.staff.forget(staff_id),
+            }
+        }
+    }
+}

@@ -173,8 +173,10 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         });
     }
     let audit_anchor_minutes = r.number("AUDIT_ANCHOR_MINUTES", 10u32);
+    let cache_sync_ms = r.number("CACHE_SYNC_MS", 200u32).clamp(10, 1000);
     Ok(Settings {
         audit_anchor_minutes,
+        cache_sync_ms,
         env,
         server,
         database,

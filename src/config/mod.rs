@@ -110,6 +110,9 @@ pub struct Settings {
     /// Minutes between writes of the audit chain's head to the log (its anchor outside the
     /// database); 0 turns them off.
     pub audit_anchor_minutes: u32,
+    /// Milliseconds between reads of `cache_changes`: how soon a change on another node reaches
+    /// this one's caches.
+    pub cache_sync_ms: u32,
     pub database: DatabaseSettings,
     pub keys: Keys,
     pub sessions: SessionSettings,

@@ -296,20 +296,6 @@ pub fn verified_owners(
         .collect())
 }
 
-/// Locks the account's row until the end of the transaction (PostgreSQL), so that counting its
-/// recent scans and recording a new one happen one after another; SQLite's write transaction
-/// already holds the database's write lock.
-pub fn lock(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
-    if let DbConnection::Postgresql(c) = conn {
-        accounts::table
-            .find(account_id)
-            .select(accounts::id)
-            .for_update()
-            .load::<i64>(c)?;
-    }
-    Ok(())
-}
-
 /// The sealed phone numbers people consented to give through their accounts, by person.
 pub fn sealed_phones_of(
     conn: &mut DbConnection,

@@ -8,7 +8,7 @@ use super::schema::{check_ins, entrances, paper_codes, venues};
 use super::{DbConnection, DbError};
 use crate::domain::{CheckInRole, CheckInSource, HealthColor, Verdict};
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = check_ins)]
 pub struct CheckInRow {
     pub id: i64,
@@ -36,108 +36,165 @@ pub struct CheckInRow {
     pub paper_code_id: Option<i64>,
 }
 
-#[derive(Debug, Clone)]
-pub struct NewCheckIn {
-    pub venue_id: i64,
-    pub entrance_id: i64,
-    pub person_id: i64,
-    pub account_id: Option<i64>,
-    pub role: CheckInRole,
-    pub source: CheckInSource,
-    pub color: HealthColor,
-    pub verdict: Verdict,
-    pub scanned_at: NaiveDateTime,
-    pub recorded_at: NaiveDateTime,
-    pub ends_at: NaiveDateTime,
-    pub offline: bool,
-    pub located: bool,
-    pub distance_m: Option<i32>,
-    pub typed_name_sealed: Option<String>,
-    pub typed_phone_sealed: Option<String>,
-    pub paper_code_id: Option<i64>,
+/// `n` new check-in ids, in increasing order. Call inside the writer's transaction: on SQLite it
+/// holds the write lock, so no one else takes ids meanwhile (they follow the largest id, read
+/// with a statement prepared once); on PostgreSQL the ids come from the table's sequence.
+pub fn next_ids(conn: &mut DbConnection, n: usize) -> Result<Vec<i64>, DbError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    match conn {
+        DbConnection::Postgresql(c) => super::check_ins_pg::next_ids(c, n),
+        DbConnection::Sqlite(c) => {
+            let last: Option<i64> = check_ins::table
+                .select(diesel::dsl::max(check_ins::id))
+                .first(c)?;
+            let last = last.unwrap_or(0);
+            Ok((1..=n as i64).map(|k| last + k).collect())
+        }
+    }
 }
 
-/// Inserts one entry's rows; the first row's id becomes the group of all. Returns the ids in
-/// order. Call inside a transaction.
-pub fn insert_group(conn: &mut DbConnection, rows: &[NewCheckIn]) -> Result<Vec<i64>, DbError> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(check_ins::table)
-            .values((
-                check_ins::venue_id.eq(row.venue_id),
-                check_ins::entrance_id.eq(row.entrance_id),
-                check_ins::person_id.eq(row.person_id),
-                check_ins::account_id.eq(row.account_id),
-                check_ins::group_id.eq(ids.first().copied()),
-                check_ins::role.eq(row.role),
-                check_ins::source.eq(row.source),
-                check_ins::health_color.eq(row.color),
-                check_ins::verdict.eq(row.verdict),
-                check_ins::scanned_at.eq(row.scanned_at),
-                check_ins::recorded_at.eq(row.recorded_at),
-                check_ins::ends_at.eq(row.ends_at),
-                check_ins::offline.eq(row.offline),
-                check_ins::located.eq(row.located),
-                check_ins::distance_m.eq(row.distance_m),
-                check_ins::typed_name_sealed.eq(&row.typed_name_sealed),
-                check_ins::typed_phone_sealed.eq(&row.typed_phone_sealed),
-                check_ins::paper_code_id.eq(row.paper_code_id),
-            ))
-            .returning(check_ins::id)
-            .get_result(c))?;
-        ids.push(id);
+/// Writes rows whose ids and groups are set: on PostgreSQL in one statement of arrays; on SQLite
+/// in statements of fixed sizes (128, 32, 8, 2 and 1 rows). Either way each statement is prepared
+/// once and kept, where one of any size would be parsed anew for every batch.
+pub fn insert_rows(conn: &mut DbConnection, rows: &[CheckInRow]) -> Result<(), DbError> {
+    if let DbConnection::Postgresql(c) = conn {
+        return super::check_ins_pg::insert(c, rows);
     }
-    if let Some(first) = ids.first() {
-        diesel::update(check_ins::table.find(*first))
-            .set(check_ins::group_id.eq(*first))
-            .execute(conn)?;
+    macro_rules! insert_chunks {
+        ($rows:expr, $($n:literal),+) => {{
+            let mut rest: &[CheckInRow] = $rows;
+            $(
+                while rest.len() >= $n {
+                    let (chunk, after) = rest.split_at($n);
+                    let values: [_; $n] = std::array::from_fn(|i| values(&chunk[i]));
+                    crate::per_backend!(conn, |c| diesel::insert_into(check_ins::table)
+                        .values(values)
+                        .execute(c))?;
+                    rest = after;
+                }
+            )+
+        }};
     }
-    Ok(ids)
+    insert_chunks!(rows, 128, 32, 8, 2, 1);
+    Ok(())
 }
 
-/// The rows of one entry, in the order they were recorded.
-pub fn group(conn: &mut DbConnection, group_id: i64) -> Result<Vec<CheckInRow>, DbError> {
+/// The columns of a row, as an insert writes them.
+#[allow(clippy::type_complexity)]
+fn values(
+    row: &CheckInRow,
+) -> (
+    (
+        diesel::dsl::Eq<check_ins::id, i64>,
+        diesel::dsl::Eq<check_ins::venue_id, i64>,
+        diesel::dsl::Eq<check_ins::entrance_id, i64>,
+        diesel::dsl::Eq<check_ins::person_id, i64>,
+        diesel::dsl::Eq<check_ins::account_id, Option<i64>>,
+        diesel::dsl::Eq<check_ins::group_id, Option<i64>>,
+        diesel::dsl::Eq<check_ins::role, CheckInRole>,
+        diesel::dsl::Eq<check_ins::source, CheckInSource>,
+        diesel::dsl::Eq<check_ins::health_color, HealthColor>,
+        diesel::dsl::Eq<check_ins::verdict, Verdict>,
+    ),
+    (
+        diesel::dsl::Eq<check_ins::scanned_at, NaiveDateTime>,
+        diesel::dsl::Eq<check_ins::recorded_at, NaiveDateTime>,
+        diesel::dsl::Eq<check_ins::ends_at, NaiveDateTime>,
+        diesel::dsl::Eq<check_ins::offline, bool>,
+        diesel::dsl::Eq<check_ins::located, bool>,
+        diesel::dsl::Eq<check_ins::distance_m, Option<i32>>,
+        diesel::dsl::Eq<check_ins::typed_name_sealed, Option<String>>,
+        diesel::dsl::Eq<check_ins::typed_phone_sealed, Option<String>>,
+        diesel::dsl::Eq<check_ins::paper_code_id, Option<i64>>,
+    ),
+) {
+    (
+        (
+            check_ins::id.eq(row.id),
+            check_ins::venue_id.eq(row.venue_id),
+            check_ins::entrance_id.eq(row.entrance_id),
+            check_ins::person_id.eq(row.person_id),
+            check_ins::account_id.eq(row.account_id),
+            check_ins::group_id.eq(row.group_id),
+            check_ins::role.eq(row.role),
+            check_ins::source.eq(row.source),
+            check_ins::health_color.eq(row.health_color),
+            check_ins::verdict.eq(row.verdict),
+        ),
+        (
+            check_ins::scanned_at.eq(row.scanned_at),
+            check_ins::recorded_at.eq(row.recorded_at),
+            check_ins::ends_at.eq(row.ends_at),
+            check_ins::offline.eq(row.offline),
+            check_ins::located.eq(row.located),
+            check_ins::distance_m.eq(row.distance_m),
+            check_ins::typed_name_sealed.eq(row.typed_name_sealed.clone()),
+            check_ins::typed_phone_sealed.eq(row.typed_phone_sealed.clone()),
+            check_ins::paper_code_id.eq(row.paper_code_id),
+        ),
+    )
+}
+
+/// Check-ins of one person with an entry time in `[from, to]`: one statement, prepared once.
+pub fn of_person_between(
+    conn: &mut DbConnection,
+    person_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CheckInRow>, DbError> {
     Ok(check_ins::table
-        .filter(check_ins::group_id.eq(group_id))
-        .order(check_ins::id.asc())
+        .filter(check_ins::person_id.eq(person_id))
+        .filter(check_ins::scanned_at.ge(from))
+        .filter(check_ins::scanned_at.le(to))
         .select(CheckInRow::as_select())
         .load(conn)?)
 }
 
-/// The person's latest check-in at this entrance whose entry time lies within `window` of `at`.
-pub fn near_in_time(
+/// Check-ins of these people with an entry time in `[from, to]`.
+pub fn of_people_between(
     conn: &mut DbConnection,
-    person_id: i64,
-    entrance_id: i64,
-    at: NaiveDateTime,
-    window: chrono::Duration,
-) -> Result<Option<CheckInRow>, DbError> {
+    person_ids: &[i64],
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<CheckInRow>, DbError> {
     Ok(check_ins::table
-        .filter(check_ins::person_id.eq(person_id))
-        .filter(check_ins::entrance_id.eq(entrance_id))
-        .filter(check_ins::scanned_at.ge(at - window))
-        .filter(check_ins::scanned_at.le(at + window))
-        .order(check_ins::id.desc())
+        .filter(check_ins::person_id.eq_any(person_ids))
+        .filter(check_ins::scanned_at.ge(from))
+        .filter(check_ins::scanned_at.le(to))
         .select(CheckInRow::as_select())
-        .first(conn)
-        .optional()?)
+        .load(conn)?)
 }
 
-/// Entries the account recorded since `since` by one of `sources`, one per entry (companions not
-/// counted).
-pub fn entries_by_account_since(
+/// The entries (own rows) one account recorded since `since`: source and when; one statement,
+/// prepared once. `scanned_since` bounds the entry time of such rows (offline scans lie back).
+pub fn entries_of_account_since(
     conn: &mut DbConnection,
     account_id: i64,
-    sources: &[CheckInSource],
     since: NaiveDateTime,
-) -> Result<i64, DbError> {
+    scanned_since: NaiveDateTime,
+) -> Result<Vec<(CheckInSource, NaiveDateTime)>, DbError> {
     Ok(check_ins::table
         .filter(check_ins::account_id.eq(account_id))
         .filter(check_ins::role.eq(CheckInRole::Own))
-        .filter(check_ins::source.eq_any(sources))
         .filter(check_ins::recorded_at.ge(since))
-        .count()
-        .get_result(conn)?)
+        .filter(check_ins::scanned_at.ge(scanned_since))
+        .select((check_ins::source, check_ins::recorded_at))
+        .load(conn)?)
+}
+
+/// The rows of the entry `row` belongs to, in the order they were recorded. They share its venue
+/// and entry time, so the venue's index finds them (the table keeps no index of groups: it would
+/// cost every insert).
+pub fn group_of(conn: &mut DbConnection, row: &CheckInRow) -> Result<Vec<CheckInRow>, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::venue_id.eq(row.venue_id))
+        .filter(check_ins::scanned_at.eq(row.scanned_at))
+        .filter(check_ins::group_id.eq(row.group_id.unwrap_or(row.id)))
+        .order(check_ins::id.asc())
+        .select(CheckInRow::as_select())
+        .load(conn)?)
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<CheckInRow>, DbError> {

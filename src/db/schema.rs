@@ -375,3 +375,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     identity_verifications
 );
 diesel::joinable!(paper_codes -> persons (person_id));
+
+diesel::table! {
+    cache_changes (seq) {
+        seq -> BigInt,
+        key -> Text,
+        changed_at -> Timestamp,
+    }
+}

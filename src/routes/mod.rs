@@ -66,6 +66,8 @@ where
 pub fn endpoints() -> Vec<Endpoint> {
     use Method as M;
     vec![
+        // The scan first: actix tries resources in order, and this is the request of the peak.
+        endpoint(M::POST, "/api/v1/check-ins", check_ins::scan),
         endpoint(M::GET, "/healthz", ops::healthz),
         endpoint(M::GET, "/readyz", ops::readyz),
         endpoint(M::GET, "/metrics", ops::metrics),
@@ -135,7 +137,6 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(M::GET, "/api/v1/reviews", reviews::list),
         endpoint(M::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
-        endpoint(M::POST, "/api/v1/check-ins", check_ins::scan),
         endpoint(
             M::POST,
             "/api/v1/check-ins/{id}/checkout",

@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::cache_sync::changed;
 use crate::auth::{Account, SessionKind};
+use crate::cache::{AccountSnapshot, CacheKey, CompanionSnapshot};
 use crate::crypto::Field;
 use crate::db::accounts::{self, AccountRow, Consent};
 use crate::db::persons::{self, Person};
@@ -235,6 +237,7 @@ pub async fn grant_consent(
             if let Some((id_number, name)) = &identity {
                 declare_identity(state, conn, &row, id_number, name)?;
             }
+            changed(state, conn, &[CacheKey::Account(row.id)])?;
             me(state, conn, row.id)
         })
         .await
@@ -310,10 +313,69 @@ pub async fn withdraw_consent(
     state
         .write(move |state, conn| {
             companions::remove_all_of_account(conn, account_id)?;
+            changed(state, conn, &[CacheKey::Account(account_id)])?;
             paper_codes::revoke(conn, account_id, None, state.clock.now_naive())?;
             Ok(accounts::clear_consent(conn, account_id)?)
         })
         .await
+}
+
+/// What the scan needs of an account, from memory or, the first time, from the database.
+pub async fn snapshot(
+    state: &Arc<AppState>,
+    account_id: i64,
+) -> Result<Arc<AccountSnapshot>, AccountError> {
+    if let Some(snapshot) = state.caches.accounts.get(account_id) {
+        return Ok(snapshot);
+    }
+    let epoch = state.caches.accounts.epoch();
+    let snapshot = state
+        .read(move |state, conn| load_snapshot(state, conn, account_id))
+        .await?;
+    state
+        .caches
+        .accounts
+        .put(account_id, Arc::clone(&snapshot), epoch);
+    Ok(snapshot)
+}
+
+fn load_snapshot(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<Arc<AccountSnapshot>, AccountError> {
+    let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
+    let me = identity_of(state, conn, &account)?;
+    let companions = companions::list(conn, account_id)?
+        .iter()
+        .map(|(companion, person)| {
+            Ok(CompanionSnapshot {
+                id: companion.id,
+                person: companions::open(&state.cipher, companion, person)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(Arc::new(AccountSnapshot {
+        id: account_id,
+        missing_consent: account.consent().missing(),
+        me,
+        verified: account.is_verified(),
+        companions,
+    }))
+}
+
+/// The account's own person, when it consented to all three elements; otherwise which are
+/// missing.
+pub fn consented_snapshot(snapshot: &AccountSnapshot) -> Result<&Person, AccountError> {
+    if !snapshot.missing_consent.is_empty() {
+        return Err(AccountError::ConsentRequired(
+            snapshot.missing_consent.clone(),
+        ));
+    }
+    snapshot
+        .me
+        .as_ref()
+        .ok_or_else(|| AccountError::ConsentRequired(vec!["identity"]))
 }
 
 /// The account, when it consented to all three elements; otherwise which are missing.

@@ -63,7 +63,7 @@ pub async fn checkout(
                 .filter(|r| r.account_id == Some(account_id) && r.source == CheckInSource::Scan)
                 .ok_or(CheckInError::NotFound)?;
             let targets = if row.group_id == Some(row.id) {
-                check_ins::group(conn, row.id)?
+                check_ins::group_of(conn, &row)?
                     .iter()
                     .map(|r| r.id)
                     .collect()

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::accounts::{consented_person, AccountError};
+use super::cache_sync::changed;
 use crate::auth::Account;
+use crate::cache::CacheKey;
 use crate::crypto::Field;
 use crate::db::companions::{self, CompanionRow, NewCompanion as NewRow};
 use crate::db::persons::{Person, PersonRow};
@@ -143,6 +145,7 @@ pub async fn add(
                 },
                 now,
             )?;
+            changed(state, conn, &[CacheKey::Account(account_id)])?;
             if let Some(owner) = accounts::owner_of(conn, person.id)? {
                 notifications::insert_message(
                     conn,
@@ -178,6 +181,7 @@ pub async fn remove(
                 state.clock.now_naive(),
             )?;
             companions::remove(conn, row.id)?;
+            changed(state, conn, &[CacheKey::Account(account_id)])?;
             Ok(())
         })
         .await

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use super::authorize::{self, VenueRole};
+use super::cache_sync::changed;
 use super::venues::{code_url, entrance_view, EntranceView, VenueError};
 use crate::auth::Account;
+use crate::cache::CacheKey;
 use crate::db::venues::{self, EntranceRow, VenueRow};
 use crate::db::DbConnection;
 use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
@@ -82,10 +84,10 @@ pub async fn update(
                 changes.description.as_deref(),
                 state.clock.now_naive(),
             )?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             reload(state, conn, &venue, entrance_id)
         })
         .await?;
-    state.entrances.invalidate_venue(venue_id);
     Ok(view)
 }
 
@@ -102,10 +104,10 @@ pub async fn close(
             authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
             entrance(conn, venue_id, entrance_id)?;
             venues::close_entrance(conn, entrance_id, state.clock.now_naive())?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             Ok::<_, VenueError>(())
         })
         .await?;
-    state.entrances.invalidate_venue(venue_id);
     Ok(())
 }
 
@@ -127,10 +129,10 @@ pub async fn rotate_code(
                 current.code_version + 1,
                 state.clock.now_naive(),
             )?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             reload(state, conn, &venue, entrance_id)
         })
         .await?;
-    state.entrances.invalidate_venue(venue_id);
     Ok(view)
 }
 

@@ -10,8 +10,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::cache_sync::changed;
 use super::{audit, authorize};
 use crate::auth::Staff;
+use crate::cache::CacheKey;
 use crate::crypto::Field;
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
@@ -136,7 +138,12 @@ fn resolve(
     Ok(resolved)
 }
 
-/// Applies resolved changes with their history and one audit entry each.
+/// Past this many people, a change of colours empties every node's colour cache at once rather
+/// than naming each person.
+const NAMED_COLOR_CHANGES: usize = 1_000;
+
+/// Applies resolved changes with their history and one audit entry each; the scans of every node
+/// see them within a second.
 pub fn apply(
     state: &AppState,
     conn: &mut DbConnection,
@@ -161,7 +168,16 @@ pub fn apply(
             )
         })
         .collect();
-    audit::record(state, conn, &entries)
+    audit::record(state, conn, &entries)?;
+    let keys: Vec<CacheKey> = if changes.len() > NAMED_COLOR_CHANGES {
+        vec![CacheKey::AllColors]
+    } else {
+        changes
+            .iter()
+            .map(|c| CacheKey::Color(c.person_id))
+            .collect()
+    };
+    changed(state, conn, &keys)
 }
 
 fn view(

@@ -9,8 +9,10 @@ use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
 use super::accounts::{self, AccountError, MeView};
+use super::cache_sync::changed;
 use super::{audit, authorize};
 use crate::auth::{Account, Staff};
+use crate::cache::CacheKey;
 use crate::db::identity_verifications::{self, NewVerification, VerificationRow};
 use crate::db::{
     accounts as account_rows, notifications, paper_codes, persons, DbConnection, DbError,
@@ -197,6 +199,7 @@ pub async fn result(
                 return Ok(Err(IdentityError::Failed(reason)));
             }
             bind_verified(state, conn, &row, &id_number, &name)?;
+            changed(state, conn, &[CacheKey::Account(row.id)])?;
             identity_verifications::complete(
                 conn,
                 &verification_id,
@@ -228,6 +231,7 @@ fn bind_verified(
                 .into());
             }
             release_binding(
+                state,
                 conn,
                 &owner,
                 "您账号绑定的实名信息已由本人通过人脸核验认领，您的账号已解除该实名绑定。如有疑问请联系当地卫生健康部门。",
@@ -258,12 +262,14 @@ fn bind_verified(
 
 /// Unlinks `owner`'s identity, revokes the paper codes it printed of that person and tells it why.
 fn release_binding(
+    state: &AppState,
     conn: &mut DbConnection,
     owner: &account_rows::AccountRow,
     message: &str,
     now: NaiveDateTime,
 ) -> Result<(), DbError> {
     account_rows::release_identity(conn, owner.id)?;
+    changed(state, conn, &[CacheKey::Account(owner.id)])?;
     if let Some(person_id) = owner.person_id {
         paper_codes::revoke(conn, owner.id, Some(person_id), now)?;
     }
@@ -298,6 +304,7 @@ pub async fn release(
                 .ok_or(ReleaseError::NotFound)?;
             let owner = account_rows::owner_of(conn, person.id)?.ok_or(ReleaseError::NotFound)?;
             release_binding(
+                state,
                 conn,
                 &owner,
                 "您账号绑定的实名信息已由卫生健康部门解除。如需重新绑定，请通过人脸核验认证本人身份。",

@@ -26,32 +26,30 @@ pub async fn register(
     venue_id: i64,
     input: ManualCheckIn,
 ) -> Result<DoorPage, ScanError> {
-    let account_id = account.id;
-    state
-        .read(move |state, conn| {
-            let entrance =
-                scan::door_entrance(state, conn, account_id, venue_id, input.entrance_id)?;
+    let entrance = scan::door_entrance(state, account.id, venue_id, input.entrance_id).await?;
+    let (id_number, name) = (input.id_number.clone(), input.name.clone());
+    let row = state
+        .write(move |state, conn| {
             let now = state.clock.now_naive();
-            let row =
-                persons::find_or_create(conn, &state.cipher, &input.id_number, &input.name, now)?;
-            scan::record_at_door(
-                state,
-                conn,
-                DoorRegistration {
-                    entrance,
-                    venue_staff_account: account_id,
-                    source: CheckInSource::Manual,
-                    // The door page shows what was typed.
-                    person: Person {
-                        id: row.id,
-                        id_number: input.id_number,
-                        name: input.name,
-                    },
-                    name_typed: true,
-                    typed_phone: input.phone,
-                    paper_code_id: None,
-                },
-            )
+            persons::find_or_create(conn, &state.cipher, &id_number, &name, now)
         })
-        .await
+        .await?;
+    scan::record_at_door(
+        state,
+        DoorRegistration {
+            entrance,
+            venue_staff_account: account.id,
+            source: CheckInSource::Manual,
+            // The door page shows what was typed.
+            person: Person {
+                id: row.id,
+                id_number: input.id_number,
+                name: input.name,
+            },
+            name_typed: true,
+            typed_phone: input.phone,
+            paper_code_id: None,
+        },
+    )
+    .await
 }

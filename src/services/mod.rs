@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod authorize;
+pub mod cache_sync;
 pub mod check_ins;
 pub mod companions;
 pub mod entrances;

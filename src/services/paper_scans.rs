@@ -28,30 +28,30 @@ pub async fn scan(
             PaperCodeError::Expired => ScanError::PaperCodeExpired,
             PaperCodeError::Malformed | PaperCodeError::Forged => ScanError::InvalidPaperCode,
         })?;
-    let account_id = account.id;
-    state
+    let entrance = scan::door_entrance(state, account.id, venue_id, entrance_id).await?;
+    let (print, person) = state
         .read(move |state, conn| {
-            let entrance = scan::door_entrance(state, conn, account_id, venue_id, entrance_id)?;
             let print = paper_codes::find(conn, code.id)?
                 .filter(|p| p.revoked_at.is_none())
                 .ok_or(ScanError::PaperCodeRevoked)?;
             let person = printed_person(state, conn, print.account_id, print.person_id)?
                 .ok_or(ScanError::PaperCodeRevoked)?;
-            scan::record_at_door(
-                state,
-                conn,
-                DoorRegistration {
-                    entrance,
-                    venue_staff_account: account_id,
-                    source: CheckInSource::Paper,
-                    person,
-                    name_typed: true,
-                    typed_phone: None,
-                    paper_code_id: Some(print.id),
-                },
-            )
+            Ok::<_, ScanError>((print, person))
         })
-        .await
+        .await?;
+    scan::record_at_door(
+        state,
+        DoorRegistration {
+            entrance,
+            venue_staff_account: account.id,
+            source: CheckInSource::Paper,
+            person,
+            name_typed: true,
+            typed_phone: None,
+            paper_code_id: Some(print.id),
+        },
+    )
+    .await
 }
 
 /// The person of a print, under the name the printing account knows them by: its own identity,

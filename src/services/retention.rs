@@ -3,21 +3,39 @@
 
 use std::sync::Arc;
 
+use chrono::Duration;
+
 use crate::db::retention::{self, Purged};
-use crate::db::DbError;
+use crate::db::{partitions, DbError};
 use crate::state::AppState;
 
 /// Deletes everything older than `retention_days` (and audit entries older than
-/// `AUDIT_RETENTION_DAYS`) in one transaction.
+/// `AUDIT_RETENTION_DAYS`). On PostgreSQL whole days of check-ins are dropped first, each in a
+/// short transaction of its own (dropping a partition briefly locks the table scans write to);
+/// the rest goes in one transaction. Days ahead are created as they come.
 pub async fn purge(state: &Arc<AppState>, retention_days: u32) -> Result<Purged, DbError> {
-    state
+    let now = state.clock.now_naive();
+    let cutoff = now - Duration::days(i64::from(retention_days));
+    // Check-ins are stored in UTC, so their day partitions are UTC days.
+    let (today, old_days) = (now.date(), cutoff.date());
+    let dropped = state
+        .read(move |_, conn| {
+            partitions::ensure_days(conn, today)?;
+            partitions::drop_days_before(conn, old_days)
+        })
+        .await?;
+    let mut purged = state
         .write(move |state, conn| {
             retention::purge(
                 conn,
                 retention_days,
                 state.settings.retention.audit_days,
-                state.clock.now_naive(),
+                now,
             )
         })
-        .await
+        .await?;
+    if let Some((_, rows)) = purged.counts.iter_mut().find(|(t, _)| *t == "check_ins") {
+        *rows += dropped;
+    }
+    Ok(purged)
 }

@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use super::audit;
+use super::cache_sync::changed;
 use super::venues::{self, VenueError, VenueView};
 use crate::auth::Staff;
+use crate::cache::CacheKey;
 use crate::db::venues as venue_rows;
 use crate::domain::VenueStatus;
 use crate::state::AppState;
@@ -77,9 +79,9 @@ pub async fn decide(
                     1,
                 )],
             )?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             Ok(venues::reload(state, conn, venue_id)?)
         })
         .await?;
-    state.entrances.invalidate_venue(venue_id);
     Ok(view)
 }

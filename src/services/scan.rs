@@ -2,6 +2,12 @@
 //! answers with the door page. Every rule of the README's "The scan" is here, in its order. Hand
 //! registrations and paper codes (`manual_check_ins`, `paper_scans`) record through
 //! [`record_at_door`] and answer the same [`DoorPage`].
+//!
+//! At the peak nothing known before the request is read during it: the entrance, the account
+//! (consent, person, companions) and colours come from memory (`cache/`, kept true on every node
+//! by `cache_sync`); the rows go to the one writer of check-ins (`db/check_in_writer.rs`), which
+//! counts the hourly limit, finds repeats and writes many scans in one transaction, and answers
+//! once they are durable. The pass token is the only signature made per scan.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,18 +15,19 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDateTime};
 use serde::Serialize;
 
-use super::accounts::{consented, consented_person, AccountError};
+use super::accounts::{self as account_service, consented, consented_snapshot, AccountError};
 use super::authorize::{self, VenueRole};
 use super::venues::VenueError;
 use crate::auth::Account;
-use crate::cache::EntranceSnapshot;
+use crate::cache::{AccountSnapshot, EntranceSnapshot};
 use crate::crypto::passes::{PassPerson, PassVenue};
-use crate::crypto::Field;
-use crate::crypto::VenueCodeRef;
-use crate::db::check_ins::{self, CheckInRow, NewCheckIn};
+use crate::crypto::{Field, VenueCodeRef};
+use crate::db::check_in_writer::{self, HourlyLimit, Recorded, WriteError};
+use crate::db::check_ins::CheckInRow;
 use crate::db::health_codes::{self, CurrentColor};
 use crate::db::persons::Person;
-use crate::db::{accounts, alerts, companions, regions, venues, DbConnection, DbError};
+use crate::db::{regions, venues, DbConnection, DbError};
+
 use crate::domain::{
     CheckInRole, CheckInSource, FieldError, FieldErrors, HealthColor, MapPoint, MobileNumber,
     PersonName, TransportKind, VenueStatus, Verdict,
@@ -142,46 +149,36 @@ pub async fn scan(
         .map_err(|_| ScanError::InvalidCode)?;
     // 2. The entry time: now, or the client's own time for an offline scan.
     let time = entry_time(state, input.scanned_at)?;
-    let account_id = account.id;
-    state
-        .read(move |state, conn| {
-            // 3. The entrance and venue the code names, still current and approved.
-            let entrance = entrance_for_code(state, conn, code)?;
-            // 4. The account consented to all three elements.
-            let me = consented_person(state, conn, account_id)?;
-            // 5. The distance from the venue, when the scan is located.
-            let distance_m = check_distance(state, &entrance, input.location)?;
-            // 6. Each companion is the account's own and eligible today.
-            let mut attendees = vec![Attendee {
-                person: me,
-                role: CheckInRole::Own,
-                typed_name: None,
-            }];
-            attendees.extend(companions_of(
-                state,
-                conn,
-                account_id,
-                &input.companion_ids,
-            )?);
-            // 7–10. Colours, repeats, the hourly limit and the rows, in one transaction; then
-            // the door page.
-            record(
-                state,
-                conn,
-                &Entry {
-                    entrance,
-                    account_id,
-                    source: CheckInSource::Scan,
-                    time,
-                    located: input.location.is_some(),
-                    distance_m,
-                    typed_phone: None,
-                    paper_code_id: None,
-                },
-                &attendees,
-            )
-        })
-        .await
+    // 3. The entrance and venue the code names, still current and approved.
+    let entrance = entrance_for_code(state, code).await?;
+    // 4. The account consented to all three elements.
+    let snapshot = account_service::snapshot(state, account.id).await?;
+    let me = consented_snapshot(&snapshot)?;
+    // 5. The distance from the venue, when the scan is located.
+    let distance_m = check_distance(state, &entrance, input.location)?;
+    // 6. Each companion is the account's own and eligible today.
+    let mut attendees = vec![Attendee {
+        person: me.clone(),
+        role: CheckInRole::Own,
+        typed_name: None,
+    }];
+    attendees.extend(companions_of(state, &snapshot, &input.companion_ids)?);
+    // 7–10. Colours, then repeats, the hourly limit and the rows by the writer; the door page.
+    record(
+        state,
+        Entry {
+            entrance,
+            account_id: account.id,
+            source: CheckInSource::Scan,
+            time,
+            located: input.location.is_some(),
+            distance_m,
+            typed_phone: None,
+            paper_code_id: None,
+        },
+        attendees,
+    )
+    .await
 }
 
 /// When the entry happened, by the client's clock when it scanned offline.
@@ -234,21 +231,38 @@ fn entry_time(
     })
 }
 
-/// The entrance behind a venue code, from the cache or the database.
-pub fn entrance(
+/// The entrance behind a venue code: from memory, or from the database the first time.
+pub async fn entrance(
+    state: &Arc<AppState>,
+    entrance_id: i64,
+) -> Result<Option<Arc<EntranceSnapshot>>, DbError> {
+    if let Some(snapshot) = state.caches.entrances.get(entrance_id) {
+        return Ok(Some(snapshot));
+    }
+    let epoch = state.caches.entrances.epoch();
+    let snapshot = state
+        .read(move |state, conn| load_entrance(state, conn, entrance_id))
+        .await?;
+    if let Some(snapshot) = &snapshot {
+        state
+            .caches
+            .entrances
+            .put(entrance_id, Arc::clone(snapshot), epoch);
+    }
+    Ok(snapshot)
+}
+
+fn load_entrance(
     state: &AppState,
     conn: &mut DbConnection,
     entrance_id: i64,
 ) -> Result<Option<Arc<EntranceSnapshot>>, DbError> {
-    if let Some(snapshot) = state.entrances.get(entrance_id) {
-        return Ok(Some(snapshot));
-    }
     let Some((entrance, venue)) = venues::entrance_with_venue(conn, entrance_id)? else {
         return Ok(None);
     };
     let (category, subtype_name) = state.taxonomy.label(&venue.category, &venue.subtype);
     let subtype = state.taxonomy.subtype(&venue.category, &venue.subtype);
-    let snapshot = Arc::new(EntranceSnapshot {
+    Ok(Some(Arc::new(EntranceSnapshot {
         entrance_id: entrance.id,
         open: entrance.is_open(),
         entrance_name: entrance.name,
@@ -266,18 +280,17 @@ pub fn entrance(
         transport: subtype.and_then(|s| s.transport),
         location: MapPoint::parse(venue.lat, venue.lng).ok(),
         venue_name: venue.name,
-    });
-    state.entrances.put(Arc::clone(&snapshot));
-    Ok(Some(snapshot))
+    })))
 }
 
 /// The open entrance of an approved venue that a scanned code names, or why not.
-fn entrance_for_code(
-    state: &AppState,
-    conn: &mut DbConnection,
+async fn entrance_for_code(
+    state: &Arc<AppState>,
     code: VenueCodeRef,
 ) -> Result<Arc<EntranceSnapshot>, ScanError> {
-    let snapshot = entrance(state, conn, code.entrance_id)?.ok_or(ScanError::InvalidCode)?;
+    let snapshot = entrance(state, code.entrance_id)
+        .await?
+        .ok_or(ScanError::InvalidCode)?;
     if code.version != snapshot.code_version || !snapshot.open {
         return Err(ScanError::Revoked);
     }
@@ -285,60 +298,6 @@ fn entrance_for_code(
         return Err(ScanError::NotActive);
     }
     Ok(snapshot)
-}
-
-/// An entrance of the venue that venue staff register people at: open, approved, of that venue.
-pub fn entrance_of_venue(
-    state: &AppState,
-    conn: &mut DbConnection,
-    venue_id: i64,
-    entrance_id: i64,
-) -> Result<Arc<EntranceSnapshot>, ScanError> {
-    let snapshot = entrance(state, conn, entrance_id)?
-        .filter(|s| s.venue_id == venue_id)
-        .ok_or_else(|| {
-            FieldErrors::one(
-                "entrance_id",
-                FieldError::new("entrance_unknown", "该场所没有这个入口"),
-            )
-        })?;
-    if !snapshot.open {
-        return Err(ScanError::EntranceClosed);
-    }
-    if snapshot.venue_status != VenueStatus::Approved {
-        return Err(ScanError::NotActive);
-    }
-    Ok(snapshot)
-}
-
-/// Entries the account recorded in the last hour against its limit, counted inside the
-/// transaction that records the next one with the account's row locked, so parallel requests
-/// count one after another: a resident's own scans against `CHECKIN_HOURLY_LIMIT`, venue staff's
-/// registrations at the door against `MANUAL_CHECKIN_HOURLY_LIMIT`.
-fn check_hourly_limit(
-    state: &AppState,
-    conn: &mut DbConnection,
-    entry: &Entry,
-) -> Result<(), ScanError> {
-    accounts::lock(conn, entry.account_id)?;
-    let since = state.clock.now_naive() - Duration::hours(1);
-    let policy = &state.settings.scan;
-    let (sources, limit): (&[CheckInSource], u32) = match entry.source {
-        CheckInSource::Scan => (&[CheckInSource::Scan], policy.hourly_limit),
-        CheckInSource::Manual | CheckInSource::Paper => (
-            &[CheckInSource::Manual, CheckInSource::Paper],
-            policy.door_hourly_limit,
-        ),
-    };
-    let recent = check_ins::entries_by_account_since(conn, entry.account_id, sources, since)?;
-    if recent < i64::from(limit) {
-        return Ok(());
-    }
-    let retry_after_secs = LIMIT_RETRY_AFTER_SECS;
-    Err(match entry.source {
-        CheckInSource::Scan => ScanError::TooManyScans { retry_after_secs },
-        _ => ScanError::TooManyRegistrations { retry_after_secs },
-    })
 }
 
 /// A located scan farther from the venue than `MAX_SCAN_DISTANCE_M` is refused, vehicles exempt.
@@ -364,22 +323,18 @@ fn check_distance(
 /// The account's companions of these ids, each eligible today, in the order asked.
 fn companions_of(
     state: &AppState,
-    conn: &mut DbConnection,
-    account_id: i64,
+    account: &AccountSnapshot,
     ids: &[i64],
 ) -> Result<Vec<Attendee>, ScanError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let found = companions::find_many(conn, account_id, ids)?;
     let today = state.clock.today();
     ids.iter()
         .map(|id| {
-            let (companion, row) = found
+            let companion = account
+                .companions
                 .iter()
-                .find(|(c, _)| c.id == *id)
+                .find(|c| c.id == *id)
                 .ok_or(ScanError::CompanionNotFound(*id))?;
-            let person = companions::open(&state.cipher, companion, row)?;
+            let person = companion.person.clone();
             if !state
                 .settings
                 .scan
@@ -395,6 +350,37 @@ fn companions_of(
             })
         })
         .collect()
+}
+
+/// The current colours of these people: from memory, the rest from the database in one query.
+async fn colors_of(
+    state: &Arc<AppState>,
+    person_ids: &[i64],
+) -> Result<HashMap<i64, CurrentColor>, DbError> {
+    let mut colors = HashMap::with_capacity(person_ids.len());
+    let mut missing = Vec::new();
+    for id in person_ids {
+        match state.caches.colors.get(*id) {
+            Some(color) => {
+                colors.insert(*id, *color);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(colors);
+    }
+    let epoch = state.caches.colors.epoch();
+    let loaded = state
+        .read(move |state, conn| {
+            health_codes::current(conn, &missing, state.settings.scan.unknown_color)
+        })
+        .await?;
+    for (id, color) in loaded {
+        state.caches.colors.put(id, Arc::new(color), epoch);
+        colors.insert(id, color);
+    }
+    Ok(colors)
 }
 
 /// One person entering, opened, under the name the recording account knows them by.
@@ -421,36 +407,125 @@ struct Entry {
     paper_code_id: Option<i64>,
 }
 
-/// Records an entry for `attendees` (the first is the one whose scan it is) in one transaction
-/// and builds the door page. A repeat of the same people at the same entrance within a minute
-/// returns the earlier entry instead.
-fn record(
-    state: &AppState,
-    conn: &mut DbConnection,
-    entry: &Entry,
-    attendees: &[Attendee],
+/// Records an entry for `attendees` (the first is the one whose entry it is) through the writer
+/// and builds the door page with everyone's current colour. A repeat of the same people at the
+/// same entrance within a minute answers the earlier entry.
+async fn record(
+    state: &Arc<AppState>,
+    entry: Entry,
+    attendees: Vec<Attendee>,
 ) -> Result<DoorPage, ScanError> {
     let person_ids: Vec<i64> = attendees.iter().map(|a| a.person.id).collect();
-    let (rows, colors) = crate::db::write_transaction::<_, ScanError, _>(conn, |conn| {
-        // 7. Each person's current colour; people without one get UNKNOWN_HEALTH_COLOR.
-        let colors = health_codes::current(conn, &person_ids, state.settings.scan.unknown_color)?;
-        // 8. A repeat within the window returns the earlier entry.
-        if let Some(earlier) = repeat_of(conn, entry, attendees)? {
-            return Ok((earlier, colors));
+    // 7. Each person's current colour; people without one get UNKNOWN_HEALTH_COLOR.
+    let colors = colors_of(state, &person_ids).await?;
+    let rows = new_rows(state, &entry, &attendees, &colors);
+    // 8–10. Repeats, the hourly limit and the rows, in the writer's transaction.
+    let recorded = state
+        .check_ins
+        .record(check_in_writer::Entry {
+            account_id: entry.account_id,
+            limit: hourly_limit(state, entry.source),
+            rows,
+            region_code: entry.entrance.region_code.clone(),
+            repeat_window: REPEAT_WINDOW,
+        })
+        .await
+        .map_err(|e| match (e, entry.source) {
+            (WriteError::LimitReached, CheckInSource::Scan) => ScanError::TooManyScans {
+                retry_after_secs: LIMIT_RETRY_AFTER_SECS,
+            },
+            (WriteError::LimitReached, _) => ScanError::TooManyRegistrations {
+                retry_after_secs: LIMIT_RETRY_AFTER_SECS,
+            },
+            (WriteError::Db(e), _) => ScanError::Db(e),
+        })?;
+    let rows = match recorded {
+        Recorded::New(rows) => {
+            if rows.iter().any(|r| r.health_color == HealthColor::Red) {
+                tracing::warn!(
+                    venue_id = entry.entrance.venue_id,
+                    "red code at a venue: alert raised"
+                );
+            }
+            rows
         }
-        // 9. The recording account's hourly limit.
-        check_hourly_limit(state, conn, entry)?;
-        // 10. One row per person; a red person raises an alert for the venue's region.
-        let rows = insert_rows(state, conn, entry, attendees, &colors)?;
-        Ok((rows, colors))
-    })?;
-    if rows.iter().any(|r| r.health_color == HealthColor::Red) {
-        tracing::warn!(
-            venue_id = entry.entrance.venue_id,
-            "red code at a venue: alert raised"
-        );
+        Recorded::Repeat(rows) => rows,
+    };
+    // 11. The door page.
+    Ok(door_page(
+        state,
+        &entry.entrance,
+        &rows,
+        &attendees,
+        &colors,
+    ))
+}
+
+/// The hourly limit of the recording account: its own scans, or its registrations at the door.
+fn hourly_limit(state: &AppState, source: CheckInSource) -> HourlyLimit {
+    let policy = &state.settings.scan;
+    let (sources, per_hour): (&'static [CheckInSource], u32) = match source {
+        CheckInSource::Scan => (&[CheckInSource::Scan], policy.hourly_limit),
+        CheckInSource::Manual | CheckInSource::Paper => (
+            &[CheckInSource::Manual, CheckInSource::Paper],
+            policy.door_hourly_limit,
+        ),
+    };
+    let since = state.clock.now_naive() - Duration::hours(1);
+    HourlyLimit {
+        sources,
+        per_hour,
+        since,
+        scanned_since: since - Duration::hours(i64::from(policy.offline_window_hours)) - CLOCK_SKEW,
     }
-    Ok(door_page(state, &entry.entrance, &rows, attendees, &colors))
+}
+
+/// The rows of an entry, one per person, before the writer numbers them.
+fn new_rows(
+    state: &AppState,
+    entry: &Entry,
+    attendees: &[Attendee],
+    colors: &HashMap<i64, CurrentColor>,
+) -> Vec<CheckInRow> {
+    let entrance = &entry.entrance;
+    let now = state.clock.now_naive();
+    let ends_at =
+        entry.time.scanned_at + Duration::minutes(i64::from(entrance.default_stay_minutes));
+    let typed_phone = entry
+        .typed_phone
+        .as_ref()
+        .map(|phone| state.cipher.seal(Field::Phone, phone.as_ref()));
+    attendees
+        .iter()
+        .map(|attendee| {
+            let color = colors[&attendee.person.id].color;
+            CheckInRow {
+                id: 0,
+                venue_id: entrance.venue_id,
+                entrance_id: entrance.entrance_id,
+                person_id: attendee.person.id,
+                account_id: Some(entry.account_id),
+                group_id: None,
+                role: attendee.role,
+                source: entry.source,
+                health_color: color,
+                verdict: color.verdict(),
+                scanned_at: entry.time.scanned_at,
+                recorded_at: now,
+                ends_at,
+                left_at: None,
+                offline: entry.time.offline,
+                located: entry.located,
+                distance_m: entry.distance_m,
+                typed_name_sealed: attendee
+                    .typed_name
+                    .as_ref()
+                    .map(|name| state.cipher.seal(Field::Name, name.as_ref())),
+                typed_phone_sealed: typed_phone.clone(),
+                paper_code_id: entry.paper_code_id,
+            }
+        })
+        .collect()
 }
 
 /// One person registered at the door by venue staff: by hand, or from their paper code.
@@ -470,22 +545,40 @@ pub struct DoorRegistration {
 /// The entrance where `account_id` registers people at the door: the account is the venue's
 /// manager or venue staff, consented itself to all three elements (staff at the door are
 /// accountable by name), and the entrance is open at an approved venue.
-pub fn door_entrance(
-    state: &AppState,
-    conn: &mut DbConnection,
+pub async fn door_entrance(
+    state: &Arc<AppState>,
     account_id: i64,
     venue_id: i64,
     entrance_id: i64,
 ) -> Result<Arc<EntranceSnapshot>, ScanError> {
-    authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
-    consented(conn, account_id)?;
-    entrance_of_venue(state, conn, venue_id, entrance_id)
+    state
+        .read(move |_, conn| {
+            authorize::venue(conn, venue_id, account_id, VenueRole::VenueStaff)?;
+            consented(conn, account_id)?;
+            Ok::<_, ScanError>(())
+        })
+        .await?;
+    let snapshot = entrance(state, entrance_id)
+        .await?
+        .filter(|s| s.venue_id == venue_id)
+        .ok_or_else(|| {
+            FieldErrors::one(
+                "entrance_id",
+                FieldError::new("entrance_unknown", "该场所没有这个入口"),
+            )
+        })?;
+    if !snapshot.open {
+        return Err(ScanError::EntranceClosed);
+    }
+    if snapshot.venue_status != VenueStatus::Approved {
+        return Err(ScanError::NotActive);
+    }
+    Ok(snapshot)
 }
 
 /// Records one person entering now, registered at the door (rules 7–11).
-pub fn record_at_door(
-    state: &AppState,
-    conn: &mut DbConnection,
+pub async fn record_at_door(
+    state: &Arc<AppState>,
     registration: DoorRegistration,
 ) -> Result<DoorPage, ScanError> {
     let typed_name = registration
@@ -493,8 +586,7 @@ pub fn record_at_door(
         .then(|| registration.person.name.clone());
     record(
         state,
-        conn,
-        &Entry {
+        Entry {
             entrance: registration.entrance,
             account_id: registration.venue_staff_account,
             source: registration.source,
@@ -504,96 +596,13 @@ pub fn record_at_door(
             typed_phone: registration.typed_phone,
             paper_code_id: registration.paper_code_id,
         },
-        &[Attendee {
+        vec![Attendee {
             person: registration.person,
             role: CheckInRole::Own,
             typed_name,
         }],
     )
-}
-
-/// The earlier entry of the same people at the same entrance within the repeat window.
-fn repeat_of(
-    conn: &mut DbConnection,
-    entry: &Entry,
-    attendees: &[Attendee],
-) -> Result<Option<Vec<CheckInRow>>, DbError> {
-    let first = &attendees[0].person;
-    let Some(earlier) = check_ins::near_in_time(
-        conn,
-        first.id,
-        entry.entrance.entrance_id,
-        entry.time.scanned_at,
-        REPEAT_WINDOW,
-    )?
-    else {
-        return Ok(None);
-    };
-    let group = check_ins::group(conn, earlier.group_id.unwrap_or(earlier.id))?;
-    let same_people = group.len() == attendees.len()
-        && group
-            .iter()
-            .zip(attendees)
-            .all(|(row, a)| row.person_id == a.person.id);
-    Ok(same_people.then_some(group))
-}
-
-fn insert_rows(
-    state: &AppState,
-    conn: &mut DbConnection,
-    entry: &Entry,
-    attendees: &[Attendee],
-    colors: &HashMap<i64, CurrentColor>,
-) -> Result<Vec<CheckInRow>, DbError> {
-    let entrance = &entry.entrance;
-    let now = state.clock.now_naive();
-    let ends_at =
-        entry.time.scanned_at + Duration::minutes(i64::from(entrance.default_stay_minutes));
-    let new_rows: Vec<NewCheckIn> = attendees
-        .iter()
-        .map(|attendee| {
-            let color = colors[&attendee.person.id].color;
-            NewCheckIn {
-                venue_id: entrance.venue_id,
-                entrance_id: entrance.entrance_id,
-                person_id: attendee.person.id,
-                account_id: Some(entry.account_id),
-                role: attendee.role,
-                source: entry.source,
-                color,
-                verdict: color.verdict(),
-                scanned_at: entry.time.scanned_at,
-                recorded_at: now,
-                ends_at,
-                offline: entry.time.offline,
-                located: entry.located,
-                distance_m: entry.distance_m,
-                typed_name_sealed: attendee
-                    .typed_name
-                    .as_ref()
-                    .map(|name| state.cipher.seal(Field::Name, name.as_ref())),
-                typed_phone_sealed: entry
-                    .typed_phone
-                    .as_ref()
-                    .map(|phone| state.cipher.seal(Field::Phone, phone.as_ref())),
-                paper_code_id: entry.paper_code_id,
-            }
-        })
-        .collect();
-    let ids = check_ins::insert_group(conn, &new_rows)?;
-    for (id, row) in ids.iter().zip(&new_rows) {
-        if row.color == HealthColor::Red {
-            alerts::raise_red_scan(
-                conn,
-                row.venue_id,
-                &entrance.region_code,
-                *id,
-                row.person_id,
-                now,
-            )?;
-        }
-    }
-    check_ins::group(conn, ids[0])
+    .await
 }
 
 /// The page shown at the door: the venue, each person masked with their colour and verdict, the
@@ -613,14 +622,12 @@ fn door_page(
             role: attendee.role,
             name: attendee.person.name.masked(),
             id_number: attendee.person.id_number.masked(),
+            // A repeat answers the earlier rows, with each person's colour as it is now.
             health: HealthOnPage {
-                color: row.health_color,
-                updated_at: colors
-                    .get(&row.person_id)
-                    .and_then(|c| c.updated_at)
-                    .map(|t| clock.show(t)),
+                color: colors[&row.person_id].color,
+                updated_at: colors[&row.person_id].updated_at.map(|t| clock.show(t)),
             },
-            verdict: row.verdict,
+            verdict: colors[&row.person_id].color.verdict(),
             check_in_id: row.id,
         })
         .collect();

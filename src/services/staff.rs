@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::audit;
+use super::cache_sync::changed;
 use crate::auth::{password, SessionKind, Staff};
+use crate::cache::CacheKey;
 use crate::cache::StaffRecord;
 use crate::crypto::Field;
 use crate::db::staff::{self, NewStaffAccount, StaffAccountRow};
@@ -207,7 +209,7 @@ pub async fn authenticate(
     staff_id: i64,
     version: i32,
 ) -> Result<Staff, StaffError> {
-    let record = match state.staff.get(staff_id, state.clock.now()) {
+    let record = match state.caches.staff.get(staff_id, state.clock.now()) {
         Some(record) => record,
         None => {
             let row = state
@@ -222,7 +224,10 @@ pub async fn authenticate(
                 session_version: row.session_version,
                 disabled: row.disabled_at.is_some(),
             });
-            state.staff.put(Arc::clone(&record), state.clock.now());
+            state
+                .caches
+                .staff
+                .put(Arc::clone(&record), state.clock.now());
             record
         }
     };
@@ -332,10 +337,10 @@ pub async fn set_disabled(
             };
             let entry = audit::by_operator(action, account.id, &account.region_code);
             audit::record(state, conn, &[entry])?;
+            changed(state, conn, &[CacheKey::Staff(account.id)])?;
             staff::find(conn, account.id)?.ok_or(StaffError::SessionEnded)
         })
         .await?;
-    state.staff.forget(account.id);
     tracing::info!(staff_id = account.id, disabled, "staff account changed");
     Ok(account)
 }
@@ -360,9 +365,9 @@ pub async fn set_role(
                 audit::by_operator("staff.role", account.id, region.as_ref()),
             ];
             audit::record(state, conn, &entries)?;
+            changed(state, conn, &[CacheKey::Staff(account.id)])?;
             staff::find(conn, account.id)?.ok_or(StaffError::SessionEnded)
         })
         .await?;
-    state.staff.forget(account.id);
     Ok(account)
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::authorize::{self, VenueRole};
+use super::cache_sync::changed;
 use crate::auth::Account;
+use crate::cache::CacheKey;
 use crate::crypto::VenueCodeRef;
 use crate::db::venues::{self, EntranceRow, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
@@ -282,10 +284,10 @@ pub async fn update(
                 &changes,
                 state.clock.now_naive(),
             )?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             reload(state, conn, venue_id)
         })
         .await?;
-    state.entrances.invalidate_venue(venue_id);
     Ok(view)
 }
 

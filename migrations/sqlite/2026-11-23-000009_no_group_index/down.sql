@@ -1,0 +1,1 @@
+CREATE INDEX check_ins_group ON check_ins (group_id);

@@ -1,0 +1,22 @@
+//! What the scan needs to know about an account: its consent, the person it holds under the name
+//! it goes by, and its companions under the names it gave them.
+
+use crate::db::persons::Person;
+
+#[derive(Debug, Clone)]
+pub struct AccountSnapshot {
+    pub id: i64,
+    /// The consent elements not given yet, in the seeds' order; empty when all three are.
+    pub missing_consent: Vec<&'static str>,
+    /// The account's own person, under its declared (or verified) name.
+    pub me: Option<Person>,
+    pub verified: bool,
+    pub companions: Vec<CompanionSnapshot>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompanionSnapshot {
+    pub id: i64,
+    /// Under the name the account gave them.
+    pub person: Person,
+}

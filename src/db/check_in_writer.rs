@@ -1,0 +1,536 @@
+//! The one writer of check-ins (group commit). Every scan, hand registration and paper scan of
+//! this node hands its rows here and waits; a dedicated thread takes all the entries waiting, and
+//! in one transaction locks their accounts (PostgreSQL), reads their recent entries and their
+//! possible repeats in one query each, decides each entry (new, repeat, over its hourly limit),
+//! writes the new rows in one multi-row insert and commits. Only then is each entry answered: an
+//! acknowledged check-in is durable. If the transaction fails, the entries are written again one
+//! by one, so that one bad entry fails alone.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, NaiveDateTime};
+use tokio::sync::{mpsc, oneshot};
+
+use super::check_ins::{self, CheckInRow};
+use super::{alerts, Database, DbConnection, DbError};
+use crate::domain::{CheckInSource, HealthColor};
+
+/// Entries waiting beyond this many make the next ones wait for room.
+const QUEUE: usize = 20_000;
+/// Rows written in one transaction at most.
+const MAX_BATCH_ROWS: usize = 2_000;
+
+/// How many entries of which sources an account may record in the hour before `now`.
+#[derive(Debug, Clone, Copy)]
+pub struct HourlyLimit {
+    pub sources: &'static [CheckInSource],
+    pub per_hour: u32,
+    /// An hour before now.
+    pub since: NaiveDateTime,
+    /// The earliest entry time a row recorded since `since` can have (offline scans lie back).
+    pub scanned_since: NaiveDateTime,
+}
+
+/// One entry to record: its rows (ids and group are the writer's), the person whose entry it is
+/// first.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub account_id: i64,
+    pub limit: HourlyLimit,
+    pub rows: Vec<CheckInRow>,
+    /// The region of the venue, for the alert a red person raises.
+    pub region_code: String,
+    /// The same people at the same entrance within this time are a repeat.
+    pub repeat_window: Duration,
+}
+
+#[derive(Debug)]
+pub enum Recorded {
+    New(Vec<CheckInRow>),
+    /// The same people entered here moments before: that entry's rows.
+    Repeat(Vec<CheckInRow>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("the account reached its hourly limit")]
+    LimitReached,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+struct Job {
+    entry: Entry,
+    reply: oneshot::Sender<Result<Recorded, WriteError>>,
+}
+
+#[derive(Clone)]
+pub struct CheckInWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl CheckInWriter {
+    /// Starts the writer's threads; they stop when the last handle is dropped. SQLite has one
+    /// (it writes one transaction at a time anyway); PostgreSQL has a few, so that one batch is
+    /// written while the next is being gathered and the one before commits.
+    pub fn start(db: Database) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let queue = Arc::new(Mutex::new(queue));
+        let writers = if db.backend() == "postgres" { 4 } else { 1 };
+        if db.backend() == "sqlite" {
+            let (db, writer) = (db.clone(), jobs.downgrade());
+            std::thread::Builder::new()
+                .name("checkpoint".into())
+                .spawn(move || checkpoint_now_and_then(db, writer))
+                .expect("the checkpoint thread starts");
+        }
+        for n in 0..writers {
+            let (db, queue) = (db.clone(), Arc::clone(&queue));
+            std::thread::Builder::new()
+                .name(format!("check-in-writer-{n}"))
+                .spawn(move || run(&db, &queue))
+                .expect("the writer's thread starts");
+        }
+        Self { jobs }
+    }
+
+    /// Records an entry; answers once it is committed.
+    pub async fn record(&self, entry: Entry) -> Result<Recorded, WriteError> {
+        let stopped = || DbError::Unavailable("the check-in writer stopped".into());
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { entry, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Per account, its entries (source, when recorded) of the last hour, for the hourly limit. On
+/// SQLite this writer is the only one (one node), so they are read from the database the first
+/// time an account is seen and kept here; PostgreSQL (several nodes) counts them in each batch's
+/// transaction with the accounts' rows locked.
+#[derive(Default)]
+struct Hourly {
+    kept: HashMap<i64, Vec<(CheckInSource, NaiveDateTime)>>,
+}
+
+/// Accounts kept at most before the record starts afresh.
+const MAX_KEPT_ACCOUNTS: usize = 500_000;
+
+impl Hourly {
+    /// After a commit: the entries it recorded count from now on.
+    fn record(&mut self, written: &[(i64, CheckInSource, NaiveDateTime)]) {
+        for (account, source, at) in written {
+            if let Some(entries) = self.kept.get_mut(account) {
+                entries.push((*source, *at));
+            }
+        }
+    }
+}
+
+/// The entries waiting, or `None` when every handle is gone.
+fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+    let mut queue = queue.lock().expect("queue lock");
+    let first = queue.blocking_recv()?;
+    let mut rows = first.entry.rows.len();
+    let mut batch = vec![first];
+    while rows < MAX_BATCH_ROWS {
+        let Ok(job) = queue.try_recv() else { break };
+        rows += job.entry.rows.len();
+        batch.push(job);
+    }
+    Some(batch)
+}
+
+/// The writer's own connection, held for as long as it works. On SQLite it checks no foreign
+/// keys (every row's venue, entrance, person and account were just read; on PostgreSQL the table
+/// has none for the same reason) and leaves most of the checkpoint work to
+/// [`checkpoint_now_and_then`], so that a commit seldom waits for it. That thread can never catch
+/// up with a writer that never stops, and a log that is never wholly copied is never started
+/// again: it grew by 140 MB a second under load. So past `WAL_RESTART_PAGES` the writer finishes
+/// the checkpoint itself after a commit (copying only what the thread has not), and its next
+/// write starts the log from the beginning. On PostgreSQL its statements are planned once (planning a statement
+/// over a table of many days anew for every batch cost more than running it; the days a range
+/// touches are picked when it runs) and never scan a table whole: each reads index ranges, and a
+/// plan made when the day's table was empty must not turn into a scan of all of it later.
+/// The size of the SQLite write-ahead log, in 4 KiB pages, past which the writer completes a
+/// checkpoint so that the log starts again (32 MiB: recovery after a crash reads it whole).
+const WAL_RESTART_PAGES: u32 = 8192;
+
+fn writer_connection(db: &Database) -> Result<DbConnection, DbError> {
+    use diesel::connection::SimpleConnection;
+    let mut conn = db.connect_one()?;
+    match &mut conn {
+        DbConnection::Sqlite(c) => c.batch_execute(&format!(
+            "PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = {WAL_RESTART_PAGES};"
+        ))?,
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("SET plan_cache_mode = force_generic_plan; SET enable_seqscan = off;")?
+        }
+    }
+    Ok(conn)
+}
+
+/// SQLite: copies the write-ahead log into the database ten times a second, from a connection of
+/// its own (a passive checkpoint: it waits for no one, and no one waits for it).
+fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
+    // Until the writer is gone.
+    while writer.upgrade().is_some() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let done = db.get().and_then(|mut conn| {
+            use diesel::connection::SimpleConnection;
+            Ok(conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?)
+        });
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "write-ahead log not checkpointed");
+        }
+    }
+}
+
+fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
+    let mut hourly = Hourly::default();
+    let mut conn: Option<DbConnection> = None;
+    while let Some(batch) = next_batch(queue) {
+        let entries: Vec<&Entry> = batch.iter().map(|job| &job.entry).collect();
+        match write_with(db, &mut conn, &mut hourly, &entries) {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) if batch.len() > 1 => {
+                tracing::warn!(error = %e, entries = batch.len(), "a batch of check-ins failed; writing them one by one");
+                for job in batch {
+                    let result = write_with(db, &mut conn, &mut hourly, &[&job.entry])
+                        .map_err(WriteError::from)
+                        .and_then(|mut results| results.remove(0));
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                for job in batch {
+                    let _ = job
+                        .reply
+                        .send(Err(WriteError::Db(DbError::Unavailable(e.to_string()))));
+                }
+            }
+        }
+    }
+}
+
+/// Writes a batch on the writer's connection; a connection that failed is dropped, and the next
+/// batch takes a new one.
+fn write_with(
+    db: &Database,
+    conn: &mut Option<DbConnection>,
+    hourly: &mut Hourly,
+    entries: &[&Entry],
+) -> Result<Vec<Result<Recorded, WriteError>>, DbError> {
+    let connection = match conn {
+        Some(connection) => connection,
+        None => conn.insert(writer_connection(db)?),
+    };
+    let outcome = super::write_transaction(connection, |c| write(c, hourly, entries));
+    match outcome {
+        Ok((results, written)) => {
+            hourly.record(&written);
+            Ok(results)
+        }
+        Err(e) => {
+            *conn = None;
+            Err(e)
+        }
+    }
+}
+
+/// What an account recorded in the hour before each entry, as the limit counts it.
+enum Past<'a> {
+    /// PostgreSQL: per account and source, counted in this transaction.
+    Counted(Vec<(i64, CheckInSource, i64)>),
+    /// SQLite: kept by this writer.
+    Kept(&'a HashMap<i64, Vec<(CheckInSource, NaiveDateTime)>>),
+}
+
+impl Past<'_> {
+    fn count(&self, account_id: i64, limit: &HourlyLimit) -> i64 {
+        match self {
+            Past::Counted(counts) => counts
+                .iter()
+                .filter(|(account, source, _)| {
+                    *account == account_id && limit.sources.contains(source)
+                })
+                .map(|(_, _, count)| count)
+                .sum(),
+            Past::Kept(kept) => kept.get(&account_id).map_or(0, |entries| {
+                entries
+                    .iter()
+                    .filter(|(source, at)| *at >= limit.since && limit.sources.contains(source))
+                    .count() as i64
+            }),
+        }
+    }
+}
+
+/// The past the limit counts against: read for the batch (PostgreSQL), or kept and completed with
+/// the accounts seen for the first time (SQLite).
+fn past<'a>(
+    conn: &mut DbConnection,
+    hourly: &'a mut Hourly,
+    entries: &[&Entry],
+    account_ids: &[i64],
+) -> Result<Past<'a>, DbError> {
+    let since = entries
+        .iter()
+        .map(|e| e.limit.since)
+        .max()
+        .expect("a batch");
+    let scanned_since = entries
+        .iter()
+        .map(|e| e.limit.scanned_since)
+        .min()
+        .expect("a batch");
+    if let DbConnection::Postgresql(c) = conn {
+        super::check_ins_pg::lock_accounts(c, account_ids)?;
+        return Ok(Past::Counted(super::check_ins_pg::entries_since(
+            c,
+            account_ids,
+            since,
+            scanned_since,
+        )?));
+    }
+    if hourly.kept.len() > MAX_KEPT_ACCOUNTS {
+        hourly.kept.clear();
+    }
+    let oldest = entries
+        .iter()
+        .map(|e| e.limit.since)
+        .min()
+        .expect("a batch");
+    for account_id in account_ids {
+        match hourly.kept.get_mut(account_id) {
+            Some(entries) => entries.retain(|(_, at)| *at >= oldest),
+            None => {
+                let entries =
+                    check_ins::entries_of_account_since(conn, *account_id, oldest, scanned_since)?;
+                hourly.kept.insert(*account_id, entries);
+            }
+        }
+    }
+    Ok(Past::Kept(&hourly.kept))
+}
+
+/// What became of one entry before the rows are written.
+enum Decision {
+    New(Vec<CheckInRow>),
+    /// A repeat of an entry written earlier (its group) or earlier in this batch (its index).
+    RepeatOfGroup(i64),
+    RepeatInBatch(usize),
+    LimitReached,
+}
+
+/// The results of a batch, and the entries it wrote (account, source, when) for the hourly record.
+type Written = (
+    Vec<Result<Recorded, WriteError>>,
+    Vec<(i64, CheckInSource, NaiveDateTime)>,
+);
+
+fn write(
+    conn: &mut DbConnection,
+    hourly: &mut Hourly,
+    entries: &[&Entry],
+) -> Result<Written, DbError> {
+    let mut account_ids: Vec<i64> = entries.iter().map(|e| e.account_id).collect();
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let past = past(conn, hourly, entries, &account_ids)?;
+    let nearby = possible_repeats(conn, entries)?;
+    let mut groups: HashMap<i64, Vec<CheckInRow>> = HashMap::new();
+    for earlier in entries.iter().filter_map(|e| latest_near(&nearby, e)) {
+        let group = earlier.group_id.unwrap_or(earlier.id);
+        if let std::collections::hash_map::Entry::Vacant(slot) = groups.entry(group) {
+            slot.insert(check_ins::group_of(conn, earlier)?);
+        }
+    }
+
+    // Decide each entry in order; rows are numbered once the new ones are known.
+    let mut decisions: Vec<Decision> = Vec::with_capacity(entries.len());
+    let mut recorded_in_batch: HashMap<(i64, CheckInSource), u32> = HashMap::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let decision = if let Some(group) = latest_near(&nearby, entry)
+            .map(|r| r.group_id.unwrap_or(r.id))
+            .filter(|g| {
+                groups
+                    .get(g)
+                    .is_some_and(|rows| same_people(rows, &entry.rows))
+            }) {
+            Decision::RepeatOfGroup(group)
+        } else if let Some(earlier) = (0..index).rev().find(|&i| {
+            matches!(decisions[i], Decision::New(_))
+                && repeats(&entries[i].rows, &entry.rows, entry.repeat_window)
+        }) {
+            Decision::RepeatInBatch(earlier)
+        } else if over_limit(entry, &past, &recorded_in_batch) {
+            Decision::LimitReached
+        } else {
+            *recorded_in_batch
+                .entry((entry.account_id, entry.rows[0].source))
+                .or_default() += 1;
+            Decision::New(entry.rows.clone())
+        };
+        decisions.push(decision);
+    }
+
+    let new_rows: usize = decisions
+        .iter()
+        .map(|d| match d {
+            Decision::New(rows) => rows.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut ids = check_ins::next_ids(conn, new_rows)?.into_iter().peekable();
+    let mut written: Vec<CheckInRow> = Vec::with_capacity(new_rows);
+    for decision in &mut decisions {
+        if let Decision::New(rows) = decision {
+            let group = *ids.peek().expect("an id per row");
+            for row in rows.iter_mut() {
+                row.id = ids.next().expect("an id per row");
+                row.group_id = Some(group);
+            }
+            written.extend(rows.iter().cloned());
+        }
+    }
+    check_ins::insert_rows(conn, &written)?;
+    for (entry, decision) in entries.iter().zip(&decisions) {
+        if let Decision::New(rows) = decision {
+            for row in rows.iter().filter(|r| r.health_color == HealthColor::Red) {
+                alerts::raise_red_scan(
+                    conn,
+                    row.venue_id,
+                    &entry.region_code,
+                    row.id,
+                    row.person_id,
+                    row.recorded_at,
+                )?;
+            }
+        }
+    }
+
+    let written_entries = entries
+        .iter()
+        .zip(&decisions)
+        .filter_map(|(entry, decision)| match decision {
+            Decision::New(rows) => Some((entry.account_id, rows[0].source, rows[0].recorded_at)),
+            _ => None,
+        })
+        .collect();
+    let results = decisions
+        .iter()
+        .map(|decision| match decision {
+            Decision::New(rows) => Ok(Recorded::New(rows.clone())),
+            Decision::RepeatOfGroup(group) => Ok(Recorded::Repeat(groups[group].clone())),
+            Decision::RepeatInBatch(index) => match &decisions[*index] {
+                Decision::New(rows) => Ok(Recorded::Repeat(rows.clone())),
+                _ => unreachable!("a repeat in the batch is of a new entry"),
+            },
+            Decision::LimitReached => Err(WriteError::LimitReached),
+        })
+        .collect();
+    Ok((results, written_entries))
+}
+
+/// The check-ins already written that may be repeated by an entry: those of its first person within
+/// its repeat window. PostgreSQL reads them all in one statement; SQLite reads entries close in
+/// time together (at the peak, the whole batch in one query), offline scans from other times of
+/// the day each apart.
+fn possible_repeats(
+    conn: &mut DbConnection,
+    entries: &[&Entry],
+) -> Result<Vec<CheckInRow>, DbError> {
+    let mut windows: Vec<(NaiveDateTime, NaiveDateTime, i64)> = entries
+        .iter()
+        .map(|e| {
+            let first = &e.rows[0];
+            (
+                first.scanned_at - e.repeat_window,
+                first.scanned_at + e.repeat_window,
+                first.person_id,
+            )
+        })
+        .collect();
+    if let DbConnection::Postgresql(c) = conn {
+        let windows: Vec<_> = windows.iter().map(|(f, t, p)| (*p, *f, *t)).collect();
+        return super::check_ins_pg::near(c, &windows);
+    }
+    windows.sort_unstable_by_key(|w| w.0);
+    let mut nearby = Vec::new();
+    let mut start = 0;
+    while start < windows.len() {
+        let (from, mut to, _) = windows[start];
+        let mut end = start + 1;
+        while end < windows.len() && windows[end].0 <= to {
+            to = to.max(windows[end].1);
+            end += 1;
+        }
+        let mut people: Vec<i64> = windows[start..end].iter().map(|w| w.2).collect();
+        people.sort_unstable();
+        people.dedup();
+        nearby.extend(match people[..] {
+            [person] => check_ins::of_person_between(conn, person, from, to)?,
+            _ => check_ins::of_people_between(conn, &people, from, to)?,
+        });
+        start = end;
+    }
+    Ok(nearby)
+}
+
+/// The latest check-in already written of the entry's first person at its entrance within the
+/// repeat window.
+fn latest_near<'a>(nearby: &'a [CheckInRow], entry: &Entry) -> Option<&'a CheckInRow> {
+    let first = &entry.rows[0];
+    nearby
+        .iter()
+        .filter(|r| {
+            r.person_id == first.person_id
+                && r.entrance_id == first.entrance_id
+                && (r.scanned_at - first.scanned_at).abs() <= entry.repeat_window
+        })
+        .max_by_key(|r| r.id)
+}
+
+/// Whether an earlier entry's rows and these are the same people, in the same order.
+fn same_people(earlier: &[CheckInRow], rows: &[CheckInRow]) -> bool {
+    earlier.len() == rows.len()
+        && earlier
+            .iter()
+            .zip(rows)
+            .all(|(a, b)| a.person_id == b.person_id)
+}
+
+/// Whether `rows` repeat `earlier` (both not yet written): same people, same entrance, close in time.
+fn repeats(earlier: &[CheckInRow], rows: &[CheckInRow], window: Duration) -> bool {
+    earlier[0].entrance_id == rows[0].entrance_id
+        && (earlier[0].scanned_at - rows[0].scanned_at).abs() <= window
+        && same_people(earlier, rows)
+}
+
+/// Whether the entry's account has used its hourly limit, counting what this batch records.
+fn over_limit(
+    entry: &Entry,
+    past: &Past<'_>,
+    in_batch: &HashMap<(i64, CheckInSource), u32>,
+) -> bool {
+    let limit = &entry.limit;
+    let now: u32 = limit
+        .sources
+        .iter()
+        .map(|source| {
+            in_batch
+                .get(&(entry.account_id, *source))
+                .copied()
+                .unwrap_or(0)
+        })
+        .sum();
+    past.count(entry.account_id, limit) + i64::from(now) >= i64::from(limit.per_hour)
+}
