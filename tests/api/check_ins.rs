@@ -533,3 +533,84 @@ async fn parallel_scans_cannot_pass_the_hourly_limit() {
     let limited = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!((accepted, limited), (5, 7), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn a_repeat_after_a_colour_change_shows_the_current_colour() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let official = app.official(LINWU).await;
+    let resident = app.resident("孙红").await;
+    let first = app.check_in(&resident.token, &venue.code_url).await;
+    assert_eq!(first["verdict"], "pass");
+    app.set_color(&official, &resident.id_number, "孙红", "yellow")
+        .await;
+    let again = app.check_in(&resident.token, &venue.code_url).await;
+    assert_eq!(again["check_in_id"], first["check_in_id"], "still a repeat");
+    assert_eq!(again["people"][0]["health"]["color"], "yellow");
+    assert_eq!(again["verdict"], "deny");
+    let token = again["pass"]["token"].as_str().unwrap();
+    let signed: Value = app
+        .get(&format!("/api/v1/passes/verify?token={token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signed["verdict"], "deny", "the signed record says deny too");
+    assert_eq!(signed["people"][0]["color"], "yellow");
+}
+
+#[tokio::test]
+async fn a_scan_the_database_refuses_fails_alone_in_its_batch() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let refused = body_of(
+        app.post_as(
+            &venue.manager,
+            &format!("/api/v1/venues/{}/entrances", venue.id),
+            &json!({"name": "北门"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // The database itself refuses every row at the north gate.
+    let entrance = refused["id"].as_i64().unwrap();
+    let mut conn = app.database().get().unwrap();
+    let statements = if app.database.is_postgres() {
+        vec![
+            format!(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.entrance_id = {entrance} THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse BEFORE INSERT ON check_ins FOR EACH ROW EXECUTE FUNCTION refuse()"
+                .to_owned(),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON check_ins WHEN NEW.entrance_id = {entrance} \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )]
+    };
+    for statement in statements {
+        diesel::sql_query(statement).execute(&mut conn).unwrap();
+    }
+    let mut tokens = Vec::new();
+    for _ in 0..10 {
+        tokens.push(app.resident("排队者").await.token);
+    }
+    // All at once, so that the refused scan shares a batch with others.
+    let north = refused["code_url"].as_str().unwrap();
+    let scans = tokens.iter().enumerate().map(|(n, token)| {
+        let code = if n == 5 { north } else { &venue.code_url };
+        app.scan(token, json!({ "code": code }))
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(scans)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let expected: Vec<u16> = (0..10).map(|n| if n == 5 { 500 } else { 201 }).collect();
+    assert_eq!(statuses, expected);
+}

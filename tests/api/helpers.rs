@@ -331,6 +331,50 @@ pub async fn spawn_app_with<V: AsRef<str>>(overrides: &[(&str, V)]) -> TestApp {
     }
 }
 
+/// A second server on the same database, as another node behind the load balancer would be.
+pub struct Node {
+    pub address: String,
+    pub state: Arc<AppState>,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    /// Starts another node on this test's database, with the same settings.
+    pub async fn second_node(&self) -> Node {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("the second node builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        Node {
+            address,
+            state,
+            client: self.client.clone(),
+        }
+    }
+}
+
+impl Node {
+    /// `POST /api/v1/check-ins` on this node.
+    pub async fn scan(&self, token: &str, code: &str) -> Response {
+        self.client
+            .post(format!("{}/api/v1/check-ins", self.address))
+            .bearer_auth(token)
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Reads the change feed now, as the node does every `CACHE_SYNC_MS`.
+    pub async fn sync(&self) {
+        venuecode::services::cache_sync::sync(&self.state)
+            .await
+            .expect("the change feed is read");
+    }
+}
+
 /// The body of a response that must have `status`.
 pub async fn body_of(response: Response, status: u16) -> Value {
     let url = response.url().clone();

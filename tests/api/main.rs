@@ -19,6 +19,7 @@ mod helpers;
 mod identity;
 mod manual_check_ins;
 mod me;
+mod nodes;
 mod ops;
 mod paper_codes;
 mod passes;
