@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Scan throughput: a release build on SQLite (or PostgreSQL with DATABASE_URL=postgres://…),
-# seeded with residents and an approved venue, loaded by wrk over loopback for a fixed time.
-# Usage: bash bench/scan.sh [seconds] [connections]
+# seeded with residents and an approved venue, loaded by wrk over loopback for a fixed time. In
+# the same run it loads GET /healthz the same way, and prints each mode's ratio to it: the scan's
+# cost measured against the server's cheapest answer on the same machine at the same moment.
+# Usage: bash bench/scan.sh [seconds] [connections]     (MODES="fresh repeat" by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-20}
@@ -18,9 +20,27 @@ server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 VENUECODE=target/release/venuecode python3 bench/seed_scans.py "http://127.0.0.1:$PORT" "$work/pairs.tsv"
 backend=sqlite; [[ $DATABASE_URL == postgres* ]] && backend=postgres
+
+# Requests/s, p50, p99 and non-2xx answers from one wrk report.
+summarise() {
+  awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
+       /Non-2xx/ {bad=$5} END {printf "%s %s %s %d\n", rps, p50, p99, bad}' "$1"
+}
+
+echo "== $backend: GET /healthz, $CONNECTIONS connections, $SECONDS_TO_RUN s, $(nproc) cores"
+wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency "http://127.0.0.1:$PORT/healthz" | tee "$work/healthz.txt"
+read -r healthz _ _ _ < <(summarise "$work/healthz.txt")
+rows=()
 for mode in ${MODES:-fresh repeat}; do
-  echo "== $backend, MODE=$mode, $CONNECTIONS connections, $SECONDS_TO_RUN s, $(nproc) cores"
+  echo "== $backend: scans, MODE=$mode, $CONNECTIONS connections, $SECONDS_TO_RUN s"
   MODE=$mode PAIRS="$work/pairs.tsv" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency \
-    -s bench/scan.lua "http://127.0.0.1:$PORT"
+    -s bench/scan.lua "http://127.0.0.1:$PORT" | tee "$work/$mode.txt"
+  read -r rps p50 p99 bad < <(summarise "$work/$mode.txt")
+  ratio=$(python3 -c "print(f'{$rps / $healthz:.3f}')")
+  rows+=("| $(date +%F) | $backend | $mode | $(python3 -c "print(f'{round($rps):,}')") | $p50 | $p99 | $(python3 -c "print(f'{round($healthz):,}')") | $ratio | $bad |")
 done
+echo
+echo "| date | backend | mode | scans/s | p50 | p99 | /healthz/s | ratio | non-201 |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
 grep -c '"level":"ERROR"' "$work/server.log" | sed 's/^/server errors logged: /' || true

@@ -13,7 +13,7 @@ import urllib.request
 
 BASE = sys.argv[1]  # e.g. http://127.0.0.1:18080
 OUT = sys.argv[2]
-RESIDENTS = int(os.environ.get("RESIDENTS", "500"))
+RESIDENTS = int(os.environ.get("RESIDENTS", "3000"))
 ENTRANCES = int(os.environ.get("ENTRANCES", "50"))
 BINARY = os.environ.get("VENUECODE", "target/release/venuecode")
 
