@@ -168,19 +168,7 @@ async fn a_rotated_code_is_revoked_and_the_new_one_works() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("周平").await;
-    let rotated = body_of(
-        app.post_as(
-            &venue.manager,
-            &format!(
-                "/api/v1/venues/{}/entrances/{}/code/rotate",
-                venue.id, venue.entrance_id
-            ),
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let rotated = app.rotate_code(&venue).await;
     assert_error(
         app.scan(&resident.token, json!({"code": venue.code_url}))
             .await,
@@ -508,16 +496,7 @@ async fn parallel_scans_cannot_pass_the_hourly_limit() {
     // Twelve entrances, so that no scan is a repeat of another.
     let mut codes = Vec::new();
     for n in 0..12 {
-        let entrance = body_of(
-            app.post_as(
-                &venue.manager,
-                &format!("/api/v1/venues/{}/entrances", venue.id),
-                &json!({"name": format!("{n}号门")}),
-            )
-            .await,
-            201,
-        )
-        .await;
+        let entrance = app.entrance(&venue, &format!("{n}号门")).await;
         codes.push(entrance["code_url"].as_str().unwrap().to_owned());
     }
     let resident = app.resident("冯买").await;
@@ -564,16 +543,7 @@ async fn a_scan_the_database_refuses_fails_alone_in_its_batch() {
     use diesel::RunQueryDsl;
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    let refused = body_of(
-        app.post_as(
-            &venue.manager,
-            &format!("/api/v1/venues/{}/entrances", venue.id),
-            &json!({"name": "北门"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let refused = app.entrance(&venue, "北门").await;
     // The database itself refuses every row at the north gate.
     let entrance = refused["id"].as_i64().unwrap();
     let mut conn = app.database().get().unwrap();

@@ -686,6 +686,37 @@ impl TestApp {
         }
     }
 
+    /// Adds an entrance to an approved venue; the new entrance with its code.
+    pub async fn entrance(&self, venue: &Venue, name: &str) -> Value {
+        body_of(
+            self.post_as(
+                &venue.manager,
+                &format!("/api/v1/venues/{}/entrances", venue.id),
+                &json!({ "name": name }),
+            )
+            .await,
+            201,
+        )
+        .await
+    }
+
+    /// Rotates the code of the venue's first entrance; the entrance with its new code.
+    pub async fn rotate_code(&self, venue: &Venue) -> Value {
+        body_of(
+            self.post_as(
+                &venue.manager,
+                &format!(
+                    "/api/v1/venues/{}/entrances/{}/code/rotate",
+                    venue.id, venue.entrance_id
+                ),
+                &json!({}),
+            )
+            .await,
+            200,
+        )
+        .await
+    }
+
     /// A consented resident who is venue staff of `venue`.
     pub async fn venue_staff(&self, venue: &Venue) -> Resident {
         let invitation = body_of(

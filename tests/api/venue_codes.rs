@@ -1,7 +1,5 @@
 //! What a venue code's printed link shows when opened outside the mini-program.
 
-use serde_json::json;
-
 use crate::helpers::{body_of, spawn_app, tampered};
 
 fn token_of(url: &str) -> String {
@@ -30,19 +28,7 @@ async fn a_changed_token_is_refused() {
 async fn a_rotated_codes_link_is_gone() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    body_of(
-        app.post_as(
-            &venue.manager,
-            &format!(
-                "/api/v1/venues/{}/entrances/{}/code/rotate",
-                venue.id, venue.entrance_id
-            ),
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    app.rotate_code(&venue).await;
     let old = app.get(&format!("/v/{}", token_of(&venue.code_url))).await;
     assert_eq!(old.status(), 410);
 }
