@@ -210,10 +210,9 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                 }
             }
             Err(e) => {
-                for job in batch {
-                    let _ = job
-                        .reply
-                        .send(Err(WriteError::Db(DbError::Unavailable(e.to_string()))));
+                // A batch of one: the entry's own error.
+                if let Some(job) = batch.into_iter().next() {
+                    let _ = job.reply.send(Err(WriteError::Db(e)));
                 }
             }
         }
@@ -461,7 +460,7 @@ fn possible_repeats(
         .collect();
     if let DbConnection::Postgresql(c) = conn {
         let windows: Vec<_> = windows.iter().map(|(f, t, p)| (*p, *f, *t)).collect();
-        return super::check_ins_pg::near(c, &windows);
+        return super::check_ins_pg::near::<super::check_ins_pg::ByPerson>(c, &windows);
     }
     windows.sort_unstable_by_key(|w| w.0);
     let mut nearby = Vec::new();
