@@ -12,48 +12,69 @@ use super::check_ins::CheckInRow;
 use super::DbError;
 use crate::domain::CheckInSource;
 
-/// Check-ins of each person with an entry time within their own window.
-#[derive(QueryId)]
-struct NearQuery {
-    person_ids: Vec<i64>,
-    from: Vec<NaiveDateTime>,
-    to: Vec<NaiveDateTime>,
+/// The column a window of [`NearQuery`] is about.
+pub trait WindowKey: QueryId + 'static {
+    const COLUMN: &'static str;
 }
 
-impl QueryFragment<Pg> for NearQuery {
+/// Windows of a person's check-ins (the writer's repeats).
+#[derive(QueryId)]
+pub struct ByPerson;
+impl WindowKey for ByPerson {
+    const COLUMN: &'static str = "person_id";
+}
+
+/// Windows of a venue's check-ins (a trace's overlaps).
+#[derive(QueryId)]
+pub struct ByVenue;
+impl WindowKey for ByVenue {
+    const COLUMN: &'static str = "venue_id";
+}
+
+/// Check-ins of each key with an entry time within its own window (the bounds included).
+#[derive(QueryId)]
+struct NearQuery<K> {
+    keys: Vec<i64>,
+    from: Vec<NaiveDateTime>,
+    to: Vec<NaiveDateTime>,
+    key: std::marker::PhantomData<K>,
+}
+
+impl<K: WindowKey> QueryFragment<Pg> for NearQuery<K> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // A nested loop by construction (`OFFSET 0` keeps the planner from flattening it into a
         // join that reads everyone's rows): one index range per window.
         out.push_sql("SELECT c.* FROM unnest(");
-        out.push_bind_param::<Array<BigInt>, _>(&self.person_ids)?;
+        out.push_bind_param::<Array<BigInt>, _>(&self.keys)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Timestamp>, _>(&self.from)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Timestamp>, _>(&self.to)?;
         out.push_sql(
-            ") AS w (person_id, from_at, to_at) CROSS JOIN LATERAL (SELECT * FROM check_ins \
-             WHERE person_id = w.person_id AND scanned_at >= w.from_at \
-             AND scanned_at <= w.to_at OFFSET 0) c",
+            ") AS w (key, from_at, to_at) CROSS JOIN LATERAL (SELECT * FROM check_ins WHERE ",
         );
+        out.push_sql(K::COLUMN);
+        out.push_sql(" = w.key AND scanned_at >= w.from_at AND scanned_at <= w.to_at OFFSET 0) c");
         Ok(())
     }
 }
 
-impl Query for NearQuery {
+impl<K: WindowKey> Query for NearQuery<K> {
     type SqlType = Untyped;
 }
 
-impl RunQueryDsl<PgConnection> for NearQuery {}
+impl<K: WindowKey> RunQueryDsl<PgConnection> for NearQuery<K> {}
 
-/// Check-ins of `windows` (person, from, to).
-pub fn near(
+/// Check-ins in `windows` (key, from, to), in one statement.
+pub fn near<K: WindowKey>(
     conn: &mut PgConnection,
     windows: &[(i64, NaiveDateTime, NaiveDateTime)],
 ) -> Result<Vec<CheckInRow>, DbError> {
-    Ok(NearQuery {
-        person_ids: windows.iter().map(|w| w.0).collect(),
+    Ok(NearQuery::<K> {
+        keys: windows.iter().map(|w| w.0).collect(),
         from: windows.iter().map(|w| w.1).collect(),
         to: windows.iter().map(|w| w.2).collect(),
+        key: std::marker::PhantomData,
     }
     .load(conn)?)
 }

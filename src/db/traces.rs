@@ -40,19 +40,28 @@ pub fn stays_of(
     Ok(rows)
 }
 
-/// Every check-in at a venue whose entry lies in `[from, to)`.
-pub fn at_venue(
+/// Every check-in at a venue whose entry lies in one of `windows` (venue, from, to), bounds
+/// included; windows of one venue must not overlap (or rows come twice). PostgreSQL reads them
+/// all in one statement, SQLite one window at a time.
+pub fn at_venues(
     conn: &mut DbConnection,
-    venue_id: i64,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
+    windows: &[(i64, NaiveDateTime, NaiveDateTime)],
 ) -> Result<Vec<CheckInRow>, DbError> {
-    Ok(check_ins::table
-        .filter(check_ins::venue_id.eq(venue_id))
-        .filter(check_ins::scanned_at.ge(from))
-        .filter(check_ins::scanned_at.lt(to))
-        .select(CheckInRow::as_select())
-        .load(conn)?)
+    if let DbConnection::Postgresql(pg) = conn {
+        return super::check_ins_pg::near::<super::check_ins_pg::ByVenue>(pg, windows);
+    }
+    let mut rows = Vec::new();
+    for (venue_id, from, to) in windows {
+        rows.extend(
+            check_ins::table
+                .filter(check_ins::venue_id.eq(venue_id))
+                .filter(check_ins::scanned_at.ge(from))
+                .filter(check_ins::scanned_at.le(to))
+                .select(CheckInRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
 }
 
 /// Venue (name, address) and entrance names by id.

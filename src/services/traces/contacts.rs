@@ -118,8 +118,9 @@ fn stay_of(row: &CheckInRow) -> Stay {
     }
 }
 
-/// Everyone (not in `exclude`) whose stay at the same venue overlapped one of `stays`. One query
-/// per venue, covering all the stays there.
+/// Everyone (not in `exclude`) whose stay at the same venue overlapped one of `stays`. The
+/// check-ins that can overlap (entered at most `LONGEST_STAY` before a stay began and before it
+/// ended) are read in one go, windows of one venue merged first.
 fn overlaps(
     conn: &mut DbConnection,
     stays: &[CheckInRow],
@@ -131,21 +132,31 @@ fn overlaps(
     for stay in stays {
         by_venue.entry(stay.venue_id).or_default().push(stay);
     }
+    let mut windows = Vec::new();
+    for (venue_id, venue_stays) in &by_venue {
+        let mut spans: Vec<(NaiveDateTime, NaiveDateTime)> = venue_stays
+            .iter()
+            .map(|s| (s.scanned_at - LONGEST_STAY, s.ends_at))
+            .collect();
+        spans.sort_unstable();
+        for (from, to) in spans {
+            match windows.last_mut() {
+                Some((v, _, end)) if v == venue_id && from <= *end => *end = (*end).max(to),
+                _ => windows.push((*venue_id, from, to)),
+            }
+        }
+    }
+    let mut at_venue: HashMap<i64, Vec<CheckInRow>> = HashMap::new();
+    for row in traces::at_venues(conn, &windows)? {
+        at_venue.entry(row.venue_id).or_default().push(row);
+    }
     let mut found = Vec::new();
     for (venue_id, venue_stays) in by_venue {
-        let earliest = venue_stays
-            .iter()
-            .map(|s| s.scanned_at)
-            .min()
-            .expect("non-empty");
-        let latest = venue_stays
-            .iter()
-            .map(|s| s.ends_at)
-            .max()
-            .expect("non-empty");
-        let others = traces::at_venue(conn, venue_id, earliest - LONGEST_STAY, latest)?;
+        let Some(others) = at_venue.get(&venue_id) else {
+            continue;
+        };
         for stay in &venue_stays {
-            for other in &others {
+            for other in others {
                 if other.person_id == stay.person_id || exclude.contains(&other.person_id) {
                     continue;
                 }
