@@ -184,6 +184,7 @@ async fn main() -> anyhow::Result<()> {
     // Each person keeps to six venues near home (a window of the venue list).
     let started = Instant::now();
     let window_start = now - Duration::days(DAYS);
+    venuecode::db::partitions::ensure_range(&mut conn, window_start.date(), now.date())?;
     let mut written = 0usize;
     let mut case_person = 1usize;
     while written < total {
@@ -224,6 +225,39 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "{backend}: {total} check-ins over {DAYS} days in {:.1} s",
         started.elapsed().as_secs_f64()
+    );
+
+    // A venue's visitor list for a 4-hour window: its stays in the window and who they were.
+    let busiest = venue_ids[0];
+    let mut timings = Vec::new();
+    let mut visitors = 0;
+    for day in 1..=3 {
+        let from = now - Duration::days(day) - Duration::hours(4);
+        let started = Instant::now();
+        let stays = venuecode::db::check_ins::stays_overlapping(
+            &mut conn,
+            busiest,
+            from,
+            from + Duration::hours(4),
+            Duration::hours(24),
+        )?;
+        let ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
+        let people: Vec<(i64, String, String)> = persons::table
+            .filter(persons::id.eq_any(&ids))
+            .select((persons::id, persons::name_sealed, persons::id_number_sealed))
+            .load(&mut *conn)?;
+        for (_, name, id_number) in &people {
+            cipher.open(Field::Name, name)?;
+            cipher.open(Field::IdNumber, id_number)?;
+        }
+        timings.push(started.elapsed().as_secs_f64() * 1000.0);
+        visitors = stays.len();
+    }
+    timings.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    println!(
+        "{backend}: visitor list of one venue for 4 hours: {visitors} stays, median {:.1} ms (runs: {})",
+        timings[1],
+        timings.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ")
     );
 
     drop(conn);

@@ -47,21 +47,32 @@ fn days(conn: &mut diesel::PgConnection) -> Result<Vec<(NaiveDate, String)>, DbE
 
 /// Creates the partitions of `today` and the days ahead that are missing.
 pub fn ensure_days(conn: &mut DbConnection, today: NaiveDate) -> Result<(), DbError> {
+    ensure_range(conn, today, today + Duration::days(DAYS_AHEAD))
+}
+
+/// Creates the partitions of the days from `first` to `last` that are missing (also days past,
+/// for data loaded in bulk: a day's rows in the default partition would keep its own partition
+/// from being made).
+pub fn ensure_range(
+    conn: &mut DbConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<(), DbError> {
     let DbConnection::Postgresql(pg) = conn else {
         return Ok(());
     };
     let existing = days(pg)?;
-    for offset in 0..=DAYS_AHEAD {
-        let day = today + Duration::days(offset);
-        if existing.iter().any(|(d, _)| *d == day) {
-            continue;
-        }
+    let mut day = first;
+    while day <= last {
         let next = day + Duration::days(1);
-        diesel::sql_query(format!(
-            "CREATE TABLE IF NOT EXISTS {} PARTITION OF check_ins FOR VALUES FROM ('{day}') TO ('{next}')",
-            name_of(day)
-        ))
-        .execute(pg)?;
+        if !existing.iter().any(|(d, _)| *d == day) {
+            diesel::sql_query(format!(
+                "CREATE TABLE IF NOT EXISTS {} PARTITION OF check_ins FOR VALUES FROM ('{day}') TO ('{next}')",
+                name_of(day)
+            ))
+            .execute(pg)?;
+        }
+        day = next;
     }
     Ok(())
 }
