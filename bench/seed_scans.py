@@ -68,6 +68,10 @@ def main():
             lines.append(f"{token}\t{code}")
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n")
+    # For scripts that change the venue while it is scanned (bench/nodes.sh).
+    with open(OUT + ".json", "w") as f:
+        json.dump({"manager": manager, "venue_id": venue["id"],
+                   "entrances": [{"id": e["id"], "code_url": e["code_url"]} for e in venue["entrances"]]}, f)
     print(f"{RESIDENTS} residents, {len(codes)} entrances, {len(lines)} (resident, entrance) pairs")
 
 
