@@ -49,18 +49,24 @@ impl Default for Caches {
 }
 
 impl Caches {
-    /// Drops what `keys` name.
+    /// Drops what `keys` name. Entrances are kept by entrance, so a venue's are found by a pass
+    /// over the map: one pass for all the venues named, however many.
     pub fn invalidate(&self, keys: &[CacheKey]) {
+        let mut venues = std::collections::HashSet::new();
         for key in keys {
             match *key {
-                CacheKey::Venue(venue_id) => self
-                    .entrances
-                    .remove_where(|entrance| entrance.venue_id == venue_id),
+                CacheKey::Venue(venue_id) => {
+                    venues.insert(venue_id);
+                }
                 CacheKey::Account(account_id) => self.accounts.remove(account_id),
                 CacheKey::Color(person_id) => self.colors.remove(person_id),
                 CacheKey::AllColors => self.colors.clear(),
                 CacheKey::Staff(staff_id) => self.staff.forget(staff_id),
             }
+        }
+        if !venues.is_empty() {
+            self.entrances
+                .remove_where(|entrance| venues.contains(&entrance.venue_id));
         }
     }
 }
