@@ -19,6 +19,7 @@ use crate::platforms::{IdentityProvider, IdentityProviders};
 use crate::routes;
 use crate::services;
 use crate::state::AppState;
+use crate::web::admission::{self, Admission};
 use crate::web::metrics::Metrics;
 use crate::web::request_context::request_context;
 use crate::web::ApiError;
@@ -77,7 +78,11 @@ pub async fn open_database(settings: &Settings, clock: &Clock) -> anyhow::Result
     // Check-ins are stored in UTC, so their day partitions are UTC days.
     let (now, today) = (clock.now_naive(), clock.now_naive().date());
     tokio::task::spawn_blocking(move || {
-        let database = Database::connect(&settings.database.url, settings.database.pool_size)?;
+        let database = Database::connect_with(
+            &settings.database.url,
+            settings.database.pool_size,
+            settings.database.checkout_timeout,
+        )?;
         let applied = database.migrate()?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied migrations");
@@ -180,11 +185,19 @@ fn spawn_audit_anchor(state: Arc<AppState>) {
 }
 
 fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io::Result<Server> {
+    let admission = web::Data::new(Admission::new(
+        &state.settings.server.admission,
+        metrics.clone(),
+    ));
     let state = web::Data::from(state);
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
         App::new()
+            // Inside the request context (a shed request has an id and is counted), before
+            // everything else.
+            .wrap(from_fn(admission::admission))
             .wrap(from_fn(request_context))
+            .app_data(admission.clone())
             .app_data(state.clone())
             .app_data(metrics.clone())
             // A path segment that does not parse (`/venues/abc`) names nothing that exists.
@@ -193,6 +206,8 @@ fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(10)
+    // A client that closes its side has gone: its request, if still waiting, is not started.
+    .h1_allow_half_closed(false)
     .listen(listener)?
     .run();
     Ok(server)

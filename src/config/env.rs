@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -11,8 +12,8 @@ use chrono_tz::Tz;
 
 use super::dev_secrets::{self, DevSecrets};
 use super::{
-    AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl, Keys, LogFormat,
-    RetentionSettings, ScanPolicy, Secret, ServerSettings, SessionSettings, Settings,
+    AdmissionSettings, AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl, Keys,
+    LogFormat, RetentionSettings, ScanPolicy, Secret, ServerSettings, SessionSettings, Settings,
     WechatSettings,
 };
 use crate::crypto::VenueCodeSigner;
@@ -249,6 +250,12 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         },
         &[("json", LogFormat::Json), ("pretty", LogFormat::Pretty)],
     );
+    let admission = AdmissionSettings {
+        max_in_flight: r.number("MAX_IN_FLIGHT", 128usize).max(1),
+        max_queued: r.number("MAX_QUEUED", 512usize),
+        queue_timeout: Duration::from_millis(r.number("QUEUE_TIMEOUT_MS", 3u64).min(60_000)),
+    };
+    let slow_request = Duration::from_millis(r.number("SLOW_REQUEST_MS", 1000u64));
     ServerSettings {
         host,
         port,
@@ -257,6 +264,8 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         data_dir,
         log_format,
         metrics_token,
+        admission,
+        slow_request,
     }
 }
 
@@ -276,7 +285,15 @@ fn database<F: Fn(&str) -> Option<String>>(
     if pool_size == 0 {
         r.problem("DATABASE_POOL_SIZE must be at least 1");
     }
-    DatabaseSettings { url, pool_size }
+    let checkout_timeout_ms = r.number("DATABASE_CHECKOUT_TIMEOUT_MS", 500u64);
+    if !(10..=5000).contains(&checkout_timeout_ms) {
+        r.problem("DATABASE_CHECKOUT_TIMEOUT_MS must be between 10 and 5000");
+    }
+    DatabaseSettings {
+        url,
+        pool_size,
+        checkout_timeout: Duration::from_millis(checkout_timeout_ms.clamp(10, 5000)),
+    }
 }
 
 /// The keys, and the development secrets generated while reading them.

@@ -145,12 +145,25 @@ pub struct ServerSettings {
     /// Bearer token a scraper presents at `/metrics`; without one, `/metrics` answers only
     /// loopback clients in development and no one in production.
     pub metrics_token: Option<Secret<String>>,
+    pub admission: AdmissionSettings,
+    /// A request that takes longer is logged (once, at warn).
+    pub slow_request: std::time::Duration,
+}
+
+/// How many requests the node serves at once, and how long others may wait for a place.
+#[derive(Debug, Clone)]
+pub struct AdmissionSettings {
+    pub max_in_flight: usize,
+    pub max_queued: usize,
+    pub queue_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
     pub url: DatabaseUrl,
     pub pool_size: u32,
+    /// How long a request waits for a pooled connection before it is answered 503.
+    pub checkout_timeout: std::time::Duration,
 }
 
 /// Every secret key of the deployment.

@@ -176,6 +176,7 @@ fn writer_connection(db: &Database) -> Result<DbConnection, DbError> {
 /// SQLite: copies the write-ahead log into the database ten times a second, from a connection of
 /// its own (a passive checkpoint: it waits for no one, and no one waits for it).
 fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
+    let failures = crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
     // Until the writer is gone.
     while writer.upgrade().is_some() {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -184,12 +185,15 @@ fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
             Ok(conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?)
         });
         if let Err(e) = done {
-            tracing::warn!(error = %e, "write-ahead log not checkpointed");
+            if let Some(skipped) = failures.admit() {
+                tracing::warn!(error = %e, failed_since_last_line = skipped, "write-ahead log not checkpointed");
+            }
         }
     }
 }
 
 fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
+    let failures = crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
     let mut hourly = Hourly::default();
     let mut conn: Option<DbConnection> = None;
     while let Some(batch) = next_batch(queue) {
@@ -201,7 +205,9 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                 }
             }
             Err(e) if batch.len() > 1 => {
-                tracing::warn!(error = %e, entries = batch.len(), "a batch of check-ins failed; writing them one by one");
+                if let Some(skipped) = failures.admit() {
+                    tracing::warn!(error = %e, entries = batch.len(), failed_since_last_line = skipped, "a batch of check-ins failed; writing them one by one");
+                }
                 for job in batch {
                     let result = write_with(db, &mut conn, &mut hourly, &[&job.entry])
                         .map_err(WriteError::from)
@@ -219,8 +225,8 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
     }
 }
 
-/// Writes a batch on the writer's connection; a connection that failed is dropped, and the next
-/// batch takes a new one.
+/// Writes a batch on the writer's connection; a connection that broke is dropped, and the next
+/// batch takes a new one (refused at once while the database's circuit is open).
 fn write_with(
     db: &Database,
     conn: &mut Option<DbConnection>,
@@ -232,13 +238,16 @@ fn write_with(
         None => conn.insert(writer_connection(db)?),
     };
     let outcome = super::write_transaction(connection, |c| write(c, hourly, entries));
+    let usable = db.observe(connection, outcome.is_ok());
     match outcome {
         Ok((results, written)) => {
             hourly.record(&written);
             Ok(results)
         }
         Err(e) => {
-            *conn = None;
+            if !usable || matches!(e, DbError::Unavailable(_)) {
+                *conn = None;
+            }
             Err(e)
         }
     }

@@ -11,6 +11,7 @@ pub mod changes;
 pub mod check_in_writer;
 pub mod check_ins;
 mod check_ins_pg;
+pub mod circuit;
 pub mod companions;
 pub mod health_code_imports;
 pub mod health_codes;
@@ -29,6 +30,8 @@ mod types;
 pub mod venue_staff;
 pub mod venues;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -37,6 +40,7 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::DatabaseUrl;
+use circuit::Circuit;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -56,14 +60,33 @@ macro_rules! per_backend {
     };
 }
 
-pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+/// A connection checked out of the pool; it goes back when dropped (unless it broke).
+pub struct PooledConnection(r2d2::PooledConnection<ConnectionManager>);
+
+impl std::ops::Deref for PooledConnection {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        &self.0.conn
+    }
+}
+
+impl std::ops::DerefMut for PooledConnection {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.0.conn
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
-    /// No connection could be had: the server is down, the pool is exhausted, or SQLite stayed
-    /// locked past its busy timeout. Clients may retry.
+    /// The database cannot be reached or cannot write: the server is down or refuses
+    /// connections, a connection broke, the disk is full, the file is read-only. Clients may
+    /// retry; the node is not ready meanwhile.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database is fine but every connection is busy (the pool stayed exhausted, or SQLite
+    /// stayed locked past its busy timeout): the node has more work than it can take.
+    #[error("database busy: {0}")]
+    Busy(String),
     #[error(transparent)]
     Query(diesel::result::Error),
     #[error("migration failed: {0}")]
@@ -85,6 +108,16 @@ impl DbError {
     }
 }
 
+/// SQLite's messages for a write the disk or file refused (`SQLITE_FULL`, `SQLITE_READONLY`,
+/// `SQLITE_IOERR`, `SQLITE_CANTOPEN`): the data is intact, but nothing can be written until an
+/// operator acts.
+const SQLITE_CANNOT_WRITE: &[&str] = &[
+    "database or disk is full",
+    "attempt to write a readonly database",
+    "disk I/O error",
+    "unable to open database file",
+];
+
 impl From<diesel::result::Error> for DbError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
@@ -93,19 +126,25 @@ impl From<diesel::result::Error> for DbError {
             Error::DatabaseError(DatabaseErrorKind::Unknown, info)
                 if info.message().contains("database is locked") =>
             {
+                DbError::Busy(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if SQLITE_CANNOT_WRITE
+                    .iter()
+                    .any(|m| info.message().contains(m)) =>
+            {
                 DbError::Unavailable(info.message().to_owned())
             }
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                DbError::Unavailable(info.message().to_owned())
-            }
+            // PostgreSQL: the connection broke, or could not send ("no connection to the
+            // server"), or the server is in read-only mode (a standby, a full disk).
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::ReadOnlyTransaction,
+                info,
+            ) => DbError::Unavailable(info.message().to_owned()),
             _ => DbError::Query(e),
         }
-    }
-}
-
-impl From<r2d2::PoolError> for DbError {
-    fn from(e: r2d2::PoolError) -> Self {
-        DbError::Unavailable(e.to_string())
     }
 }
 
@@ -114,44 +153,116 @@ impl From<r2d2::PoolError> for DbError {
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Counts connections found broken. A pooled connection checked before the latest break is
+    /// pinged once when next handed out (the others may have died with it: a restarted server
+    /// ends every session); otherwise none is pinged.
+    breaks: Arc<AtomicU64>,
 }
 
-impl ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
-    type Error = r2d2::Error;
+/// A pooled connection, with what the pool knows of its health.
+pub struct PoolConnection {
+    conn: DbConnection,
+    /// `breaks` when it was last known good.
+    checked: u64,
+    /// When it last answered: one idle for longer is pinged before it is handed out (a server
+    /// restarted meanwhile ended it).
+    answered: std::time::Instant,
+    /// It failed while in use: dropped when returned, never handed out again.
+    broken: bool,
+}
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+/// Seconds libpq waits for a PostgreSQL server to accept a connection, unless the URL says.
+const PG_CONNECT_TIMEOUT_SECS: u32 = 2;
+/// How long an SQLite statement waits for another connection's write lock.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 1000;
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
-                .map(DbConnection::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let url = if url.contains("connect_timeout=") {
+                    url.clone()
+                } else {
+                    let joint = if url.contains('?') { '&' } else { '?' };
+                    format!("{url}{joint}connect_timeout={PG_CONNECT_TIMEOUT_SECS}")
+                };
+                diesel::PgConnection::establish(&url)
+                    .map(DbConnection::Postgresql)
+                    .map_err(ConnectionError::Establish)
+            }
             DatabaseUrl::Sqlite(path) => {
                 let path = path.to_string_lossy();
                 let mut conn = diesel::SqliteConnection::establish(&path)
-                    .map_err(r2d2::Error::ConnectionError)?;
+                    .map_err(ConnectionError::Establish)?;
                 // WAL with NORMAL sync: a commit survives the process being killed (the WAL is
                 // written before the commit returns), not a power cut. 16 MiB of page cache and
                 // 256 MiB of the file mapped per connection.
-                conn.batch_execute(
+                conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
-                     PRAGMA busy_timeout = 5000;
+                     PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};
                      PRAGMA cache_size = -16384;
-                     PRAGMA mmap_size = 268435456;",
-                )
-                .map_err(r2d2::Error::QueryError)?;
+                     PRAGMA mmap_size = 268435456;"
+                ))
+                .map_err(ConnectionError::Prepare)?;
                 Ok(DbConnection::Sqlite(conn))
             }
         }
     }
+}
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        conn.ping().map_err(r2d2::Error::QueryError)
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("cannot connect: {0}")]
+    Establish(diesel::ConnectionError),
+    #[error("cannot prepare the connection: {0}")]
+    Prepare(diesel::result::Error),
+    #[error("connection broken: {0}")]
+    Broken(diesel::result::Error),
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = PoolConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<PoolConnection, ConnectionError> {
+        Ok(PoolConnection {
+            conn: self.open()?,
+            checked: self.breaks.load(Ordering::Acquire),
+            answered: std::time::Instant::now(),
+            broken: false,
+        })
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    /// Pings only a connection that was idle when another one broke, or idle for a while: a
+    /// busy pool hands out its connections without a round trip.
+    fn is_valid(&self, conn: &mut PoolConnection) -> Result<(), ConnectionError> {
+        let breaks = self.breaks.load(Ordering::Acquire);
+        if conn.checked == breaks && conn.answered.elapsed() < PING_WHEN_IDLE_FOR {
+            return Ok(());
+        }
+        conn.conn.ping().map_err(ConnectionError::Broken)?;
+        conn.checked = breaks;
+        conn.answered = std::time::Instant::now();
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PoolConnection) -> bool {
+        std::thread::panicking() || conn.broken || conn.conn.is_broken()
+    }
+}
+
+/// Connection attempts that fail are the circuit's business (logged once when it opens), not a
+/// line each.
+#[derive(Debug)]
+struct QuietErrors;
+
+impl r2d2::HandleError<ConnectionError> for QuietErrors {
+    fn handle_error(&self, error: ConnectionError) {
+        tracing::debug!(%error, "database connection attempt failed");
     }
 }
 
@@ -160,17 +271,30 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// Key of the PostgreSQL advisory lock that serialises migrations when several nodes start.
 const MIGRATION_LOCK_KEY: i64 = 0x7665_6e75_6563_6f64; // "venuecod"
 
+/// How long a request waits for a pooled connection unless told otherwise.
+pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// The pool and what is known about the backend behind it.
 #[derive(Clone)]
 pub struct Database {
     pool: r2d2::Pool<ConnectionManager>,
-    url: DatabaseUrl,
+    manager: ConnectionManager,
     backend: &'static str,
+    circuit: Arc<Circuit>,
 }
 
 impl Database {
     /// Builds the pool and opens one connection to prove the database is reachable.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbError> {
+        Self::connect_with(url, pool_size, DEFAULT_CHECKOUT_TIMEOUT)
+    }
+
+    /// As [`Database::connect`], waiting at most `checkout_timeout` for a pooled connection.
+    pub fn connect_with(
+        url: &DatabaseUrl,
+        pool_size: u32,
+        checkout_timeout: Duration,
+    ) -> Result<Self, DbError> {
         if let DatabaseUrl::Sqlite(path) = url {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -178,17 +302,29 @@ impl Database {
                 })?;
             }
         }
+        let manager = ConnectionManager {
+            url: url.clone(),
+            breaks: Arc::default(),
+        };
+        // The first connection is opened here, so that a database that is not there stops the
+        // start with its own error rather than a pool timeout.
+        drop(
+            manager
+                .open()
+                .map_err(|e| DbError::Unavailable(e.to_string()))?,
+        );
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(5))
-            .test_on_check_out(false)
-            .build(ConnectionManager { url: url.clone() })
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+            .connection_timeout(checkout_timeout)
+            .test_on_check_out(true)
+            .error_handler(Box::new(QuietErrors))
+            .build_unchecked(manager.clone());
         Ok(Self {
             pool,
-            url: url.clone(),
+            manager,
             backend: url.backend_name(),
+            circuit: Arc::default(),
         })
     }
 
@@ -196,34 +332,93 @@ impl Database {
         self.backend
     }
 
+    /// The circuit in front of the database, for `/metrics` and for the check-in writer.
+    pub fn circuit(&self) -> &Circuit {
+        &self.circuit
+    }
+
     /// A connection of its own, outside the pool, for a thread that holds one for its lifetime.
+    /// Refused at once while the circuit is open.
     pub fn connect_one(&self) -> Result<DbConnection, DbError> {
-        ConnectionManager {
-            url: self.url.clone(),
+        self.circuit.admit().map_err(|_| circuit_open())?;
+        match self.manager.open() {
+            Ok(conn) => Ok(conn),
+            Err(e) => {
+                self.circuit.failed(&e.to_string());
+                Err(DbError::Unavailable(e.to_string()))
+            }
         }
-        .connect()
-        .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
-    /// A connection for blocking code (the CLI, start-up). Handlers use [`Database::run`].
+    /// A connection for blocking code (the CLI, start-up, background threads). Handlers use
+    /// [`Database::run`].
     pub fn get(&self) -> Result<PooledConnection, DbError> {
-        Ok(self.pool.get()?)
+        self.circuit.admit().map_err(|_| circuit_open())?;
+        self.pool
+            .get()
+            .map(PooledConnection)
+            .map_err(|e| self.checkout_failed(e))
     }
 
-    /// Runs `work` with a pooled connection on the blocking thread pool.
+    /// A checkout that timed out: with every connection busy the node is overloaded; with
+    /// connections missing, the database would not give more.
+    fn checkout_failed(&self, error: r2d2::PoolError) -> DbError {
+        let state = self.pool.state();
+        if state.connections >= self.pool.max_size() && state.idle_connections == 0 {
+            DbError::Busy(error.to_string())
+        } else {
+            self.circuit.failed(&error.to_string());
+            DbError::Unavailable(error.to_string())
+        }
+    }
+
+    /// Runs `work` with a pooled connection on the blocking thread pool. When `work` fails on a
+    /// connection that no longer answers, that connection is dropped from the pool (its idle
+    /// siblings are checked before their next use) and the circuit hears of it.
     pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let pool = self.pool.clone();
+        let database = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            work(&mut conn)
+            let mut conn = database.get()?;
+            let result = work(&mut conn);
+            database.after(&mut conn.0, result.is_ok());
+            result
         })
         .await
         .map_err(|e| E::from(DbError::Other(format!("database task failed: {e}"))))?
+    }
+
+    /// What a finished piece of work says about its pooled connection.
+    fn after(&self, conn: &mut PoolConnection, succeeded: bool) {
+        if self.observe(&mut conn.conn, succeeded) {
+            conn.answered = std::time::Instant::now();
+        } else {
+            conn.broken = true;
+            self.manager.breaks.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Tells the circuit how work on `conn` went; after a failure, whether the connection still
+    /// answers. Returns whether `conn` may be used again.
+    pub fn observe(&self, conn: &mut DbConnection, succeeded: bool) -> bool {
+        if succeeded {
+            self.circuit.succeeded();
+            return true;
+        }
+        match conn.ping() {
+            Ok(()) => {
+                self.circuit.succeeded();
+                true
+            }
+            Err(e) => {
+                self.circuit.failed(&e.to_string());
+                false
+            }
+        }
     }
 
     /// Connections open and idle, for `/metrics`.
@@ -241,6 +436,10 @@ impl Database {
         let mut conn = self.get()?;
         run_migrations(&mut conn)
     }
+}
+
+fn circuit_open() -> DbError {
+    DbError::Unavailable("the database circuit is open".into())
 }
 
 /// Applies every pending migration of the connection's backend; returns the versions applied.
@@ -325,7 +524,6 @@ where
         })
 }
 
-/// Answers whether the database responds, for `/readyz`.
 /// Opens a sealed name kept with a row (`what` names the row in the error).
 pub fn open_name(
     cipher: &crate::crypto::PiiCipher,
@@ -339,6 +537,21 @@ pub fn open_name(
         .map_err(|e| DbError::Other(format!("{what}: stored name: {e}")))
 }
 
+/// Answers whether the database responds, for `/readyz`.
 pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
     conn.ping().map_err(DbError::from)
+}
+
+/// Answers whether the database takes a write, for `/readyz`: rewrites the one `readiness` row
+/// and commits (a full disk, a read-only file or a read-only server refuses it).
+pub fn probe_write(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        per_backend!(conn, |c| diesel::sql_query(
+            "INSERT INTO readiness (id, checked_at) VALUES (1, $1) \
+             ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at"
+        )
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .execute(c))?;
+        Ok(())
+    })
 }

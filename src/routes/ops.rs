@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use crate::config::Settings;
 use crate::crypto::constant_time_eq;
 use crate::services;
+use crate::web::admission::Admission;
 use crate::web::metrics::Metrics;
 use crate::web::ApiError;
 
@@ -20,13 +21,21 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// The process can serve: the database answers.
+/// How long `/readyz` waits for the database before it says "not ready".
+const READINESS_DEADLINE: std::time::Duration = std::time::Duration::from_millis(800);
+
+/// The process can serve: the database answers and takes writes, within a second.
 pub async fn readyz(state: State) -> Result<HttpResponse, ApiError> {
-    services::ping(&state).await.map_err(|e| {
-        tracing::warn!(error = %e, "readiness check failed");
-        ApiError::unavailable().with_message("数据库暂时无法访问")
-    })?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.db.backend()})))
+    let checked = tokio::time::timeout(READINESS_DEADLINE, services::readiness(&state)).await;
+    match checked {
+        Ok(Ok(())) => {
+            Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": state.db.backend()})))
+        }
+        Ok(Err(e)) => Err(ApiError::from(e).with_message("数据库暂时无法访问或无法写入")),
+        Err(_) => Err(ApiError::database_unavailable()
+            .with_message("数据库暂时无法访问或无法写入")
+            .with_cause("the readiness check took longer than its deadline")),
+    }
 }
 
 /// Prometheus metrics, for the scraper that presents `METRICS_TOKEN` as a bearer token; without
@@ -35,6 +44,7 @@ pub async fn metrics(
     request: HttpRequest,
     state: State,
     metrics: web::Data<Metrics>,
+    admission: Option<web::Data<Admission>>,
 ) -> Result<HttpResponse, ApiError> {
     let bearer = request
         .headers()
@@ -47,7 +57,7 @@ pub async fn metrics(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&state.db)))
+        .body(metrics.render(&state.db, admission.as_deref().map(|a| &**a))))
 }
 
 fn metrics_allowed(settings: &Settings, bearer: Option<&str>, peer: Option<IpAddr>) -> bool {

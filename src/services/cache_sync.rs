@@ -68,10 +68,14 @@ pub fn spawn(state: Arc<AppState>) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_purge = Instant::now();
+        // The database being down is logged by its circuit; this says so every ten seconds.
+        let failures = crate::telemetry::Throttle::new(Duration::from_secs(10));
         loop {
             ticks.tick().await;
             if let Err(e) = sync(&state).await {
-                tracing::warn!(error = %e, "cache changes not read");
+                if let Some(skipped) = failures.admit() {
+                    tracing::warn!(error = %e, failed_since_last_line = skipped, "cache changes not read");
+                }
             }
             if last_purge.elapsed() > Duration::from_secs(600) {
                 last_purge = Instant::now();

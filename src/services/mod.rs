@@ -29,9 +29,12 @@ pub mod venue_codes;
 pub mod venue_staff;
 pub mod venues;
 
-/// Readiness: the database answers.
-pub async fn ping(
+/// Readiness: the database answers and takes a write.
+pub async fn readiness(
     state: &std::sync::Arc<crate::state::AppState>,
 ) -> Result<(), crate::db::DbError> {
-    state.read(|_, conn| crate::db::ping(conn)).await
+    let now = state.clock.now_naive();
+    state
+        .write(move |_, conn| crate::db::probe_write(conn, now))
+        .await
 }

@@ -54,7 +54,8 @@ error_codes! {
     ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY, "提交的信息有误，请按提示修改"),
     NotFound = ("not_found", NOT_FOUND, "请求的内容不存在"),
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "不支持该请求方法"),
-    ServiceUnavailable = ("service_unavailable", SERVICE_UNAVAILABLE, "服务繁忙，请稍后再试"),
+    Overloaded = ("overloaded", SERVICE_UNAVAILABLE, "服务繁忙，请稍后再试"),
+    DatabaseUnavailable = ("database_unavailable", SERVICE_UNAVAILABLE, "数据服务暂时不可用，请稍后再试"),
     InternalError = ("internal_error", INTERNAL_SERVER_ERROR, "服务器内部错误，请稍后再试"),
     Unauthorized = ("unauthorized", UNAUTHORIZED, "请先登录"),
     Forbidden = ("forbidden", FORBIDDEN, "没有权限进行此操作"),
@@ -90,13 +91,26 @@ error_codes! {
     OutsideRegion = ("outside_region", NOT_FOUND, "部分人员不在您的管辖地区，或尚无记录"),
 }
 
+/// `Retry-After` of a 503 `overloaded`: a surge passes in seconds.
+pub const OVERLOADED_RETRY_AFTER_SECS: u32 = 1;
+/// `Retry-After` of a 503 `database_unavailable`: the circuit probes every quarter second, a
+/// restart takes a few.
+pub const DATABASE_RETRY_AFTER_SECS: u32 = 2;
+
 #[derive(Debug)]
 pub struct ApiError {
     code: ErrorCode,
     message: Cow<'static, str>,
     details: Option<Value>,
     retry_after_secs: Option<u32>,
+    /// What went wrong inside, for the log line of a 5xx; never sent.
+    cause: Option<String>,
 }
+
+/// The cause of a 5xx, carried on the response to the request log (`request_context`), which
+/// writes it in the one line it writes for the request.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
 
 impl ApiError {
     pub fn new(code: ErrorCode) -> Self {
@@ -105,7 +119,14 @@ impl ApiError {
             message: Cow::Borrowed(code.default_message()),
             details: None,
             retry_after_secs: None,
+            cause: None,
         }
+    }
+
+    /// Keeps `cause` for the request's log line.
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     pub fn with_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
@@ -135,14 +156,19 @@ impl ApiError {
         Self::new(ErrorCode::Forbidden).with_message(message)
     }
 
-    pub fn unavailable() -> Self {
-        Self::new(ErrorCode::ServiceUnavailable).with_retry_after(5)
+    /// 503 `database_unavailable`: the database cannot be reached or cannot write.
+    pub fn database_unavailable() -> Self {
+        Self::new(ErrorCode::DatabaseUnavailable).with_retry_after(DATABASE_RETRY_AFTER_SECS)
     }
 
-    /// Logs `cause` in full and answers a bare 500.
+    /// 503 `overloaded`: this node has more work than it can take; another try soon may pass.
+    pub fn overloaded() -> Self {
+        Self::new(ErrorCode::Overloaded).with_retry_after(OVERLOADED_RETRY_AFTER_SECS)
+    }
+
+    /// A bare 500; `cause` goes in full into the request's log line.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "internal error");
-        Self::new(ErrorCode::InternalError)
+        Self::new(ErrorCode::InternalError).with_cause(cause)
     }
 
     /// 400 `invalid_query` naming the bad parameters.
@@ -181,10 +207,9 @@ impl From<FieldErrors> for ApiError {
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
-            DbError::Unavailable(reason) => {
-                tracing::warn!(%reason, "database unavailable");
-                ApiError::unavailable()
-            }
+            // Logged once per request by the request log, with this cause.
+            DbError::Unavailable(reason) => ApiError::database_unavailable().with_cause(reason),
+            DbError::Busy(reason) => ApiError::overloaded().with_cause(reason),
             DbError::Query(diesel::result::Error::NotFound) => ApiError::not_found(),
             other => ApiError::internal(other),
         }
@@ -226,13 +251,17 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(Envelope {
+        let mut response = response.json(Envelope {
             error: Body {
                 code: self.code.as_str(),
                 message: &self.message,
                 details: self.details.as_ref().unwrap_or(&EMPTY_DETAILS),
             },
-        })
+        });
+        if let Some(cause) = &self.cause {
+            response.extensions_mut().insert(ErrorCause(cause.clone()));
+        }
+        response
     }
 }
 
@@ -281,10 +310,13 @@ mod tests {
 
     #[test]
     fn unavailable_database_is_a_503_with_retry_after() {
-        let error = ApiError::from(DbError::Unavailable("pool timed out".into()));
+        let error = ApiError::from(DbError::Unavailable("connection refused".into()));
+        assert_eq!(error.code(), ErrorCode::DatabaseUnavailable);
         let response = error.error_response();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "5");
+        assert_eq!(response.headers().get(header::RETRY_AFTER).unwrap(), "2");
+        let busy = ApiError::from(DbError::Busy("pool timed out".into()));
+        assert_eq!(busy.code(), ErrorCode::Overloaded);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Prometheus metrics: requests by route and status, latency, database pool usage.
+//! Prometheus metrics: requests by route and status, latency, database pool usage, admission
+//! (shed, abandoned, queue wait, in flight) and the database circuit.
 
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
@@ -6,6 +7,7 @@ use prometheus::{
 };
 
 use crate::db::Database;
+use crate::web::admission::Admission;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -15,7 +17,17 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     purged: IntCounterVec,
+    shed: IntCounterVec,
+    abandoned: prometheus::IntCounter,
+    admission_wait: prometheus::Histogram,
+    in_flight: IntGauge,
+    queued: IntGauge,
+    circuit_state: IntGauge,
+    circuit_opened: IntGauge,
 }
+
+/// Buckets in seconds of the wait for a place (most wait nothing).
+const WAIT_BUCKETS: &[f64] = &[0.0, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
 
 /// Buckets in seconds, from a cached lookup to a slow trace.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -58,12 +70,54 @@ impl Metrics {
             &["table"],
         )
         .expect("static metric definition");
+        let shed = IntCounterVec::new(
+            Opts::new(
+                "requests_shed_total",
+                "Requests answered 503 overloaded by admission control, by reason",
+            ),
+            &["reason"],
+        )
+        .expect("static metric definition");
+        let abandoned = prometheus::IntCounter::new(
+            "requests_abandoned_total",
+            "Requests whose client went away while they waited for a place (never started)",
+        )
+        .expect("static metric definition");
+        let admission_wait = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "admission_wait_seconds",
+                "Time admitted requests waited for a place",
+            )
+            .buckets(WAIT_BUCKETS.to_vec()),
+        )
+        .expect("static metric definition");
+        let in_flight = IntGauge::new("requests_in_flight", "Requests being served")
+            .expect("static metric definition");
+        let queued = IntGauge::new("requests_queued", "Requests waiting for a place")
+            .expect("static metric definition");
+        let circuit_state = IntGauge::new(
+            "db_circuit_state",
+            "Database circuit: 0 closed, 1 open (calls refused), 2 open with a probe out",
+        )
+        .expect("static metric definition");
+        let circuit_opened = IntGauge::new(
+            "db_circuit_opened_total",
+            "Times the database circuit opened since start",
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
             Box::new(purged.clone()),
+            Box::new(shed.clone()),
+            Box::new(abandoned.clone()),
+            Box::new(admission_wait.clone()),
+            Box::new(in_flight.clone()),
+            Box::new(queued.clone()),
+            Box::new(circuit_state.clone()),
+            Box::new(circuit_opened.clone()),
         ] {
             registry
                 .register(collector)
@@ -76,7 +130,26 @@ impl Metrics {
             pool_connections,
             pool_max,
             purged,
+            shed,
+            abandoned,
+            admission_wait,
+            in_flight,
+            queued,
+            circuit_state,
+            circuit_opened,
         }
+    }
+
+    pub fn observe_shed(&self, reason: &str) {
+        self.shed.with_label_values(&[reason]).inc();
+    }
+
+    pub fn observe_abandoned(&self) {
+        self.abandoned.inc();
+    }
+
+    pub fn observe_admission_wait(&self, seconds: f64) {
+        self.admission_wait.observe(seconds);
     }
 
     pub fn observe_purge(&self, counts: &[(&'static str, usize)]) {
@@ -98,8 +171,14 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The registry in Prometheus text format, with pool gauges read now.
-    pub fn render(&self, db: &Database) -> String {
+    /// The registry in Prometheus text format, with pool, admission and circuit gauges read now.
+    pub fn render(&self, db: &Database, admission: Option<&Admission>) -> String {
+        if let Some(admission) = admission {
+            self.in_flight.set(admission.in_flight() as i64);
+            self.queued.set(admission.queued() as i64);
+        }
+        self.circuit_state.set(db.circuit().state() as i64);
+        self.circuit_opened.set(db.circuit().opened_total() as i64);
         let (open, idle, max) = db.pool_state();
         self.pool_connections
             .with_label_values(&["idle"])

@@ -1,6 +1,7 @@
 //! The HTTP edge: the error envelope and how each service's errors map onto it, the body and
 //! query extractors, the middleware around every request, and the metrics it records.
 
+pub mod admission;
 pub mod error;
 pub mod extract;
 pub mod metrics;

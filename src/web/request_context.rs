@@ -1,8 +1,11 @@
 //! Middleware around every request: a request id (taken from a well-formed `X-Request-Id` or
-//! made new) on the response and on every log line of the request, an access log line, and the
-//! request metrics.
+//! made new) on the response and on every log line of the request, and the request metrics.
+//! Metrics count every request; the log gets one line for a request that failed on our side
+//! (5xx, with its cause) or was slow, none for the others. A flood of 503s (a database that is
+//! down) is summarised, a line every few seconds per error code, rather than written out.
 
-use std::time::Instant;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -13,7 +16,12 @@ use tracing::Instrument;
 
 use actix_web::web;
 
+use super::admission::Shed;
+use super::error::ErrorCause;
 use super::metrics::Metrics;
+use crate::state::AppState;
+use crate::telemetry::Throttle;
+use actix_web::http::StatusCode;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -35,35 +43,24 @@ pub async fn request_context(
     let method = req.method().as_str().to_owned();
     let route = req.match_pattern().unwrap_or_else(|| UNMATCHED.to_owned());
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let slow = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(Duration::from_secs(1), |state| {
+            state.settings.server.slow_request
+        });
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
 
     let result = next.call(req).instrument(span.clone()).await;
-    let seconds = started.elapsed().as_secs_f64();
+    let elapsed = started.elapsed();
     let mut response = result?;
     let status = response.status();
-    span.in_scope(|| {
-        // A 500 is a defect; a 503 (database or platform unavailable) is a condition to watch.
-        if status == actix_web::http::StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(
-                status = status.as_u16(),
-                latency_ms = seconds * 1e3,
-                "request failed"
-            );
-        } else if status.is_server_error() {
-            tracing::warn!(
-                status = status.as_u16(),
-                latency_ms = seconds * 1e3,
-                "request unavailable"
-            );
-        } else {
-            tracing::info!(
-                status = status.as_u16(),
-                latency_ms = seconds * 1e3,
-                "request finished"
-            );
-        }
-    });
+    // Shedding is logged by admission control, a line for many.
+    let shed = response.response().extensions().contains::<Shed>();
+    if (status.is_server_error() && !shed) || elapsed >= slow {
+        span.in_scope(|| log_request(&response, elapsed, slow));
+    }
+    let seconds = elapsed.as_secs_f64();
     if let Some(metrics) = metrics {
         metrics.observe_request(&method, &route, status.as_u16(), seconds);
     }
@@ -73,6 +70,44 @@ pub async fn request_context(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
+}
+
+/// One 503 line per code every few seconds, however many are answered.
+static UNAVAILABLE_LOG: LazyLock<Throttle> =
+    LazyLock::new(|| Throttle::new(Duration::from_secs(5)));
+
+/// The one line of a request that failed on our side or was slow.
+fn log_request(response: &ServiceResponse<impl MessageBody>, elapsed: Duration, slow: Duration) {
+    let status = response.status();
+    let cause = response
+        .response()
+        .extensions()
+        .get::<ErrorCause>()
+        .map(|cause| cause.0.clone());
+    let latency_ms = elapsed.as_secs_f64() * 1e3;
+    let cause = cause.as_deref().unwrap_or("");
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        // A defect: every one is written.
+        tracing::error!(
+            status = status.as_u16(),
+            latency_ms,
+            cause,
+            "request failed"
+        );
+    } else if status.is_server_error() {
+        // The database or a platform is unavailable, or the node is full: a condition to watch.
+        if let Some(skipped) = UNAVAILABLE_LOG.admit() {
+            tracing::warn!(
+                status = status.as_u16(),
+                latency_ms,
+                cause,
+                unavailable_since_last_line = skipped,
+                "request unavailable"
+            );
+        }
+    } else if elapsed >= slow {
+        tracing::warn!(status = status.as_u16(), latency_ms, "slow request");
+    }
 }
 
 /// A caller's id is reused only when short and plain, so it cannot forge log content.

@@ -26,17 +26,16 @@ impl From<PlatformError> for ApiError {
     fn from(e: PlatformError) -> Self {
         match e {
             PlatformError::CodeInvalid(reason) => {
-                tracing::info!(%reason, "platform code refused");
+                tracing::debug!(%reason, "platform code refused");
                 ApiError::new(ErrorCode::PlatformCodeInvalid)
             }
             PlatformError::RateLimited => {
                 ApiError::new(ErrorCode::TooManyRequests).with_retry_after(60)
             }
             PlatformError::UserBlocked => ApiError::new(ErrorCode::PlatformUserBlocked),
-            PlatformError::Unavailable(reason) => {
-                tracing::warn!(%reason, "platform unavailable");
-                ApiError::new(ErrorCode::PlatformUnavailable).with_retry_after(5)
-            }
+            PlatformError::Unavailable(reason) => ApiError::new(ErrorCode::PlatformUnavailable)
+                .with_retry_after(5)
+                .with_cause(reason),
             PlatformError::NotConfigured => ApiError::new(ErrorCode::PlatformNotConfigured),
             PlatformError::WrongProof => FieldErrors::one(
                 "phone",

@@ -93,7 +93,7 @@ async fn verify_names_a_changed_entry() {
     let mut conn = app.database().get().unwrap();
     diesel::update(audit_log::table.filter(audit_log::seq.eq(2)))
         .set(audit_log::count.eq(0))
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
     let broken = app.command().args(["audit", "verify"]).output().unwrap();
     assert_eq!(broken.status.code(), Some(3));
@@ -105,7 +105,7 @@ async fn verify_names_the_entry_after_a_removed_one() {
     let app = audited().await;
     let mut conn = app.database().get().unwrap();
     diesel::delete(audit_log::table.filter(audit_log::seq.eq(2)))
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
     let removed = app.command().args(["audit", "verify"]).output().unwrap();
     assert_eq!(removed.status.code(), Some(3));
@@ -125,14 +125,14 @@ async fn a_cut_tail_passes_the_chain_but_not_the_anchor() {
     let (seq, hash): (i64, String) = audit_log::table
         .filter(audit_log::seq.eq(3))
         .select((audit_log::seq, audit_log::hash))
-        .first(&mut conn)
+        .first(&mut *conn)
         .unwrap();
     diesel::delete(audit_log::table.filter(audit_log::seq.gt(3)))
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
     diesel::update(audit_head::table)
         .set((audit_head::seq.eq(seq), audit_head::hash.eq(hash)))
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
 
     let alone = app.command().args(["audit", "verify"]).output().unwrap();

@@ -564,7 +564,7 @@ async fn a_scan_the_database_refuses_fails_alone_in_its_batch() {
         )]
     };
     for statement in statements {
-        diesel::sql_query(statement).execute(&mut conn).unwrap();
+        diesel::sql_query(statement).execute(&mut *conn).unwrap();
     }
     let mut tokens = Vec::new();
     for _ in 0..10 {

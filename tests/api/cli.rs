@@ -237,7 +237,7 @@ fn staff_accounts_are_created_with_the_password_from_standard_input() {
 
     let count: i64 = venuecode::db::schema::staff_accounts::table
         .count()
-        .get_result(&mut conn)
+        .get_result(&mut *conn)
         .unwrap();
     assert_eq!(count, 1, "failed attempts store nothing");
 }

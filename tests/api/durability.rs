@@ -119,7 +119,7 @@ async fn every_acknowledged_scan_survives_a_kill() {
     let stored: i64 = check_ins::table
         .filter(check_ins::id.eq_any(&acked))
         .count()
-        .get_result(&mut conn)
+        .get_result(&mut *conn)
         .unwrap();
     assert_eq!(stored as usize, acked.len(), "acknowledged check-ins lost");
 }

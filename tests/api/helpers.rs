@@ -341,7 +341,12 @@ pub struct Node {
 impl TestApp {
     /// Starts another node on this test's database, with the same settings.
     pub async fn second_node(&self) -> Node {
-        let app = Application::build(self.settings.clone())
+        self.node_with(self.settings.clone()).await
+    }
+
+    /// Starts another node with `settings` (another route to the database, say).
+    pub async fn node_with(&self, settings: Settings) -> Node {
+        let app = Application::build(settings)
             .await
             .expect("the second node builds");
         let address = format!("http://127.0.0.1:{}", app.port());

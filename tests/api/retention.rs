@@ -19,7 +19,7 @@ async fn purge_deletes_old_check_ins_and_keeps_recent_ones() {
         .order(check_ins::id.asc())
         .limit(3)
         .select(check_ins::id)
-        .load(&mut conn)
+        .load(&mut *conn)
         .unwrap();
     let long_ago = (Utc::now() - Duration::days(40)).naive_utc();
     diesel::update(check_ins::table.filter(check_ins::id.eq_any(&old)))
@@ -27,7 +27,7 @@ async fn purge_deletes_old_check_ins_and_keeps_recent_ones() {
             check_ins::scanned_at.eq(long_ago),
             check_ins::ends_at.eq(long_ago + Duration::hours(2)),
         ))
-        .execute(&mut conn)
+        .execute(&mut *conn)
         .unwrap();
     let output = app.command().arg("purge").output().unwrap();
     assert!(
@@ -37,7 +37,7 @@ async fn purge_deletes_old_check_ins_and_keeps_recent_ones() {
     );
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(report.contains("check_ins: 3 deleted"), "{report}");
-    let left: i64 = check_ins::table.count().get_result(&mut conn).unwrap();
+    let left: i64 = check_ins::table.count().get_result(&mut *conn).unwrap();
     assert_eq!(left, 1, "the recent check-in stays");
 }
 
