@@ -1,13 +1,13 @@
 //! Logs through `tracing`: JSON lines in production, readable lines in development. `RUST_LOG`
 //! overrides the default filter. A client cannot make the server log at error level: the HTTP
 //! layer's complaints about a connection's bytes (a NUL in a header, a request line that does not
-//! parse, a connection dropped mid-write) are the client's doing and are written at debug, under
-//! `venuecode::client`.
+//! parse, a connection dropped mid-write) are the client's doing, and they are written only when
+//! the filter asks for debug lines.
 
-use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Metadata, Subscriber};
+use tracing::level_filters::LevelFilter;
+use tracing::{Level, Metadata};
 use tracing_subscriber::filter::filter_fn;
-use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
@@ -16,10 +16,11 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn"));
-    let registry = tracing_subscriber::registry()
-        .with(filter)
-        .with(ClientErrors);
-    let not_client = || filter_fn(|meta| !is_client_error(meta));
+    let debugging = filter
+        .max_level_hint()
+        .is_some_and(|level| level >= LevelFilter::DEBUG);
+    let registry = tracing_subscriber::registry().with(filter);
+    let shown = move || filter_fn(move |meta| debugging || !is_client_error(meta));
     // A second init (tests start many apps in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => registry
@@ -28,11 +29,11 @@ pub fn init(format: LogFormat) {
                     .json()
                     .with_current_span(true)
                     .with_span_list(false)
-                    .with_filter(not_client()),
+                    .with_filter(shown()),
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(fmt::layer().compact().with_filter(not_client()))
+            .with(fmt::layer().compact().with_filter(shown()))
             .try_init(),
     };
 }
@@ -40,29 +41,6 @@ pub fn init(format: LogFormat) {
 /// An error the HTTP/1 layer logs about a connection: its cause is on the client's side.
 fn is_client_error(meta: &Metadata<'_>) -> bool {
     *meta.level() == Level::ERROR && meta.target().starts_with("actix_http::h1")
-}
-
-/// Writes the HTTP layer's connection errors again at debug.
-struct ClientErrors;
-
-impl<S: Subscriber> Layer<S> for ClientErrors {
-    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        if is_client_error(event.metadata()) {
-            let mut message = Message(String::new());
-            event.record(&mut message);
-            tracing::debug!(target: "venuecode::client", message = %message.0, "client connection error");
-        }
-    }
-}
-
-struct Message(String);
-
-impl Visit for Message {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        if field.name() == "message" {
-            self.0 = format!("{value:?}");
-        }
-    }
 }
 
 /// At most one log line per interval for a condition that recurs per request or per tick (a

@@ -204,6 +204,17 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                     let _ = job.reply.send(result);
                 }
             }
+            // The database cannot be reached or cannot write: every entry fails alike.
+            Err(DbError::Unavailable(reason)) => {
+                if let Some(skipped) = failures.admit() {
+                    tracing::warn!(%reason, entries = batch.len(), failed_since_last_line = skipped, "check-ins not written: the database is unavailable");
+                }
+                for job in batch {
+                    let _ = job
+                        .reply
+                        .send(Err(WriteError::Db(DbError::Unavailable(reason.clone()))));
+                }
+            }
             Err(e) if batch.len() > 1 => {
                 if let Some(skipped) = failures.admit() {
                     tracing::warn!(error = %e, entries = batch.len(), failed_since_last_line = skipped, "a batch of check-ins failed; writing them one by one");

@@ -14,6 +14,11 @@ const SETTINGS: &[&str] = &[
     "APP_PORT",
     "DATABASE_URL",
     "DATABASE_POOL_SIZE",
+    "DATABASE_CHECKOUT_TIMEOUT_MS",
+    "MAX_IN_FLIGHT",
+    "MAX_QUEUED",
+    "QUEUE_TIMEOUT_MS",
+    "SLOW_REQUEST_MS",
     "PUBLIC_BASE_URL",
     "VENUE_CODE_HOSTS",
     "METRICS_TOKEN",
@@ -316,4 +321,52 @@ fn with_no_settings_it_serves_from_an_sqlite_file_in_data() {
     let _ = child.wait();
     assert!(dir.path().join("data/venuecode.db").exists());
     assert!(dir.path().join("data/dev-secrets.json").exists());
+}
+
+/// The log at the default level: nothing per successful request, and nothing at error level for
+/// bytes a client sent that do not parse.
+#[test]
+fn a_client_cannot_make_the_server_log_errors_and_successes_are_not_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = venuecode(dir.path())
+        .env("APP_PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut address = None;
+    for line in lines.by_ref() {
+        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if event["fields"]["message"] == "venuecode is listening" {
+            address = event["fields"]["address"].as_str().map(str::to_owned);
+            break;
+        }
+    }
+    let address = address.expect("the server says where it listens");
+    for raw in [
+        &b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n"[..],
+        b"GE\0T / HTTP/1.1\r\n\r\n",
+        b"GET /healthz HTTP/1.1\r\nContent-Length: many\r\n\r\n",
+        b"GET /api/v1/venue-categories HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ] {
+        let mut socket = std::net::TcpStream::connect(&address).unwrap();
+        socket.write_all(raw).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut answer = [0u8; 12];
+        let _ = std::io::Read::read(&mut socket, &mut answer);
+        assert!(answer.starts_with(b"HTTP/1.1"), "{raw:?} answered");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let _ = child.kill();
+    let _ = child.wait();
+    let after: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(after.iter().all(|l| !l.contains("\"ERROR\"")), "{after:#?}");
+    assert!(
+        after.iter().all(|l| !l.contains("\"request\"")),
+        "a line per request: {after:#?}"
+    );
 }
