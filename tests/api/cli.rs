@@ -267,34 +267,46 @@ fn migrate_applies_everything_and_is_idempotent() {
     }
 }
 
-/// What a new developer does: run the binary with no settings in a fresh checkout.
-#[test]
-fn with_no_settings_it_serves_from_an_sqlite_file_in_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = venuecode(dir.path())
+/// `venuecode` run in `dir` with no settings but a free port and JSON logs; its log lines after
+/// start-up, and the address it says it listens on.
+fn serve_with_no_settings(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+    String,
+) {
+    let mut child = venuecode(dir)
         .env("APP_PORT", "0")
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let started = Instant::now();
-    let mut address = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
             if event["fields"]["message"] == "venuecode is listening" {
-                address = event["fields"]["address"].as_str().map(str::to_owned);
-                break;
+                let address = event["fields"]["address"].as_str().unwrap().to_owned();
+                return (child, lines, address);
             }
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no start-up line"
-        );
+        if started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
     }
-    let address = address.expect("the server says where it listens");
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server never said where it listens");
+}
+
+/// What a new developer does: run the binary with no settings in a fresh checkout.
+#[test]
+fn with_no_settings_it_serves_from_an_sqlite_file_in_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _, address) = serve_with_no_settings(dir.path());
     let get = |path: &str| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -328,23 +340,7 @@ fn with_no_settings_it_serves_from_an_sqlite_file_in_data() {
 #[test]
 fn a_client_cannot_make_the_server_log_errors_and_successes_are_not_logged() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = venuecode(dir.path())
-        .env("APP_PORT", "0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut address = None;
-    for line in lines.by_ref() {
-        let event: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-        if event["fields"]["message"] == "venuecode is listening" {
-            address = event["fields"]["address"].as_str().map(str::to_owned);
-            break;
-        }
-    }
-    let address = address.expect("the server says where it listens");
+    let (mut child, lines, address) = serve_with_no_settings(dir.path());
     for raw in [
         &b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n"[..],
         b"GE\0T / HTTP/1.1\r\n\r\n",
