@@ -203,6 +203,7 @@ fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io
             // A path segment that does not parse (`/venues/abc`) names nothing that exists.
             .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
             .configure(routes::configure)
+            .configure(crate::console::configure)
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(10)

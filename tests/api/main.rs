@@ -9,6 +9,7 @@ mod audit_log;
 mod check_ins;
 mod cli;
 mod companions;
+mod console;
 mod durability;
 mod entrances;
 mod errors;

@@ -1,0 +1,300 @@
+//! The staff console in a real browser: headless Chromium driven through ChromeDriver
+//! (WebDriver, `fantoccini`). Debian's `chromium` and `chromium-driver` provide both; `.ci/run`
+//! installs them and sets `CONSOLE_BROWSER_REQUIRED`, so there a missing browser fails the test.
+//! On a machine without them the browser tests say so and pass.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::helpers::{spawn_app, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A headless Chromium session, and the driver process behind it.
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// `None` when this machine has no Chromium (unless CI requires one).
+    async fn start() -> Option<Self> {
+        let present =
+            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists();
+        if !present {
+            assert!(
+                std::env::var_os("CONSOLE_BROWSER_REQUIRED").is_none(),
+                "CONSOLE_BROWSER_REQUIRED is set but {CHROMEDRIVER} or {CHROMIUM} is missing"
+            );
+            eprintln!(
+                "no Chromium here (apt-get install chromium chromium-driver): browser test skipped"
+            );
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile = tempfile::tempdir().unwrap();
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Self {
+                        client,
+                        driver,
+                        _profile: profile,
+                    })
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = driver.kill();
+        panic!("no WebDriver session: {last:?}");
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// The element `css` names, once the page shows it (a page loads after a click).
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+}
+
+/// The path of the page once it is `path`.
+async fn wait_for_path(client: &Client, path: &str) {
+    for _ in 0..100 {
+        if client.current_url().await.unwrap().path() == path {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "never reached {path}: at {}",
+        client.current_url().await.unwrap()
+    );
+}
+
+/// Types `value` into the field named `name` of the page.
+async fn fill(client: &Client, name: &str, value: &str) {
+    element(client, &format!("[name='{name}']"))
+        .await
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+async fn log_in(app: &TestApp, client: &Client, username: &str) {
+    client
+        .goto(&format!("{}/console/", app.address))
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/login").await;
+    fill(client, "username", username).await;
+    fill(client, "password", STAFF_PASSWORD).await;
+    element(client, "#login").await.click().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.staff_login("linwu-review", "reviewer", LINWU).await;
+    let (_, approved) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇便民超市")
+        .await;
+    let (_, rejected) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇某某网吧")
+        .await;
+    let client = &browser.client;
+
+    // A wrong password is refused on the page.
+    client
+        .goto(&format!("{}/console/login", app.address))
+        .await
+        .unwrap();
+    fill(client, "username", "linwu-review").await;
+    fill(client, "password", "not the password").await;
+    element(client, "#login").await.click().await.unwrap();
+    let problem = element(client, ".problem").await;
+    assert_eq!(problem.text().await.unwrap(), "用户名或密码错误");
+
+    log_in(&app, client, "linwu-review").await;
+    wait_for_path(client, "/console/reviews").await;
+    let queue = element(client, "table.queue").await;
+    let text = queue.text().await.unwrap();
+    assert!(text.contains("临武县舜峰镇便民超市"), "{text}");
+    assert!(text.contains("临武县舜峰镇某某网吧"), "{text}");
+    // The manager's personal data is masked, as the API shows it.
+    assert!(!text.contains("13907351234"), "{text}");
+
+    let id = approved["id"].as_i64().unwrap();
+    element(client, &format!("#venue-{id} button.approve"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await;
+    assert_eq!(notice.text().await.unwrap(), "已通过该申请，场所码已生效");
+
+    let id = rejected["id"].as_i64().unwrap();
+    let row = element(client, &format!("#venue-{id}")).await;
+    row.find(Locator::Css("[name='reason']"))
+        .await
+        .unwrap()
+        .send_keys("营业执照与场所名称不符")
+        .await
+        .unwrap();
+    row.find(Locator::Css("button.reject"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await;
+    assert_eq!(notice.text().await.unwrap(), "已驳回该申请");
+    element(client, ".empty").await;
+
+    // The decisions are those of the API.
+    let official = app.reviewer(LINWU).await;
+    let venues = app.read(&official, "/api/v1/reviews?status=approved").await;
+    assert!(
+        venues.to_string().contains("临武县舜峰镇便民超市"),
+        "{venues}"
+    );
+    let venues = app.read(&official, "/api/v1/reviews?status=rejected").await;
+    assert!(
+        venues.to_string().contains("营业执照与场所名称不符"),
+        "{venues}"
+    );
+
+    // Logged out, the queue is not there any more.
+    element(client, "header form.inline button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/login").await;
+    client
+        .goto(&format!("{}/console/reviews", app.address))
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/login").await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn console_pages_are_locked_down() {
+    let app = spawn_app().await;
+    let page = app.get("/console/login").await;
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"));
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    // No session: to the login page.
+    let queue = app.get("/console/reviews").await;
+    assert_eq!(queue.status(), 303);
+    assert_eq!(queue.headers()["location"], "/console/login");
+
+    // The cookie is HttpOnly and SameSite=Strict; a decision without the CSRF token is refused.
+    app.staff_login("linwu-review-2", "reviewer", LINWU).await;
+    let (_, venue) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇百货店")
+        .await;
+    let login = app
+        .client
+        .post(format!("{}/console/login", app.address))
+        .form(&[("username", "linwu-review-2"), ("password", STAFF_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let forged = app
+        .client
+        .post(format!("{}/console/reviews/{}", app.address, venue["id"]))
+        .header("cookie", &session)
+        .form(&[("csrf", "0".repeat(32).as_str()), ("decision", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let official = app.reviewer(LINWU).await;
+    let pending = app.read(&official, "/api/v1/reviews?status=pending").await;
+    assert!(pending.to_string().contains("临武县舜峰镇百货店"));
+
+    // A health official's session does not open the review queue.
+    app.staff_login("linwu-health-2", "health_official", LINWU)
+        .await;
+    let login = app
+        .client
+        .post(format!("{}/console/login", app.address))
+        .form(&[("username", "linwu-health-2"), ("password", STAFF_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let queue = app
+        .client
+        .get(format!("{}/console/reviews", app.address))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 403);
+}
