@@ -103,7 +103,8 @@ async fn postgres_down_answers_503_within_a_second_and_service_resumes_when_it_i
     let node = app.node_with(settings).await;
     let client = reqwest::Client::new();
     let scan = |k: i64| {
-        let when = chrono::Utc::now() - chrono::Duration::minutes(5 + 3 * k);
+        // Each scan at another time within the offline window (however many the loop sends).
+        let when = chrono::Utc::now() - chrono::Duration::seconds(300 + (150 * k) % (23 * 3600));
         client
             .post(format!("{}/api/v1/check-ins", node.address))
             .bearer_auth(&resident.token)
@@ -264,7 +265,8 @@ async fn sqlite_on_a_full_disk_answers_503_and_is_not_ready_then_recovers() {
     }
     assert!(ready, "the server did not get ready");
     let scan = |k: i64| {
-        let when = chrono::Utc::now() - chrono::Duration::minutes(5 + 3 * k);
+        // Each scan at another time within the offline window (however many the loop sends).
+        let when = chrono::Utc::now() - chrono::Duration::seconds(300 + (150 * k) % (23 * 3600));
         client
             .post(format!("{base}/api/v1/check-ins"))
             .bearer_auth(&resident.token)
