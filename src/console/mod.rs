@@ -18,8 +18,10 @@ use sha2::Sha256;
 
 use crate::auth::{SessionKind, Staff};
 use crate::crypto::constant_time_eq;
+use crate::db::audit::ChainReport;
 use crate::domain::StaffRole;
 use crate::services;
+use crate::services::audit::{AuditFilter, AuditItem};
 use crate::services::reviews::Decision;
 use crate::services::venues::VenueView;
 use crate::state::AppState;
@@ -38,7 +40,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/login", web::post().to(login))
         .route("/console/logout", web::post().to(logout))
         .route("/console/reviews", web::get().to(reviews))
-        .route("/console/reviews/{id}", web::post().to(decide));
+        .route("/console/reviews/{id}", web::post().to(decide))
+        .route("/console/audit", web::get().to(audit_log));
 }
 
 /// A page, with the console's security headers.
@@ -150,8 +153,16 @@ fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> String {
 async fn home(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     let state = state.into_inner();
     match session(&state, &request).await {
-        Some(_) => redirect("/console/reviews"),
+        Some(session) => redirect(start_page(session.staff.role)),
         None => redirect("/console/login"),
+    }
+}
+
+/// Where a role starts.
+fn start_page(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Auditor => "/console/audit",
+        _ => "/console/reviews",
     }
 }
 
@@ -187,7 +198,7 @@ async fn login(
         Ok(session) => {
             let hours = i64::from(state.settings.sessions.staff_hours);
             HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/console/reviews"))
+                .insert_header((header::LOCATION, start_page(session.staff.role)))
                 .insert_header((
                     header::SET_COOKIE,
                     session_cookie(&state, &session.token, hours * 3600),
@@ -359,4 +370,99 @@ async fn decide(
             redirect("/console/reviews")
         }
     }
+}
+
+/// The outcome of a chain verification, as the audit page says it.
+struct ChainNotice {
+    class: &'static str,
+    text: String,
+}
+
+impl From<ChainReport> for ChainNotice {
+    fn from(report: ChainReport) -> Self {
+        match report {
+            ChainReport::Intact { entries } => ChainNotice {
+                class: "intact",
+                text: format!("哈希链完整：共 {entries} 条记录，均未被删改"),
+            },
+            ChainReport::Changed { seq, .. } => ChainNotice {
+                class: "tampered",
+                text: format!("哈希链被破坏：第 {seq} 条记录的内容已被修改"),
+            },
+            ChainReport::Broken { seq, .. } => ChainNotice {
+                class: "tampered",
+                text: format!("哈希链被破坏：第 {seq} 条记录之前有记录被删除或调换"),
+            },
+            ChainReport::Truncated { last_seq, head_seq } => ChainNotice {
+                class: "tampered",
+                text: format!("哈希链被截断：链止于第 {last_seq} 条，应至第 {head_seq} 条"),
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    username: String,
+    region: String,
+    csrf: String,
+    report: Option<ChainNotice>,
+    entries: Vec<AuditItem>,
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    verify: Option<String>,
+}
+
+/// The auditor's region's newest entries; with `?verify=1`, the whole chain checked first.
+async fn audit_log(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<AuditQuery>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let Some(session) = session(&state, &request).await else {
+        return redirect("/console/login");
+    };
+    if session.staff.role != StaffRole::Auditor {
+        return page(StatusCode::FORBIDDEN, "该页面仅限审计人员使用".into());
+    }
+    let report = if query.verify.is_some() {
+        match services::audit::verify(&state, None).await {
+            Ok(report) => Some(ChainNotice::from(report)),
+            Err(e) => {
+                tracing::warn!(error = %e, "the audit chain was not verified");
+                return page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "服务繁忙，请稍后再试".into(),
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let filter = AuditFilter {
+        action: None,
+        before_seq: None,
+        limit: 100,
+    };
+    let entries = match services::audit::list(&state, &session.staff, filter).await {
+        Ok(entries) => entries,
+        Err(e) => {
+            tracing::warn!(error = %e, "the audit log was not read");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "服务繁忙，请稍后再试".into(),
+            );
+        }
+    };
+    render(&AuditPage {
+        username: session.username.clone(),
+        region: session.staff.region.to_string(),
+        csrf: csrf_token(&state, &session.token),
+        report,
+        entries,
+    })
 }

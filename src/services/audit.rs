@@ -66,16 +66,16 @@ pub struct AuditFilter {
 
 #[derive(Debug, Serialize)]
 pub struct AuditItem {
-    seq: i64,
-    region_code: String,
-    at: String,
-    actor: String,
-    role: String,
-    action: String,
-    subject_hash: String,
-    count: i64,
-    prev_hash: String,
-    hash: String,
+    pub seq: i64,
+    pub region_code: String,
+    pub at: String,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub subject_hash: String,
+    pub count: i64,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
 /// The entries of the auditor's region, newest first.
