@@ -123,6 +123,31 @@ async fn session(state: &Arc<AppState>, request: &HttpRequest) -> Option<Session
     })
 }
 
+/// The session of a page for `role`, or the answer instead: to the login page without one, 403
+/// for another role.
+async fn signed_in_as(
+    state: &Arc<AppState>,
+    request: &HttpRequest,
+    role: StaffRole,
+) -> Result<Session, HttpResponse> {
+    let session = session(state, request)
+        .await
+        .ok_or_else(|| redirect("/console/login"))?;
+    if session.staff.role != role {
+        return Err(page(StatusCode::FORBIDDEN, "您的账号无权使用该页面".into()));
+    }
+    Ok(session)
+}
+
+/// A page whose data could not be read: said plainly, the cause logged.
+fn unavailable(what: &str, error: impl std::fmt::Display) -> HttpResponse {
+    tracing::warn!(%error, "{what} was not read for a console page");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "服务繁忙，请稍后再试".into(),
+    )
+}
+
 /// The CSRF token of a session: a keyed hash of its token, so it needs no storage and dies with it.
 fn csrf_token(state: &AppState, session_token: &str) -> String {
     let mut mac =
@@ -294,27 +319,14 @@ async fn reviews(
     notice: web::Query<Notice>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let Some(session) = session(&state, &request).await else {
-        return redirect("/console/login");
+    let session = match signed_in_as(&state, &request, StaffRole::Reviewer).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
     };
-    if session.staff.role != StaffRole::Reviewer {
-        return page(StatusCode::FORBIDDEN, "该页面仅限场所审核人员使用".into());
-    }
-    let venues = match services::reviews::list(
-        &state,
-        &session.staff,
-        Some(crate::domain::VenueStatus::Pending),
-    )
-    .await
-    {
+    let pending = Some(crate::domain::VenueStatus::Pending);
+    let venues = match services::reviews::list(&state, &session.staff, pending).await {
         Ok(venues) => venues,
-        Err(e) => {
-            tracing::warn!(error = %e, "the review queue was not read");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "服务繁忙，请稍后再试".into(),
-            );
-        }
+        Err(e) => return unavailable("the review queue", e),
     };
     let notice = match notice.done.as_deref() {
         Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
@@ -344,14 +356,12 @@ async fn decide(
     form: web::Form<DecisionForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let Some(session) = session(&state, &request).await else {
-        return redirect("/console/login");
+    let session = match signed_in_as(&state, &request, StaffRole::Reviewer).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
     };
     if !csrf_ok(&state, &session, &form.csrf) {
         return page(StatusCode::FORBIDDEN, "请求已失效，请刷新页面后重试".into());
-    }
-    if session.staff.role != StaffRole::Reviewer {
-        return page(StatusCode::FORBIDDEN, "该页面仅限场所审核人员使用".into());
     }
     let (decision, done) = match (form.decision.as_str(), form.reason.as_deref()) {
         ("approve", _) => (Decision::Approve, "approved"),
@@ -423,25 +433,16 @@ async fn audit_log(
     query: web::Query<AuditQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let Some(session) = session(&state, &request).await else {
-        return redirect("/console/login");
+    let session = match signed_in_as(&state, &request, StaffRole::Auditor).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
     };
-    if session.staff.role != StaffRole::Auditor {
-        return page(StatusCode::FORBIDDEN, "该页面仅限审计人员使用".into());
-    }
-    let report = if query.verify.is_some() {
-        match services::audit::verify(&state, None).await {
+    let report = match query.verify {
+        Some(_) => match services::audit::verify(&state, None).await {
             Ok(report) => Some(ChainNotice::from(report)),
-            Err(e) => {
-                tracing::warn!(error = %e, "the audit chain was not verified");
-                return page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "服务繁忙，请稍后再试".into(),
-                );
-            }
-        }
-    } else {
-        None
+            Err(e) => return unavailable("the audit chain", e),
+        },
+        None => None,
     };
     let filter = AuditFilter {
         action: None,
@@ -450,13 +451,7 @@ async fn audit_log(
     };
     let entries = match services::audit::list(&state, &session.staff, filter).await {
         Ok(entries) => entries,
-        Err(e) => {
-            tracing::warn!(error = %e, "the audit log was not read");
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "服务繁忙，请稍后再试".into(),
-            );
-        }
+        Err(e) => return unavailable("the audit log", e),
     };
     render(&AuditPage {
         username: session.username.clone(),

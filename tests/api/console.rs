@@ -227,6 +227,19 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     browser.close().await;
 }
 
+/// Logs in through the console's form without a browser; the `Set-Cookie` it answered.
+async fn console_login(app: &TestApp, username: &str) -> String {
+    let login = app
+        .client
+        .post(format!("{}/console/login", app.address))
+        .form(&[("username", username), ("password", STAFF_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    login.headers()["set-cookie"].to_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn console_pages_are_locked_down() {
     let app = spawn_app().await;
@@ -245,15 +258,7 @@ async fn console_pages_are_locked_down() {
     let (_, venue) = app
         .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇百货店")
         .await;
-    let login = app
-        .client
-        .post(format!("{}/console/login", app.address))
-        .form(&[("username", "linwu-review-2"), ("password", STAFF_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = console_login(&app, "linwu-review-2").await;
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
@@ -275,20 +280,8 @@ async fn console_pages_are_locked_down() {
     // A health official's session does not open the review queue.
     app.staff_login("linwu-health-2", "health_official", LINWU)
         .await;
-    let login = app
-        .client
-        .post(format!("{}/console/login", app.address))
-        .form(&[("username", "linwu-health-2"), ("password", STAFF_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = console_login(&app, "linwu-health-2").await;
+    let session = session.split(';').next().unwrap().to_owned();
     let queue = app
         .client
         .get(format!("{}/console/reviews", app.address))
