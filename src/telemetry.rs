@@ -46,7 +46,7 @@ fn is_client_error(meta: &Metadata<'_>) -> bool {
 /// At most one log line per interval for a condition that recurs per request or per tick (a
 /// database that is down, load being shed): the line says how many were left unwritten.
 #[derive(Debug)]
-pub struct Throttle {
+pub struct OncePer {
     started: std::time::Instant,
     every_ms: u64,
     /// Milliseconds since `started` before which nothing is written.
@@ -54,7 +54,7 @@ pub struct Throttle {
     skipped: std::sync::atomic::AtomicU64,
 }
 
-impl Throttle {
+impl OncePer {
     pub fn new(every: std::time::Duration) -> Self {
         Self {
             started: std::time::Instant::now(),
@@ -65,7 +65,7 @@ impl Throttle {
     }
 
     /// `Some(lines skipped since the last one)` when this one is to be written.
-    pub fn admit(&self) -> Option<u64> {
+    pub fn due(&self) -> Option<u64> {
         use std::sync::atomic::Ordering;
         let now = self.started.elapsed().as_millis() as u64;
         let next = self.next_ms.load(Ordering::Relaxed);
@@ -92,12 +92,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_throttle_writes_one_line_per_interval_and_counts_the_rest() {
-        let throttle = Throttle::new(std::time::Duration::from_millis(50));
-        assert_eq!(throttle.admit(), Some(0));
-        assert_eq!(throttle.admit(), None);
-        assert_eq!(throttle.admit(), None);
+    fn one_line_per_interval_and_the_rest_counted() {
+        let once = OncePer::new(std::time::Duration::from_millis(50));
+        assert_eq!(once.due(), Some(0));
+        assert_eq!(once.due(), None);
+        assert_eq!(once.due(), None);
         std::thread::sleep(std::time::Duration::from_millis(60));
-        assert_eq!(throttle.admit(), Some(2));
+        assert_eq!(once.due(), Some(2));
     }
 }

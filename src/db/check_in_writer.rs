@@ -176,7 +176,7 @@ fn writer_connection(db: &Database) -> Result<DbConnection, DbError> {
 /// SQLite: copies the write-ahead log into the database ten times a second, from a connection of
 /// its own (a passive checkpoint: it waits for no one, and no one waits for it).
 fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
-    let failures = crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
+    let failures = crate::telemetry::OncePer::new(std::time::Duration::from_secs(10));
     // Until the writer is gone.
     while writer.upgrade().is_some() {
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -185,7 +185,7 @@ fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
             Ok(conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")?)
         });
         if let Err(e) = done {
-            if let Some(skipped) = failures.admit() {
+            if let Some(skipped) = failures.due() {
                 tracing::warn!(error = %e, failed_since_last_line = skipped, "write-ahead log not checkpointed");
             }
         }
@@ -193,7 +193,7 @@ fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
 }
 
 fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
-    let failures = crate::telemetry::Throttle::new(std::time::Duration::from_secs(10));
+    let failures = crate::telemetry::OncePer::new(std::time::Duration::from_secs(10));
     let mut hourly = Hourly::default();
     let mut conn: Option<DbConnection> = None;
     while let Some(batch) = next_batch(queue) {
@@ -206,7 +206,7 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
             }
             // The database cannot be reached or cannot write: every entry fails alike.
             Err(DbError::Unavailable(reason)) => {
-                if let Some(skipped) = failures.admit() {
+                if let Some(skipped) = failures.due() {
                     tracing::warn!(%reason, entries = batch.len(), failed_since_last_line = skipped, "check-ins not written: the database is unavailable");
                 }
                 for job in batch {
@@ -216,7 +216,7 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                 }
             }
             Err(e) if batch.len() > 1 => {
-                if let Some(skipped) = failures.admit() {
+                if let Some(skipped) = failures.due() {
                     tracing::warn!(error = %e, entries = batch.len(), failed_since_last_line = skipped, "a batch of check-ins failed; writing them one by one");
                 }
                 for job in batch {

@@ -69,11 +69,11 @@ pub fn spawn(state: Arc<AppState>) {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_purge = Instant::now();
         // The database being down is logged by its circuit; this says so every ten seconds.
-        let failures = crate::telemetry::Throttle::new(Duration::from_secs(10));
+        let failures = crate::telemetry::OncePer::new(Duration::from_secs(10));
         loop {
             ticks.tick().await;
             if let Err(e) = sync(&state).await {
-                if let Some(skipped) = failures.admit() {
+                if let Some(skipped) = failures.due() {
                     tracing::warn!(error = %e, failed_since_last_line = skipped, "cache changes not read");
                 }
             }

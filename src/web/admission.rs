@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use super::error::{ErrorCode, OVERLOADED_RETRY_AFTER_SECS};
 use super::metrics::Metrics;
 use crate::config::AdmissionSettings;
-use crate::telemetry::Throttle;
+use crate::telemetry::OncePer;
 
 /// Paths answered whatever the load.
 const ALWAYS_ADMITTED: &[&str] = &["/healthz", "/readyz", "/metrics"];
@@ -32,7 +32,7 @@ pub struct Admission {
     max_queued: usize,
     queue_timeout: Duration,
     metrics: Metrics,
-    shed_log: Throttle,
+    shed_log: OncePer,
 }
 
 /// Why a request was not admitted.
@@ -72,7 +72,7 @@ impl Admission {
             max_queued: settings.max_queued,
             queue_timeout: settings.queue_timeout,
             metrics,
-            shed_log: Throttle::new(Duration::from_secs(10)),
+            shed_log: OncePer::new(Duration::from_secs(10)),
         }
     }
 
@@ -114,7 +114,7 @@ impl Admission {
 
     fn shed(&self, why: Shed) -> HttpResponse {
         self.metrics.observe_shed(why.as_str());
-        if let Some(skipped) = self.shed_log.admit() {
+        if let Some(skipped) = self.shed_log.due() {
             tracing::warn!(
                 reason = why.as_str(),
                 in_flight = self.in_flight(),

@@ -20,7 +20,7 @@ use super::admission::Shed;
 use super::error::ErrorCause;
 use super::metrics::Metrics;
 use crate::state::AppState;
-use crate::telemetry::Throttle;
+use crate::telemetry::OncePer;
 use actix_web::http::StatusCode;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -73,8 +73,7 @@ pub async fn request_context(
 }
 
 /// One 503 line per code every few seconds, however many are answered.
-static UNAVAILABLE_LOG: LazyLock<Throttle> =
-    LazyLock::new(|| Throttle::new(Duration::from_secs(5)));
+static UNAVAILABLE_LOG: LazyLock<OncePer> = LazyLock::new(|| OncePer::new(Duration::from_secs(5)));
 
 /// The one line of a request that failed on our side or was slow.
 fn log_request(response: &ServiceResponse<impl MessageBody>, elapsed: Duration, slow: Duration) {
@@ -96,7 +95,7 @@ fn log_request(response: &ServiceResponse<impl MessageBody>, elapsed: Duration, 
         );
     } else if status.is_server_error() {
         // The database or a platform is unavailable, or the node is full: a condition to watch.
-        if let Some(skipped) = UNAVAILABLE_LOG.admit() {
+        if let Some(skipped) = UNAVAILABLE_LOG.due() {
             tracing::warn!(
                 status = status.as_u16(),
                 latency_ms,
