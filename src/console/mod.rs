@@ -18,13 +18,12 @@ use sha2::Sha256;
 
 use crate::auth::{SessionKind, Staff};
 use crate::crypto::constant_time_eq;
-use crate::db::audit::ChainReport;
 use crate::domain::StaffRole;
 use crate::services;
-use crate::services::audit::{AuditFilter, AuditItem};
-use crate::services::reviews::Decision;
-use crate::services::venues::VenueView;
 use crate::state::AppState;
+
+mod audit;
+mod reviews;
 
 const COOKIE: &str = "vc_console";
 const STYLESHEET: &str = include_str!("../../assets/console/console.css");
@@ -38,10 +37,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/assets/console.css", web::get().to(stylesheet))
         .route("/console/login", web::get().to(login_page))
         .route("/console/login", web::post().to(login))
-        .route("/console/logout", web::post().to(logout))
-        .route("/console/reviews", web::get().to(reviews))
-        .route("/console/reviews/{id}", web::post().to(decide))
-        .route("/console/audit", web::get().to(audit_log));
+        .route("/console/logout", web::post().to(logout));
+    reviews::routes(cfg);
+    audit::routes(cfg);
 }
 
 /// A page, with the console's security headers.
@@ -123,20 +121,95 @@ async fn session(state: &Arc<AppState>, request: &HttpRequest) -> Option<Session
     })
 }
 
-/// The session of a page for `role`, or the answer instead: to the login page without one, 403
-/// for another role.
+/// The session of a page for one of `roles`, or the answer instead: to the login page without
+/// one, 403 for another role.
 async fn signed_in_as(
     state: &Arc<AppState>,
     request: &HttpRequest,
-    role: StaffRole,
+    roles: &[StaffRole],
 ) -> Result<Session, HttpResponse> {
     let session = session(state, request)
         .await
         .ok_or_else(|| redirect("/console/login"))?;
-    if session.staff.role != role {
+    if !roles.contains(&session.staff.role) {
         return Err(page(StatusCode::FORBIDDEN, "您的账号无权使用该页面".into()));
     }
     Ok(session)
+}
+
+/// Like [`signed_in_as`], for a form sent to the server: its CSRF token must be the session's.
+async fn posted_as(
+    state: &Arc<AppState>,
+    request: &HttpRequest,
+    roles: &[StaffRole],
+    csrf: &str,
+) -> Result<Session, HttpResponse> {
+    let session = signed_in_as(state, request, roles).await?;
+    if !csrf_ok(state, &session, csrf) {
+        return Err(stale_form());
+    }
+    Ok(session)
+}
+
+fn stale_form() -> HttpResponse {
+    page(StatusCode::FORBIDDEN, "请求已失效，请刷新页面后重试".into())
+}
+
+/// What every signed-in page shows around its content: who is signed in, the pages of their
+/// role, and the CSRF token its forms carry.
+pub struct Frame {
+    pub username: String,
+    pub region: String,
+    pub csrf: String,
+    pub role: StaffRole,
+    /// The path of the page, so that the menu marks it.
+    pub current: &'static str,
+}
+
+impl Session {
+    fn frame(&self, state: &AppState, current: &'static str) -> Frame {
+        Frame {
+            username: self.username.clone(),
+            region: self.staff.region.to_string(),
+            csrf: csrf_token(state, &self.token),
+            role: self.staff.role,
+            current,
+        }
+    }
+}
+
+impl Frame {
+    /// The menu: the pages of this role, by path and title.
+    pub fn menu(&self) -> &'static [(&'static str, &'static str)] {
+        menu_of(self.role)
+    }
+}
+
+fn menu_of(role: StaffRole) -> &'static [(&'static str, &'static str)] {
+    match role {
+        StaffRole::Reviewer => &[
+            ("/console/reviews", "场所审核"),
+            ("/console/venues", "场所查询"),
+            ("/console/dashboard", "数据看板"),
+        ],
+        StaffRole::HealthOfficial => &[
+            ("/console/dashboard", "数据看板"),
+            ("/console/health-codes", "健康码赋码"),
+            ("/console/health-codes/import", "批量导入"),
+            ("/console/health-codes/imports", "待复核导入"),
+            ("/console/traces", "流调追踪"),
+            ("/console/risk-windows", "风险时段"),
+            ("/console/alerts", "预警与协查"),
+            ("/console/venues", "场所查询"),
+        ],
+        StaffRole::Auditor => &[("/console/audit", "审计日志")],
+        StaffRole::Sysadmin => &[("/console/staff", "工作人员账号")],
+    }
+}
+
+/// Where a role starts: the first page of its menu.
+fn start_page(role: StaffRole) -> &'static str {
+    menu_of(role)[0].0
 }
 
 /// A page whose data could not be read: said plainly, the cause logged.
@@ -180,14 +253,6 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse 
     match session(&state, &request).await {
         Some(session) => redirect(start_page(session.staff.role)),
         None => redirect("/console/login"),
-    }
-}
-
-/// Where a role starts.
-fn start_page(role: StaffRole) -> &'static str {
-    match role {
-        StaffRole::Auditor => "/console/audit",
-        _ => "/console/reviews",
     }
 }
 
@@ -258,206 +323,11 @@ async fn logout(
     let state = state.into_inner();
     if let Some(session) = session(&state, &request).await {
         if !csrf_ok(&state, &session, &form.csrf) {
-            return page(StatusCode::FORBIDDEN, "请求已失效，请刷新页面后重试".into());
+            return stale_form();
         }
     }
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, "/console/login"))
         .insert_header((header::SET_COOKIE, session_cookie(&state, "", 0)))
         .finish()
-}
-
-/// A pending application as the queue shows it.
-struct QueueRow {
-    id: i64,
-    name: String,
-    category: String,
-    subtype: String,
-    region: String,
-    address: String,
-    lat: f64,
-    lng: f64,
-    manager: String,
-    created_at: String,
-}
-
-impl From<VenueView> for QueueRow {
-    fn from(venue: VenueView) -> Self {
-        Self {
-            id: venue.id,
-            name: venue.name,
-            category: venue.category.name,
-            subtype: venue.subtype.name,
-            region: venue.region.name,
-            address: venue.address,
-            lat: venue.location.lat,
-            lng: venue.location.lng,
-            manager: format!("{} {}", venue.manager.name, venue.manager.phone),
-            created_at: venue.created_at,
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/reviews.html")]
-struct ReviewsPage {
-    username: String,
-    region: String,
-    csrf: String,
-    notice: Option<String>,
-    venues: Vec<QueueRow>,
-}
-
-#[derive(Deserialize)]
-struct Notice {
-    done: Option<String>,
-}
-
-async fn reviews(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    notice: web::Query<Notice>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, StaffRole::Reviewer).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let pending = Some(crate::domain::VenueStatus::Pending);
-    let venues = match services::reviews::list(&state, &session.staff, pending).await {
-        Ok(venues) => venues,
-        Err(e) => return unavailable("the review queue", e),
-    };
-    let notice = match notice.done.as_deref() {
-        Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
-        Some("rejected") => Some("已驳回该申请".to_owned()),
-        _ => None,
-    };
-    render(&ReviewsPage {
-        username: session.username.clone(),
-        region: session.staff.region.to_string(),
-        csrf: csrf_token(&state, &session.token),
-        notice,
-        venues: venues.into_iter().map(QueueRow::from).collect(),
-    })
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    csrf: String,
-    decision: String,
-    reason: Option<String>,
-}
-
-async fn decide(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    id: web::Path<i64>,
-    form: web::Form<DecisionForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, StaffRole::Reviewer).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    if !csrf_ok(&state, &session, &form.csrf) {
-        return page(StatusCode::FORBIDDEN, "请求已失效，请刷新页面后重试".into());
-    }
-    let (decision, done) = match (form.decision.as_str(), form.reason.as_deref()) {
-        ("approve", _) => (Decision::Approve, "approved"),
-        ("reject", Some(reason)) if !reason.trim().is_empty() => (
-            Decision::Reject {
-                reason: reason.trim().chars().take(200).collect(),
-            },
-            "rejected",
-        ),
-        _ => return redirect("/console/reviews"),
-    };
-    match services::reviews::decide(&state, &session.staff, id.into_inner(), decision).await {
-        Ok(_) => redirect(&format!("/console/reviews?done={done}")),
-        Err(e) => {
-            tracing::debug!(error = %e, "a console decision was refused");
-            redirect("/console/reviews")
-        }
-    }
-}
-
-/// The outcome of a chain verification, as the audit page says it.
-struct ChainNotice {
-    class: &'static str,
-    text: String,
-}
-
-impl From<ChainReport> for ChainNotice {
-    fn from(report: ChainReport) -> Self {
-        match report {
-            ChainReport::Intact { entries } => ChainNotice {
-                class: "intact",
-                text: format!("哈希链完整：共 {entries} 条记录，均未被删改"),
-            },
-            ChainReport::Changed { seq, .. } => ChainNotice {
-                class: "tampered",
-                text: format!("哈希链被破坏：第 {seq} 条记录的内容已被修改"),
-            },
-            ChainReport::Broken { seq, .. } => ChainNotice {
-                class: "tampered",
-                text: format!("哈希链被破坏：第 {seq} 条记录之前有记录被删除或调换"),
-            },
-            ChainReport::Truncated { last_seq, head_seq } => ChainNotice {
-                class: "tampered",
-                text: format!("哈希链被截断：链止于第 {last_seq} 条，应至第 {head_seq} 条"),
-            },
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/audit.html")]
-struct AuditPage {
-    username: String,
-    region: String,
-    csrf: String,
-    report: Option<ChainNotice>,
-    entries: Vec<AuditItem>,
-}
-
-#[derive(Deserialize)]
-struct AuditQuery {
-    verify: Option<String>,
-}
-
-/// The auditor's region's newest entries; with `?verify=1`, the whole chain checked first.
-async fn audit_log(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    query: web::Query<AuditQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, StaffRole::Auditor).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let report = match query.verify {
-        Some(_) => match services::audit::verify(&state, None).await {
-            Ok(report) => Some(ChainNotice::from(report)),
-            Err(e) => return unavailable("the audit chain", e),
-        },
-        None => None,
-    };
-    let filter = AuditFilter {
-        action: None,
-        before_seq: None,
-        limit: 100,
-    };
-    let entries = match services::audit::list(&state, &session.staff, filter).await {
-        Ok(entries) => entries,
-        Err(e) => return unavailable("the audit log", e),
-    };
-    render(&AuditPage {
-        username: session.username.clone(),
-        region: session.staff.region.to_string(),
-        csrf: csrf_token(&state, &session.token),
-        report,
-        entries,
-    })
 }

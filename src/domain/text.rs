@@ -4,7 +4,7 @@
 
 use serde::{Serialize, Serializer};
 
-use super::{mask_name, FieldError};
+use super::{mask_name, FieldError, FieldErrors};
 
 /// Characters that change how text displays without being seen: control characters, the
 /// direction overrides and isolates (U+202A–202E, U+2066–2069) that make `张三` read as another
@@ -133,6 +133,23 @@ impl Serialize for PersonName {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.0)
     }
+}
+
+/// Checks a free text such as a reason or a note: trimmed, at most `max` characters, no control
+/// characters but line breaks. Empty is `None`.
+pub fn optional_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+    error: FieldError,
+) -> Option<String> {
+    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
+    if value.chars().count() > max || value.chars().any(|c| c != '\n' && is_hidden(c)) {
+        errors.add(field, error);
+        return None;
+    }
+    Some(value.to_owned())
 }
 
 #[cfg(test)]

@@ -4,15 +4,13 @@ use actix_web::web;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{items, optional_text, Items, State};
+use super::{items, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{
-    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName,
+use crate::domain::{ChangeStatus, FieldError, FieldErrors, IdNumber};
+use crate::services::health_codes::{
+    self, ColorInput, HealthCodeView, ImportView, NewColor, MAX_IMPORT_ROWS,
 };
-use crate::services::health_codes::{self, HealthCodeView, ImportView, NewColor, MAX_IMPORT_ROWS};
 use crate::web::{ApiError, Json};
-
-const MAX_NOTE_CHARS: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,40 +38,6 @@ pub struct ImportRequest {
     changes: Vec<ImportRow>,
 }
 
-/// One change; its fields are named under `prefix` (`changes[3].`).
-fn new_color(
-    errors: &mut FieldErrors,
-    prefix: &str,
-    id_number: &str,
-    request: SetColorRequest,
-) -> Option<NewColor> {
-    let id_number = errors.check(format!("{prefix}id_number"), IdNumber::parse(id_number));
-    let name = match request.name.as_deref().filter(|n| !n.trim().is_empty()) {
-        Some(name) => Some(errors.check(format!("{prefix}name"), PersonName::parse(name))?),
-        None => None,
-    };
-    let color = errors.check(format!("{prefix}color"), HealthColor::parse(&request.color));
-    let reason = errors.check(
-        format!("{prefix}reason_code"),
-        HealthReason::parse(&request.reason_code),
-    );
-    let field = format!("{prefix}note");
-    let note = optional_text(
-        errors,
-        &field,
-        request.note.as_deref(),
-        MAX_NOTE_CHARS,
-        FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
-    );
-    Some(NewColor {
-        id_number: id_number?,
-        name,
-        color: color?,
-        reason: reason?,
-        note,
-    })
-}
-
 fn path_id_number(value: &str) -> Result<IdNumber, FieldErrors> {
     IdNumber::parse(value).map_err(|e| FieldErrors::one("id_number", e))
 }
@@ -85,7 +49,15 @@ pub async fn set(
     state: State,
 ) -> Result<web::Json<HealthCodeView>, ApiError> {
     let mut errors = FieldErrors::default();
-    let change = new_color(&mut errors, "", &path.into_inner(), body.0);
+    let request = body.0;
+    let input = ColorInput {
+        id_number: &path.into_inner(),
+        name: request.name.as_deref(),
+        color: &request.color,
+        reason_code: &request.reason_code,
+        note: request.note.as_deref(),
+    };
+    let change = NewColor::check(&mut errors, "", input);
     let change = errors.into_result(change)?;
     Ok(web::Json(
         health_codes::set(&state, &official, change).await?,
@@ -120,18 +92,14 @@ impl TryFrom<ImportRequest> for Vec<NewColor> {
             .into_iter()
             .enumerate()
             .map(|(index, row)| {
-                let request = SetColorRequest {
-                    color: row.color,
-                    reason_code: row.reason_code,
-                    note: row.note,
-                    name: row.name,
+                let input = ColorInput {
+                    id_number: &row.id_number,
+                    name: row.name.as_deref(),
+                    color: &row.color,
+                    reason_code: &row.reason_code,
+                    note: row.note.as_deref(),
                 };
-                new_color(
-                    &mut errors,
-                    &format!("changes[{index}]."),
-                    &row.id_number,
-                    request,
-                )
+                NewColor::check(&mut errors, &format!("changes[{index}]."), input)
             })
             .collect();
         errors.into_result(changes.into_iter().collect())

@@ -269,27 +269,6 @@ fn parse_time(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Naiv
         .map(|t| t.with_timezone(&Utc).naive_utc())
 }
 
-/// Checks a free text such as a reason or a note: trimmed, at most `max` characters, no control
-/// characters but line breaks. Empty is `None`.
-fn optional_text(
-    errors: &mut FieldErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    error: FieldError,
-) -> Option<String> {
-    let value = value.map(str::trim).filter(|v| !v.is_empty())?;
-    if value.chars().count() > max
-        || value
-            .chars()
-            .any(|c| c != '\n' && crate::domain::is_hidden(c))
-    {
-        errors.add(field, error);
-        return None;
-    }
-    Some(value.to_owned())
-}
-
 /// A `status` query parameter: `default` when absent, every status for `all`, else one of `all`'s
 /// names.
 fn status_query<T: Copy>(

@@ -3,9 +3,9 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{items, optional_text, status_query, Items, State};
+use super::{items, status_query, Items, State};
 use crate::auth::Reviewer;
-use crate::domain::{FieldError, FieldErrors, VenueStatus};
+use crate::domain::{optional_text, FieldError, FieldErrors, VenueStatus};
 use crate::services::reviews::{self, Decision};
 use crate::services::venues::VenueView;
 use crate::web::{ApiError, Json, Query};

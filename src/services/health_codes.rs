@@ -19,7 +19,8 @@ use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::{persons, DbConnection, DbError};
 use crate::domain::{
-    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber, PersonName,
+    optional_text, ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber,
+    PersonName,
 };
 use crate::state::AppState;
 
@@ -53,6 +54,52 @@ pub struct NewColor {
     pub color: HealthColor,
     pub reason: HealthReason,
     pub note: Option<String>,
+}
+
+/// The longest note a change may carry.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// A colour change as it was typed (an API body, a console form, a CSV row), before it is checked.
+pub struct ColorInput<'a> {
+    pub id_number: &'a str,
+    pub name: Option<&'a str>,
+    pub color: &'a str,
+    pub reason_code: &'a str,
+    pub note: Option<&'a str>,
+}
+
+impl NewColor {
+    /// Checks a typed change; its fields are named under `prefix` (`changes[3].`), every bad one
+    /// added to `errors`.
+    pub fn check(errors: &mut FieldErrors, prefix: &str, input: ColorInput<'_>) -> Option<Self> {
+        let id_number = errors.check(
+            format!("{prefix}id_number"),
+            IdNumber::parse(input.id_number),
+        );
+        let name = match input.name.filter(|n| !n.trim().is_empty()) {
+            Some(name) => Some(errors.check(format!("{prefix}name"), PersonName::parse(name))?),
+            None => None,
+        };
+        let color = errors.check(format!("{prefix}color"), HealthColor::parse(input.color));
+        let reason = errors.check(
+            format!("{prefix}reason_code"),
+            HealthReason::parse(input.reason_code),
+        );
+        let note = optional_text(
+            errors,
+            &format!("{prefix}note"),
+            input.note,
+            MAX_NOTE_CHARS,
+            FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
+        );
+        Some(NewColor {
+            id_number: id_number?,
+            name,
+            color: color?,
+            reason: reason?,
+            note,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]

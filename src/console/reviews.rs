@@ -1,0 +1,125 @@
+//! The reviewer's queue: a region's pending applications, each approved or rejected with a reason.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{posted_as, redirect, render, signed_in_as, unavailable, Frame};
+use crate::domain::{StaffRole, VenueStatus};
+use crate::services;
+use crate::services::reviews::Decision;
+use crate::services::venues::VenueView;
+use crate::state::AppState;
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/reviews", web::get().to(queue))
+        .route("/console/reviews/{id}", web::post().to(decide));
+}
+
+/// A pending application as the queue shows it.
+struct QueueRow {
+    id: i64,
+    name: String,
+    category: String,
+    subtype: String,
+    region: String,
+    address: String,
+    lat: f64,
+    lng: f64,
+    manager: String,
+    created_at: String,
+}
+
+impl From<VenueView> for QueueRow {
+    fn from(venue: VenueView) -> Self {
+        Self {
+            id: venue.id,
+            name: venue.name,
+            category: venue.category.name,
+            subtype: venue.subtype.name,
+            region: venue.region.name,
+            address: venue.address,
+            lat: venue.location.lat,
+            lng: venue.location.lng,
+            manager: format!("{} {}", venue.manager.name, venue.manager.phone),
+            created_at: venue.created_at,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/reviews.html")]
+struct ReviewsPage {
+    frame: Frame,
+    notice: Option<String>,
+    venues: Vec<QueueRow>,
+}
+
+#[derive(Deserialize)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn queue(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    notice: web::Query<Notice>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, &[StaffRole::Reviewer]).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let pending = Some(VenueStatus::Pending);
+    let venues = match services::reviews::list(&state, &session.staff, pending).await {
+        Ok(venues) => venues,
+        Err(e) => return unavailable("the review queue", e),
+    };
+    let notice = match notice.done.as_deref() {
+        Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
+        Some("rejected") => Some("已驳回该申请".to_owned()),
+        _ => None,
+    };
+    render(&ReviewsPage {
+        frame: session.frame(&state, "/console/reviews"),
+        notice,
+        venues: venues.into_iter().map(QueueRow::from).collect(),
+    })
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    decision: String,
+    reason: Option<String>,
+}
+
+async fn decide(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<DecisionForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, &[StaffRole::Reviewer], &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let (decision, done) = match (form.decision.as_str(), form.reason.as_deref()) {
+        ("approve", _) => (Decision::Approve, "approved"),
+        ("reject", Some(reason)) if !reason.trim().is_empty() => (
+            Decision::Reject {
+                reason: reason.trim().chars().take(200).collect(),
+            },
+            "rejected",
+        ),
+        _ => return redirect("/console/reviews"),
+    };
+    match services::reviews::decide(&state, &session.staff, id.into_inner(), decision).await {
+        Ok(_) => redirect(&format!("/console/reviews?done={done}")),
+        Err(e) => {
+            tracing::debug!(error = %e, "a console decision was refused");
+            redirect("/console/reviews")
+        }
+    }
+}
