@@ -23,6 +23,7 @@ use crate::services;
 use crate::state::AppState;
 
 mod audit;
+mod health_codes;
 mod reviews;
 
 const COOKIE: &str = "vc_console";
@@ -39,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/login", web::post().to(login))
         .route("/console/logout", web::post().to(logout));
     reviews::routes(cfg);
+    health_codes::routes(cfg);
     audit::routes(cfg);
 }
 

@@ -23,6 +23,15 @@ impl HealthColor {
         )
     }
 
+    /// The colour's name, as staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthColor::Green => "绿码",
+            HealthColor::Yellow => "黄码",
+            HealthColor::Red => "红码",
+        }
+    }
+
     /// What the door does with this colour: green passes, yellow is turned away, red is held.
     pub fn verdict(self) -> Verdict {
         match self {
@@ -80,6 +89,19 @@ impl HealthReason {
             "reason_code_invalid",
             "原因",
         )
+    }
+
+    /// The reason, as staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HealthReason::ConfirmedCase => "确诊病例",
+            HealthReason::CloseContact => "密切接触者",
+            HealthReason::SecondaryContact => "次密切接触者",
+            HealthReason::RiskAreaVisit => "到访风险地区",
+            HealthReason::IsolationCompleted => "隔离期满",
+            HealthReason::AppealGranted => "申诉核实",
+            HealthReason::Other => "其他",
+        }
     }
 }
 

@@ -185,6 +185,202 @@ fn resolve(
     Ok(resolved)
 }
 
+/// What a change would do to its person, told before it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewOutcome {
+    /// A person of the region whose colour changes.
+    Change,
+    /// A person of the region who already has this colour.
+    Unchanged,
+    /// Not yet known: recorded with the typed name, inside the official's region.
+    NewPerson,
+    /// Not yet known, and no name was given.
+    NameRequired,
+    /// Not a person of the official's region: the change cannot be made.
+    Outside,
+}
+
+impl PreviewOutcome {
+    /// Whether a change with this outcome can be applied.
+    pub fn applies(self) -> bool {
+        !matches!(self, PreviewOutcome::NameRequired | PreviewOutcome::Outside)
+    }
+}
+
+/// One row of a preview: who, from which colour to which.
+#[derive(Debug, Clone)]
+pub struct PreviewRow {
+    pub id_number: String,
+    /// The name on record; for a new person, the name given.
+    pub name: String,
+    /// The colour on record; `None` for a person without one or outside the region.
+    pub current: Option<HealthColor>,
+    pub color: HealthColor,
+    pub reason: HealthReason,
+    pub note: Option<String>,
+    pub outcome: PreviewOutcome,
+}
+
+/// The current colour of a person on record, `None` without one.
+fn current_color(conn: &mut DbConnection, state: &AppState, person_id: i64) -> Result<Option<HealthColor>, DbError> {
+    let current = health_codes::current(conn, &[person_id], state.settings.scan.unknown_color)?;
+    Ok(current
+        .get(&person_id)
+        .filter(|c| c.updated_at.is_some())
+        .map(|c| c.color))
+}
+
+fn preview_known(
+    state: &AppState,
+    conn: &mut DbConnection,
+    person_id: i64,
+    color: HealthColor,
+) -> Result<(String, String, Option<HealthColor>, PreviewOutcome), DbError> {
+    let person = persons::open(conn, &state.cipher, person_id)?
+        .ok_or_else(|| DbError::Other(format!("person {person_id} vanished")))?;
+    let current = current_color(conn, state, person_id)?;
+    let effective = current.unwrap_or(state.settings.scan.unknown_color);
+    let outcome = if current.is_some() && effective == color {
+        PreviewOutcome::Unchanged
+    } else {
+        PreviewOutcome::Change
+    };
+    Ok((
+        person.id_number.as_ref().to_owned(),
+        person.name.as_ref().to_owned(),
+        current,
+        outcome,
+    ))
+}
+
+/// What `changes` would do, row by row, without doing it. Reading the colours of the region's
+/// people is an official access: audited, one entry for the whole preview.
+pub async fn preview(
+    state: &Arc<AppState>,
+    official: &Staff,
+    changes: Vec<NewColor>,
+) -> Result<Vec<PreviewRow>, HealthCodeError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let mut rows = Vec::with_capacity(changes.len());
+            let mut known = 0;
+            for change in changes {
+                let found = persons::find_by_id_number(conn, &state.cipher, &change.id_number)?;
+                let (id_number, name, current, outcome) = match found {
+                    Some(person)
+                        if authorize::person_in_region(
+                            state,
+                            conn,
+                            &official,
+                            person.id,
+                            &change.id_number,
+                        )? =>
+                    {
+                        known += 1;
+                        preview_known(state, conn, person.id, change.color)?
+                    }
+                    found => {
+                        let outcome = if found.is_some()
+                            || !authorize::new_person_in_region(&official, &change.id_number)
+                        {
+                            PreviewOutcome::Outside
+                        } else if change.name.is_some() {
+                            PreviewOutcome::NewPerson
+                        } else {
+                            PreviewOutcome::NameRequired
+                        };
+                        let name = match outcome {
+                            PreviewOutcome::NewPerson => change
+                                .name
+                                .as_ref()
+                                .map(|n| n.as_ref().to_owned())
+                                .unwrap_or_default(),
+                            _ => String::new(),
+                        };
+                        (change.id_number.as_ref().to_owned(), name, None, outcome)
+                    }
+                };
+                rows.push(PreviewRow {
+                    id_number,
+                    name,
+                    current,
+                    color: change.color,
+                    reason: change.reason,
+                    note: change.note,
+                    outcome,
+                });
+            }
+            if known > 0 {
+                let entry = audit::by_staff(&official, "health_code.preview", "preview".into(), known);
+                audit::record(state, conn, &[entry])?;
+            }
+            Ok(rows)
+        })
+        .await
+}
+
+/// A pending import as its second official reads it before confirming.
+pub struct PendingImport {
+    pub view: ImportView,
+    pub requested_by: i64,
+    pub rows: Vec<PreviewRow>,
+}
+
+/// A pending import of the official's region, opened row by row (audited).
+pub async fn pending_import(
+    state: &Arc<AppState>,
+    official: &Staff,
+    import_id: i64,
+) -> Result<PendingImport, HealthCodeError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let row = health_code_imports::find(conn, import_id)?
+                .filter(|row| official.covers(&row.region_code))
+                .filter(|row| row.status == ChangeStatus::Pending)
+                .ok_or(HealthCodeError::ImportNotFound)?;
+            let changes = open_import(state, &row)?;
+            let mut rows = Vec::with_capacity(changes.len());
+            for change in &changes {
+                let (id_number, name, current, outcome) =
+                    preview_known(state, conn, change.person_id, change.color)?;
+                rows.push(PreviewRow {
+                    id_number,
+                    name,
+                    current,
+                    color: change.color,
+                    reason: change.reason,
+                    note: change.note.clone(),
+                    outcome,
+                });
+            }
+            let entry = audit::by_staff(
+                &official,
+                "health_code.import_read",
+                format!("import:{import_id}"),
+                row.row_count,
+            );
+            audit::record(state, conn, &[entry])?;
+            Ok(PendingImport {
+                view: import_view(state, &row),
+                requested_by: row.requested_by,
+                rows,
+            })
+        })
+        .await
+}
+
+/// The resolved changes sealed in an import.
+fn open_import(state: &AppState, row: &ImportRow) -> Result<Vec<ColorChange>, DbError> {
+    let broken = |e: String| DbError::Other(format!("import {}: {e}", row.id));
+    let json = state
+        .cipher
+        .open(Field::ColorImport, &row.changes_sealed)
+        .map_err(|e| broken(e.to_string()))?;
+    serde_json::from_str(&json).map_err(|e| broken(e.to_string()))
+}
+
 /// Past this many people, a change of colours empties every node's colour cache at once rather
 /// than naming each person.
 const NAMED_COLOR_CHANGES: usize = 1_000;
@@ -414,13 +610,7 @@ pub async fn confirm_import(
             {
                 return Err(HealthCodeError::ImportNotPending);
             }
-            let broken = |e: String| DbError::Other(format!("import {import_id}: {e}"));
-            let json = state
-                .cipher
-                .open(Field::ColorImport, &row.changes_sealed)
-                .map_err(|e| broken(e.to_string()))?;
-            let changes: Vec<ColorChange> =
-                serde_json::from_str(&json).map_err(|e| broken(e.to_string()))?;
+            let changes = open_import(state, &row)?;
             apply(state, conn, &official, &changes)?;
             let row = health_code_imports::find(conn, import_id)?
                 .ok_or(HealthCodeError::ImportNotFound)?;
