@@ -28,10 +28,16 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/health-codes/lookup", web::post().to(lookup))
         .route("/console/health-codes", web::post().to(set))
         .route("/console/health-codes/import", web::get().to(upload_page))
-        .route("/console/health-codes/import/preview", web::post().to(preview))
+        .route(
+            "/console/health-codes/import/preview",
+            web::post().to(preview),
+        )
         .route("/console/health-codes/import", web::post().to(import))
         .route("/console/health-codes/imports", web::get().to(pending))
-        .route("/console/health-codes/imports/{id}", web::get().to(pending_one))
+        .route(
+            "/console/health-codes/imports/{id}",
+            web::get().to(pending_one),
+        )
         .route(
             "/console/health-codes/imports/{id}/confirm",
             web::post().to(confirm),
@@ -245,7 +251,11 @@ async fn set(
     };
     match health_codes::set(&state, &session.staff, change).await {
         Ok(view) => {
-            page.notice = Some(format!("已将{}的健康码设为{}", view.name, view.color.label()));
+            page.notice = Some(format!(
+                "已将{}的健康码设为{}",
+                view.name,
+                view.color.label()
+            ));
             page.person = Some(view.into());
             render(&page)
         }

@@ -222,7 +222,11 @@ pub struct PreviewRow {
 }
 
 /// The current colour of a person on record, `None` without one.
-fn current_color(conn: &mut DbConnection, state: &AppState, person_id: i64) -> Result<Option<HealthColor>, DbError> {
+fn current_color(
+    conn: &mut DbConnection,
+    state: &AppState,
+    person_id: i64,
+) -> Result<Option<HealthColor>, DbError> {
     let current = health_codes::current(conn, &[person_id], state.settings.scan.unknown_color)?;
     Ok(current
         .get(&person_id)
@@ -312,7 +316,8 @@ pub async fn preview(
                 });
             }
             if known > 0 {
-                let entry = audit::by_staff(&official, "health_code.preview", "preview".into(), known);
+                let entry =
+                    audit::by_staff(&official, "health_code.preview", "preview".into(), known);
                 audit::record(state, conn, &[entry])?;
             }
             Ok(rows)

@@ -10,7 +10,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD};
+use crate::helpers::{
+    id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD,
+};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -124,6 +126,25 @@ async fn fill(client: &Client, name: &str, value: &str) {
         .send_keys(value)
         .await
         .unwrap();
+}
+
+/// Keeps a picture of the page when `CONSOLE_SCREENSHOTS` names a directory (CI keeps them).
+async fn screenshot(client: &Client, name: &str) {
+    let Some(dir) = std::env::var_os("CONSOLE_SCREENSHOTS") else {
+        return;
+    };
+    let png = client.screenshot().await.unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+}
+
+async fn log_out(client: &Client) {
+    element(client, "header form.inline button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/login").await;
 }
 
 async fn log_in(app: &TestApp, client: &Client, username: &str) {
@@ -331,5 +352,189 @@ async fn an_auditor_reads_the_log_and_verifies_the_chain() {
         .unwrap();
     let chain = element(client, "#chain").await.text().await.unwrap();
     assert_eq!(chain, "哈希链被破坏：第 1 条记录的内容已被修改");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app_with(&[("TRACE_CONFIRM_THRESHOLD", "2")]).await;
+    app.staff_login("linwu-health-a", "health_official", LINWU)
+        .await;
+    app.staff_login("linwu-health-b", "health_official", LINWU)
+        .await;
+    let wang = app.resident("王五").await;
+    let zhao = app.resident("赵六").await;
+    let newcomer = id_number("43102519900303004");
+    let client = &browser.client;
+
+    // One person looked up and given a colour.
+    log_in(&app, client, "linwu-health-a").await;
+    wait_for_path(client, "/console/dashboard").await;
+    client
+        .goto(&format!("{}/console/health-codes", app.address))
+        .await
+        .unwrap();
+    fill(client, "id_number", &wang.id_number).await;
+    element(client, "#lookup button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let person = element(client, "#person").await;
+    assert!(person.text().await.unwrap().contains("王五"));
+    element(client, "#set-color [name='color'] option[value='yellow']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    element(
+        client,
+        "#set-color [name='reason_code'] option[value='close_contact']",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    fill(client, "note", "同乘 K1234 次列车").await;
+    element(client, "#set-color button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await;
+    assert_eq!(notice.text().await.unwrap(), "已将王五的健康码设为黄码");
+    assert_eq!(
+        element(client, "#current-color")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "黄码"
+    );
+    screenshot(client, "health-code").await;
+
+    // A sheet naming someone of another region is shown, and cannot be applied.
+    let sheet_dir = tempfile::tempdir().unwrap();
+    let outside = id_number("11010119850101001");
+    let bad = sheet_dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "身份证号,姓名,颜色,原因,备注\n{},,红码,确诊病例,\n{outside},外地人,红码,确诊病例,\n",
+            wang.id_number
+        ),
+    )
+    .unwrap();
+    client
+        .goto(&format!("{}/console/health-codes/import", app.address))
+        .await
+        .unwrap();
+    element(client, "[name='file']")
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    element(client, "#upload button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let summary = element(client, "#summary").await.text().await.unwrap();
+    assert!(summary.contains("1 行无法导入"), "{summary}");
+    let preview = element(client, "#preview").await.text().await.unwrap();
+    assert!(preview.contains("不属于本地区"), "{preview}");
+    assert!(client.find(Locator::Css("#apply")).await.is_err());
+
+    // Three people at once: previewed, then held for a second official.
+    let good = sheet_dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        format!(
+            "id_number,name,color,reason_code,note\n{},,red,confirmed_case,\n{},,yellow,close_contact,\n{newcomer},孙七,yellow,close_contact,新登记\n",
+            wang.id_number, zhao.id_number
+        ),
+    )
+    .unwrap();
+    client
+        .goto(&format!("{}/console/health-codes/import", app.address))
+        .await
+        .unwrap();
+    element(client, "[name='file']")
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .unwrap();
+    element(client, "#upload button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let preview = element(client, "#preview").await.text().await.unwrap();
+    assert!(preview.contains("王五 黄码 红码"), "{preview}");
+    assert!(preview.contains("赵六 无记录 黄码"), "{preview}");
+    assert!(preview.contains("孙七 无记录 黄码"), "{preview}");
+    assert!(preview.contains("新登记"), "{preview}");
+    screenshot(client, "import-preview").await;
+    // Nothing has changed yet.
+    let official = app.official(LINWU).await;
+    let code = app
+        .read(
+            &official,
+            &format!("/api/v1/health-codes/{}", wang.id_number),
+        )
+        .await;
+    assert_eq!(code["color"], "yellow");
+    element(client, "#apply button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/health-codes/imports").await;
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("待本地区另一名工作人员复核"), "{notice}");
+    element(client, "table.queue a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    element(client, "#own").await;
+    log_out(client).await;
+
+    // The second official reads what will change and confirms it.
+    log_in(&app, client, "linwu-health-b").await;
+    wait_for_path(client, "/console/dashboard").await;
+    client
+        .goto(&format!("{}/console/health-codes/imports", app.address))
+        .await
+        .unwrap();
+    element(client, "table.queue a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let rows = element(client, "#preview").await.text().await.unwrap();
+    assert!(rows.contains("王五 黄码 红码"), "{rows}");
+    screenshot(client, "import-review").await;
+    element(client, "#confirm button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert_eq!(notice, "已复核，该批健康码已生效");
+    element(client, ".empty").await;
+    for (id_number, color) in [
+        (&wang.id_number, "red"),
+        (&zhao.id_number, "yellow"),
+        (&newcomer, "yellow"),
+    ] {
+        let code = app
+            .read(&official, &format!("/api/v1/health-codes/{id_number}"))
+            .await;
+        assert_eq!(code["color"], color, "{code}");
+    }
     browser.close().await;
 }
