@@ -53,6 +53,27 @@ impl Clock {
         rfc3339(&time.with_timezone(&self.zone))
     }
 
+    /// A stored time as a form's local date and time field shows it: `2026-11-21T10:30`.
+    pub fn local_input(&self, stored: NaiveDateTime) -> String {
+        Utc.from_utc_datetime(&stored)
+            .with_timezone(&self.zone)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
+    }
+
+    /// A form's local date and time (`2026-11-21T10:30`, seconds optional) as a stored time;
+    /// `None` when it is not one, or names a time the zone skips.
+    pub fn read_local_input(&self, value: &str) -> Option<NaiveDateTime> {
+        let value = value.trim();
+        let local = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+            .ok()?;
+        self.zone
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.naive_utc())
+    }
+
     /// The hour of the day (0–23) of a stored time, in the zone.
     pub fn local_hour(&self, stored: NaiveDateTime) -> u32 {
         use chrono::Timelike;

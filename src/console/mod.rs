@@ -25,6 +25,7 @@ use crate::state::AppState;
 mod audit;
 mod health_codes;
 mod reviews;
+mod traces;
 
 const COOKIE: &str = "vc_console";
 const STYLESHEET: &str = include_str!("../../assets/console/console.css");
@@ -41,7 +42,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/logout", web::post().to(logout));
     reviews::routes(cfg);
     health_codes::routes(cfg);
+    traces::routes(cfg);
     audit::routes(cfg);
+}
+
+/// Filters the console's templates use.
+mod filters {
+    /// A time as the API shows it (`2026-11-21T10:30:00+08:00`), as people read it:
+    /// `2026-11-21 10:30`.
+    pub fn short_time<T: std::fmt::Display>(
+        time: T,
+        _: &dyn askama::Values,
+    ) -> askama::Result<String> {
+        let time = time.to_string();
+        Ok(match time.get(..16) {
+            Some(minutes) if time.as_bytes().get(10) == Some(&b'T') => {
+                minutes.replacen('T', " ", 1)
+            }
+            _ => time,
+        })
+    }
 }
 
 /// A page, with the console's security headers.

@@ -5,8 +5,10 @@ use serde::Deserialize;
 
 use super::{created, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber};
-use crate::services::traces::{self, ColorChangeView, ContactsColor, TraceQuery, TraceView};
+use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason};
+use crate::services::traces::{
+    self, ColorChangeView, ContactsColor, TraceQuery, TraceView, TraceWindow,
+};
 use crate::web::{ApiError, Json};
 
 #[derive(Deserialize)]
@@ -28,43 +30,17 @@ pub struct ColorChangeRequest {
 }
 
 impl TraceRequest {
-    /// The window must end after it starts and span at most the retention period.
     fn parse(self, retention_days: u32) -> Result<TraceQuery, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let id_number = errors.check("id_number", IdNumber::parse(&self.id_number));
         let from = parse_time(&mut errors, "from", &self.from);
         let to = parse_time(&mut errors, "to", &self.to);
-        let depth = self.depth.unwrap_or(1);
-        if !(1..=2).contains(&depth) {
-            errors.add(
-                "depth",
-                FieldError::new("depth_invalid", "depth 只能是 1 或 2"),
-            );
-        }
-        if let (Some(from), Some(to)) = (from, to) {
-            if to <= from {
-                errors.add(
-                    "to",
-                    FieldError::new("range_invalid", "结束时间应晚于开始时间"),
-                );
-            } else if to - from > traces::max_window(retention_days) {
-                errors.add(
-                    "from",
-                    FieldError::new(
-                        "range_too_long",
-                        format!("追踪时段最长{retention_days}天（数据保存期限）"),
-                    ),
-                );
-            }
-        }
-        let query = (|| {
-            Some(TraceQuery {
-                id_number: id_number?,
-                from: from?,
-                to: to?,
-                depth,
-            })
-        })();
+        let window = TraceWindow {
+            id_number: &self.id_number,
+            from,
+            to,
+            depth: self.depth.unwrap_or(1),
+        };
+        let query = TraceQuery::check(&mut errors, window, retention_days);
         errors.into_result(query)
     }
 }

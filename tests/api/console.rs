@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::helpers::{
     id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD,
 };
+use crate::traces::scenario;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -21,7 +22,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 struct Browser {
     client: Client,
     driver: Child,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
 }
 
 impl Browser {
@@ -63,6 +64,10 @@ impl Browser {
                     "--window-size=1280,900",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": {
+                    "download.default_directory": profile.path().join("downloads"),
+                    "download.prompt_for_download": false,
+                },
             }),
         );
         let webdriver = format!("http://127.0.0.1:{port}");
@@ -77,7 +82,7 @@ impl Browser {
                     return Some(Self {
                         client,
                         driver,
-                        _profile: profile,
+                        profile,
                     })
                 }
                 Err(e) => last = Some(e),
@@ -86,6 +91,18 @@ impl Browser {
         }
         let _ = driver.kill();
         panic!("no WebDriver session: {last:?}");
+    }
+
+    /// The file the browser downloaded as `name`, once it is complete.
+    async fn downloaded(&self, name: &str) -> Vec<u8> {
+        let path = self.profile.path().join("downloads").join(name);
+        for _ in 0..100 {
+            if let Ok(bytes) = std::fs::read(&path) {
+                return bytes;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{} was never downloaded", path.display());
     }
 
     async fn close(mut self) {
@@ -536,5 +553,83 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
             .await;
         assert_eq!(code["color"], color, "{code}");
     }
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn an_official_traces_a_case_and_downloads_the_contacts() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let s = scenario().await;
+    let app = &s.app;
+    app.staff_login("linwu-tracer", "health_official", LINWU)
+        .await;
+    let client = &browser.client;
+    log_in(app, client, "linwu-tracer").await;
+    wait_for_path(client, "/console/dashboard").await;
+    element(client, "nav.menu a[href='/console/traces']")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // A number that is nobody of the region is refused on the form.
+    fill(client, "id_number", &id_number("11010119850101001")).await;
+    element(client, "#trace button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let problem = element(client, ".problem").await.text().await.unwrap();
+    assert!(problem.contains("本地区无此人记录"), "{problem}");
+
+    let field = element(client, "[name='id_number']").await;
+    field.clear().await.unwrap();
+    field.send_keys(&s.case_id_number).await.unwrap();
+    element(client, "[name='depth'] option[value='2']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    element(client, "#trace button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let contacts = element(client, "#contacts").await.text().await.unwrap();
+    for name in ["柯监护", "乙老人", "戊二级"] {
+        assert!(contacts.contains(name), "{name} missing: {contacts}");
+    }
+    assert!(!contacts.contains("丁别处"), "{contacts}");
+    let levels = element(client, "#levels").await.text().await.unwrap();
+    assert!(levels.contains("密切接触者"), "{levels}");
+    screenshot(client, "trace").await;
+
+    let path = client.current_url().await.unwrap().path().to_owned();
+    let trace_id = path.rsplit('/').next().unwrap().to_owned();
+    element(client, "#export").await.click().await.unwrap();
+    let csv = browser.downloaded(&format!("trace-{trace_id}.csv")).await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "a spreadsheet needs the byte-order mark"
+    );
+    assert!(csv.contains("柯监护") && csv.contains("乙老人"), "{csv}");
+
+    // The export is the API's, and it was audited like any official access.
+    let api = s
+        .app
+        .get_as(
+            &s.official,
+            &format!("/api/v1/traces/{trace_id}/export.csv"),
+        )
+        .await;
+    assert_eq!(api.status(), 200);
+    let auditor = app.auditor(LINWU).await;
+    let log = app
+        .read(&auditor, "/api/v1/audit-log?action=trace.export")
+        .await;
+    assert!(log["items"].as_array().unwrap().len() >= 2, "{log}");
     browser.close().await;
 }

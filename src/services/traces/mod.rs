@@ -24,7 +24,7 @@ use crate::db::alerts::{self, NewReferral};
 use crate::db::health_codes::ColorChange;
 use crate::db::traces::{self, ColorChangeRow, NewColorChange, NewTrace, TraceRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::{ChangeStatus, HealthColor, HealthReason, IdNumber};
+use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +49,53 @@ pub struct TraceQuery {
     pub to: NaiveDateTime,
     /// 1: contacts of the case; 2: also the contacts of those.
     pub depth: u8,
+}
+
+/// A trace as it was asked for, times already read (`None` for a time that was not readable).
+pub struct TraceWindow<'a> {
+    pub id_number: &'a str,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub depth: u8,
+}
+
+impl TraceQuery {
+    /// Checks what was asked: a valid ID number, depth 1 or 2, a window that ends after it starts
+    /// and spans at most the retention period. Every bad field is added to `errors`.
+    pub fn check(
+        errors: &mut FieldErrors,
+        asked: TraceWindow<'_>,
+        retention_days: u32,
+    ) -> Option<Self> {
+        let id_number = errors.check("id_number", IdNumber::parse(asked.id_number));
+        if !(1..=2).contains(&asked.depth) {
+            errors.add(
+                "depth",
+                FieldError::new("depth_invalid", "depth 只能是 1 或 2"),
+            );
+        }
+        let (from, to) = (asked.from?, asked.to?);
+        if to <= from {
+            errors.add(
+                "to",
+                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
+            );
+        } else if to - from > max_window(retention_days) {
+            errors.add(
+                "from",
+                FieldError::new(
+                    "range_too_long",
+                    format!("追踪时段最长{retention_days}天（数据保存期限）"),
+                ),
+            );
+        }
+        Some(TraceQuery {
+            id_number: id_number?,
+            from,
+            to,
+            depth: asked.depth,
+        })
+    }
 }
 
 /// A colour for a trace's contacts, validated at the edge.
