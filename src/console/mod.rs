@@ -23,6 +23,8 @@ use crate::services;
 use crate::state::AppState;
 
 mod audit;
+mod charts;
+mod dashboard;
 mod health_codes;
 mod reviews;
 mod traces;
@@ -41,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/login", web::post().to(login))
         .route("/console/logout", web::post().to(logout));
     reviews::routes(cfg);
+    dashboard::routes(cfg);
     health_codes::routes(cfg);
     traces::routes(cfg);
     audit::routes(cfg);
@@ -111,6 +114,8 @@ async fn stylesheet() -> HttpResponse {
 struct Session {
     staff: Staff,
     username: String,
+    /// The name of the staff member's region, or its code when it has none.
+    region: String,
     token: String,
 }
 
@@ -135,10 +140,11 @@ async fn session(state: &Arc<AppState>, request: &HttpRequest) -> Option<Session
     let staff = services::staff::authenticate(state, staff_id, version)
         .await
         .ok()?;
-    let username = services::staff::me(state, &staff).await.ok()?.username;
+    let me = services::staff::me(state, &staff).await.ok()?;
     Some(Session {
         staff,
-        username,
+        username: me.username,
+        region: me.region_name.unwrap_or(me.region_code),
         token,
     })
 }
@@ -192,7 +198,7 @@ impl Session {
     fn frame(&self, state: &AppState, current: &'static str) -> Frame {
         Frame {
             username: self.username.clone(),
-            region: self.staff.region.to_string(),
+            region: self.region.clone(),
             csrf: csrf_token(state, &self.token),
             role: self.staff.role,
             current,

@@ -332,3 +332,30 @@ pub fn stays_overlapping(
         ))
         .load(conn)?)
 }
+
+/// Check-ins at venues of `scope` in `[from, to)`, counted by venue, colour and whether the scan
+/// was located: (venue id, colour, located, count).
+pub fn region_counts(
+    conn: &mut DbConnection,
+    scope: &crate::domain::RegionCode,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> Result<Vec<(i64, HealthColor, bool, i64)>, DbError> {
+    Ok(check_ins::table
+        .inner_join(venues::table.on(venues::id.eq(check_ins::venue_id)))
+        .filter(venues::region_code.like(format!("{scope}%")))
+        .filter(check_ins::scanned_at.ge(from))
+        .filter(check_ins::scanned_at.lt(to))
+        .group_by((
+            check_ins::venue_id,
+            check_ins::health_color,
+            check_ins::located,
+        ))
+        .select((
+            check_ins::venue_id,
+            check_ins::health_color,
+            check_ins::located,
+            diesel::dsl::count_star(),
+        ))
+        .load(conn)?)
+}

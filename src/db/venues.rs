@@ -414,6 +414,26 @@ pub fn in_region(
 /// (venue id, name) pairs.
 pub type VenueNames = Vec<(i64, String)>;
 
+/// How many venues of `scope` are in each status.
+pub fn count_by_status(
+    conn: &mut DbConnection,
+    scope: &RegionCode,
+) -> Result<Vec<(VenueStatus, i64)>, DbError> {
+    Ok(venues::table
+        .filter(venues::region_code.like(format!("{scope}%")))
+        .group_by(venues::status)
+        .select((venues::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// The names of `ids`.
+pub fn names(conn: &mut DbConnection, ids: &[i64]) -> Result<VenueNames, DbError> {
+    Ok(venues::table
+        .filter(venues::id.eq_any(ids))
+        .select((venues::id, venues::name))
+        .load(conn)?)
+}
+
 /// The venues an account manages, and those it is staff of.
 pub fn of_account(
     conn: &mut DbConnection,

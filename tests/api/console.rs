@@ -11,7 +11,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::helpers::{
-    id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD,
+    body_of, id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD,
 };
 use crate::traces::scenario;
 
@@ -631,5 +631,88 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
         .read(&auditor, "/api/v1/audit-log?action=trace.export")
         .await;
     assert!(log["items"].as_array().unwrap().len() >= 2, "{log}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_charts_the_regions_last_day_and_nothing_of_other_regions() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let shop = app.approved_venue().await;
+    let restaurant = app
+        .approved_venue_of("lodging_dining", "restaurant", "临武县舜峰镇东江鱼馆")
+        .await;
+    app.applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇待审超市")
+        .await;
+    let jinan = app
+        .approved_venue_in(
+            "370102001",
+            "medical_transport",
+            "hospital",
+            "济南市历下区某医院",
+        )
+        .await;
+    let official = app.official(LINWU).await;
+    let green = app.resident("绿码人").await;
+    let yellow = app.resident("黄码人").await;
+    let red = app.resident("红码人").await;
+    app.set_color(&official, &yellow.id_number, "黄码人", "yellow")
+        .await;
+    app.set_color(&official, &red.id_number, "红码人", "red")
+        .await;
+    body_of(
+        app.scan(
+            &green.token,
+            json!({"code": shop.code_url, "location": {"lat": 25.2800, "lng": 112.5630}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    app.check_in(&yellow.token, &shop.code_url).await;
+    app.check_in(&red.token, &restaurant.code_url).await;
+    for _ in 0..2 {
+        let visitor = app.resident("济南访客").await;
+        app.check_in(&visitor.token, &jinan.code_url).await;
+    }
+
+    app.staff_login("linwu-board", "reviewer", LINWU).await;
+    let client = &browser.client;
+    log_in(&app, client, "linwu-board").await;
+    wait_for_path(client, "/console/reviews").await;
+    element(client, "nav.menu a[href='/console/dashboard']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let text = |css: &'static str| async move { element(client, css).await.text().await.unwrap() };
+    assert_eq!(text("#scans").await, "3");
+    assert_eq!(text("#red").await, "1");
+    assert_eq!(text("#yellow").await, "1");
+    assert_eq!(text("#unlocated").await, "66.7%");
+    assert_eq!(text("#active").await, "2 / 2");
+    assert_eq!(text("#pending").await, "1");
+    // Each chart is drawn, as SVG in the page; the busiest venues are the region's own.
+    for chart in [
+        "#chart-scans",
+        "#chart-venues",
+        "#chart-unlocated",
+        "#chart-top",
+    ] {
+        element(client, &format!("{chart} svg")).await;
+    }
+    let top = text("#chart-top svg").await;
+    assert!(
+        top.contains("临武县舜峰镇") && !top.contains("济南"),
+        "{top}"
+    );
+    let legend = text("#chart-scans svg").await;
+    assert!(
+        legend.contains("绿码") && legend.contains("红码"),
+        "{legend}"
+    );
+    screenshot(client, "dashboard").await;
     browser.close().await;
 }
