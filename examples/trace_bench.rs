@@ -263,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
     drop(conn);
     let official = services::staff::create_account(
         &state,
+        &services::staff::Operator::CommandLine,
         "trace-bench",
         StaffRole::HealthOfficial,
         "431025",

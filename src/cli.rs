@@ -10,6 +10,7 @@ use crate::config::Settings;
 use crate::db::audit::ChainReport;
 use crate::domain::StaffRole;
 use crate::services;
+use crate::services::staff::Operator;
 use crate::startup::{self, Application};
 use crate::telemetry;
 
@@ -182,7 +183,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: StaffCommand::Disable { username },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_disabled(&state, &username, true).await?;
+            let account = services::staff::set_disabled(&state, &Operator::CommandLine, &username, true).await?;
             println!(
                 "disabled staff account `{}`; its sessions have ended",
                 account.username
@@ -193,7 +194,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: StaffCommand::Enable { username },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_disabled(&state, &username, false).await?;
+            let account = services::staff::set_disabled(&state, &Operator::CommandLine, &username, false).await?;
             println!("enabled staff account `{}`", account.username);
             Ok(())
         }
@@ -206,7 +207,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_role(&state, &username, role, &region).await?;
+            let account = services::staff::set_role(&state, &Operator::CommandLine, &username, role, &region).await?;
             println!(
                 "staff account `{}` is now {} of {}; its sessions have ended",
                 account.username, account.role, account.region_code
@@ -224,7 +225,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let password = read_password()?;
             let state = startup::offline_state(settings).await?;
             let account =
-                services::staff::create_account(&state, &username, role, &region, &password)
+                services::staff::create_account(
+                    &state,
+                    &Operator::CommandLine,
+                    &username, role, &region, &password)
                     .await?;
             println!(
                 "created staff account `{}` (id {}, role {}, region {})",

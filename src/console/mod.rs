@@ -22,12 +22,16 @@ use crate::domain::StaffRole;
 use crate::services;
 use crate::state::AppState;
 
+mod alerts;
 mod audit;
 mod charts;
 mod dashboard;
 mod health_codes;
 mod reviews;
+mod risk_windows;
+mod staff;
 mod traces;
+mod venues;
 
 const COOKIE: &str = "vc_console";
 const STYLESHEET: &str = include_str!("../../assets/console/console.css");
@@ -46,6 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     dashboard::routes(cfg);
     health_codes::routes(cfg);
     traces::routes(cfg);
+    risk_windows::routes(cfg);
+    alerts::routes(cfg);
+    venues::routes(cfg);
+    staff::routes(cfg);
     audit::routes(cfg);
 }
 

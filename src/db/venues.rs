@@ -411,6 +411,35 @@ pub fn in_region(
     Ok(query.load(conn)?)
 }
 
+/// Venues of `scope` whose name contains `text` (any, when empty), newest first, at most
+/// `limit`, optionally of one status.
+pub fn search_in(
+    conn: &mut DbConnection,
+    scope: &RegionCode,
+    text: &str,
+    status: Option<VenueStatus>,
+    limit: i64,
+) -> Result<Vec<VenueRow>, DbError> {
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let mut query = venues::table
+        .filter(venues::region_code.like(format!("{scope}%")))
+        .filter(venues::name.like(format!("%{escaped}%")).escape('\\'))
+        .order(venues::id.desc())
+        .limit(limit)
+        .select(VenueRow::as_select())
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(venues::status.eq(status));
+    }
+    Ok(query.load(conn)?)
+}
+
 /// (venue id, name) pairs.
 pub type VenueNames = Vec<(i64, String)>;
 

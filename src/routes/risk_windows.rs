@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{created, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::FieldErrors;
 use crate::services::risk_windows::{self, NewWindow};
 use crate::web::{ApiError, Json};
 
@@ -25,25 +25,8 @@ impl TryFrom<RiskWindowRequest> for NewWindow {
         let mut errors = FieldErrors::default();
         let from = parse_time(&mut errors, "from", &request.from);
         let to = parse_time(&mut errors, "to", &request.to);
-        if from.zip(to).is_some_and(|(from, to)| to <= from) {
-            errors.add(
-                "to",
-                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
-            );
-        }
-        let message = request.message.trim().to_owned();
-        if message.is_empty() || message.chars().count() > 500 {
-            errors.add(
-                "message",
-                FieldError::new("message_invalid", "提示内容须为1至500字"),
-            );
-        }
-        errors.into_result(from.zip(to).map(|(from, to)| NewWindow {
-            venue_id: request.venue_id,
-            from,
-            to,
-            message,
-        }))
+        let window = NewWindow::check(&mut errors, request.venue_id, from, to, &request.message);
+        errors.into_result(window)
     }
 }
 

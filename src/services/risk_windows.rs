@@ -15,7 +15,7 @@ use crate::db::notifications::{self, NewRiskNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{accounts, check_ins, venues, DbError};
-use crate::domain::CheckInSource;
+use crate::domain::{CheckInSource, FieldError, FieldErrors};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,81 @@ pub struct NewWindow {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub message: String,
+}
+
+/// The longest message a window may carry.
+pub const MAX_MESSAGE_CHARS: usize = 500;
+
+impl NewWindow {
+    /// Checks a window whose times were read already (`None` for one that was not readable):
+    /// `to` after `from`, a message of 1 to 500 characters. Bad fields are added to `errors`.
+    pub fn check(
+        errors: &mut FieldErrors,
+        venue_id: i64,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+        message: &str,
+    ) -> Option<Self> {
+        if from.zip(to).is_some_and(|(from, to)| to <= from) {
+            errors.add(
+                "to",
+                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
+            );
+        }
+        let message = message.trim().to_owned();
+        if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
+            errors.add(
+                "message",
+                FieldError::new(
+                    "message_invalid",
+                    format!("提示内容须为1至{MAX_MESSAGE_CHARS}字"),
+                ),
+            );
+        }
+        from.zip(to).map(|(from, to)| NewWindow {
+            venue_id,
+            from,
+            to,
+            message,
+        })
+    }
+}
+
+/// A declared window as the region's list shows it.
+#[derive(Debug)]
+pub struct DeclaredWindow {
+    pub id: i64,
+    pub venue_id: i64,
+    pub venue: String,
+    pub from: String,
+    pub to: String,
+    pub message: String,
+    pub created_at: String,
+}
+
+/// The newest windows declared at venues of the official's region.
+pub async fn recent(
+    state: &Arc<AppState>,
+    official: &Staff,
+    limit: i64,
+) -> Result<Vec<DeclaredWindow>, DbError> {
+    let scope = official.region.clone();
+    state
+        .read(move |state, conn| {
+            Ok(risk_windows::recent_in(conn, &scope, limit)?
+                .into_iter()
+                .map(|w| DeclaredWindow {
+                    id: w.id,
+                    venue_id: w.venue_id,
+                    venue: w.venue,
+                    from: state.clock.show(w.from),
+                    to: state.clock.show(w.to),
+                    message: w.message,
+                    created_at: state.clock.show(w.created_at),
+                })
+                .collect())
+        })
+        .await
 }
 
 #[derive(Debug, Serialize)]

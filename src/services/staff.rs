@@ -1,6 +1,6 @@
 //! Staff accounts (reviewers, health officials, auditors, sysadmins): logging in with username
-//! and password, the sessions that follow, the staff member's own account, and managing accounts
-//! from the command line.
+//! and password, the sessions that follow, the staff member's own account, and managing accounts,
+//! by the operator at the command line or by a sysadmin in the console for their region.
 
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
@@ -14,6 +14,7 @@ use crate::auth::{password, SessionKind, Staff};
 use crate::cache::CacheKey;
 use crate::cache::StaffRecord;
 use crate::crypto::Field;
+use crate::db::audit::AuditEntry;
 use crate::db::staff::{self, NewStaffAccount, StaffAccountRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::login_throttle::{self, PER_ADDRESS, PER_USERNAME};
@@ -38,8 +39,16 @@ pub enum StaffError {
     UnknownUsername(String),
     #[error("the username `{0}` is taken")]
     UsernameTaken(String),
-    #[error("{0}")]
-    Invalid(String),
+    #[error("the region lies outside the sysadmin's own")]
+    OutsideRegion,
+    #[error(
+        "the username must be 3 to 32 characters of lower-case letters, digits, '.', '_' or '-'"
+    )]
+    InvalidUsername,
+    #[error("--region {0} is not a known administrative division")]
+    UnknownRegion(String),
+    #[error(transparent)]
+    Password(#[from] password::PasswordError),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -51,6 +60,83 @@ pub struct StaffView {
     pub role: StaffRole,
     pub region_code: String,
     pub region_name: Option<String>,
+}
+
+/// Who manages staff accounts.
+#[derive(Debug, Clone)]
+pub enum Operator {
+    /// The operator at the command line: any account, any region.
+    CommandLine,
+    /// A sysadmin in the console: accounts of their region only, never their own.
+    Sysadmin(Staff),
+}
+
+impl Operator {
+    fn may_manage(&self, account: &StaffAccountRow) -> bool {
+        match self {
+            Operator::CommandLine => true,
+            Operator::Sysadmin(admin) => {
+                admin.id != account.id && admin.covers(&account.region_code)
+            }
+        }
+    }
+
+    fn may_assign(&self, region: &RegionCode) -> bool {
+        match self {
+            Operator::CommandLine => true,
+            Operator::Sysadmin(admin) => region.is_within(&admin.region),
+        }
+    }
+
+    fn entry(&self, action: &'static str, staff_id: i64, region: &str) -> AuditEntry<'static> {
+        match self {
+            Operator::CommandLine => audit::by_operator(action, staff_id, region),
+            Operator::Sysadmin(admin) => {
+                let mut entry =
+                    audit::by_staff(admin, action, format!("staff:{staff_id}"), 1);
+                entry.region = region.to_owned();
+                entry
+            }
+        }
+    }
+}
+
+/// A staff account as the accounts page lists it.
+#[derive(Debug)]
+pub struct ManagedAccount {
+    pub username: String,
+    pub role: StaffRole,
+    pub region_code: String,
+    pub region_name: Option<String>,
+    pub disabled: bool,
+    pub created_at: String,
+}
+
+/// The accounts a sysadmin manages: those of their region, by username.
+pub async fn accounts_of(
+    state: &Arc<AppState>,
+    admin: &Staff,
+) -> Result<Vec<ManagedAccount>, StaffError> {
+    let admin = admin.clone();
+    state
+        .read(move |state, conn| {
+            let mut listed = Vec::new();
+            for account in staff::all(conn)? {
+                if !admin.covers(&account.region_code) {
+                    continue;
+                }
+                listed.push(ManagedAccount {
+                    region_name: region_name_of(conn, &account.region_code)?,
+                    disabled: account.disabled_at.is_some(),
+                    created_at: state.clock.show(account.created_at),
+                    username: account.username,
+                    role: account.role,
+                    region_code: account.region_code,
+                });
+            }
+            Ok(listed)
+        })
+        .await
 }
 
 #[derive(Debug, Serialize)]
@@ -256,6 +342,7 @@ pub async fn me(state: &Arc<AppState>, caller: &Staff) -> Result<StaffView, Staf
 /// Creates a staff account after checking the username, the region and the password policy.
 pub async fn create_account(
     state: &Arc<AppState>,
+    by: &Operator,
     username: &str,
     role: StaffRole,
     region: &str,
@@ -267,17 +354,17 @@ pub async fn create_account(
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
     if !well_formed {
-        return Err(StaffError::Invalid(
-            "the username must be 3 to 32 characters of lower-case letters, digits, '.', '_' or '-'"
-                .into(),
-        ));
+        return Err(StaffError::InvalidUsername);
     }
     let region = known_region(state, region).await?;
+    if !by.may_assign(&region) {
+        return Err(StaffError::OutsideRegion);
+    }
     let plain_password = plain_password.to_owned();
     let password_hash = tokio::task::spawn_blocking(move || password::hash(&plain_password))
         .await
-        .map_err(|e| StaffError::Invalid(e.to_string()))?
-        .map_err(|e| StaffError::Invalid(e.to_string()))?;
+        .map_err(|e| password::PasswordError::Hashing(e.to_string()))??;
+    let by = by.clone();
     state
         .write(move |state, conn| {
             if staff::find_by_username(conn, &username)?.is_some() {
@@ -293,7 +380,7 @@ pub async fn create_account(
                     created_at: state.clock.now_naive(),
                 },
             )?;
-            let entry = audit::by_operator("staff.create", account.id, &account.region_code);
+            let entry = by.entry("staff.create", account.id, &account.region_code);
             audit::record(state, conn, &[entry])?;
             Ok(account)
         })
@@ -301,8 +388,8 @@ pub async fn create_account(
 }
 
 async fn known_region(state: &Arc<AppState>, region: &str) -> Result<RegionCode, StaffError> {
-    let region = RegionCode::parse(region)
-        .map_err(|e| StaffError::Invalid(format!("--region: {}", e.message)))?;
+    let region =
+        RegionCode::parse(region).map_err(|_| StaffError::UnknownRegion(region.to_owned()))?;
     let lookup = region.clone();
     let known = state
         .read(move |_, conn| Ok::<_, DbError>(regions::is_known(conn, &lookup)?))
@@ -310,9 +397,7 @@ async fn known_region(state: &Arc<AppState>, region: &str) -> Result<RegionCode,
     if known {
         Ok(region)
     } else {
-        Err(StaffError::Invalid(format!(
-            "--region {region} is not a known administrative division"
-        )))
+        Err(StaffError::UnknownRegion(region.to_string()))
     }
 }
 
@@ -320,13 +405,16 @@ async fn known_region(state: &Arc<AppState>, region: &str) -> Result<RegionCode,
 /// second.
 pub async fn set_disabled(
     state: &Arc<AppState>,
+    by: &Operator,
     username: &str,
     disabled: bool,
 ) -> Result<StaffAccountRow, StaffError> {
     let username = username.trim().to_owned();
+    let by = by.clone();
     let account = state
         .write(move |state, conn| {
             let account = staff::find_by_username(conn, &username)?
+                .filter(|account| by.may_manage(account))
                 .ok_or(StaffError::UnknownUsername(username))?;
             let at = disabled.then(|| state.clock.now_naive());
             staff::set_disabled(conn, account.id, at)?;
@@ -335,7 +423,7 @@ pub async fn set_disabled(
             } else {
                 "staff.enable"
             };
-            let entry = audit::by_operator(action, account.id, &account.region_code);
+            let entry = by.entry(action, account.id, &account.region_code);
             audit::record(state, conn, &[entry])?;
             changed(state, conn, &[CacheKey::Staff(account.id)])?;
             staff::find(conn, account.id)?.ok_or(StaffError::SessionEnded)
@@ -348,21 +436,27 @@ pub async fn set_disabled(
 /// Gives an account another role and region; its sessions end.
 pub async fn set_role(
     state: &Arc<AppState>,
+    by: &Operator,
     username: &str,
     role: StaffRole,
     region: &str,
 ) -> Result<StaffAccountRow, StaffError> {
     let region = known_region(state, region).await?;
+    if !by.may_assign(&region) {
+        return Err(StaffError::OutsideRegion);
+    }
     let username = username.trim().to_owned();
+    let by = by.clone();
     let account = state
         .write(move |state, conn| {
             let account = staff::find_by_username(conn, &username)?
+                .filter(|account| by.may_manage(account))
                 .ok_or(StaffError::UnknownUsername(username))?;
             staff::set_role(conn, account.id, role, &region)?;
             // Filed under both regions: the one it leaves and the one it joins.
             let entries = [
-                audit::by_operator("staff.role", account.id, &account.region_code),
-                audit::by_operator("staff.role", account.id, region.as_ref()),
+                by.entry("staff.role", account.id, &account.region_code),
+                by.entry("staff.role", account.id, region.as_ref()),
             ];
             audit::record(state, conn, &entries)?;
             changed(state, conn, &[CacheKey::Staff(account.id)])?;

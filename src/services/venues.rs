@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::authorize::{self, VenueRole};
 use super::cache_sync::changed;
-use crate::auth::Account;
+use crate::auth::{Account, Staff};
 use crate::cache::CacheKey;
 use crate::crypto::VenueCodeRef;
 use crate::db::venues::{self, EntranceRow, VenueRow};
@@ -186,6 +186,44 @@ pub fn view(
         plate_number: venue.plate_number,
         rejection_reason: venue.rejection_reason,
     })
+}
+
+/// How many venues a search answers at most.
+pub const SEARCH_LIMIT: i64 = 100;
+
+/// Venues of the staff member's region whose name contains `text`, newest first.
+pub async fn search_in_region(
+    state: &Arc<AppState>,
+    staff: &Staff,
+    text: String,
+    status: Option<VenueStatus>,
+) -> Result<Vec<VenueView>, VenueError> {
+    let scope = staff.region.clone();
+    state
+        .read(move |state, conn| {
+            venues::search_in(conn, &scope, text.trim(), status, SEARCH_LIMIT)?
+                .into_iter()
+                .map(|venue| Ok(view(state, conn, venue)?))
+                .collect()
+        })
+        .await
+}
+
+/// A venue of the staff member's region; any other answers as unknown.
+pub async fn get_in_region(
+    state: &Arc<AppState>,
+    staff: &Staff,
+    venue_id: i64,
+) -> Result<VenueView, VenueError> {
+    let staff = staff.clone();
+    state
+        .read(move |state, conn| {
+            let venue = venues::find(conn, venue_id)?
+                .filter(|v| staff.covers(&v.region_code))
+                .ok_or(VenueError::NotFound)?;
+            Ok(view(state, conn, venue)?)
+        })
+        .await
 }
 
 /// The venue's view, read again after a change.

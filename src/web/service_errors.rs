@@ -78,7 +78,10 @@ impl From<StaffError> for ApiError {
                 .with_message("账号已停用或权限已变更，请重新登录"),
             StaffError::UnknownUsername(_)
             | StaffError::UsernameTaken(_)
-            | StaffError::Invalid(_) => ApiError::internal(e),
+            | StaffError::OutsideRegion
+            | StaffError::InvalidUsername
+            | StaffError::UnknownRegion(_)
+            | StaffError::Password(_) => ApiError::internal(e),
             StaffError::Db(e) => e.into(),
         }
     }

@@ -559,6 +559,7 @@ impl TestApp {
         let role = venuecode::domain::StaffRole::parse(role).unwrap();
         venuecode::services::staff::create_account(
             &self.state,
+            &venuecode::services::staff::Operator::CommandLine,
             username,
             role,
             region,

@@ -151,6 +151,7 @@ async fn parallel_logins_hold_no_database_connection_while_hashing() {
     for n in 0..6 {
         venuecode::services::staff::create_account(
             &app.state,
+            &venuecode::services::staff::Operator::CommandLine,
             &format!("parallel-{n}"),
             venuecode::domain::StaffRole::Reviewer,
             "431025",

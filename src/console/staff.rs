@@ -1,0 +1,231 @@
+//! Staff accounts, for sysadmins: the accounts of their region; a new account with a first
+//! password; an account disabled or enabled again, or given another role or region. Each change
+//! ends the account's sessions on every node within a second and is audited.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame, Session};
+use crate::auth::password::{PasswordError, MAX_LENGTH, MIN_LENGTH};
+use crate::domain::StaffRole;
+use crate::services::staff::{self, ManagedAccount, Operator, StaffError};
+use crate::state::AppState;
+
+const SYSADMIN: &[StaffRole] = &[StaffRole::Sysadmin];
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/staff", web::get().to(list))
+        .route("/console/staff", web::post().to(create))
+        .route("/console/staff/{username}/access", web::post().to(access))
+        .route("/console/staff/{username}/role", web::post().to(role));
+}
+
+/// A role as staff read it.
+pub fn role_label(role: StaffRole) -> &'static str {
+    match role {
+        StaffRole::Reviewer => "场所审核员",
+        StaffRole::HealthOfficial => "卫健工作人员",
+        StaffRole::Auditor => "审计员",
+        StaffRole::Sysadmin => "系统管理员",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/staff_accounts.html")]
+struct AccountsPage {
+    frame: Frame,
+    own_region: String,
+    roles: Vec<(&'static str, &'static str)>,
+    notice: Option<String>,
+    problems: Vec<String>,
+    accounts: Vec<ManagedAccount>,
+}
+
+impl AccountsPage {
+    fn role_of(account: &ManagedAccount) -> &'static str {
+        role_label(account.role)
+    }
+}
+
+async fn show(
+    state: &std::sync::Arc<AppState>,
+    session: &Session,
+    notice: Option<String>,
+    problems: Vec<String>,
+) -> HttpResponse {
+    let accounts = match staff::accounts_of(state, &session.staff).await {
+        Ok(accounts) => accounts,
+        Err(e) => return unavailable("staff accounts", e),
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let mut response = render(&AccountsPage {
+        frame: session.frame(state, "/console/staff"),
+        own_region: session.staff.region.to_string(),
+        roles: StaffRole::ALL
+            .iter()
+            .map(|r| (r.as_str(), role_label(*r)))
+            .collect(),
+        notice,
+        problems,
+        accounts,
+    });
+    if response.status() == StatusCode::OK {
+        *response.status_mut() = status;
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    done: web::Query<Done>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, SYSADMIN).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let notice = match done.done.as_deref() {
+        Some("created") => Some("已创建账号，请将用户名和初始密码当面交给本人".to_owned()),
+        Some("disabled") => Some("已停用该账号，其登录已失效".to_owned()),
+        Some("enabled") => Some("已启用该账号".to_owned()),
+        Some("role") => Some("已变更该账号的角色和地区，其登录已失效".to_owned()),
+        _ => None,
+    };
+    show(&state, &session, notice, Vec::new()).await
+}
+
+/// What went wrong, in words; `None` for a failure that is not the form's.
+fn problem_of(error: &StaffError) -> Option<String> {
+    Some(match error {
+        StaffError::InvalidUsername => {
+            "用户名须为3至32位小写字母、数字或“.”“_”“-”".to_owned()
+        }
+        StaffError::UsernameTaken(name) => format!("用户名 {name} 已被使用"),
+        StaffError::UnknownRegion(code) => format!("地区代码 {code} 不是有效的行政区划"),
+        StaffError::OutsideRegion => "只能管理本地区的账号".to_owned(),
+        StaffError::UnknownUsername(name) => format!("本地区没有可管理的账号 {name}"),
+        StaffError::Password(PasswordError::Length) => {
+            format!("密码长度须为{MIN_LENGTH}至{MAX_LENGTH}个字符")
+        }
+        StaffError::Password(PasswordError::Trivial) => "密码不能由同一个字符组成".to_owned(),
+        _ => return None,
+    })
+}
+
+async fn changed(
+    state: &std::sync::Arc<AppState>,
+    session: &Session,
+    result: Result<(), StaffError>,
+    done: &str,
+) -> HttpResponse {
+    match result {
+        Ok(()) => redirect(&format!("/console/staff?done={done}")),
+        Err(e) => match problem_of(&e) {
+            Some(problem) => show(state, session, None, vec![problem]).await,
+            None => unavailable("a staff account change", e),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct NewAccountForm {
+    csrf: String,
+    username: String,
+    role: String,
+    region: String,
+    password: String,
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    form: web::Form<NewAccountForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let form = form.into_inner();
+    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let Ok(role) = StaffRole::parse(&form.role) else {
+        return show(&state, &session, None, vec!["请选择角色".into()]).await;
+    };
+    let by = Operator::Sysadmin(session.staff.clone());
+    let result = staff::create_account(
+        &state,
+        &by,
+        &form.username,
+        role,
+        form.region.trim(),
+        &form.password,
+    )
+    .await
+    .map(|_| ());
+    changed(&state, &session, result, "created").await
+}
+
+#[derive(Deserialize)]
+struct AccessForm {
+    csrf: String,
+    disabled: String,
+}
+
+async fn access(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    username: web::Path<String>,
+    form: web::Form<AccessForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let disabled = form.disabled == "true";
+    let by = Operator::Sysadmin(session.staff.clone());
+    let result = staff::set_disabled(&state, &by, &username, disabled)
+        .await
+        .map(|_| ());
+    let done = if disabled { "disabled" } else { "enabled" };
+    changed(&state, &session, result, done).await
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    csrf: String,
+    role: String,
+    region: String,
+}
+
+async fn role(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    username: web::Path<String>,
+    form: web::Form<RoleForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let Ok(role) = StaffRole::parse(&form.role) else {
+        return show(&state, &session, None, vec!["请选择角色".into()]).await;
+    };
+    let by = Operator::Sysadmin(session.staff.clone());
+    let result = staff::set_role(&state, &by, &username, role, form.region.trim())
+        .await
+        .map(|_| ());
+    changed(&state, &session, result, "role").await
+}
