@@ -183,7 +183,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: StaffCommand::Disable { username },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_disabled(&state, &Operator::CommandLine, &username, true).await?;
+            let account =
+                services::staff::set_disabled(&state, &Operator::CommandLine, &username, true)
+                    .await?;
             println!(
                 "disabled staff account `{}`; its sessions have ended",
                 account.username
@@ -194,7 +196,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             command: StaffCommand::Enable { username },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_disabled(&state, &Operator::CommandLine, &username, false).await?;
+            let account =
+                services::staff::set_disabled(&state, &Operator::CommandLine, &username, false)
+                    .await?;
             println!("enabled staff account `{}`", account.username);
             Ok(())
         }
@@ -207,7 +211,9 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 },
         } => {
             let state = startup::offline_state(settings).await?;
-            let account = services::staff::set_role(&state, &Operator::CommandLine, &username, role, &region).await?;
+            let account =
+                services::staff::set_role(&state, &Operator::CommandLine, &username, role, &region)
+                    .await?;
             println!(
                 "staff account `{}` is now {} of {}; its sessions have ended",
                 account.username, account.role, account.region_code
@@ -224,12 +230,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         } => {
             let password = read_password()?;
             let state = startup::offline_state(settings).await?;
-            let account =
-                services::staff::create_account(
-                    &state,
-                    &Operator::CommandLine,
-                    &username, role, &region, &password)
-                    .await?;
+            let account = services::staff::create_account(
+                &state,
+                &Operator::CommandLine,
+                &username,
+                role,
+                &region,
+                &password,
+            )
+            .await?;
             println!(
                 "created staff account `{}` (id {}, role {}, region {})",
                 account.username, account.id, account.role, account.region_code

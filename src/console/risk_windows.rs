@@ -76,7 +76,10 @@ async fn page(
         Err(answer) => return answer,
     };
     let mut page = blank(&state, &session);
-    page.venue_id = prefill.venue_id.map(|id| id.to_string()).unwrap_or_default();
+    page.venue_id = prefill
+        .venue_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
     show(&state, &session, page).await
 }
 
@@ -113,7 +116,10 @@ async fn create(
     let mut errors = FieldErrors::default();
     let venue_id = form.venue_id.trim().parse::<i64>().ok();
     if venue_id.is_none() {
-        errors.add("venue_id", FieldError::new("venue_id_invalid", "请填写场所编号"));
+        errors.add(
+            "venue_id",
+            FieldError::new("venue_id_invalid", "请填写场所编号"),
+        );
     }
     let mut time = |field: &str, value: &str| {
         let time = state.clock.read_local_input(value);

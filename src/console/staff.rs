@@ -109,9 +109,7 @@ async fn list(
 /// What went wrong, in words; `None` for a failure that is not the form's.
 fn problem_of(error: &StaffError) -> Option<String> {
     Some(match error {
-        StaffError::InvalidUsername => {
-            "用户名须为3至32位小写字母、数字或“.”“_”“-”".to_owned()
-        }
+        StaffError::InvalidUsername => "用户名须为3至32位小写字母、数字或“.”“_”“-”".to_owned(),
         StaffError::UsernameTaken(name) => format!("用户名 {name} 已被使用"),
         StaffError::UnknownRegion(code) => format!("地区代码 {code} 不是有效的行政区划"),
         StaffError::OutsideRegion => "只能管理本地区的账号".to_owned(),

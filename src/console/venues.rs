@@ -60,11 +60,14 @@ async fn search(
         Err(answer) => return answer,
     };
     let query = query.into_inner();
-    let q: String = query.q.unwrap_or_default().trim().chars().take(50).collect();
-    let status = query
-        .status
-        .as_deref()
-        .and_then(VenueStatus::from_name);
+    let q: String = query
+        .q
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(50)
+        .collect();
+    let status = query.status.as_deref().and_then(VenueStatus::from_name);
     let found = match venues::search_in_region(&state, &session.staff, q.clone(), status).await {
         Ok(found) => found,
         Err(e) => return unavailable("a venue search", e),

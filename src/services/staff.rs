@@ -92,8 +92,7 @@ impl Operator {
         match self {
             Operator::CommandLine => audit::by_operator(action, staff_id, region),
             Operator::Sysadmin(admin) => {
-                let mut entry =
-                    audit::by_staff(admin, action, format!("staff:{staff_id}"), 1);
+                let mut entry = audit::by_staff(admin, action, format!("staff:{staff_id}"), 1);
                 entry.region = region.to_owned();
                 entry
             }

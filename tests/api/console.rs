@@ -716,3 +716,358 @@ async fn the_dashboard_charts_the_regions_last_day_and_nothing_of_other_regions(
     screenshot(client, "dashboard").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_search() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let restaurant = app
+        .approved_venue_of("lodging_dining", "restaurant", "临武县舜峰镇东江鱼馆")
+        .await;
+    app.approved_venue().await;
+    let official = app.official(LINWU).await;
+    let red = app.resident("红码人").await;
+    app.set_color(&official, &red.id_number, "红码人", "red")
+        .await;
+    app.check_in(&red.token, &restaurant.code_url).await;
+    let diner = app.resident("食客").await;
+    let half_hour_ago = Some(chrono::Utc::now() - chrono::Duration::minutes(30));
+    app.check_in_at(&diner.token, &restaurant.code_url, half_hour_ago, &[])
+        .await;
+
+    app.staff_login("linwu-duty", "health_official", LINWU)
+        .await;
+    let client = &browser.client;
+    log_in(&app, client, "linwu-duty").await;
+    wait_for_path(client, "/console/dashboard").await;
+
+    // The red scan is an open alert, with the person in full; it is closed with a note.
+    element(client, "nav.menu a[href='/console/alerts']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let alert = element(client, "section.alert").await;
+    let text = alert.text().await.unwrap();
+    assert!(
+        text.contains("红码扫码") && text.contains("红码人"),
+        "{text}"
+    );
+    assert!(text.contains(&red.id_number), "{text}");
+    screenshot(client, "alerts").await;
+    alert
+        .find(Locator::Css("[name='note']"))
+        .await
+        .unwrap()
+        .send_keys("已转运至隔离点")
+        .await
+        .unwrap();
+    alert
+        .find(Locator::Css("form.close button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        element(client, ".notice").await.text().await.unwrap(),
+        "已办结该预警"
+    );
+    element(client, ".empty").await;
+    let closed = app.read(&official, "/api/v1/alerts?status=closed").await;
+    assert!(closed.to_string().contains("已转运至隔离点"), "{closed}");
+
+    // The venue is found by part of its name; its page leads to a risky window for it.
+    element(client, "nav.menu a[href='/console/venues']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill(client, "q", "鱼馆").await;
+    element(client, "#search button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let found = element(client, "#venues").await.text().await.unwrap();
+    assert!(found.contains("临武县舜峰镇东江鱼馆"), "{found}");
+    assert!(!found.contains("便民超市"), "{found}");
+    element(client, "#venues a").await.click().await.unwrap();
+    let venue = element(client, "#venue").await.text().await.unwrap();
+    // The manager is masked here as everywhere staff see a venue.
+    assert!(venue.contains("负责人") && venue.contains('*'), "{venue}");
+    screenshot(client, "venue").await;
+    element(client, "#venue a.button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(client, "/console/risk-windows").await;
+    let venue_id = element(client, "[name='venue_id']").await;
+    assert_eq!(
+        venue_id.prop("value").await.unwrap().as_deref(),
+        Some(restaurant.id.to_string().as_str())
+    );
+    fill(
+        client,
+        "message",
+        "该时段有确诊病例到访，请尽快进行核酸检测",
+    )
+    .await;
+    element(client, "#risk-window button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("已标记风险时段"), "{notice}");
+    let windows = element(client, "#windows").await.text().await.unwrap();
+    assert!(windows.contains("临武县舜峰镇东江鱼馆"), "{windows}");
+    screenshot(client, "risk-windows").await;
+
+    // The diner is told in the mini-program.
+    let notices = app.read(&diner.token, "/api/v1/me/notifications").await;
+    assert!(
+        notices.to_string().contains("请尽快进行核酸检测"),
+        "{notices}"
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    app.staff_login("linwu-admin", "sysadmin", LINWU).await;
+    app.staff_login("jinan-review", "reviewer", "370102").await;
+    let client = &browser.client;
+    log_in(&app, client, "linwu-admin").await;
+    wait_for_path(client, "/console/staff").await;
+    let accounts = element(client, "#accounts").await.text().await.unwrap();
+    assert!(accounts.contains("linwu-admin"), "{accounts}");
+    assert!(!accounts.contains("jinan-review"), "{accounts}");
+
+    // A weak password is refused on the page; then the account is made.
+    fill(client, "username", "linwu-new-review").await;
+    element(client, "#create [name='role'] option[value='reviewer']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill(client, "password", "short").await;
+    // The browser's own length check is bypassed, so the server's answer is what shows.
+    client
+        .execute(
+            "document.querySelector(\"#create [name='password']\").removeAttribute('minlength')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    element(client, "#create button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let problem = element(client, ".problem").await.text().await.unwrap();
+    assert!(problem.contains("密码长度"), "{problem}");
+    fill(client, "username", "linwu-new-review").await;
+    element(client, "#create [name='role'] option[value='reviewer']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill(client, "password", STAFF_PASSWORD).await;
+    element(client, "#create button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("已创建账号"), "{notice}");
+    screenshot(client, "staff-accounts").await;
+    let login = app
+        .post_json(
+            "/api/v1/staff-sessions",
+            &json!({"username": "linwu-new-review", "password": STAFF_PASSWORD}),
+        )
+        .await;
+    let token = body_of(login, 200).await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Disabled, its session ends and it cannot log in.
+    element(client, "#account-linwu-new-review form.access button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("已停用"), "{notice}");
+    assert_eq!(app.get_as(&token, "/api/v1/staff/me").await.status(), 401);
+
+    // An account of another region cannot be made here.
+    fill(client, "username", "jinan-new").await;
+    let region = element(client, "#create [name='region']").await;
+    region.clear().await.unwrap();
+    region.send_keys("370102").await.unwrap();
+    fill(client, "password", STAFF_PASSWORD).await;
+    element(client, "#create button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let problem = element(client, ".problem").await.text().await.unwrap();
+    assert_eq!(problem, "只能管理本地区的账号");
+    browser.close().await;
+}
+
+/// A console session for `username` (made with `role` in `region`): its cookie and CSRF token.
+async fn console_session(
+    app: &TestApp,
+    username: &str,
+    role: &str,
+    region: &str,
+) -> (String, String) {
+    app.staff_login(username, role, region).await;
+    let cookie = console_login(app, username).await;
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let home = console_get(app, &cookie, "/console/").await;
+    assert_eq!(home.status(), 303);
+    let start = home.headers()["location"].to_str().unwrap().to_owned();
+    let html = console_get(app, &cookie, &start)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("every signed-in page carries the CSRF token")
+        .to_owned();
+    (cookie, csrf)
+}
+
+async fn console_get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
+    let app = spawn_app().await;
+    let pages = [
+        ("/console/reviews", &["reviewer"][..]),
+        ("/console/venues", &["reviewer", "health_official"][..]),
+        ("/console/dashboard", &["reviewer", "health_official"][..]),
+        ("/console/health-codes", &["health_official"][..]),
+        ("/console/health-codes/import", &["health_official"][..]),
+        ("/console/health-codes/imports", &["health_official"][..]),
+        ("/console/traces", &["health_official"][..]),
+        ("/console/risk-windows", &["health_official"][..]),
+        ("/console/alerts", &["health_official"][..]),
+        ("/console/audit", &["auditor"][..]),
+        ("/console/staff", &["sysadmin"][..]),
+    ];
+    for role in ["reviewer", "health_official", "auditor", "sysadmin"] {
+        let (cookie, _) = console_session(
+            &app,
+            &format!("matrix-{}", role.replace('_', "-")),
+            role,
+            LINWU,
+        )
+        .await;
+        for (path, roles) in pages {
+            let status = console_get(&app, &cookie, path).await.status();
+            let expected = if roles.contains(&role) { 200 } else { 403 };
+            assert_eq!(status, expected, "{role} at {path}");
+        }
+    }
+
+    // Data of Linwu: a venue, a red scan's alert, a traced case.
+    let venue = app.approved_venue().await;
+    let official = app.official(LINWU).await;
+    let case = app.resident("林病例").await;
+    app.set_color(&official, &case.id_number, "林病例", "red")
+        .await;
+    app.check_in(&case.token, &venue.code_url).await;
+    let trace = body_of(
+        app.post_as(
+            &official,
+            "/api/v1/traces",
+            &json!({
+                "id_number": case.id_number,
+                "from": (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339(),
+                "to": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(),
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let trace_id = trace["trace_id"].as_i64().unwrap();
+
+    // An official of Jinan reaches none of it, whichever address is typed.
+    let (cookie, csrf) = console_session(&app, "jinan-official", "health_official", "370102").await;
+    for path in [
+        format!("/console/venues/{}", venue.id),
+        format!("/console/traces/{trace_id}"),
+        format!("/console/traces/{trace_id}/export.csv"),
+    ] {
+        let answer = console_get(&app, &cookie, &path).await;
+        assert_eq!(answer.status(), 303, "{path}");
+    }
+    for path in ["/console/alerts", "/console/venues", "/console/dashboard"] {
+        let html = console_get(&app, &cookie, path).await.text().await.unwrap();
+        assert!(
+            !html.contains("林病例") && !html.contains(&case.id_number),
+            "{path}"
+        );
+        assert!(!html.contains("临武县舜峰镇便民超市"), "{path}");
+    }
+    let lookup = app
+        .client
+        .post(format!("{}/console/health-codes/lookup", app.address))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("id_number", case.id_number.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lookup.status(), 200);
+    let html = lookup.text().await.unwrap();
+    assert!(html.contains("本地区尚无此人记录") && !html.contains("林病例"));
+    // Without the session's CSRF token, a form does nothing.
+    let forged = app
+        .client
+        .post(format!("{}/console/health-codes", app.address))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", "0".repeat(32).as_str()),
+            ("id_number", case.id_number.as_str()),
+            ("color", "green"),
+            ("reason_code", "other"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let code = app
+        .read(
+            &official,
+            &format!("/api/v1/health-codes/{}", case.id_number),
+        )
+        .await;
+    assert_eq!(code["color"], "red");
+}
