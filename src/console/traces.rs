@@ -8,9 +8,12 @@ use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{FieldErrors, StaffRole};
-use crate::services::traces::{self, TraceError, TraceQuery, TraceView, TraceWindow};
+use super::health_codes::Choices;
+use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, CsrfForm, Frame};
+use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
+use crate::services::traces::{
+    self, ContactsColor, TraceError, TraceQuery, TraceView, TraceWindow,
+};
 use crate::state::AppState;
 
 const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
@@ -19,7 +22,15 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/traces", web::get().to(form_page))
         .route("/console/traces", web::post().to(create))
         .route("/console/traces/{id}", web::get().to(show))
-        .route("/console/traces/{id}/export.csv", web::get().to(export));
+        .route("/console/traces/{id}/export.csv", web::get().to(export))
+        .route(
+            "/console/traces/{id}/color-changes",
+            web::post().to(request_change),
+        )
+        .route(
+            "/console/traces/{id}/color-changes/{change}/confirm",
+            web::post().to(confirm_change),
+        );
 }
 
 #[derive(Template)]
@@ -123,30 +134,158 @@ async fn create(
     response
 }
 
+/// A colour change for the trace's contacts, as the page lists it.
+struct ChangeLine {
+    id: i64,
+    color: &'static str,
+    color_class: &'static str,
+    reason: &'static str,
+    level: &'static str,
+    people: i64,
+    requested_at: String,
+    pending: bool,
+    /// Asked for by the signed-in official, who cannot confirm it.
+    own: bool,
+}
+
 #[derive(Template)]
 #[template(path = "console/trace.html")]
 struct TracePage {
     frame: Frame,
     trace: TraceView,
+    choices: Choices,
+    threshold: u32,
+    changes: Vec<ChangeLine>,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+struct Outcome {
+    done: Option<String>,
 }
 
 async fn show(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<i64>,
+    outcome: web::Query<Outcome>,
 ) -> HttpResponse {
     let state = state.into_inner();
     let session = match signed_in_as(&state, &request, OFFICIAL).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    match traces::get(&state, &session.staff, id.into_inner()).await {
-        Ok(trace) => render(&TracePage {
-            frame: session.frame(&state, "/console/traces"),
-            trace,
-        }),
+    let id = id.into_inner();
+    let trace = match traces::get(&state, &session.staff, id).await {
+        Ok(trace) => trace,
+        Err(TraceError::NotFound) => return redirect("/console/traces"),
+        Err(e) => return unavailable("a trace", e),
+    };
+    let changes = match traces::color_changes(&state, &session.staff, id).await {
+        Ok(changes) => changes,
+        Err(e) => return unavailable("a trace's colour changes", e),
+    };
+    let notice = match outcome.done.as_deref() {
+        Some("applied") => Some("已为接触人员赋码，即时生效"),
+        Some("pending") => Some("人数超过复核门槛，已提交，待本地区另一名工作人员复核后生效"),
+        Some("confirmed") => Some("已复核，赋码已生效"),
+        Some("own") => Some("须由提交人以外的工作人员复核"),
+        _ => None,
+    };
+    render(&TracePage {
+        frame: session.frame(&state, "/console/traces"),
+        trace,
+        choices: Choices::default(),
+        threshold: state.settings.trace_confirm_threshold,
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeLine {
+                id: c.change.id,
+                color: c.change.color.label(),
+                color_class: c.change.color.as_str(),
+                reason: c.change.reason_code.label(),
+                level: match c.change.level {
+                    Some(1) => "密切接触者",
+                    Some(_) => "次密切接触者",
+                    None => "全部接触人员",
+                },
+                people: c.change.person_count,
+                requested_at: c.requested_at,
+                pending: c.change.status == ChangeStatus::Pending,
+                own: c.requested_by == session.staff.id,
+            })
+            .collect(),
+        notice,
+    })
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    csrf: String,
+    color: String,
+    reason_code: String,
+    /// `1`, `2`, or `all`.
+    level: String,
+}
+
+/// A colour for the trace's contacts: applied at once, or held for a second official.
+async fn request_change(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<ChangeForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let id = id.into_inner();
+    let back = format!("/console/traces/{id}");
+    let (Ok(color), Ok(reason)) = (
+        HealthColor::parse(&form.color),
+        HealthReason::parse(&form.reason_code),
+    ) else {
+        return redirect(&back);
+    };
+    let level = match form.level.as_str() {
+        "1" => Some(1),
+        "2" => Some(2),
+        _ => None,
+    };
+    let change = ContactsColor {
+        color,
+        reason,
+        level,
+    };
+    match traces::request_color_change(&state, &session.staff, id, change).await {
+        Ok(view) if view.status == ChangeStatus::Pending => {
+            redirect(&format!("{back}?done=pending"))
+        }
+        Ok(_) => redirect(&format!("{back}?done=applied")),
         Err(TraceError::NotFound) => redirect("/console/traces"),
-        Err(e) => unavailable("a trace", e),
+        Err(e) => unavailable("a colour change for contacts", e),
+    }
+}
+
+async fn confirm_change(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    path: web::Path<(i64, i64)>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let (id, change) = path.into_inner();
+    let back = format!("/console/traces/{id}");
+    match traces::confirm_color_change(&state, &session.staff, id, change).await {
+        Ok(_) => redirect(&format!("{back}?done=confirmed")),
+        Err(TraceError::SecondOfficialRequired) => redirect(&format!("{back}?done=own")),
+        Err(TraceError::NotFound | TraceError::ChangeNotPending) => redirect(&back),
+        Err(e) => unavailable("a colour change confirmation", e),
     }
 }
 

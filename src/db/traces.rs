@@ -251,3 +251,15 @@ pub fn mark_applied(
     .execute(conn)?;
     Ok(changed > 0)
 }
+
+/// The colour changes requested for a trace, oldest first.
+pub fn color_changes_of(
+    conn: &mut DbConnection,
+    trace_id: i64,
+) -> Result<Vec<ColorChangeRow>, DbError> {
+    Ok(trace_color_changes::table
+        .filter(trace_color_changes::trace_id.eq(trace_id))
+        .order(trace_color_changes::id.asc())
+        .select(ColorChangeRow::as_select())
+        .load(conn)?)
+}

@@ -11,7 +11,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 
 use crate::helpers::{
-    body_of, id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP, STAFF_PASSWORD,
+    adult, body_of, id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP,
+    STAFF_PASSWORD,
 };
 use crate::traces::scenario;
 
@@ -631,6 +632,42 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
         .read(&auditor, "/api/v1/audit-log?action=trace.export")
         .await;
     assert!(log["items"].as_array().unwrap().len() >= 2, "{log}");
+
+    // Every contact made yellow: more than the threshold, so a second official confirms it.
+    element(client, "#change [name='level'] option[value='all']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    element(client, "#change button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert!(notice.contains("待本地区另一名工作人员复核"), "{notice}");
+    let changes = element(client, "#changes").await.text().await.unwrap();
+    assert!(changes.contains("待他人复核"), "{changes}");
+    log_out(client).await;
+    app.staff_login("linwu-tracer-2", "health_official", LINWU)
+        .await;
+    log_in(app, client, "linwu-tracer-2").await;
+    wait_for_path(client, "/console/dashboard").await;
+    client
+        .goto(&format!("{}{path}", app.address))
+        .await
+        .unwrap();
+    element(client, "#changes form.confirm button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let notice = element(client, ".notice").await.text().await.unwrap();
+    assert_eq!(notice, "已复核，赋码已生效");
+    let code = app
+        .read(&s.official, &format!("/api/v1/health-codes/{}", adult(2)))
+        .await;
+    assert_eq!(code["color"], "yellow", "{code}");
     browser.close().await;
 }
 

@@ -507,6 +507,38 @@ pub async fn request_color_change(
         .await
 }
 
+/// A colour change of a trace, with who asked for it.
+#[derive(Debug)]
+pub struct RequestedChange {
+    pub change: ColorChangeView,
+    pub requested_by: i64,
+    pub requested_at: String,
+}
+
+/// The colour changes asked for a trace of the official's region, oldest first.
+pub async fn color_changes(
+    state: &Arc<AppState>,
+    official: &Staff,
+    trace_id: i64,
+) -> Result<Vec<RequestedChange>, TraceError> {
+    let official = official.clone();
+    state
+        .read(move |state, conn| {
+            traces::find(conn, trace_id)?
+                .filter(|row| official.covers(&row.region_code))
+                .ok_or(TraceError::NotFound)?;
+            Ok(traces::color_changes_of(conn, trace_id)?
+                .into_iter()
+                .map(|row| RequestedChange {
+                    requested_by: row.requested_by,
+                    requested_at: state.clock.show(row.requested_at),
+                    change: change_view(state, row),
+                })
+                .collect())
+        })
+        .await
+}
+
 /// A second official of the region confirms a pending change; it is applied then.
 pub async fn confirm_color_change(
     state: &Arc<AppState>,
