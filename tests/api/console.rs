@@ -123,6 +123,20 @@ async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
 }
 
+/// Clicks what `css` names and waits until the page it leads to has replaced this one, so that
+/// what is read next is on the new page.
+async fn click_to_load(client: &Client, css: &str) {
+    let old = client.find(Locator::Css("html")).await.unwrap();
+    element(client, css).await.click().await.unwrap();
+    for _ in 0..100 {
+        if old.tag_name().await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("clicking {css} loaded no new page");
+}
+
 /// The path of the page once it is `path`.
 async fn wait_for_path(client: &Client, path: &str) {
     for _ in 0..100 {
@@ -157,11 +171,7 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 async fn log_out(client: &Client) {
-    element(client, "header form.inline button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "header form.inline button").await;
     wait_for_path(client, "/console/login").await;
 }
 
@@ -173,7 +183,7 @@ async fn log_in(app: &TestApp, client: &Client, username: &str) {
     wait_for_path(client, "/console/login").await;
     fill(client, "username", username).await;
     fill(client, "password", STAFF_PASSWORD).await;
-    element(client, "#login").await.click().await.unwrap();
+    click_to_load(client, "#login").await;
 }
 
 #[tokio::test]
@@ -198,7 +208,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
         .unwrap();
     fill(client, "username", "linwu-review").await;
     fill(client, "password", "not the password").await;
-    element(client, "#login").await.click().await.unwrap();
+    click_to_load(client, "#login").await;
     let problem = element(client, ".problem").await;
     assert_eq!(problem.text().await.unwrap(), "用户名或密码错误");
 
@@ -212,11 +222,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     assert!(!text.contains("13907351234"), "{text}");
 
     let id = approved["id"].as_i64().unwrap();
-    element(client, &format!("#venue-{id} button.approve"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, &format!("#venue-{id} button.approve")).await;
     let notice = element(client, ".notice").await;
     assert_eq!(notice.text().await.unwrap(), "已通过该申请，场所码已生效");
 
@@ -228,12 +234,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
         .send_keys("营业执照与场所名称不符")
         .await
         .unwrap();
-    row.find(Locator::Css("button.reject"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, &format!("#venue-{id} button.reject")).await;
     let notice = element(client, ".notice").await;
     assert_eq!(notice.text().await.unwrap(), "已驳回该申请");
     element(client, ".empty").await;
@@ -252,11 +253,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     );
 
     // Logged out, the queue is not there any more.
-    element(client, "header form.inline button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "header form.inline button").await;
     wait_for_path(client, "/console/login").await;
     client
         .goto(&format!("{}/console/reviews", app.address))
@@ -350,7 +347,7 @@ async fn an_auditor_reads_the_log_and_verifies_the_chain() {
     let table = element(client, "table.queue").await.text().await.unwrap();
     assert!(table.contains("venue.approve"), "{table}");
 
-    element(client, "#verify").await.click().await.unwrap();
+    click_to_load(client, "#verify").await;
     let chain = element(client, "#chain").await.text().await.unwrap();
     assert!(chain.starts_with("哈希链完整"), "{chain}");
 
@@ -396,11 +393,7 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
         .await
         .unwrap();
     fill(client, "id_number", &wang.id_number).await;
-    element(client, "#lookup button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#lookup button").await;
     let person = element(client, "#person").await;
     assert!(person.text().await.unwrap().contains("王五"));
     element(client, "#set-color [name='color'] option[value='yellow']")
@@ -417,11 +410,7 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
     .await
     .unwrap();
     fill(client, "note", "同乘 K1234 次列车").await;
-    element(client, "#set-color button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#set-color button").await;
     let notice = element(client, ".notice").await;
     assert_eq!(notice.text().await.unwrap(), "已将王五的健康码设为黄码");
     assert_eq!(
@@ -455,11 +444,7 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
         .send_keys(bad.to_str().unwrap())
         .await
         .unwrap();
-    element(client, "#upload button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#upload button").await;
     let summary = element(client, "#summary").await.text().await.unwrap();
     assert!(summary.contains("1 行无法导入"), "{summary}");
     let preview = element(client, "#preview").await.text().await.unwrap();
@@ -485,11 +470,7 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
         .send_keys(good.to_str().unwrap())
         .await
         .unwrap();
-    element(client, "#upload button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#upload button").await;
     let preview = element(client, "#preview").await.text().await.unwrap();
     assert!(preview.contains("王五 黄码 红码"), "{preview}");
     assert!(preview.contains("赵六 无记录 黄码"), "{preview}");
@@ -505,19 +486,11 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
         )
         .await;
     assert_eq!(code["color"], "yellow");
-    element(client, "#apply button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#apply button").await;
     wait_for_path(client, "/console/health-codes/imports").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert!(notice.contains("待本地区另一名工作人员复核"), "{notice}");
-    element(client, "table.queue a")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "table.queue a").await;
     element(client, "#own").await;
     log_out(client).await;
 
@@ -528,19 +501,11 @@ async fn officials_set_a_colour_and_a_second_official_confirms_a_large_import() 
         .goto(&format!("{}/console/health-codes/imports", app.address))
         .await
         .unwrap();
-    element(client, "table.queue a")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "table.queue a").await;
     let rows = element(client, "#preview").await.text().await.unwrap();
     assert!(rows.contains("王五 黄码 红码"), "{rows}");
     screenshot(client, "import-review").await;
-    element(client, "#confirm button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#confirm button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert_eq!(notice, "已复核，该批健康码已生效");
     element(client, ".empty").await;
@@ -569,19 +534,11 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
     let client = &browser.client;
     log_in(app, client, "linwu-tracer").await;
     wait_for_path(client, "/console/dashboard").await;
-    element(client, "nav.menu a[href='/console/traces']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "nav.menu a[href='/console/traces']").await;
 
     // A number that is nobody of the region is refused on the form.
     fill(client, "id_number", &id_number("11010119850101001")).await;
-    element(client, "#trace button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#trace button").await;
     let problem = element(client, ".problem").await.text().await.unwrap();
     assert!(problem.contains("本地区无此人记录"), "{problem}");
 
@@ -593,11 +550,7 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
         .click()
         .await
         .unwrap();
-    element(client, "#trace button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#trace button").await;
     let contacts = element(client, "#contacts").await.text().await.unwrap();
     for name in ["柯监护", "乙老人", "戊二级"] {
         assert!(contacts.contains(name), "{name} missing: {contacts}");
@@ -639,11 +592,7 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
         .click()
         .await
         .unwrap();
-    element(client, "#change button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#change button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert!(notice.contains("待本地区另一名工作人员复核"), "{notice}");
     let changes = element(client, "#changes").await.text().await.unwrap();
@@ -657,11 +606,7 @@ async fn an_official_traces_a_case_and_downloads_the_contacts() {
         .goto(&format!("{}{path}", app.address))
         .await
         .unwrap();
-    element(client, "#changes form.confirm button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#changes form.confirm button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert_eq!(notice, "已复核，赋码已生效");
     let code = app
@@ -719,11 +664,7 @@ async fn the_dashboard_charts_the_regions_last_day_and_nothing_of_other_regions(
     let client = &browser.client;
     log_in(&app, client, "linwu-board").await;
     wait_for_path(client, "/console/reviews").await;
-    element(client, "nav.menu a[href='/console/dashboard']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "nav.menu a[href='/console/dashboard']").await;
     let text = |css: &'static str| async move { element(client, css).await.text().await.unwrap() };
     assert_eq!(text("#scans").await, "3");
     assert_eq!(text("#red").await, "1");
@@ -781,11 +722,7 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
     wait_for_path(client, "/console/dashboard").await;
 
     // The red scan is an open alert, with the person in full; it is closed with a note.
-    element(client, "nav.menu a[href='/console/alerts']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "nav.menu a[href='/console/alerts']").await;
     let alert = element(client, "section.alert").await;
     let text = alert.text().await.unwrap();
     assert!(
@@ -801,13 +738,7 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
         .send_keys("已转运至隔离点")
         .await
         .unwrap();
-    alert
-        .find(Locator::Css("form.close button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "section.alert form.close button").await;
     assert_eq!(
         element(client, ".notice").await.text().await.unwrap(),
         "已办结该预警"
@@ -817,30 +748,18 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
     assert!(closed.to_string().contains("已转运至隔离点"), "{closed}");
 
     // The venue is found by part of its name; its page leads to a risky window for it.
-    element(client, "nav.menu a[href='/console/venues']")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "nav.menu a[href='/console/venues']").await;
     fill(client, "q", "鱼馆").await;
-    element(client, "#search button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#search button").await;
     let found = element(client, "#venues").await.text().await.unwrap();
     assert!(found.contains("临武县舜峰镇东江鱼馆"), "{found}");
     assert!(!found.contains("便民超市"), "{found}");
-    element(client, "#venues a").await.click().await.unwrap();
+    click_to_load(client, "#venues a").await;
     let venue = element(client, "#venue").await.text().await.unwrap();
     // The manager is masked here as everywhere staff see a venue.
     assert!(venue.contains("负责人") && venue.contains('*'), "{venue}");
     screenshot(client, "venue").await;
-    element(client, "#venue a.button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#venue a.button").await;
     wait_for_path(client, "/console/risk-windows").await;
     let venue_id = element(client, "[name='venue_id']").await;
     assert_eq!(
@@ -853,11 +772,7 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
         "该时段有确诊病例到访，请尽快进行核酸检测",
     )
     .await;
-    element(client, "#risk-window button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#risk-window button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert!(notice.contains("已标记风险时段"), "{notice}");
     let windows = element(client, "#windows").await.text().await.unwrap();
@@ -904,11 +819,7 @@ async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
         )
         .await
         .unwrap();
-    element(client, "#create button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#create button").await;
     let problem = element(client, ".problem").await.text().await.unwrap();
     assert!(problem.contains("密码长度"), "{problem}");
     fill(client, "username", "linwu-new-review").await;
@@ -918,11 +829,7 @@ async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
         .await
         .unwrap();
     fill(client, "password", STAFF_PASSWORD).await;
-    element(client, "#create button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#create button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert!(notice.contains("已创建账号"), "{notice}");
     screenshot(client, "staff-accounts").await;
@@ -938,11 +845,7 @@ async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
         .to_owned();
 
     // Disabled, its session ends and it cannot log in.
-    element(client, "#account-linwu-new-review form.access button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#account-linwu-new-review form.access button").await;
     let notice = element(client, ".notice").await.text().await.unwrap();
     assert!(notice.contains("已停用"), "{notice}");
     assert_eq!(app.get_as(&token, "/api/v1/staff/me").await.status(), 401);
@@ -953,11 +856,7 @@ async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
     region.clear().await.unwrap();
     region.send_keys("370102").await.unwrap();
     fill(client, "password", STAFF_PASSWORD).await;
-    element(client, "#create button")
-        .await
-        .click()
-        .await
-        .unwrap();
+    click_to_load(client, "#create button").await;
     let problem = element(client, ".problem").await.text().await.unwrap();
     assert_eq!(problem, "只能管理本地区的账号");
     browser.close().await;
