@@ -6,15 +6,21 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{StaffRole, VenueStatus};
+use crate::domain::{CheckInSource, FieldError, FieldErrors, StaffRole, VenueStatus};
 use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
+use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
 
 const STAFF: &[StaffRole] = &[StaffRole::Reviewer, StaffRole::HealthOfficial];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/venues", web::get().to(search))
-        .route("/console/venues/{id}", web::get().to(detail));
+        .route("/console/venues/{id}", web::get().to(detail))
+        .route("/console/venues/{id}/visitors", web::get().to(visitor_list))
+        .route(
+            "/console/venues/{id}/visitors.csv",
+            web::get().to(visitor_csv),
+        );
 }
 
 /// A status as staff read it.
@@ -92,6 +98,9 @@ struct DetailPage {
     venue: VenueView,
     status: &'static str,
     official: bool,
+    /// The visitor form's first window: the last two hours, up to now.
+    from: String,
+    to: String,
 }
 
 async fn detail(
@@ -105,13 +114,137 @@ async fn detail(
         Err(answer) => return answer,
     };
     match venues::get_in_region(&state, &session.staff, id.into_inner()).await {
-        Ok(venue) => render(&DetailPage {
-            frame: session.frame(&state, "/console/venues"),
-            status: status_label(venue.status),
-            official: session.staff.role == StaffRole::HealthOfficial,
-            venue,
-        }),
+        Ok(venue) => {
+            let now = state.clock.now_naive();
+            render(&DetailPage {
+                frame: session.frame(&state, "/console/venues"),
+                status: status_label(venue.status),
+                official: session.staff.role == StaffRole::HealthOfficial,
+                venue,
+                from: state.clock.local_input(now - chrono::Duration::hours(2)),
+                // A form's times are whole minutes: round up, so that the window includes now.
+                to: state.clock.local_input(now + chrono::Duration::minutes(1)),
+            })
+        }
         Err(VenueError::NotFound) => redirect("/console/venues"),
         Err(e) => unavailable("a venue", e),
+    }
+}
+
+#[derive(Deserialize)]
+struct WindowQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The window of a visitor query (local times of the form), or what is wrong with it.
+fn window_of(state: &AppState, query: &WindowQuery) -> Result<Window, Vec<String>> {
+    let mut errors = FieldErrors::default();
+    let mut time = |field: &str, value: Option<&str>| {
+        let time = value.and_then(|v| state.clock.read_local_input(v));
+        if time.is_none() {
+            errors.add(field, FieldError::new("time_invalid", "请填写日期和时间"));
+        }
+        time
+    };
+    let (from, to) = (
+        time("from", query.from.as_deref()),
+        time("to", query.to.as_deref()),
+    );
+    let window = Window::check(&mut errors, from, to, state.settings.retention.days);
+    errors.into_result(window).map_err(|errors| {
+        errors
+            .iter()
+            .map(|(field, e)| {
+                let label = if field == "from" {
+                    "开始时间"
+                } else {
+                    "结束时间"
+                };
+                format!("{label}：{}", e.message)
+            })
+            .collect()
+    })
+}
+
+#[derive(Template)]
+#[template(path = "console/visitors.html")]
+struct VisitorsPage {
+    frame: Frame,
+    venue_id: i64,
+    from: String,
+    to: String,
+    problems: Vec<String>,
+    list: Option<VisitorList>,
+}
+
+impl VisitorsPage {
+    fn source(visitor: &Visitor) -> &'static str {
+        match visitor.source {
+            CheckInSource::Scan => "扫码",
+            CheckInSource::Manual => "人工登记",
+            CheckInSource::Paper => "纸质码",
+        }
+    }
+}
+
+/// Everyone at the venue in a window (health officials; audited by the service).
+async fn visitor_list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    query: web::Query<WindowQuery>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, &[StaffRole::HealthOfficial]).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let venue_id = id.into_inner();
+    let mut page = VisitorsPage {
+        frame: session.frame(&state, "/console/venues"),
+        venue_id,
+        from: query.from.clone().unwrap_or_default(),
+        to: query.to.clone().unwrap_or_default(),
+        problems: Vec::new(),
+        list: None,
+    };
+    match window_of(&state, &query) {
+        Ok(window) => match visitors::list(&state, &session.staff, venue_id, window).await {
+            Ok(list) => page.list = Some(list),
+            Err(VisitorsError::VenueNotFound) => return redirect("/console/venues"),
+            Err(e) => return unavailable("a visitor list", e),
+        },
+        Err(problems) => page.problems = problems,
+    }
+    render(&page)
+}
+
+async fn visitor_csv(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    query: web::Query<WindowQuery>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, &[StaffRole::HealthOfficial]).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let venue_id = id.into_inner();
+    let Ok(window) = window_of(&state, &query) else {
+        return redirect(&format!("/console/venues/{venue_id}"));
+    };
+    match visitors::list(&state, &session.staff, venue_id, window).await {
+        Ok(list) => HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header(("cache-control", "no-store"))
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"visitors-{venue_id}.csv\""),
+            ))
+            .body(visitors::to_csv(&list)),
+        Err(VisitorsError::VenueNotFound) => redirect("/console/venues"),
+        Err(e) => unavailable("a visitor list", e),
     }
 }

@@ -359,3 +359,22 @@ pub fn region_counts(
         ))
         .load(conn)?)
 }
+
+/// Every check-in at a venue whose stay overlaps `[from, to)`, oldest first. No stay lasts
+/// longer than `longest`.
+pub fn at_venue_overlapping(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    longest: chrono::Duration,
+) -> Result<Vec<CheckInRow>, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::venue_id.eq(venue_id))
+        .filter(check_ins::scanned_at.lt(to))
+        .filter(check_ins::ends_at.gt(from))
+        .filter(check_ins::scanned_at.ge(from - longest))
+        .order((check_ins::scanned_at.asc(), check_ins::id.asc()))
+        .select(CheckInRow::as_select())
+        .load(conn)?)
+}

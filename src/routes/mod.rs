@@ -27,6 +27,7 @@ mod venue_categories;
 mod venue_page;
 mod venue_staff;
 mod venues;
+mod visitors;
 
 use actix_web::http::Method;
 use actix_web::web::{self, ServiceConfig};
@@ -163,6 +164,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             paper_scans::scan,
         ),
         endpoint(M::GET, "/api/v1/venues/{id}/stats", stats::of_day),
+        endpoint(M::GET, "/api/v1/venues/{id}/visitors", visitors::list),
+        endpoint(M::GET, "/api/v1/venues/{id}/visitors.csv", visitors::csv),
         endpoint(M::GET, "/api/v1/passes/verify", passes::verify),
         endpoint(M::GET, "/.well-known/jwks.json", passes::jwks),
         // Fixed paths before the parameterised ones beside them: actix tries resources in order.

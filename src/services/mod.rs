@@ -28,6 +28,7 @@ pub mod traces;
 pub mod venue_codes;
 pub mod venue_staff;
 pub mod venues;
+pub mod visitors;
 
 /// Readiness: the database answers and takes a write.
 pub async fn readiness(

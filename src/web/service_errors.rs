@@ -21,6 +21,7 @@ use crate::services::staff::StaffError;
 use crate::services::traces::TraceError;
 use crate::services::venue_staff::VenueStaffError;
 use crate::services::venues::VenueError;
+use crate::services::visitors::VisitorsError;
 
 impl From<PlatformError> for ApiError {
     fn from(e: PlatformError) -> Self {
@@ -83,6 +84,16 @@ impl From<StaffError> for ApiError {
             | StaffError::UnknownRegion(_)
             | StaffError::Password(_) => ApiError::internal(e),
             StaffError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<VisitorsError> for ApiError {
+    fn from(e: VisitorsError) -> Self {
+        match e {
+            VisitorsError::VenueNotFound => ApiError::not_found(),
+            VisitorsError::Invalid(e) => e.into(),
+            VisitorsError::Db(e) => e.into(),
         }
     }
 }

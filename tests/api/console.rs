@@ -759,6 +759,22 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
     // The manager is masked here as everywhere staff see a venue.
     assert!(venue.contains("负责人") && venue.contains('*'), "{venue}");
     screenshot(client, "venue").await;
+
+    // Everyone there in the last two hours, on the page and as a download.
+    click_to_load(client, "#visitor-window button").await;
+    let visitors = element(client, "#visitor-list").await.text().await.unwrap();
+    assert!(
+        visitors.contains("食客") && visitors.contains("红码人"),
+        "{visitors}"
+    );
+    assert!(visitors.contains(&diner.id_number), "{visitors}");
+    screenshot(client, "visitors").await;
+    element(client, "#export").await.click().await.unwrap();
+    let csv = browser
+        .downloaded(&format!("visitors-{}.csv", restaurant.id))
+        .await;
+    assert!(String::from_utf8(csv).unwrap().contains("食客"));
+    client.back().await.unwrap();
     click_to_load(client, "#venue a.button").await;
     wait_for_path(client, "/console/risk-windows").await;
     let venue_id = element(client, "[name='venue_id']").await;

@@ -41,4 +41,5 @@ mod venue_categories;
 mod venue_codes;
 mod venue_staff;
 mod venues;
+mod visitors;
 mod wechat_client;

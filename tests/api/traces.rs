@@ -16,6 +16,7 @@ pub struct Scenario {
     pub k_token: String,
     pub c_token: String,
     pub hospital: i64,
+    pub restaurant: i64,
     pub t0: DateTime<Utc>,
 }
 
@@ -106,6 +107,7 @@ pub async fn scenario() -> Scenario {
         k_token: k,
         c_token: c,
         hospital: hospital.id,
+        restaurant: restaurant.id,
         t0,
     }
 }

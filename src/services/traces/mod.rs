@@ -381,7 +381,7 @@ pub fn csv_cell(value: &str) -> String {
     format!("\"{}\"", neutral.replace('"', "\"\""))
 }
 
-fn csv_line(cells: &[&str]) -> String {
+pub fn csv_line(cells: &[&str]) -> String {
     let mut line = cells
         .iter()
         .map(|c| csv_cell(c))

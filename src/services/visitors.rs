@@ -1,0 +1,194 @@
+//! A venue's visitors in a window: everyone whose stay at the venue overlapped it, whether or not
+//! a case was there. Epidemiologists need it when a case never scanned. Health officials of the
+//! venue's region only, in full, and every reading audited.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use super::audit;
+use super::traces::{csv_line, max_window};
+use crate::auth::Staff;
+use crate::db::traces::LONGEST_STAY;
+use crate::db::{check_ins, open_name, persons, venues, DbError};
+use crate::domain::{CheckInSource, FieldError, FieldErrors};
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VisitorsError {
+    #[error("no such venue in this region")]
+    VenueNotFound,
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// A window asked for, checked: it ends after it starts and spans at most the retention period.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+impl Window {
+    /// Checks times already read (`None` for one that was not readable).
+    pub fn check(
+        errors: &mut FieldErrors,
+        from: Option<NaiveDateTime>,
+        to: Option<NaiveDateTime>,
+        retention_days: u32,
+    ) -> Option<Self> {
+        let (from, to) = (from?, to?);
+        if to <= from {
+            errors.add(
+                "to",
+                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
+            );
+            return None;
+        }
+        if to - from > max_window(retention_days) {
+            errors.add(
+                "from",
+                FieldError::new(
+                    "range_too_long",
+                    format!("查询时段最长{retention_days}天（数据保存期限）"),
+                ),
+            );
+            return None;
+        }
+        Some(Self { from, to })
+    }
+}
+
+/// One stay at the venue that overlapped the window.
+#[derive(Debug, Serialize)]
+pub struct Visitor {
+    pub check_in_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    /// The name typed for this stay when it differs from the person's (a companion or a hand
+    /// registration).
+    pub typed_name: Option<String>,
+    pub entrance: String,
+    pub source: CheckInSource,
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VisitorList {
+    pub venue_id: i64,
+    pub venue: String,
+    pub from: String,
+    pub to: String,
+    /// Distinct people.
+    pub people: usize,
+    pub items: Vec<Visitor>,
+}
+
+/// Everyone whose stay at the venue overlapped the window, oldest first.
+pub async fn list(
+    state: &Arc<AppState>,
+    official: &Staff,
+    venue_id: i64,
+    window: Window,
+) -> Result<VisitorList, VisitorsError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let venue = venues::find(conn, venue_id)?
+                .filter(|v| official.covers(&v.region_code))
+                .ok_or(VisitorsError::VenueNotFound)?;
+            let rows = check_ins::at_venue_overlapping(
+                conn,
+                venue_id,
+                window.from,
+                window.to,
+                LONGEST_STAY,
+            )?;
+            let mut person_ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+            person_ids.sort_unstable();
+            person_ids.dedup();
+            let people = persons::contacts(conn, &state.cipher, &person_ids)?;
+            let entrances: HashMap<i64, String> = venues::entrances_of(conn, venue_id)?
+                .into_iter()
+                .map(|e| (e.id, e.name))
+                .collect();
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows {
+                let person = people.get(&row.person_id).cloned().unwrap_or_default();
+                let typed_name = match &row.typed_name_sealed {
+                    Some(sealed) => Some(
+                        open_name(&state.cipher, sealed, format_args!("check-in {}", row.id))?
+                            .into_inner(),
+                    )
+                    .filter(|typed| *typed != person.name),
+                    None => None,
+                };
+                items.push(Visitor {
+                    check_in_id: row.id,
+                    name: person.name,
+                    id_number: person.id_number,
+                    phone: person.phone,
+                    typed_name,
+                    entrance: entrances.get(&row.entrance_id).cloned().unwrap_or_default(),
+                    source: row.source,
+                    from: state.clock.show(row.scanned_at),
+                    to: state.clock.show(row.ends_at),
+                });
+            }
+            let entry = audit::by_staff(
+                &official,
+                "venue.visitors",
+                format!("venue:{venue_id}"),
+                person_ids.len() as i64,
+            );
+            audit::record(state, conn, &[entry])?;
+            Ok(VisitorList {
+                venue_id,
+                venue: venue.name,
+                from: state.clock.show(window.from),
+                to: state.clock.show(window.to),
+                people: person_ids.len(),
+                items,
+            })
+        })
+        .await
+}
+
+/// The list as CSV for spreadsheets: UTF-8 with a byte-order mark, every cell formula-safe.
+pub fn to_csv(list: &VisitorList) -> String {
+    let mut csv = String::from("\u{feff}");
+    csv.push_str(&csv_line(&[
+        "姓名",
+        "身份证号",
+        "电话",
+        "登记姓名",
+        "入口",
+        "方式",
+        "进入",
+        "离开",
+    ]));
+    for visitor in &list.items {
+        let source = match visitor.source {
+            CheckInSource::Scan => "扫码",
+            CheckInSource::Manual => "人工登记",
+            CheckInSource::Paper => "纸质码",
+        };
+        csv.push_str(&csv_line(&[
+            &visitor.name,
+            &visitor.id_number,
+            visitor.phone.as_deref().unwrap_or(""),
+            visitor.typed_name.as_deref().unwrap_or(""),
+            &visitor.entrance,
+            source,
+            &visitor.from,
+            &visitor.to,
+        ]));
+    }
+    csv
+}
