@@ -109,7 +109,7 @@ impl FromRequest for Staff {
 
 /// Extractors for a staff member of one role: the route states the role, the handler never checks.
 macro_rules! role_extractors {
-    ($($(#[$doc:meta])* $name:ident => $role:path,)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => $role:pat,)*) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub Staff);
@@ -122,7 +122,7 @@ macro_rules! role_extractors {
                 let staff = Staff::from_request(req, payload);
                 Box::pin(async move {
                     let staff = staff.await?;
-                    if staff.role == $role {
+                    if matches!(staff.role, $role) {
                         Ok($name(staff))
                     } else {
                         Err(ApiError::new(ErrorCode::Forbidden))
@@ -140,4 +140,8 @@ role_extractors! {
     HealthOfficial => StaffRole::HealthOfficial,
     /// An auditor of the audit log.
     Auditor => StaffRole::Auditor,
+    /// A street office's or community's registrar of venues.
+    Registrar => StaffRole::Registrar,
+    /// A local authority over venues: a county reviewer or a registrar.
+    VenueAuthority => StaffRole::Reviewer | StaffRole::Registrar,
 }

@@ -12,6 +12,8 @@ pub struct EntranceSnapshot {
     pub venue_id: i64,
     pub venue_name: String,
     pub venue_status: VenueStatus,
+    /// Suspended by a reviewer or registrar: no check-ins until resumed.
+    pub suspended: bool,
     /// Province to street, for the door page.
     pub full_address: String,
     /// `生活购物场所 · 超市`.

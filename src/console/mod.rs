@@ -240,6 +240,7 @@ fn menu_of(role: StaffRole) -> &'static [(&'static str, &'static str)] {
         ],
         StaffRole::Auditor => &[("/console/audit", "审计日志")],
         StaffRole::Sysadmin => &[("/console/staff", "工作人员账号")],
+        StaffRole::Registrar => &[("/console/venues", "场所查询")],
     }
 }
 

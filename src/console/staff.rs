@@ -29,6 +29,7 @@ pub fn role_label(role: StaffRole) -> &'static str {
         StaffRole::HealthOfficial => "卫健工作人员",
         StaffRole::Auditor => "审计员",
         StaffRole::Sysadmin => "系统管理员",
+        StaffRole::Registrar => "街道社区登记员",
     }
 }
 

@@ -5,17 +5,27 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{filters, redirect, render, signed_in_as, unavailable, Frame};
+use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
 use crate::domain::{CheckInSource, FieldError, FieldErrors, StaffRole, VenueStatus};
 use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
 use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
 
-const STAFF: &[StaffRole] = &[StaffRole::Reviewer, StaffRole::HealthOfficial];
+const STAFF: &[StaffRole] = &[
+    StaffRole::Reviewer,
+    StaffRole::HealthOfficial,
+    StaffRole::Registrar,
+];
+/// The local authorities over venues, who suspend and resume them.
+const AUTHORITIES: &[StaffRole] = &[StaffRole::Reviewer, StaffRole::Registrar];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/venues", web::get().to(search))
         .route("/console/venues/{id}", web::get().to(detail))
+        .route(
+            "/console/venues/{id}/suspension",
+            web::post().to(suspension),
+        )
         .route("/console/venues/{id}/visitors", web::get().to(visitor_list))
         .route(
             "/console/venues/{id}/visitors.csv",
@@ -98,15 +108,25 @@ struct DetailPage {
     venue: VenueView,
     status: &'static str,
     official: bool,
+    /// A reviewer or registrar, who may suspend or resume the venue.
+    authority: bool,
+    notice: Option<&'static str>,
+    problem: Option<&'static str>,
     /// The visitor form's first window: the last two hours, up to now.
     from: String,
     to: String,
+}
+
+#[derive(Deserialize)]
+struct DetailOutcome {
+    done: Option<String>,
 }
 
 async fn detail(
     state: web::Data<AppState>,
     request: HttpRequest,
     id: web::Path<i64>,
+    outcome: web::Query<DetailOutcome>,
 ) -> HttpResponse {
     let state = state.into_inner();
     let session = match signed_in_as(&state, &request, STAFF).await {
@@ -120,6 +140,17 @@ async fn detail(
                 frame: session.frame(&state, "/console/venues"),
                 status: status_label(venue.status),
                 official: session.staff.role == StaffRole::HealthOfficial,
+                authority: AUTHORITIES.contains(&session.staff.role),
+                notice: match outcome.done.as_deref() {
+                    Some("suspended") => Some("已暂停该场所的场所码"),
+                    Some("resumed") => Some("已恢复该场所的场所码"),
+                    _ => None,
+                },
+                problem: match outcome.done.as_deref() {
+                    Some("reason") => Some("请填写原因（1至200字）"),
+                    Some("conflict") => Some("场所状态已变化，请刷新后重试"),
+                    _ => None,
+                },
                 venue,
                 from: state.clock.local_input(now - chrono::Duration::hours(2)),
                 // A form's times are whole minutes: round up, so that the window includes now.
@@ -246,5 +277,43 @@ async fn visitor_csv(
             .body(visitors::to_csv(&list)),
         Err(VisitorsError::VenueNotFound) => redirect("/console/venues"),
         Err(e) => unavailable("a visitor list", e),
+    }
+}
+
+#[derive(Deserialize)]
+struct SuspensionForm {
+    csrf: String,
+    /// `suspend` or `resume`.
+    action: String,
+    reason: String,
+}
+
+/// A reviewer or registrar suspends or resumes the venue's codes, with a reason.
+async fn suspension(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<SuspensionForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, AUTHORITIES, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let venue_id = id.into_inner();
+    let back = format!("/console/venues/{venue_id}");
+    let reason: String = form.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > venues::MAX_REASON_CHARS {
+        return redirect(&format!("{back}?done=reason"));
+    }
+    let suspend = form.action == "suspend";
+    match venues::set_suspended(&state, &session.staff, venue_id, suspend, reason).await {
+        Ok(_) if suspend => redirect(&format!("{back}?done=suspended")),
+        Ok(_) => redirect(&format!("{back}?done=resumed")),
+        Err(VenueError::NotFound) => redirect("/console/venues"),
+        Err(VenueError::Suspended | VenueError::NotSuspended | VenueError::NotActive) => {
+            redirect(&format!("{back}?done=conflict"))
+        }
+        Err(e) => unavailable("a venue suspension", e),
     }
 }

@@ -151,6 +151,9 @@ diesel::table! {
         reviewed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        suspended_at -> Nullable<Timestamp>,
+        suspension_reason -> Nullable<Text>,
+        credit_code -> Nullable<Text>,
     }
 }
 

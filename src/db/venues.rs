@@ -36,6 +36,9 @@ pub struct VenueRow {
     pub reviewed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub suspended_at: Option<NaiveDateTime>,
+    pub suspension_reason: Option<String>,
+    pub credit_code: Option<String>,
 }
 
 impl VenueRow {
@@ -438,6 +441,23 @@ pub fn search_in(
         query = query.filter(venues::status.eq(status));
     }
     Ok(query.load(conn)?)
+}
+
+/// Suspends a venue with a reason, or resumes it (`None`).
+pub fn set_suspension(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    suspension: Option<(NaiveDateTime, &str)>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(venues::table.find(venue_id))
+        .set((
+            venues::suspended_at.eq(suspension.map(|(at, _)| at)),
+            venues::suspension_reason.eq(suspension.map(|(_, reason)| reason)),
+            venues::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// (venue id, name) pairs.

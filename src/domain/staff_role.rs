@@ -12,6 +12,9 @@ named_enum! {
         Auditor = "auditor",
         /// Operates the system.
         Sysadmin = "sysadmin",
+        /// A street office's or community's staff: registers the venues of their region (approved
+        /// at once), suspends and resumes them, follows up people of their region.
+        Registrar = "registrar",
     }
 }
 

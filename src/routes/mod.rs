@@ -22,6 +22,7 @@ mod risk_windows;
 mod sessions;
 mod staff_sessions;
 mod stats;
+mod suspensions;
 mod traces;
 mod venue_categories;
 mod venue_page;
@@ -165,6 +166,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(M::GET, "/api/v1/venues/{id}/stats", stats::of_day),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors", visitors::list),
+        endpoint(M::POST, "/api/v1/venues/{id}/suspend", suspensions::suspend),
+        endpoint(M::POST, "/api/v1/venues/{id}/resume", suspensions::resume),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors.csv", visitors::csv),
         endpoint(M::GET, "/api/v1/passes/verify", passes::verify),
         endpoint(M::GET, "/.well-known/jwks.json", passes::jwks),

@@ -51,6 +51,8 @@ pub enum ScanError {
     NotActive,
     #[error("the entrance is closed")]
     EntranceClosed,
+    #[error("the venue is suspended")]
+    Suspended,
     #[error("the account reached its hourly limit of scans")]
     TooManyScans { retry_after_secs: u32 },
     #[error("the venue staff account reached its hourly limit of registrations")]
@@ -269,6 +271,7 @@ fn load_entrance(
         code_version: entrance.code_version,
         venue_id: venue.id,
         venue_status: venue.status,
+        suspended: venue.suspended_at.is_some(),
         full_address: format!(
             "{}{}",
             regions::full_name_of(conn, &venue.region_code)?,
@@ -296,6 +299,9 @@ async fn entrance_for_code(
     }
     if snapshot.venue_status != VenueStatus::Approved {
         return Err(ScanError::NotActive);
+    }
+    if snapshot.suspended {
+        return Err(ScanError::Suspended);
     }
     Ok(snapshot)
 }
@@ -572,6 +578,9 @@ pub async fn door_entrance(
     }
     if snapshot.venue_status != VenueStatus::Approved {
         return Err(ScanError::NotActive);
+    }
+    if snapshot.suspended {
+        return Err(ScanError::Suspended);
     }
     Ok(snapshot)
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::audit;
 use super::authorize::{self, VenueRole};
 use super::cache_sync::changed;
 use crate::auth::{Account, Staff};
@@ -32,6 +33,10 @@ pub enum VenueError {
     NotActive,
     #[error("the entrance is closed")]
     EntranceClosed,
+    #[error("the venue is suspended")]
+    Suspended,
+    #[error("the venue is not suspended")]
+    NotSuspended,
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
     #[error(transparent)]
@@ -96,6 +101,8 @@ pub struct LocationView {
 pub struct VenueView {
     pub id: i64,
     pub status: VenueStatus,
+    /// Set while the venue's codes are suspended by a reviewer or registrar.
+    pub suspension: Option<SuspensionView>,
     pub name: String,
     pub category: CodeName,
     pub subtype: SubtypeView,
@@ -110,6 +117,12 @@ pub struct VenueView {
     pub created_at: String,
     pub updated_at: String,
     pub reviewed_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SuspensionView {
+    pub since: String,
+    pub reason: String,
 }
 
 /// The URL in an entrance's QR code.
@@ -150,6 +163,10 @@ pub fn view(
     Ok(VenueView {
         id: venue.id,
         status: venue.status,
+        suspension: venue.suspended_at.map(|since| SuspensionView {
+            since: clock.show(since),
+            reason: venue.suspension_reason.clone().unwrap_or_default(),
+        }),
         category: CodeName {
             code: venue.category.clone(),
             name: category_name,
@@ -222,6 +239,51 @@ pub async fn get_in_region(
                 .filter(|v| staff.covers(&v.region_code))
                 .ok_or(VenueError::NotFound)?;
             Ok(view(state, conn, venue)?)
+        })
+        .await
+}
+
+/// The longest reason a suspension or a resumption may carry.
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Suspends an approved venue of the staff member's region (a reviewer or a registrar) with a
+/// reason: its codes answer `venue_suspended` on every node within a second. `suspend: false`
+/// resumes it.
+pub async fn set_suspended(
+    state: &Arc<AppState>,
+    staff: &Staff,
+    venue_id: i64,
+    suspend: bool,
+    reason: String,
+) -> Result<VenueView, VenueError> {
+    let staff = staff.clone();
+    state
+        .write(move |state, conn| {
+            let venue = venues::find(conn, venue_id)?
+                .filter(|v| staff.covers(&v.region_code))
+                .ok_or(VenueError::NotFound)?;
+            if venue.status != VenueStatus::Approved {
+                return Err(VenueError::NotActive);
+            }
+            let now = state.clock.now_naive();
+            let action = match (suspend, venue.suspended_at.is_some()) {
+                (true, true) => return Err(VenueError::Suspended),
+                (false, false) => return Err(VenueError::NotSuspended),
+                (true, false) => {
+                    venues::set_suspension(conn, venue_id, Some((now, &reason)), now)?;
+                    "venue.suspend"
+                }
+                (false, true) => {
+                    venues::set_suspension(conn, venue_id, None, now)?;
+                    "venue.resume"
+                }
+            };
+            let entry = audit::by_staff(&staff, action, format!("venue:{venue_id}"), 1);
+            audit::record(state, conn, &[entry])?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
+            // The reason of a resumption is kept in the log; a suspension's stays on the venue.
+            tracing::info!(venue_id, action, %reason, "venue suspension changed");
+            reload(state, conn, venue_id)
         })
         .await
 }

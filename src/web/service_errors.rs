@@ -109,6 +109,8 @@ impl From<VenueError> for ApiError {
             }
             VenueError::NotActive => ApiError::new(ErrorCode::VenueNotActive),
             VenueError::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
+            VenueError::Suspended => ApiError::new(ErrorCode::VenueSuspended),
+            VenueError::NotSuspended => ApiError::new(ErrorCode::VenueNotSuspended),
             VenueError::Invalid(e) => e.into(),
             VenueError::Render(e) => ApiError::internal(e),
             VenueError::Db(e) => e.into(),
@@ -164,6 +166,7 @@ impl From<ScanError> for ApiError {
             ScanError::Revoked => ApiError::new(ErrorCode::VenueCodeRevoked),
             ScanError::NotActive => ApiError::new(ErrorCode::VenueNotActive),
             ScanError::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
+            ScanError::Suspended => ApiError::new(ErrorCode::VenueSuspended),
             ScanError::TooManyScans { retry_after_secs } => {
                 ApiError::new(ErrorCode::TooManyRequests)
                     .with_message("扫码过于频繁，请稍后再试")

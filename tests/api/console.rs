@@ -919,7 +919,10 @@ async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
     let app = spawn_app().await;
     let pages = [
         ("/console/reviews", &["reviewer"][..]),
-        ("/console/venues", &["reviewer", "health_official"][..]),
+        (
+            "/console/venues",
+            &["reviewer", "health_official", "registrar"][..],
+        ),
         ("/console/dashboard", &["reviewer", "health_official"][..]),
         ("/console/health-codes", &["health_official"][..]),
         ("/console/health-codes/import", &["health_official"][..]),
@@ -930,7 +933,13 @@ async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
         ("/console/audit", &["auditor"][..]),
         ("/console/staff", &["sysadmin"][..]),
     ];
-    for role in ["reviewer", "health_official", "auditor", "sysadmin"] {
+    for role in [
+        "reviewer",
+        "health_official",
+        "auditor",
+        "sysadmin",
+        "registrar",
+    ] {
         let (cookie, _) = console_session(
             &app,
             &format!("matrix-{}", role.replace('_', "-")),
@@ -1022,4 +1031,46 @@ async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
         )
         .await;
     assert_eq!(code["color"], "red");
+}
+
+#[tokio::test]
+async fn a_registrar_suspends_and_resumes_a_venue() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    app.staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
+        .await;
+    let client = &browser.client;
+    log_in(&app, client, "linwu-street").await;
+    wait_for_path(client, "/console/venues").await;
+    click_to_load(
+        client,
+        &format!("#venues a[href='/console/venues/{}']", venue.id),
+    )
+    .await;
+    fill(client, "reason", "消防检查不合格").await;
+    click_to_load(client, "#suspension button").await;
+    assert_eq!(
+        element(client, ".notice").await.text().await.unwrap(),
+        "已暂停该场所的场所码"
+    );
+    let banner = element(client, "#suspended").await.text().await.unwrap();
+    assert!(banner.contains("消防检查不合格"), "{banner}");
+    screenshot(client, "venue-suspended").await;
+    let resident = app.resident("周平").await;
+    let scan = app
+        .scan(&resident.token, json!({"code": venue.code_url}))
+        .await;
+    assert_eq!(scan.status(), 409);
+
+    fill(client, "reason", "整改完成").await;
+    click_to_load(client, "#suspension button").await;
+    assert_eq!(
+        element(client, ".notice").await.text().await.unwrap(),
+        "已恢复该场所的场所码"
+    );
+    app.check_in(&resident.token, &venue.code_url).await;
+    browser.close().await;
 }

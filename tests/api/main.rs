@@ -36,6 +36,7 @@ mod sessions;
 mod spec;
 mod staff_sessions;
 mod stats;
+mod suspensions;
 mod traces;
 mod venue_categories;
 mod venue_codes;

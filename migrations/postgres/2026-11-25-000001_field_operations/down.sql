@@ -1,0 +1,7 @@
+ALTER TABLE venues DROP COLUMN credit_code;
+ALTER TABLE venues DROP COLUMN suspension_reason;
+ALTER TABLE venues DROP COLUMN suspended_at;
+DELETE FROM staff_accounts WHERE role = 'registrar';
+ALTER TABLE staff_accounts DROP CONSTRAINT staff_accounts_role_check;
+ALTER TABLE staff_accounts ADD CONSTRAINT staff_accounts_role_check
+    CHECK (role IN ('reviewer', 'health_official', 'auditor', 'sysadmin'));
