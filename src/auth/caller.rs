@@ -107,6 +107,37 @@ impl FromRequest for Staff {
     }
 }
 
+/// Whoever calls, when an endpoint serves both a mini-program account and staff.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Account(Account),
+    Staff(Staff),
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
+        Box::pin(async move {
+            let (state, kind) = found?;
+            match kind {
+                SessionKind::Resident {
+                    account_id,
+                    platform,
+                } => Ok(Caller::Account(Account {
+                    id: account_id,
+                    platform,
+                })),
+                SessionKind::Staff { staff_id, version } => Ok(Caller::Staff(
+                    services::staff::authenticate(&state, staff_id, version).await?,
+                )),
+            }
+        })
+    }
+}
+
 /// Extractors for a staff member of one role: the route states the role, the handler never checks.
 macro_rules! role_extractors {
     ($($(#[$doc:meta])* $name:ident => $role:pat,)*) => {$(

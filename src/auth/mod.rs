@@ -5,5 +5,7 @@ mod caller;
 pub mod password;
 mod tokens;
 
-pub use caller::{Account, Auditor, HealthOfficial, Registrar, Reviewer, Staff, VenueAuthority};
+pub use caller::{
+    Account, Auditor, Caller, HealthOfficial, Registrar, Reviewer, Staff, VenueAuthority,
+};
 pub use tokens::{Claims, IssuedToken, SessionKind, Sessions};

@@ -130,7 +130,7 @@ diesel::joinable!(accounts -> persons (person_id));
 diesel::table! {
     venues (id) {
         id -> BigInt,
-        manager_account_id -> BigInt,
+        manager_account_id -> Nullable<BigInt>,
         manager_name_sealed -> Text,
         manager_id_number_sealed -> Text,
         manager_id_number_hash -> Text,

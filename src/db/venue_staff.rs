@@ -65,7 +65,7 @@ pub fn redeem(
         .filter(venue_staff_invitations::code_hash.eq(&hash))
         .select(venue_staff_invitations::venue_id)
         .first(conn)?;
-    let manager: i64 = venues::table
+    let manager: Option<i64> = venues::table
         .find(venue_id)
         .select(venues::manager_account_id)
         .first(conn)?;
@@ -74,7 +74,7 @@ pub fn redeem(
         .filter(venue_staff::account_id.eq(account_id))
         .count()
         .get_result::<i64>(conn)?;
-    if manager != account_id && already == 0 {
+    if manager != Some(account_id) && already == 0 {
         diesel::insert_into(venue_staff::table)
             .values((
                 venue_staff::venue_id.eq(venue_id),

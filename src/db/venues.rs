@@ -15,7 +15,8 @@ use crate::domain::{
 #[diesel(table_name = venues)]
 pub struct VenueRow {
     pub id: i64,
-    pub manager_account_id: i64,
+    /// `None` for a venue a registrar registered, until its manager claims it.
+    pub manager_account_id: Option<i64>,
     pub manager_name_sealed: String,
     pub manager_id_number_sealed: String,
     pub manager_id_number_hash: String,
@@ -174,16 +175,32 @@ pub fn is_venue_staff(
     Ok(count > 0)
 }
 
-/// Stores an application with its entrances, pending review. Call inside a transaction.
+/// Who brings a venue in.
+#[derive(Debug, Clone, Copy)]
+pub enum Registrant {
+    /// Its manager, applying from the mini-program: pending review.
+    Manager { account_id: i64 },
+    /// A registrar of its region: approved at once, its manager claims it later.
+    Registrar { staff_id: i64 },
+}
+
+/// Stores a venue with its entrances: pending review when its manager applied, approved when a
+/// registrar registered it. Call inside a transaction.
 pub fn insert(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
-    manager_account_id: i64,
+    by: Registrant,
     application: &VenueApplication,
     now: NaiveDateTime,
 ) -> Result<i64, DbError> {
     let manager = &application.manager;
     let kind = &application.kind;
+    let (manager_account_id, status, reviewed_by, reviewed_at) = match by {
+        Registrant::Manager { account_id } => (Some(account_id), VenueStatus::Pending, None, None),
+        Registrant::Registrar { staff_id } => {
+            (None, VenueStatus::Approved, Some(staff_id), Some(now))
+        }
+    };
     let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(venues::table)
         .values((
             venues::manager_account_id.eq(manager_account_id),
@@ -203,7 +220,9 @@ pub fn insert(
             venues::lng.eq(application.location.lng()),
             venues::transport_line.eq(&kind.transport_line),
             venues::plate_number.eq(&kind.plate_number),
-            venues::status.eq(VenueStatus::Pending),
+            venues::status.eq(status),
+            venues::reviewed_by.eq(reviewed_by),
+            venues::reviewed_at.eq(reviewed_at),
             venues::created_at.eq(now),
             venues::updated_at.eq(now),
         ))
@@ -481,6 +500,34 @@ pub fn names(conn: &mut DbConnection, ids: &[i64]) -> Result<VenueNames, DbError
         .filter(venues::id.eq_any(ids))
         .select((venues::id, venues::name))
         .load(conn)?)
+}
+
+/// Gives the venues a registrar registered for the manager of this phone to the account that
+/// proved it (the platform verified the account's phone); the ids claimed.
+pub fn claim_by_phone(
+    conn: &mut DbConnection,
+    account_id: i64,
+    phone_hash: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<i64>, DbError> {
+    let unclaimed: Vec<i64> = venues::table
+        .filter(venues::manager_account_id.is_null())
+        .filter(venues::manager_phone_hash.eq(phone_hash))
+        .select(venues::id)
+        .load(conn)?;
+    if !unclaimed.is_empty() {
+        diesel::update(
+            venues::table
+                .filter(venues::id.eq_any(&unclaimed))
+                .filter(venues::manager_account_id.is_null()),
+        )
+        .set((
+            venues::manager_account_id.eq(account_id),
+            venues::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(unclaimed)
 }
 
 /// The venues an account manages, and those it is staff of.

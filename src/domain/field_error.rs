@@ -97,6 +97,13 @@ impl FieldErrors {
         }
     }
 
+    /// Adds `other`'s fields under `prefix` (`name` → `venues[3].name`).
+    pub fn nest(&mut self, prefix: &str, other: FieldErrors) {
+        for (field, error) in other.fields {
+            self.fields.insert(format!("{prefix}{field}"), error);
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, &FieldError)> {
         self.fields
             .iter()

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::venues::{entrance_description, EntranceRequest};
 use super::{created, State};
-use crate::auth::Account;
+use crate::auth::{Account, Caller};
 use crate::domain::{EntranceChanges, EntranceName, FieldError, FieldErrors};
 use crate::services::entrances::{self, CodeFile, CodeFormat};
 use crate::services::venues::EntranceView;
@@ -114,4 +114,15 @@ pub async fn rotate_code(
     let (venue_id, entrance_id) = path.into_inner();
     let view = entrances::rotate_code(&state, &account, venue_id, entrance_id).await?;
     Ok(web::Json(view))
+}
+
+/// Every open entrance's code and poster in one zip (manager and venue staff; reviewers and
+/// registrars of the venue's region).
+pub async fn posters_zip(
+    caller: Caller,
+    path: web::Path<i64>,
+    state: State,
+) -> Result<HttpResponse, ApiError> {
+    let file = entrances::posters_zip(&state, &caller, path.into_inner()).await?;
+    Ok(download(file))
 }

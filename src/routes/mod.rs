@@ -92,6 +92,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(M::GET, "/api/v1/me/venues", venue_staff::my_venues),
         endpoint(M::POST, "/api/v1/venues", venues::apply),
+        // Fixed paths before the parameterised ones beside them.
+        endpoint(M::POST, "/api/v1/venues/import", venues::register),
         endpoint(M::GET, "/api/v1/venues", venues::list),
         endpoint(M::GET, "/api/v1/venues/{id}", venues::get),
         endpoint(M::PATCH, "/api/v1/venues/{id}", venues::update),
@@ -165,6 +167,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             paper_scans::scan,
         ),
         endpoint(M::GET, "/api/v1/venues/{id}/stats", stats::of_day),
+        endpoint(
+            M::GET,
+            "/api/v1/venues/{id}/posters.zip",
+            entrances::posters_zip,
+        ),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors", visitors::list),
         endpoint(M::POST, "/api/v1/venues/{id}/suspend", suspensions::suspend),
         endpoint(M::POST, "/api/v1/venues/{id}/resume", suspensions::resume),

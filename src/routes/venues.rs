@@ -3,18 +3,24 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer};
 
-use super::{items, Items, State};
-use crate::auth::Account;
+use super::{created, items, Items, State};
+use crate::auth::{Account, Registrar};
 use crate::domain::{
     Address, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter, MapPoint,
     MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy, VenueApplication,
     VenueEdit, VenueName,
 };
 use crate::services::venues::{self, VenueView};
-use crate::web::{ApiError, Json, Query};
+use crate::web::{ApiError, Json, JsonOrCsv, Query};
 
 const MAX_ENTRANCES: usize = 50;
 const MAX_DESCRIPTION_CHARS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRequest {
+    venues: Vec<ApplicationRequest>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -323,4 +329,131 @@ pub async fn update(
     let edit = VenueEdit::try_from(body.0)?;
     let venue = venues::update(&state, &account, path.into_inner(), edit).await?;
     Ok(web::Json(venue))
+}
+
+/// The columns of a registration sheet, in any order after a header row.
+const SHEET_COLUMNS: [&str; 13] = [
+    "name",
+    "category",
+    "subtype",
+    "region_code",
+    "address",
+    "lat",
+    "lng",
+    "manager_name",
+    "manager_phone",
+    "manager_id_number",
+    "entrances",
+    "transport_line",
+    "plate_number",
+];
+
+/// The venues of a registration sheet; entrance names are separated by `|`. A cell that cannot
+/// be read is named like a JSON field (`venues[2].location`).
+fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(str::to_owned).collect(),
+        Err(_) => Vec::new(),
+    };
+    let missing: Vec<&str> = SHEET_COLUMNS[..11]
+        .iter()
+        .copied()
+        .filter(|c| !headers.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(FieldErrors::one(
+            "body",
+            FieldError::new("csv_columns", format!("表头缺少列：{}", missing.join(", "))),
+        ));
+    }
+    let mut errors = FieldErrors::default();
+    let mut venues = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let prefix = format!("venues[{index}].");
+        let Ok(record) = record else {
+            errors.add(
+                format!("venues[{index}]"),
+                FieldError::new("csv_row", "该行不是有效的 CSV"),
+            );
+            continue;
+        };
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .to_owned()
+        };
+        let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
+        let (Ok(lat), Ok(lng)) = (cell("lat").parse::<f64>(), cell("lng").parse::<f64>()) else {
+            errors.add(
+                format!("{prefix}location"),
+                FieldError::new("location_invalid", "经纬度须为数字"),
+            );
+            continue;
+        };
+        venues.push(ApplicationRequest {
+            manager: ManagerRequest {
+                name: cell("manager_name"),
+                phone: cell("manager_phone"),
+                id_number: cell("manager_id_number"),
+            },
+            name: cell("name"),
+            category: cell("category"),
+            subtype: cell("subtype"),
+            region_code: cell("region_code"),
+            address: cell("address"),
+            location: LocationRequest { lat, lng },
+            transport_line: optional("transport_line"),
+            plate_number: optional("plate_number"),
+            entrances: cell("entrances")
+                .split('|')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(|name| EntranceRequest {
+                    name: name.to_owned(),
+                    description: None,
+                })
+                .collect(),
+        });
+    }
+    errors.into_result(Some(venues))
+}
+
+/// Many venues at once by a registrar of their region (JSON `{"venues": […]}` or CSV with a
+/// header row): all or nothing, every bad field named by its row; approved at once.
+pub async fn register(
+    Registrar(registrar): Registrar,
+    body: JsonOrCsv<RegistrationRequest, { 8 * 1024 * 1024 }>,
+    state: State,
+) -> Result<HttpResponse, ApiError> {
+    let requests = match body {
+        JsonOrCsv::Json(request) => request.venues,
+        JsonOrCsv::Csv(text) => sheet(&text)?,
+    };
+    if requests.is_empty() || requests.len() > venues::MAX_REGISTERED {
+        return Err(FieldErrors::one(
+            "venues",
+            FieldError::new(
+                "venues_count",
+                format!("每次登记1至{}个场所", venues::MAX_REGISTERED),
+            ),
+        )
+        .into());
+    }
+    let mut errors = FieldErrors::default();
+    let mut applications = Vec::with_capacity(requests.len());
+    for (index, request) in requests.iter().enumerate() {
+        match request.parse(&state.taxonomy) {
+            Ok(application) => applications.push(application),
+            Err(row) => errors.nest(&format!("venues[{index}]."), row),
+        }
+    }
+    errors.finish()?;
+    let registered = venues::register(&state, &registrar, applications).await?;
+    Ok(created(items(registered).0))
 }

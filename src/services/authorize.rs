@@ -29,7 +29,7 @@ pub fn venue(
     needed: VenueRole,
 ) -> Result<VenueRow, VenueError> {
     let venue = venues::find(conn, venue_id)?.ok_or(VenueError::NotFound)?;
-    let role = if venue.manager_account_id == account_id {
+    let role = if venue.manager_account_id == Some(account_id) {
         VenueRole::Manager
     } else if venues::is_venue_staff(conn, venue_id, account_id)? {
         VenueRole::VenueStaff

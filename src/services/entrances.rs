@@ -6,11 +6,11 @@ use std::sync::Arc;
 use super::authorize::{self, VenueRole};
 use super::cache_sync::changed;
 use super::venues::{code_url, entrance_view, EntranceView, VenueError};
-use crate::auth::Account;
+use crate::auth::{Account, Caller};
 use crate::cache::CacheKey;
 use crate::db::venues::{self, EntranceRow, VenueRow};
-use crate::db::DbConnection;
-use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
+use crate::db::{DbConnection, DbError};
+use crate::domain::{EntranceChanges, NewEntrance, StaffRole, VenueStatus};
 use crate::posters::{self, PosterText};
 use crate::state::AppState;
 
@@ -212,5 +212,93 @@ pub async fn code(
                 file_name: format!("{stem}.svg"),
             }
         }
+    })
+}
+
+/// Every open entrance's code of an approved venue, as PNG and as A4 SVG poster, in one zip:
+/// for its manager and venue staff, and for the reviewers and registrars of its region.
+pub async fn posters_zip(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    venue_id: i64,
+) -> Result<CodeFile, VenueError> {
+    let caller = caller.clone();
+    let (venue, entrances) = state
+        .read(move |_, conn| {
+            let venue = match &caller {
+                Caller::Account(account) => {
+                    authorize::venue(conn, venue_id, account.id, VenueRole::VenueStaff)?
+                }
+                Caller::Staff(staff)
+                    if matches!(staff.role, StaffRole::Reviewer | StaffRole::Registrar) =>
+                {
+                    venues::find(conn, venue_id)?
+                        .filter(|v| staff.covers(&v.region_code))
+                        .ok_or(VenueError::NotFound)?
+                }
+                Caller::Staff(_) => return Err(VenueError::ForStaffOfVenues),
+            };
+            if venue.status != VenueStatus::Approved {
+                return Err(VenueError::NotActive);
+            }
+            let entrances: Vec<EntranceRow> = venues::entrances_of(conn, venue_id)?
+                .into_iter()
+                .filter(EntranceRow::is_open)
+                .collect();
+            Ok((venue, entrances))
+        })
+        .await?;
+    let state = Arc::clone(state);
+    // Drawing a poster takes CPU time: off the request threads.
+    tokio::task::spawn_blocking(move || zip_posters(&state, &venue, &entrances))
+        .await
+        .map_err(|e| VenueError::Db(DbError::Other(e.to_string())))?
+}
+
+fn zip_posters(
+    state: &AppState,
+    venue: &VenueRow,
+    entrances: &[EntranceRow],
+) -> Result<CodeFile, VenueError> {
+    use std::io::Write;
+    let (category, subtype) = state.taxonomy.label(&venue.category, &venue.subtype);
+    let category = format!("{category} · {subtype}");
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let broken = |e: zip::result::ZipError| VenueError::Db(DbError::Other(e.to_string()));
+    for entrance in entrances {
+        let url = code_url(state, entrance);
+        let stem = format!(
+            "venue-{}-entrance-{}-v{}",
+            venue.id, entrance.id, entrance.code_version
+        );
+        let poster = posters::poster_svg(
+            &url,
+            &PosterText {
+                venue_name: &venue.name,
+                entrance_name: &entrance.name,
+                category: &category,
+                address: &venue.address,
+            },
+        )?;
+        archive
+            .start_file(format!("{stem}.png"), options)
+            .map_err(broken)?;
+        archive
+            .write_all(&posters::code_png(&url)?)
+            .map_err(|e| broken(e.into()))?;
+        archive
+            .start_file(format!("{stem}.svg"), options)
+            .map_err(broken)?;
+        archive
+            .write_all(poster.as_bytes())
+            .map_err(|e| broken(e.into()))?;
+    }
+    let bytes = archive.finish().map_err(broken)?.into_inner();
+    Ok(CodeFile {
+        bytes,
+        content_type: "application/zip",
+        file_name: format!("venue-{}-posters.zip", venue.id),
     })
 }

@@ -10,8 +10,10 @@ use serde::Serialize;
 
 use super::accounts::{consented, AccountError};
 use super::authorize::{self, VenueRole};
+use super::cache_sync::changed;
 use super::venues::VenueError;
 use crate::auth::Account;
+use crate::cache::CacheKey;
 use crate::db::{accounts, persons, venue_staff, venues, DbError};
 use crate::state::AppState;
 
@@ -173,14 +175,31 @@ pub async fn remove(
         .await
 }
 
-/// The venues the caller manages or works at, for the mini-program's venue menu.
+/// The venues the caller manages or works at, for the mini-program's venue menu. Venues a
+/// registrar registered for the manager whose mobile the account proved are claimed first.
 pub async fn my_venues(
     state: &Arc<AppState>,
     account: &Account,
 ) -> Result<Vec<MyVenue>, VenueStaffError> {
     let account_id = account.id;
     let (managed, staffed) = state
-        .read(move |_, conn| venues::of_account(conn, account_id))
+        .write(move |state, conn| {
+            let phone_hash = accounts::find(conn, account_id)?.and_then(|a| a.phone_hash);
+            if let Some(phone_hash) = phone_hash {
+                let now = state.clock.now_naive();
+                let claimed = venues::claim_by_phone(conn, account_id, &phone_hash, now)?;
+                if !claimed.is_empty() {
+                    let keys: Vec<CacheKey> =
+                        claimed.iter().map(|id| CacheKey::Venue(*id)).collect();
+                    changed(state, conn, &keys)?;
+                    tracing::info!(
+                        venues = claimed.len(),
+                        "registered venues claimed by their manager"
+                    );
+                }
+            }
+            venues::of_account(conn, account_id)
+        })
         .await?;
     let as_venue = |role: &'static str| move |(id, name): (i64, String)| MyVenue { id, name, role };
     Ok(managed

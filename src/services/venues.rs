@@ -11,7 +11,7 @@ use super::cache_sync::changed;
 use crate::auth::{Account, Staff};
 use crate::cache::CacheKey;
 use crate::crypto::VenueCodeRef;
-use crate::db::venues::{self, EntranceRow, VenueRow};
+use crate::db::venues::{self, EntranceRow, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
     FieldError, FieldErrors, ManagerFilter, RegionCode, TransportKind, VenueApplication,
@@ -35,6 +35,8 @@ pub enum VenueError {
     EntranceClosed,
     #[error("the venue is suspended")]
     Suspended,
+    #[error("only the venue's own people and the local authorities over venues may do this")]
+    ForStaffOfVenues,
     #[error("the venue is not suspended")]
     NotSuspended,
     #[error(transparent)]
@@ -321,10 +323,97 @@ pub async fn apply(
         .write(move |state, conn| {
             check_region(conn, &application.region)?;
             let now = state.clock.now_naive();
-            let id = venues::insert(conn, &state.cipher, account_id, &application, now)?;
+            let by = Registrant::Manager { account_id };
+            let id = venues::insert(conn, &state.cipher, by, &application, now)?;
             reload(state, conn, id)
         })
         .await
+}
+
+/// The most venues one registration may carry.
+pub const MAX_REGISTERED: usize = 5_000;
+
+/// A venue a registrar registered: its id and its entrances with their codes.
+#[derive(Debug, Serialize)]
+pub struct RegisteredVenue {
+    pub id: i64,
+    pub name: String,
+    pub entrances: Vec<EntranceView>,
+}
+
+/// Venues registered by a registrar of their region, all or nothing: approved at once (the
+/// street office or community is the local authority), each claimed later by its manager. A
+/// venue outside the registrar's region, or of an unknown region, is named by its row
+/// (`venues[3].region_code`). One audit entry for the whole registration.
+pub async fn register(
+    state: &Arc<AppState>,
+    registrar: &Staff,
+    applications: Vec<VenueApplication>,
+) -> Result<Vec<RegisteredVenue>, VenueError> {
+    let registrar = registrar.clone();
+    let registered = state
+        .write(move |state, conn| {
+            let mut errors = FieldErrors::default();
+            let mut known: std::collections::HashMap<String, bool> = Default::default();
+            for (index, application) in applications.iter().enumerate() {
+                let region = &application.region;
+                let field = format!("venues[{index}].region_code");
+                if !region.is_within(&registrar.region) {
+                    errors.add(
+                        field,
+                        FieldError::new("region_outside", "该地区不在您的辖区内"),
+                    );
+                    continue;
+                }
+                let is_known = match known.get(region.as_ref()) {
+                    Some(is_known) => *is_known,
+                    None => {
+                        let is_known = regions::is_known(conn, region)?;
+                        known.insert(region.to_string(), is_known);
+                        is_known
+                    }
+                };
+                if !is_known {
+                    errors.add(
+                        field,
+                        FieldError::new("region_unknown", "所选乡镇（街道）或村（社区）不存在"),
+                    );
+                }
+            }
+            errors.finish()?;
+            let now = state.clock.now_naive();
+            let by = Registrant::Registrar {
+                staff_id: registrar.id,
+            };
+            let mut registered = Vec::with_capacity(applications.len());
+            for application in &applications {
+                let id = venues::insert(conn, &state.cipher, by, application, now)?;
+                let venue = venues::find(conn, id)?.ok_or(VenueError::NotFound)?;
+                let entrances = venues::entrances_of(conn, id)?
+                    .into_iter()
+                    .map(|e| entrance_view(state, &venue, e))
+                    .collect();
+                registered.push(RegisteredVenue {
+                    id,
+                    name: venue.name,
+                    entrances,
+                });
+            }
+            let entry = audit::by_staff(
+                &registrar,
+                "venue.register",
+                format!("registration:{}", registered.first().map_or(0, |v| v.id)),
+                registered.len() as i64,
+            );
+            audit::record(state, conn, &[entry])?;
+            Ok::<_, VenueError>(registered)
+        })
+        .await?;
+    tracing::info!(
+        venues = registered.len(),
+        "venues registered by a registrar"
+    );
+    Ok(registered)
 }
 
 /// The caller's own applications, newest first, optionally by the manager's phone or ID number.

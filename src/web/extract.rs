@@ -53,6 +53,54 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
     }
 }
 
+/// A body that may be JSON or CSV (`text/csv`, UTF-8, a byte-order mark allowed), of at most
+/// `LIMIT` bytes; JSON is read as [`Json`] reads it, CSV is left to the handler.
+pub enum JsonOrCsv<T, const LIMIT: usize> {
+    Json(T),
+    Csv(String),
+}
+
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonOrCsv<T, LIMIT> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let kind = match req.mime_type() {
+            Ok(Some(mime)) if mime.type_() == "application" && mime.subtype() == "json" => {
+                Some(true)
+            }
+            Ok(Some(mime)) if mime.type_() == "text" && mime.subtype() == "csv" => Some(false),
+            _ => None,
+        };
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let Some(is_json) = kind else {
+                return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+            };
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::MalformedJson))?;
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(ApiError::new(ErrorCode::PayloadTooLarge)
+                        .with_details(json!({"limit_bytes": LIMIT})));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if is_json {
+                return parse_json(&body).map(JsonOrCsv::Json);
+            }
+            let text = String::from_utf8(body.to_vec()).map_err(|_| {
+                ApiError::new(ErrorCode::ValidationFailed).with_details(json!({
+                    "body": {"code": "csv_invalid", "message": "CSV 须为 UTF-8 编码"}
+                }))
+            })?;
+            Ok(JsonOrCsv::Csv(
+                text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned(),
+            ))
+        })
+    }
+}
+
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {

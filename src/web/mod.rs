@@ -9,4 +9,4 @@ pub mod request_context;
 mod service_errors;
 
 pub use error::{ApiError, ErrorCode};
-pub use extract::{Json, Query};
+pub use extract::{Json, JsonOrCsv, Query};

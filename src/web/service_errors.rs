@@ -110,6 +110,7 @@ impl From<VenueError> for ApiError {
             VenueError::NotActive => ApiError::new(ErrorCode::VenueNotActive),
             VenueError::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
             VenueError::Suspended => ApiError::new(ErrorCode::VenueSuspended),
+            VenueError::ForStaffOfVenues => ApiError::new(ErrorCode::Forbidden),
             VenueError::NotSuspended => ApiError::new(ErrorCode::VenueNotSuspended),
             VenueError::Invalid(e) => e.into(),
             VenueError::Render(e) => ApiError::internal(e),

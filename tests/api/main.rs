@@ -29,6 +29,7 @@ mod paper_codes;
 mod passes;
 mod privacy;
 mod regions;
+mod registrations;
 mod retention;
 mod reviews;
 mod risk_windows;

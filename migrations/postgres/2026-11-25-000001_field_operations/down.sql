@@ -1,3 +1,5 @@
+DELETE FROM venues WHERE manager_account_id IS NULL;
+ALTER TABLE venues ALTER COLUMN manager_account_id SET NOT NULL;
 ALTER TABLE venues DROP COLUMN credit_code;
 ALTER TABLE venues DROP COLUMN suspension_reason;
 ALTER TABLE venues DROP COLUMN suspended_at;

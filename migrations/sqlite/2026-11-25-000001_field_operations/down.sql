@@ -1,5 +1,6 @@
 PRAGMA foreign_keys = OFF;
 BEGIN;
+DELETE FROM venues WHERE manager_account_id IS NULL;
 ALTER TABLE venues DROP COLUMN credit_code;
 ALTER TABLE venues DROP COLUMN suspension_reason;
 ALTER TABLE venues DROP COLUMN suspended_at;

@@ -1,0 +1,232 @@
+//! Street offices and communities register many venues at once; their posters in one download.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, body_of, id_number, spawn_app, TestApp, LINWU, LINWU_TOWNSHIP};
+
+/// A venue of the township with three entrances, its manager reachable at `phone`.
+fn venue(n: usize, phone: &str) -> Value {
+    let mut venue = TestApp::application(LINWU_TOWNSHIP, &format!("临武县舜峰镇第{n}便民店"));
+    venue["manager"]["phone"] = json!(phone);
+    venue["entrances"] = json!([{"name": "东门"}, {"name": "西门"}, {"name": "北门"}]);
+    venue
+}
+
+async fn registrar(app: &TestApp) -> String {
+    app.staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
+        .await
+}
+
+#[tokio::test]
+async fn a_registrar_registers_venues_that_work_at_once_and_their_manager_claims_them() {
+    let app = spawn_app().await;
+    let registrar = registrar(&app).await;
+    let venues: Vec<Value> = (1..=3).map(|n| venue(n, "13900001111")).collect();
+    let registered = body_of(
+        app.post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": venues}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let items = registered["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[0]["entrances"].as_array().unwrap().len(), 3);
+    let code = items[0]["entrances"][0]["code_url"].as_str().unwrap();
+
+    // Approved at once: a resident checks in.
+    let resident = app.resident("周平").await;
+    app.check_in(&resident.token, code).await;
+
+    // Every entrance's code and poster in one archive, for the registrar.
+    let venue_id = items[0]["id"].as_i64().unwrap();
+    let zip = app
+        .get_as(
+            &registrar,
+            &format!("/api/v1/venues/{venue_id}/posters.zip"),
+        )
+        .await;
+    assert_eq!(zip.status(), 200);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let bytes = zip.bytes().await.unwrap();
+    let names = zip_names(&bytes);
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".png")) && names.iter().any(|n| n.ends_with(".svg")));
+
+    // The manager logs in with the mobile the registrar typed and finds the venues theirs.
+    let manager = app
+        .consented_resident(
+            "shopkeeper",
+            "王建国",
+            &id_number("43102519800315001"),
+            "13900001111",
+        )
+        .await;
+    let mine = app.read(&manager, "/api/v1/me/venues").await;
+    let managed: Vec<&Value> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["role"] == "manager")
+        .collect();
+    assert_eq!(managed.len(), 3, "{mine}");
+    let png = app
+        .get_as(
+            &manager,
+            &format!(
+                "/api/v1/venues/{venue_id}/entrances/{}/code.png",
+                items[0]["entrances"][0]["id"]
+            ),
+        )
+        .await;
+    assert_eq!(png.status(), 200);
+    let zip = app
+        .get_as(&manager, &format!("/api/v1/venues/{venue_id}/posters.zip"))
+        .await;
+    assert_eq!(zip.status(), 200);
+    // Someone else with another mobile claims nothing.
+    let other = app.resident("路人").await;
+    let theirs = app.read(&other.token, "/api/v1/me/venues").await;
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
+
+    let auditor = app.auditor(LINWU).await;
+    let log = app
+        .read(&auditor, "/api/v1/audit-log?action=venue.register")
+        .await;
+    assert_eq!(log["items"][0]["count"], 3, "{log}");
+}
+
+/// The file names in a zip archive (its central directory).
+fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let start = at + offset;
+        let len = u16::from_le_bytes([bytes[start + 28], bytes[start + 29]]) as usize;
+        names.push(String::from_utf8_lossy(&bytes[start + 46..start + 46 + len]).into_owned());
+        at = start + 46 + len;
+    }
+    names
+}
+
+#[tokio::test]
+async fn a_sheet_is_registered_all_or_nothing_with_every_bad_row_named() {
+    let app = spawn_app().await;
+    let registrar = registrar(&app).await;
+    let header = "name,category,subtype,region_code,address,lat,lng,manager_name,manager_phone,manager_id_number,entrances\n";
+    let manager_id = id_number("43102519800315001");
+    let good = |n: u32| {
+        format!("临武县舜峰镇第{n}粮油店,daily_shopping,supermarket,{LINWU_TOWNSHIP},解放路{n}号,25.2797,112.5634,王建国,13900002222,{manager_id},东门|西门\n")
+    };
+    let bad_phone = format!("临武县舜峰镇坏店,daily_shopping,supermarket,{LINWU_TOWNSHIP},解放路9号,25.2797,112.5634,王建国,123,{manager_id},东门\n");
+    let sheet = format!("\u{feff}{header}{}{bad_phone}{}", good(1), good(2));
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/venues/import", app.address))
+        .bearer_auth(&registrar)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    let error = assert_error(
+        answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let details = &error["error"]["details"];
+    assert!(details["venues[1].manager.phone"].is_object(), "{error}");
+    assert_eq!(details.as_object().unwrap().len(), 1, "{error}");
+    // Nothing was stored.
+    let reviewer = app.reviewer(LINWU).await;
+    let approved = app.read(&reviewer, "/api/v1/reviews?status=approved").await;
+    assert_eq!(approved["items"].as_array().unwrap().len(), 0);
+
+    let sheet = format!("{header}{}{}", good(1), good(2));
+    let answer = app
+        .client
+        .post(format!("{}/api/v1/venues/import", app.address))
+        .bearer_auth(&registrar)
+        .header("content-type", "text/csv")
+        .body(sheet)
+        .send()
+        .await
+        .unwrap();
+    let registered = body_of(answer, 201).await;
+    assert_eq!(registered["items"].as_array().unwrap().len(), 2);
+    assert_eq!(registered["items"][1]["entrances"][1]["name"], "西门");
+    let approved = app.read(&reviewer, "/api/v1/reviews?status=approved").await;
+    assert_eq!(approved["items"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn registrars_register_only_inside_their_region_and_only_they_register() {
+    let app = spawn_app().await;
+    let registrar = registrar(&app).await;
+    // Another township of the county lies outside a township's registrar.
+    let mut elsewhere = venue(1, "13900001111");
+    elsewhere["region_code"] = json!("431025101");
+    let answer = app
+        .post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": [venue(2, "13900001111"), elsewhere]}),
+        )
+        .await;
+    let error = assert_error(
+        answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        error["error"]["details"]["venues[1].region_code"]["code"], "region_outside",
+        "{error}"
+    );
+
+    for token in [
+        app.reviewer(LINWU).await,
+        app.official(LINWU).await,
+        app.account().await,
+    ] {
+        let answer = app
+            .post_as(
+                &token,
+                "/api/v1/venues/import",
+                &json!({"venues": [venue(3, "13900001111")]}),
+            )
+            .await;
+        assert_eq!(answer.status(), 403);
+    }
+    let empty = app
+        .post_as(&registrar, "/api/v1/venues/import", &json!({"venues": []}))
+        .await;
+    assert_error(empty, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // Posters: a health official may not; a reviewer of another region finds nothing.
+    let registered = body_of(
+        app.post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": [venue(4, "13900001111")]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/venues/{}/posters.zip",
+        registered["items"][0]["id"]
+    );
+    let official = app.official(LINWU).await;
+    assert_eq!(app.get_as(&official, &path).await.status(), 403);
+    let jinan = app.reviewer("370102").await;
+    assert_eq!(app.get_as(&jinan, &path).await.status(), 404);
+    let reviewer = app.reviewer(LINWU).await;
+    assert_eq!(app.get_as(&reviewer, &path).await.status(), 200);
+}
