@@ -175,4 +175,6 @@ role_extractors! {
     Registrar => StaffRole::Registrar,
     /// A local authority over venues: a county reviewer or a registrar.
     VenueAuthority => StaffRole::Reviewer | StaffRole::Registrar,
+    /// Who follows up yellow and red people: a registrar or a health official.
+    FollowUpStaff => StaffRole::Registrar | StaffRole::HealthOfficial,
 }

@@ -6,6 +6,7 @@ pub mod password;
 mod tokens;
 
 pub use caller::{
-    Account, Auditor, Caller, HealthOfficial, Registrar, Reviewer, Staff, VenueAuthority,
+    Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff,
+    VenueAuthority,
 };
 pub use tokens::{Claims, IssuedToken, SessionKind, Sessions};

@@ -13,8 +13,9 @@ use chrono::{Duration, NaiveDateTime};
 use tokio::sync::{mpsc, oneshot};
 
 use super::check_ins::{self, CheckInRow};
+use super::follow_ups::{self, NewFollowUp};
 use super::{alerts, Database, DbConnection, DbError};
-use crate::domain::{CheckInSource, HealthColor};
+use crate::domain::{CheckInSource, FollowUpCause, HealthColor};
 
 /// Entries waiting beyond this many make the next ones wait for room.
 const QUEUE: usize = 20_000;
@@ -421,6 +422,7 @@ fn write(
         }
     }
     check_ins::insert_rows(conn, &written)?;
+    let mut follow_up = Vec::new();
     for (entry, decision) in entries.iter().zip(&decisions) {
         if let Decision::New(rows) = decision {
             for row in rows.iter().filter(|r| r.health_color == HealthColor::Red) {
@@ -433,7 +435,23 @@ fn write(
                     row.recorded_at,
                 )?;
             }
+            // Yellow and red people are followed up by the community of the venue's region.
+            follow_up.extend(
+                rows.iter()
+                    .filter(|r| r.health_color != HealthColor::Green)
+                    .map(|row| NewFollowUp {
+                        person_id: row.person_id,
+                        region_code: entry.region_code.clone(),
+                        color: row.health_color,
+                        cause: FollowUpCause::Scan,
+                        venue_id: Some(row.venue_id),
+                        check_in_id: Some(row.id),
+                    }),
+            );
         }
+    }
+    if let Some(first) = written.first() {
+        follow_ups::open(conn, &follow_up, first.recorded_at)?;
     }
 
     let written_entries = entries

@@ -7,9 +7,9 @@ use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 
 use super::schema::{
-    accounts, alerts, audit_log, check_ins, companions, health_code_changes, health_code_imports,
-    health_codes, identity_verifications, notifications, paper_codes, persons, risk_windows,
-    trace_color_changes, traces, used_phone_proofs,
+    accounts, alerts, audit_log, check_ins, companions, follow_ups, health_code_changes,
+    health_code_imports, health_codes, identity_verifications, notifications, paper_codes, persons,
+    risk_windows, trace_color_changes, traces, used_phone_proofs,
 };
 use super::{DbConnection, DbError};
 
@@ -71,6 +71,11 @@ pub fn purge(
         .execute(conn)?,
     );
     count(
+        "follow_ups",
+        diesel::delete(follow_ups::table.filter(follow_ups::created_at.lt(cutoff)))
+            .execute(conn)?,
+    );
+    count(
         "risk_windows",
         diesel::delete(risk_windows::table.filter(risk_windows::created_at.lt(cutoff)))
             .execute(conn)?,
@@ -121,6 +126,9 @@ pub fn purge(
         )))
         .filter(not(exists(
             traces::table.filter(traces::case_person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            follow_ups::table.filter(follow_ups::person_id.eq(persons::id)),
         )))
         .filter(not(exists(
             health_codes::table

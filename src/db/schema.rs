@@ -325,6 +325,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    follow_ups (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        region_code -> Text,
+        color -> Text,
+        cause -> Text,
+        venue_id -> Nullable<BigInt>,
+        check_in_id -> Nullable<BigInt>,
+        status -> Text,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+        outcome_sealed -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     risk_windows (id) {
         id -> BigInt,
         venue_id -> BigInt,
@@ -375,7 +392,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     trace_color_changes,
     health_code_changes,
     paper_codes,
-    identity_verifications
+    identity_verifications,
+    follow_ups
 );
 diesel::joinable!(paper_codes -> persons (person_id));
 

@@ -9,8 +9,8 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, HealthColor, HealthReason,
-    NotificationKind, Platform, StaffRole, VenueStatus, Verdict, VerificationStatus,
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, FollowUpCause, HealthColor,
+    HealthReason, NotificationKind, Platform, StaffRole, VenueStatus, Verdict, VerificationStatus,
 };
 
 macro_rules! text_columns {
@@ -48,6 +48,7 @@ macro_rules! text_columns {
 text_columns! {
     AlertKindColumn => AlertKind,
     AlertStatusColumn => AlertStatus,
+    FollowUpCauseColumn => FollowUpCause,
     NotificationKindColumn => NotificationKind,
     VerificationStatusColumn => VerificationStatus,
     ChangeStatusColumn => ChangeStatus,

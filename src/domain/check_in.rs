@@ -31,6 +31,16 @@ named_enum! {
 }
 
 named_enum! {
+    /// Why a person is followed up by their community.
+    pub enum FollowUpCause {
+        /// They scanned in at a venue of the region with a yellow or red code.
+        Scan = "scan",
+        /// An official of the region gave them a yellow or red code.
+        ColorChange = "color_change",
+    }
+}
+
+named_enum! {
     /// Where a colour change for a trace's contacts stands.
     pub enum ChangeStatus {
         /// Waits for a second official of the region.

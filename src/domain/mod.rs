@@ -22,8 +22,8 @@ mod venue;
 mod venue_status;
 
 pub use check_in::{
-    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, NotificationKind, Platform,
-    VerificationStatus,
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, FollowUpCause,
+    NotificationKind, Platform, VerificationStatus,
 };
 pub use companion_rule::CompanionRule;
 pub use field_error::{FieldError, FieldErrors};

@@ -7,6 +7,7 @@ mod audit_log;
 mod check_ins;
 mod companions;
 mod entrances;
+mod follow_ups;
 mod health_codes;
 mod identity;
 mod manual_check_ins;
@@ -206,6 +207,8 @@ pub fn endpoints() -> Vec<Endpoint> {
             identity::release,
         ),
         endpoint(M::GET, "/api/v1/alerts", alerts::list),
+        endpoint(M::GET, "/api/v1/follow-ups", follow_ups::list),
+        endpoint(M::POST, "/api/v1/follow-ups/{id}/close", follow_ups::close),
         endpoint(M::POST, "/api/v1/alerts/{id}/close", alerts::close),
         endpoint(M::POST, "/api/v1/traces", traces::create),
         endpoint(M::GET, "/api/v1/traces/{id}", traces::get),

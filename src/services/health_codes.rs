@@ -15,12 +15,13 @@ use super::{audit, authorize};
 use crate::auth::Staff;
 use crate::cache::CacheKey;
 use crate::crypto::Field;
+use crate::db::follow_ups::{self, NewFollowUp};
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::{persons, DbConnection, DbError};
 use crate::domain::{
-    optional_text, ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber,
-    PersonName,
+    optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
+    IdNumber, PersonName,
 };
 use crate::state::AppState;
 
@@ -417,6 +418,20 @@ pub fn apply(
         })
         .collect();
     audit::record(state, conn, &entries)?;
+    // A yellow or red person is followed up by the community of the official's region.
+    let follow_up: Vec<NewFollowUp> = changes
+        .iter()
+        .filter(|c| c.color != HealthColor::Green)
+        .map(|c| NewFollowUp {
+            person_id: c.person_id,
+            region_code: official.region.to_string(),
+            color: c.color,
+            cause: FollowUpCause::ColorChange,
+            venue_id: None,
+            check_in_id: None,
+        })
+        .collect();
+    follow_ups::open(conn, &follow_up, state.clock.now_naive())?;
     let keys: Vec<CacheKey> = if changes.len() > NAMED_COLOR_CHANGES {
         vec![CacheKey::AllColors]
     } else {

@@ -10,6 +10,7 @@ pub mod cache_sync;
 pub mod check_ins;
 pub mod companions;
 pub mod entrances;
+pub mod follow_ups;
 pub mod health_codes;
 pub mod identity;
 pub mod manual_check_ins;

@@ -74,6 +74,7 @@ error_codes! {
     EntranceClosed = ("entrance_closed", CONFLICT, "该入口已关闭"),
     VenueSuspended = ("venue_suspended", CONFLICT, "该场所已暂停使用场所码，请联系场所工作人员"),
     VenueNotSuspended = ("venue_not_suspended", CONFLICT, "该场所未被暂停"),
+    FollowUpClosed = ("follow_up_closed", CONFLICT, "该跟进任务已办结"),
     VenueNotPending = ("venue_not_pending", CONFLICT, "该申请已审核，不能重复审核"),
     InvalidVenueCode = ("invalid_venue_code", BAD_REQUEST, "无法识别的场所码，请扫描场所张贴的场所码"),
     VenueCodeRevoked = ("venue_code_revoked", GONE, "该场所码已作废，请扫描场所张贴的新码"),

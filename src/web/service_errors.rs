@@ -10,6 +10,7 @@ use crate::services::alerts::AlertError;
 use crate::services::audit::AuditError;
 use crate::services::check_ins::CheckInError;
 use crate::services::companions::CompanionError;
+use crate::services::follow_ups::FollowUpError;
 use crate::services::health_codes::HealthCodeError;
 use crate::services::identity::{IdentityError, ReleaseError};
 use crate::services::paper_codes::PaperCodeFailure;
@@ -84,6 +85,16 @@ impl From<StaffError> for ApiError {
             | StaffError::UnknownRegion(_)
             | StaffError::Password(_) => ApiError::internal(e),
             StaffError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<FollowUpError> for ApiError {
+    fn from(e: FollowUpError) -> Self {
+        match e {
+            FollowUpError::NotFound => ApiError::not_found(),
+            FollowUpError::Closed => ApiError::new(ErrorCode::FollowUpClosed),
+            FollowUpError::Db(e) => e.into(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod fake_alipay;
 mod fake_faces;
 mod fake_wechat;
 mod faults;
+mod follow_ups;
 mod health_codes;
 mod helpers;
 mod identity;

@@ -1,0 +1,64 @@
+//! Follow-up tasks of a region, for its registrars and health officials.
+
+use actix_web::web;
+use serde::Deserialize;
+
+use super::{items, status_query, Items, State};
+use crate::auth::FollowUpStaff;
+use crate::domain::{optional_text, AlertStatus, FieldError, FieldErrors};
+use crate::services::follow_ups::{self, FollowUpView, MAX_OUTCOME_CHARS};
+use crate::web::{ApiError, Json, Query};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+}
+
+pub async fn list(
+    FollowUpStaff(staff): FollowUpStaff,
+    query: Query<ListQuery>,
+    state: State,
+) -> Result<web::Json<Items<FollowUpView>>, ApiError> {
+    let status = status_query(
+        query.0.status.as_deref(),
+        AlertStatus::Open,
+        AlertStatus::ALL,
+        AlertStatus::as_str,
+    )?;
+    Ok(items(follow_ups::list(&state, &staff, status).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    outcome: String,
+}
+
+pub async fn close(
+    FollowUpStaff(staff): FollowUpStaff,
+    path: web::Path<i64>,
+    body: Json<CloseRequest>,
+    state: State,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let mut errors = FieldErrors::default();
+    let invalid = || {
+        FieldError::new(
+            "outcome_invalid",
+            format!("处置结果须为1至{MAX_OUTCOME_CHARS}字"),
+        )
+    };
+    let outcome = optional_text(
+        &mut errors,
+        "outcome",
+        Some(&body.0.outcome),
+        MAX_OUTCOME_CHARS,
+        invalid(),
+    );
+    if outcome.is_none() && errors.is_empty() {
+        errors.add("outcome", invalid());
+    }
+    let outcome = errors.into_result(outcome)?;
+    follow_ups::close(&state, &staff, path.into_inner(), outcome).await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
+}
