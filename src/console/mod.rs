@@ -26,6 +26,7 @@ mod alerts;
 mod audit;
 mod charts;
 mod dashboard;
+mod follow_ups;
 mod health_codes;
 mod reviews;
 mod risk_windows;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     traces::routes(cfg);
     risk_windows::routes(cfg);
     alerts::routes(cfg);
+    follow_ups::routes(cfg);
     venues::routes(cfg);
     staff::routes(cfg);
     audit::routes(cfg);
@@ -236,11 +238,15 @@ fn menu_of(role: StaffRole) -> &'static [(&'static str, &'static str)] {
             ("/console/traces", "流调追踪"),
             ("/console/risk-windows", "风险时段"),
             ("/console/alerts", "预警与协查"),
+            ("/console/follow-ups", "跟进任务"),
             ("/console/venues", "场所查询"),
         ],
         StaffRole::Auditor => &[("/console/audit", "审计日志")],
         StaffRole::Sysadmin => &[("/console/staff", "工作人员账号")],
-        StaffRole::Registrar => &[("/console/venues", "场所查询")],
+        StaffRole::Registrar => &[
+            ("/console/follow-ups", "跟进任务"),
+            ("/console/venues", "场所查询"),
+        ],
     }
 }
 

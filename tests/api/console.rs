@@ -930,6 +930,7 @@ async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
         ("/console/traces", &["health_official"][..]),
         ("/console/risk-windows", &["health_official"][..]),
         ("/console/alerts", &["health_official"][..]),
+        ("/console/follow-ups", &["health_official", "registrar"][..]),
         ("/console/audit", &["auditor"][..]),
         ("/console/staff", &["sysadmin"][..]),
     ];
@@ -1034,17 +1035,38 @@ async fn each_role_reaches_only_its_pages_and_only_its_regions_data() {
 }
 
 #[tokio::test]
-async fn a_registrar_suspends_and_resumes_a_venue() {
+async fn a_registrar_follows_up_a_yellow_scan_and_suspends_and_resumes_a_venue() {
     let Some(browser) = Browser::start().await else {
         return;
     };
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
+    let official = app.official(LINWU).await;
+    let yellow = app.resident("黄码人").await;
+    app.set_color(&official, &yellow.id_number, "黄码人", "yellow")
+        .await;
+    app.check_in(&yellow.token, &venue.code_url).await;
     app.staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
         .await;
     let client = &browser.client;
     log_in(&app, client, "linwu-street").await;
-    wait_for_path(client, "/console/venues").await;
+    wait_for_path(client, "/console/follow-ups").await;
+
+    // The yellow scan at the township's venue is the street's to follow up.
+    let tasks = element(client, "#follow-ups").await.text().await.unwrap();
+    assert!(
+        tasks.contains("黄码人") && tasks.contains("扫码进入本地区场所"),
+        "{tasks}"
+    );
+    screenshot(client, "follow-ups").await;
+    fill(client, "outcome", "已上门告知，居家健康监测").await;
+    click_to_load(client, "#follow-ups form.close button").await;
+    assert_eq!(
+        element(client, ".notice").await.text().await.unwrap(),
+        "已办结该跟进任务"
+    );
+    element(client, ".empty").await;
+    click_to_load(client, "nav.menu a[href='/console/venues']").await;
     click_to_load(
         client,
         &format!("#venues a[href='/console/venues/{}']", venue.id),

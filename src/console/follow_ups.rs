@@ -1,0 +1,108 @@
+//! Follow-up tasks of the region, for registrars and health officials: who, which colour, why,
+//! and a form to close each with how it was handled.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
+use crate::domain::{AlertStatus, FollowUpCause, HealthColor, StaffRole};
+use crate::services::follow_ups::{self, FollowUpError, FollowUpView, MAX_OUTCOME_CHARS};
+use crate::state::AppState;
+
+const ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::HealthOfficial];
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console/follow-ups", web::get().to(list))
+        .route("/console/follow-ups/{id}/close", web::post().to(close));
+}
+
+#[derive(Template)]
+#[template(path = "console/follow_ups.html")]
+struct FollowUpsPage {
+    frame: Frame,
+    all: bool,
+    notice: Option<&'static str>,
+    tasks: Vec<FollowUpView>,
+}
+
+impl FollowUpsPage {
+    fn color(task: &FollowUpView) -> (&'static str, &'static str) {
+        (task.color.label(), task.color.as_str())
+    }
+
+    fn cause(task: &FollowUpView) -> &'static str {
+        match (task.cause, task.color) {
+            (FollowUpCause::Scan, _) => "扫码进入本地区场所",
+            (FollowUpCause::ColorChange, HealthColor::Red) => "被赋红码，报驻地防控办",
+            (FollowUpCause::ColorChange, _) => "被赋黄码",
+        }
+    }
+
+    fn is_open(task: &FollowUpView) -> bool {
+        task.status == AlertStatus::Open
+    }
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    done: Option<String>,
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    query: web::Query<ListQuery>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, ROLES).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let all = query.status.as_deref() == Some("all");
+    let status = (!all).then_some(AlertStatus::Open);
+    let tasks = match follow_ups::list(&state, &session.staff, status).await {
+        Ok(tasks) => tasks,
+        Err(e) => return unavailable("follow-up tasks", e),
+    };
+    render(&FollowUpsPage {
+        frame: session.frame(&state, "/console/follow-ups"),
+        all,
+        notice: (query.done.as_deref() == Some("closed")).then_some("已办结该跟进任务"),
+        tasks,
+    })
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    csrf: String,
+    outcome: String,
+}
+
+async fn close(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<CloseForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, ROLES, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let outcome: String = form
+        .outcome
+        .trim()
+        .chars()
+        .take(MAX_OUTCOME_CHARS)
+        .collect();
+    if outcome.is_empty() {
+        return redirect("/console/follow-ups");
+    }
+    match follow_ups::close(&state, &session.staff, id.into_inner(), outcome).await {
+        Ok(()) => redirect("/console/follow-ups?done=closed"),
+        Err(FollowUpError::NotFound | FollowUpError::Closed) => redirect("/console/follow-ups"),
+        Err(e) => unavailable("closing a follow-up task", e),
+    }
+}
