@@ -10,7 +10,8 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::{
-    posted_as, redirect, render, signed_in_as, stale_form, unavailable, CsrfForm, Frame, Session,
+    posted_as, problems, redirect, render, signed_in_as, stale_form, unavailable, CsrfForm, Frame,
+    Session,
 };
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
 use crate::services::health_codes::{
@@ -145,14 +146,6 @@ async fn person_page(state: web::Data<AppState>, request: HttpRequest) -> HttpRe
     }
 }
 
-/// What went wrong with a form's fields, in words, one line per field.
-fn problems_of(errors: &FieldErrors, label: impl Fn(&str) -> String) -> Vec<String> {
-    errors
-        .iter()
-        .map(|(field, error)| format!("{}：{}", label(field), error.message))
-        .collect()
-}
-
 fn column_label(field: &str) -> &'static str {
     match field {
         "id_number" => "身份证号",
@@ -243,7 +236,7 @@ async fn set(
     let change = match errors.into_result(change) {
         Ok(change) => change,
         Err(errors) => {
-            page.problems = problems_of(&errors, |f| column_label(f).to_owned());
+            page.problems = problems(&errors, column_label);
             let mut response = render(&page);
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             return response;
@@ -267,7 +260,7 @@ async fn set(
         }
         Err(HealthCodeError::Invalid(errors)) => {
             page.unknown = true;
-            page.problems = problems_of(&errors, |f| column_label(f).to_owned());
+            page.problems = problems(&errors, column_label);
             render(&page)
         }
         Err(e) => unavailable("a colour change", e),

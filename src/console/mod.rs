@@ -12,13 +12,14 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use chrono::NaiveDateTime;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::auth::{SessionKind, Staff};
 use crate::crypto::constant_time_eq;
-use crate::domain::StaffRole;
+use crate::domain::{FieldError, FieldErrors, StaffRole};
 use crate::services;
 use crate::state::AppState;
 
@@ -253,6 +254,32 @@ fn menu_of(role: StaffRole) -> &'static [(&'static str, &'static str)] {
 /// Where a role starts: the first page of its menu.
 fn start_page(role: StaffRole) -> &'static str {
     menu_of(role)[0].0
+}
+
+/// The `from` and `to` of a form (local dates and times, `2026-11-21T10:30`) as stored times; a
+/// field error for each that is not one.
+fn form_window(
+    state: &AppState,
+    errors: &mut FieldErrors,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    let mut time = |field: &str, value: Option<&str>| {
+        let time = value.and_then(|v| state.clock.read_local_input(v));
+        if time.is_none() {
+            errors.add(field, FieldError::new("time_invalid", "请填写日期和时间"));
+        }
+        time
+    };
+    (time("from", from), time("to", to))
+}
+
+/// Every bad field of a form as a line for the page: `开始时间：结束时间应晚于开始时间`.
+fn problems(errors: &FieldErrors, label: impl Fn(&str) -> &'static str) -> Vec<String> {
+    errors
+        .iter()
+        .map(|(field, error)| format!("{}：{}", label(field), error.message))
+        .collect()
 }
 
 /// A page whose data could not be read: said plainly, the cause logged.

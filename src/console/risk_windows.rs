@@ -7,7 +7,9 @@ use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::{filters, posted_as, render, signed_in_as, unavailable, Frame, Session};
+use super::{
+    filters, form_window, posted_as, problems, render, signed_in_as, unavailable, Frame, Session,
+};
 use crate::domain::{FieldError, FieldErrors, StaffRole};
 use crate::services::risk_windows::{self, DeclaredWindow, NewWindow, RiskWindowError};
 use crate::state::AppState;
@@ -121,20 +123,10 @@ async fn create(
             FieldError::new("venue_id_invalid", "请填写场所编号"),
         );
     }
-    let mut time = |field: &str, value: &str| {
-        let time = state.clock.read_local_input(value);
-        if time.is_none() {
-            errors.add(field, FieldError::new("time_invalid", "请填写日期和时间"));
-        }
-        time
-    };
-    let (from, to) = (time("from", &form.from), time("to", &form.to));
+    let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));
     let window = NewWindow::check(&mut errors, venue_id.unwrap_or(0), from, to, &form.message);
     let mut page = blank(&state, &session);
-    page.problems = errors
-        .iter()
-        .map(|(field, e)| format!("{}：{}", field_label(field), e.message))
-        .collect();
+    page.problems = problems(&errors, field_label);
     if let Some(window) = window.filter(|_| page.problems.is_empty()) {
         match risk_windows::create(&state, &session.staff, window).await {
             Ok(done) => {

@@ -9,7 +9,10 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use super::health_codes::Choices;
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, CsrfForm, Frame};
+use super::{
+    filters, form_window, posted_as, problems, redirect, render, signed_in_as, unavailable,
+    CsrfForm, Frame,
+};
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
 use crate::services::traces::{
     self, ContactsColor, TraceError, TraceQuery, TraceView, TraceWindow,
@@ -92,17 +95,7 @@ async fn create(
         Err(answer) => return answer,
     };
     let mut errors = FieldErrors::default();
-    let mut time = |field: &str, value: &str| {
-        let time = state.clock.read_local_input(value);
-        if time.is_none() {
-            errors.add(
-                field,
-                crate::domain::FieldError::new("time_invalid", "请填写日期和时间"),
-            );
-        }
-        time
-    };
-    let (from, to) = (time("from", &form.from), time("to", &form.to));
+    let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));
     let window = TraceWindow {
         id_number: form.id_number.trim(),
         from,
@@ -110,10 +103,7 @@ async fn create(
         depth: form.depth.unwrap_or(1),
     };
     let query = TraceQuery::check(&mut errors, window, state.settings.retention.days);
-    let mut problems: Vec<String> = errors
-        .iter()
-        .map(|(field, e)| format!("{}：{}", field_label(field), e.message))
-        .collect();
+    let mut problems = problems(&errors, field_label);
     if let Some(query) = query.filter(|_| problems.is_empty()) {
         match traces::create(&state, &session.staff, query).await {
             Ok(trace) => return redirect(&format!("/console/traces/{}", trace.trace_id)),

@@ -5,8 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{CheckInSource, FieldError, FieldErrors, StaffRole, VenueStatus};
+use super::{
+    filters, form_window, posted_as, problems, redirect, render, signed_in_as, unavailable, Frame,
+};
+use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
 use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
 use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
@@ -171,30 +173,21 @@ struct WindowQuery {
 /// The window of a visitor query (local times of the form), or what is wrong with it.
 fn window_of(state: &AppState, query: &WindowQuery) -> Result<Window, Vec<String>> {
     let mut errors = FieldErrors::default();
-    let mut time = |field: &str, value: Option<&str>| {
-        let time = value.and_then(|v| state.clock.read_local_input(v));
-        if time.is_none() {
-            errors.add(field, FieldError::new("time_invalid", "请填写日期和时间"));
-        }
-        time
-    };
-    let (from, to) = (
-        time("from", query.from.as_deref()),
-        time("to", query.to.as_deref()),
+    let (from, to) = form_window(
+        state,
+        &mut errors,
+        query.from.as_deref(),
+        query.to.as_deref(),
     );
     let window = Window::check(&mut errors, from, to, state.settings.retention.days);
     errors.into_result(window).map_err(|errors| {
-        errors
-            .iter()
-            .map(|(field, e)| {
-                let label = if field == "from" {
-                    "开始时间"
-                } else {
-                    "结束时间"
-                };
-                format!("{label}：{}", e.message)
-            })
-            .collect()
+        problems(&errors, |field| {
+            if field == "from" {
+                "开始时间"
+            } else {
+                "结束时间"
+            }
+        })
     })
 }
 

@@ -211,6 +211,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     click_to_load(client, "#login").await;
     let problem = element(client, ".problem").await;
     assert_eq!(problem.text().await.unwrap(), "用户名或密码错误");
+    screenshot(client, "login").await;
 
     log_in(&app, client, "linwu-review").await;
     wait_for_path(client, "/console/reviews").await;
@@ -220,6 +221,7 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     assert!(text.contains("临武县舜峰镇某某网吧"), "{text}");
     // The manager's personal data is masked, as the API shows it.
     assert!(!text.contains("13907351234"), "{text}");
+    screenshot(client, "reviews").await;
 
     let id = approved["id"].as_i64().unwrap();
     click_to_load(client, &format!("#venue-{id} button.approve")).await;
@@ -367,6 +369,7 @@ async fn an_auditor_reads_the_log_and_verifies_the_chain() {
         .unwrap();
     let chain = element(client, "#chain").await.text().await.unwrap();
     assert_eq!(chain, "哈希链被破坏：第 1 条记录的内容已被修改");
+    screenshot(client, "audit").await;
     browser.close().await;
 }
 
