@@ -220,6 +220,7 @@ pub fn insert(
             venues::lng.eq(application.location.lng()),
             venues::transport_line.eq(&kind.transport_line),
             venues::plate_number.eq(&kind.plate_number),
+            venues::credit_code.eq(application.credit_code.as_ref().map(AsRef::<str>::as_ref)),
             venues::status.eq(status),
             venues::reviewed_by.eq(reviewed_by),
             venues::reviewed_at.eq(reviewed_at),

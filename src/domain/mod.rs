@@ -4,6 +4,7 @@
 
 mod check_in;
 mod companion_rule;
+mod credit_code;
 mod field_error;
 mod geo;
 mod health;
@@ -26,6 +27,7 @@ pub use check_in::{
     NotificationKind, Platform, VerificationStatus,
 };
 pub use companion_rule::CompanionRule;
+pub use credit_code::CreditCode;
 pub use field_error::{FieldError, FieldErrors};
 pub use geo::MapPoint;
 pub use health::{HealthColor, HealthReason, Verdict};

@@ -1,5 +1,6 @@
 //! A venue application and changes to it, every field already validated.
 
+use super::CreditCode;
 use super::VenueName;
 use super::{Address, EntranceName, IdNumber, MapPoint, MobileNumber, PersonName, RegionCode};
 
@@ -38,6 +39,8 @@ pub struct VenueApplication {
     pub address: Address,
     pub location: MapPoint,
     pub entrances: Vec<NewEntrance>,
+    /// 统一社会信用代码, when the venue has one.
+    pub credit_code: Option<CreditCode>,
 }
 
 /// An edit as the manager sends it: the kind's parts are checked against the taxonomy only once

@@ -6,9 +6,9 @@ use serde::{Deserialize, Deserializer};
 use super::{created, items, Items, State};
 use crate::auth::{Account, Registrar};
 use crate::domain::{
-    Address, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter, MapPoint,
-    MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy, VenueApplication,
-    VenueEdit, VenueName,
+    Address, CreditCode, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter,
+    MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy,
+    VenueApplication, VenueEdit, VenueName,
 };
 use crate::services::venues::{self, VenueView};
 use crate::web::{ApiError, Json, JsonOrCsv, Query};
@@ -60,6 +60,8 @@ pub struct ApplicationRequest {
     #[serde(default)]
     plate_number: Option<String>,
     entrances: Vec<EntranceRequest>,
+    #[serde(default)]
+    credit_code: Option<String>,
 }
 
 /// `null` clears a field, absence leaves it alone.
@@ -183,6 +185,10 @@ impl ApplicationRequest {
         let region = region(&mut errors, &self.region_code);
         let address = errors.check("address", Address::parse(&self.address));
         let location = location(&mut errors, &self.location);
+        let credit_code = match self.credit_code.as_deref().filter(|c| !c.trim().is_empty()) {
+            Some(code) => errors.check("credit_code", CreditCode::parse(code)),
+            None => None,
+        };
         if self.entrances.is_empty() {
             errors.add("entrances", FieldError::new("required", "至少填写一个入口"));
         }
@@ -216,6 +222,7 @@ impl ApplicationRequest {
                 address: address?,
                 location: location?,
                 entrances,
+                credit_code,
             })
         })();
         errors.into_result(application)
@@ -332,7 +339,7 @@ pub async fn update(
 }
 
 /// The columns of a registration sheet, in any order after a header row.
-const SHEET_COLUMNS: [&str; 13] = [
+const SHEET_COLUMNS: [&str; 14] = [
     "name",
     "category",
     "subtype",
@@ -346,6 +353,7 @@ const SHEET_COLUMNS: [&str; 13] = [
     "entrances",
     "transport_line",
     "plate_number",
+    "credit_code",
 ];
 
 /// The venues of a registration sheet; entrance names are separated by `|`. A cell that cannot
@@ -410,6 +418,7 @@ fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
             location: LocationRequest { lat, lng },
             transport_line: optional("transport_line"),
             plate_number: optional("plate_number"),
+            credit_code: optional("credit_code"),
             entrances: cell("entrances")
                 .split('|')
                 .map(str::trim)

@@ -113,6 +113,8 @@ pub struct VenueView {
     pub location: LocationView,
     pub transport_line: Option<String>,
     pub plate_number: Option<String>,
+    /// 统一社会信用代码, when given.
+    pub credit_code: Option<String>,
     pub manager: MaskedManager,
     pub entrances: Vec<EntranceView>,
     pub rejection_reason: Option<String>,
@@ -203,6 +205,7 @@ pub fn view(
         address: venue.address,
         transport_line: venue.transport_line,
         plate_number: venue.plate_number,
+        credit_code: venue.credit_code,
         rejection_reason: venue.rejection_reason,
     })
 }

@@ -230,3 +230,46 @@ async fn registrars_register_only_inside_their_region_and_only_they_register() {
     let reviewer = app.reviewer(LINWU).await;
     assert_eq!(app.get_as(&reviewer, &path).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_credit_code_is_kept_when_its_check_character_is_right() {
+    let app = spawn_app().await;
+    let manager = app.account().await;
+    let mut application = TestApp::application(LINWU_TOWNSHIP, "临武县舜峰镇信用超市");
+    application["credit_code"] = json!("91440300708461136X");
+    let answer = app.post_as(&manager, "/api/v1/venues", &application).await;
+    let error = assert_error(
+        answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        error["error"]["details"]["credit_code"]["code"],
+        "credit_code_invalid"
+    );
+    application["credit_code"] = json!("91440300708461136t");
+    let applied = app.apply(&manager, application).await;
+    assert_eq!(applied["credit_code"], "91440300708461136T");
+
+    let registrar = registrar(&app).await;
+    let mut bad = venue(9, "13900001111");
+    bad["credit_code"] = json!("91440300708461137T");
+    let answer = app
+        .post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": [venue(8, "13900001111"), bad]}),
+        )
+        .await;
+    let error = assert_error(
+        answer,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["details"]["venues[1].credit_code"].is_object(),
+        "{error}"
+    );
+}
