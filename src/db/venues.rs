@@ -105,6 +105,7 @@ struct VenueChangeset {
     reviewed_by: Option<i64>,
     reviewed_at: Option<NaiveDateTime>,
     updated_at: Option<NaiveDateTime>,
+    manager_account_id: Option<Option<i64>>,
 }
 
 impl VenueChangeset {
@@ -314,6 +315,27 @@ pub fn update_basic(
         set.transport_line = Some(kind.transport_line.clone());
         set.plate_number = Some(kind.plate_number.clone());
     }
+    diesel::update(venues::table.find(venue_id))
+        .set(&set)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Gives the venue to another manager: their name, ID number and mobile replace the old, and the
+/// venue waits for the account that proves that mobile (`claim_by_phone`); its staff stay.
+pub fn hand_over(
+    conn: &mut DbConnection,
+    cipher: &PiiCipher,
+    venue_id: i64,
+    manager: &Manager,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let mut set = VenueChangeset {
+        manager_account_id: Some(None),
+        updated_at: Some(now),
+        ..VenueChangeset::default()
+    };
+    set.manager(cipher, manager);
     diesel::update(venues::table.find(venue_id))
         .set(&set)
         .execute(conn)?;

@@ -175,6 +175,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors", visitors::list),
         endpoint(M::POST, "/api/v1/venues/{id}/suspend", suspensions::suspend),
+        endpoint(M::POST, "/api/v1/venues/{id}/handover", venues::hand_over),
         endpoint(M::POST, "/api/v1/venues/{id}/resume", suspensions::resume),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors.csv", visitors::csv),
         endpoint(M::GET, "/api/v1/passes/verify", passes::verify),

@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer};
 
 use super::{created, items, Items, State};
-use crate::auth::{Account, Registrar};
+use crate::auth::{Account, Caller, Registrar};
 use crate::domain::{
     Address, CreditCode, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter,
     MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy,
@@ -465,4 +465,25 @@ pub async fn register(
     errors.finish()?;
     let registered = venues::register(&state, &registrar, applications).await?;
     Ok(created(items(registered).0))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverRequest {
+    manager: ManagerRequest,
+}
+
+/// Hands the venue over to another manager (its manager, or a reviewer or registrar of its
+/// region); the new manager claims it by logging in with the mobile given.
+pub async fn hand_over(
+    caller: Caller,
+    path: web::Path<i64>,
+    body: Json<HandoverRequest>,
+    state: State,
+) -> Result<web::Json<VenueView>, ApiError> {
+    let mut errors = FieldErrors::default();
+    let new_manager = manager(&mut errors, "manager", &body.0.manager);
+    let new_manager = errors.into_result(new_manager)?;
+    let view = venues::hand_over(&state, &caller, path.into_inner(), new_manager).await?;
+    Ok(web::Json(view))
 }

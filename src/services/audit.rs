@@ -41,6 +41,24 @@ pub fn by_operator(action: &'static str, staff_id: i64, region: &str) -> AuditEn
     }
 }
 
+/// A mini-program account's act on a venue (a manager handing it over), filed under the venue's
+/// region.
+pub fn by_account(
+    account_id: i64,
+    action: &'static str,
+    venue_id: i64,
+    region: &str,
+) -> AuditEntry<'static> {
+    AuditEntry {
+        actor: format!("account:{account_id}"),
+        role: "manager",
+        action,
+        subject: format!("venue:{venue_id}"),
+        count: 1,
+        region: region.to_owned(),
+    }
+}
+
 /// Appends `entries` in the caller's transaction.
 pub fn record(
     state: &AppState,

@@ -4,11 +4,11 @@
 
 use chrono::Duration;
 
-use crate::auth::Staff;
+use crate::auth::{Caller, Staff};
 use crate::db::persons::{self, PersonRow};
 use crate::db::venues::{self, VenueRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::IdNumber;
+use crate::domain::{IdNumber, StaffRole};
 use crate::state::AppState;
 
 use super::venues::VenueError;
@@ -40,6 +40,27 @@ pub fn venue(
         return Err(VenueError::ManagerOnly);
     }
     Ok(venue)
+}
+
+/// The venue for a caller that may be either kind: an account holding at least `needed` there
+/// (see [`venue`]), or a reviewer or registrar of the venue's region; 403 for other staff.
+pub fn venue_for(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    venue_id: i64,
+    needed: VenueRole,
+) -> Result<VenueRow, VenueError> {
+    match caller {
+        Caller::Account(account) => venue(conn, venue_id, account.id, needed),
+        Caller::Staff(staff)
+            if matches!(staff.role, StaffRole::Reviewer | StaffRole::Registrar) =>
+        {
+            venues::find(conn, venue_id)?
+                .filter(|v| staff.covers(&v.region_code))
+                .ok_or(VenueError::NotFound)
+        }
+        Caller::Staff(_) => Err(VenueError::ForStaffOfVenues),
+    }
 }
 
 /// The person of `id_number`, when they lie within the official's region: their ID number's

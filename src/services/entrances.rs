@@ -10,7 +10,7 @@ use crate::auth::{Account, Caller};
 use crate::cache::CacheKey;
 use crate::db::venues::{self, EntranceRow, VenueRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::{EntranceChanges, NewEntrance, StaffRole, VenueStatus};
+use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
 use crate::posters::{self, PosterText};
 use crate::state::AppState;
 
@@ -225,19 +225,7 @@ pub async fn posters_zip(
     let caller = caller.clone();
     let (venue, entrances) = state
         .read(move |_, conn| {
-            let venue = match &caller {
-                Caller::Account(account) => {
-                    authorize::venue(conn, venue_id, account.id, VenueRole::VenueStaff)?
-                }
-                Caller::Staff(staff)
-                    if matches!(staff.role, StaffRole::Reviewer | StaffRole::Registrar) =>
-                {
-                    venues::find(conn, venue_id)?
-                        .filter(|v| staff.covers(&v.region_code))
-                        .ok_or(VenueError::NotFound)?
-                }
-                Caller::Staff(_) => return Err(VenueError::ForStaffOfVenues),
-            };
+            let venue = authorize::venue_for(conn, &caller, venue_id, VenueRole::VenueStaff)?;
             if venue.status != VenueStatus::Approved {
                 return Err(VenueError::NotActive);
             }

@@ -8,13 +8,13 @@ use serde::Serialize;
 use super::audit;
 use super::authorize::{self, VenueRole};
 use super::cache_sync::changed;
-use crate::auth::{Account, Staff};
+use crate::auth::{Account, Caller, Staff};
 use crate::cache::CacheKey;
 use crate::crypto::VenueCodeRef;
 use crate::db::venues::{self, EntranceRow, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, ManagerFilter, RegionCode, TransportKind, VenueApplication,
+    FieldError, FieldErrors, Manager, ManagerFilter, RegionCode, TransportKind, VenueApplication,
     VenueChanges, VenueEdit, VenueStatus,
 };
 use crate::state::AppState;
@@ -244,6 +244,40 @@ pub async fn get_in_region(
                 .filter(|v| staff.covers(&v.region_code))
                 .ok_or(VenueError::NotFound)?;
             Ok(view(state, conn, venue)?)
+        })
+        .await
+}
+
+/// Hands an approved venue over to another manager: by its manager (from the mini-program) or by
+/// a reviewer or registrar of its region. The new manager's name, ID number and mobile replace
+/// the old; the venue has no manager account until the one who proves that mobile opens
+/// `GET /me/venues`. The old manager loses the venue at once; its staff stay. Audited.
+pub async fn hand_over(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    venue_id: i64,
+    manager: Manager,
+) -> Result<VenueView, VenueError> {
+    let caller = caller.clone();
+    state
+        .write(move |state, conn| {
+            let venue = authorize::venue_for(conn, &caller, venue_id, VenueRole::Manager)?;
+            let entry = match &caller {
+                Caller::Account(account) => {
+                    audit::by_account(account.id, "venue.handover", venue_id, &venue.region_code)
+                }
+                Caller::Staff(staff) => {
+                    audit::by_staff(staff, "venue.handover", format!("venue:{venue_id}"), 1)
+                }
+            };
+            if venue.status != VenueStatus::Approved {
+                return Err(VenueError::NotActive);
+            }
+            let now = state.clock.now_naive();
+            venues::hand_over(conn, &state.cipher, venue_id, &manager, now)?;
+            audit::record(state, conn, &[entry])?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
+            reload(state, conn, venue_id)
         })
         .await
 }

@@ -273,3 +273,67 @@ async fn a_credit_code_is_kept_when_its_check_character_is_right() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_venue_is_handed_over_to_the_manager_who_proves_the_new_mobile() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let new_manager = json!({"manager": {"name": "李新", "phone": "13900005555", "id_number": id_number("43102519900101002")}});
+    let path = format!("/api/v1/venues/{}/handover", venue.id);
+
+    let bad = app
+        .post_as(&venue.manager, &path, &json!({"manager": {"name": "李新", "phone": "555", "id_number": id_number("43102519900101002")}}))
+        .await;
+    let error = assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(
+        error["error"]["details"]["manager.phone"].is_object(),
+        "{error}"
+    );
+
+    let handed = body_of(app.post_as(&venue.manager, &path, &new_manager).await, 200).await;
+    assert_eq!(handed["manager"]["name"], "李*");
+    // The old manager has lost it.
+    let code = format!(
+        "/api/v1/venues/{}/entrances/{}/code.png",
+        venue.id, venue.entrance_id
+    );
+    assert_eq!(app.get_as(&venue.manager, &code).await.status(), 404);
+    let again = app.post_as(&venue.manager, &path, &new_manager).await;
+    assert_eq!(again.status(), 404);
+    // The new one logs in with that mobile and has it.
+    let li = app
+        .consented_resident("li", "李新", &id_number("43102519900101002"), "13900005555")
+        .await;
+    let mine = app.read(&li, "/api/v1/me/venues").await;
+    assert_eq!(mine["items"][0]["id"], venue.id, "{mine}");
+    assert_eq!(app.get_as(&li, &code).await.status(), 200);
+
+    // A registrar of the region may hand it on; a health official may not; another region's
+    // reviewer finds nothing.
+    let official = app.official(LINWU).await;
+    assert_eq!(
+        app.post_as(&official, &path, &new_manager).await.status(),
+        403
+    );
+    let jinan = app.reviewer("370102").await;
+    assert_eq!(app.post_as(&jinan, &path, &new_manager).await.status(), 404);
+    let registrar = registrar(&app).await;
+    body_of(app.post_as(&registrar, &path, &new_manager).await, 200).await;
+    let auditor = app.auditor(LINWU).await;
+    let log = app
+        .read(&auditor, "/api/v1/audit-log?action=venue.handover")
+        .await;
+    assert_eq!(log["items"].as_array().unwrap().len(), 2, "{log}");
+
+    let (manager, pending) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇待审超市")
+        .await;
+    let answer = app
+        .post_as(
+            &manager,
+            &format!("/api/v1/venues/{}/handover", pending["id"]),
+            &new_manager,
+        )
+        .await;
+    assert_error(answer, StatusCode::CONFLICT, "venue_not_active").await;
+}
