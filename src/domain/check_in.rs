@@ -76,6 +76,8 @@ named_enum! {
         IdentityReleased = "identity_released",
         /// Another account added this account's person as its companion.
         AddedAsCompanion = "added_as_companion",
+        /// The county decided on a venue application this account manages.
+        ReviewResult = "review_result",
     }
 }
 

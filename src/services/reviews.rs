@@ -8,8 +8,9 @@ use super::cache_sync::changed;
 use super::venues::{self, VenueError, VenueView};
 use crate::auth::Staff;
 use crate::cache::CacheKey;
+use crate::db::notifications;
 use crate::db::venues as venue_rows;
-use crate::domain::VenueStatus;
+use crate::domain::{NotificationKind, VenueStatus};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,26 @@ pub async fn decide(
             };
             let now = state.clock.now_naive();
             venue_rows::set_decision(conn, venue_id, status, reason, reviewer.id, now)?;
+            // The applicant is told in their notices.
+            if let Some(manager) = venue.manager_account_id {
+                let message = match &decision {
+                    Decision::Approve => format!(
+                        "您申请的场所码“{}”已审核通过，可在小程序中下载打印场所码。",
+                        venue.name
+                    ),
+                    Decision::Reject { reason } => format!(
+                        "您申请的场所码“{}”未通过审核：{reason}。请修改后重新提交。",
+                        venue.name
+                    ),
+                };
+                notifications::insert_message(
+                    conn,
+                    manager,
+                    NotificationKind::ReviewResult,
+                    &message,
+                    now,
+                )?;
+            }
             audit::record(
                 state,
                 conn,

@@ -164,3 +164,39 @@ async fn an_unknown_status_filter_is_a_query_error() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_applicant_is_told_the_review_result_in_their_notices() {
+    let app = spawn_app().await;
+    let (manager, approved) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇便民超市")
+        .await;
+    let (other, rejected) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇某某网吧")
+        .await;
+    let reviewer = app.reviewer(LINWU).await;
+    for (venue, decision) in [
+        (&approved, json!({"decision": "approve"})),
+        (
+            &rejected,
+            json!({"decision": "reject", "reason": "营业执照与场所名称不符"}),
+        ),
+    ] {
+        let path = format!("/api/v1/reviews/{}", venue["id"]);
+        assert_eq!(app.post_as(&reviewer, &path, &decision).await.status(), 200);
+    }
+    let notices = app.read(&manager, "/api/v1/me/notifications").await;
+    assert_eq!(notices["items"][0]["kind"], "review_result", "{notices}");
+    assert!(notices["items"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("临武县舜峰镇便民超市”已审核通过"));
+    let notices = app.read(&other, "/api/v1/me/notifications").await;
+    assert!(
+        notices["items"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("未通过审核：营业执照与场所名称不符"),
+        "{notices}"
+    );
+}
