@@ -556,3 +556,111 @@ pub fn probe_write(conn: &mut DbConnection, now: chrono::NaiveDateTime) -> Resul
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod upgrade_tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_migrations::MigrationHarness;
+
+    use super::SQLITE_MIGRATIONS;
+
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    #[derive(QueryableByName)]
+    struct Role {
+        #[diesel(sql_type = Text)]
+        role: String,
+    }
+
+    fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+    }
+
+    /// The field-operations migrations rebuild `staff_accounts`, `venues` and `notifications` on
+    /// SQLite: a database that already holds rows referring to them keeps every row and every
+    /// reference.
+    #[test]
+    fn rebuilding_tables_keeps_a_populated_sqlite_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("upgrade.sqlite3");
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+        loop {
+            let pending = conn.pending_migrations(SQLITE_MIGRATIONS).unwrap();
+            let next = pending.first().expect("the field operations are pending");
+            if next
+                .name()
+                .version()
+                .to_string()
+                .replace('-', "")
+                .starts_with("20261125")
+            {
+                break;
+            }
+            conn.run_migration(next).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO accounts (id, platform, subject, created_at, last_login_at)
+                 VALUES (1, 'wechat', 'o-1', '2026-11-20 08:00:00', '2026-11-20 08:00:00');
+             INSERT INTO staff_accounts (id, username, password_hash, role, region_code, created_at)
+                 VALUES (1, 'county-review', 'x', 'reviewer', '431025', '2026-11-20 08:00:00');
+             INSERT INTO venues (id, manager_account_id, manager_name_sealed, manager_id_number_sealed,
+                 manager_id_number_hash, manager_phone_sealed, manager_phone_hash, name, category,
+                 subtype, region_code, address, lat, lng, status, reviewed_by, reviewed_at,
+                 created_at, updated_at)
+                 VALUES (1, 1, 'n', 'i', 'ih', 'p', 'ph', '便民超市', 'daily_shopping',
+                 'supermarket', '431025100', '解放路88号', 25.28, 112.56, 'approved', 1,
+                 '2026-11-20 09:00:00', '2026-11-20 08:00:00', '2026-11-20 09:00:00');
+             INSERT INTO entrances (id, venue_id, name, description, code_version, created_at, updated_at)
+                 VALUES (1, 1, '东门', '', 1, '2026-11-20 08:00:00', '2026-11-20 08:00:00');
+             INSERT INTO notifications (account_id, kind, message, created_at)
+                 VALUES (1, 'added_as_companion', '已添加', '2026-11-20 10:00:00');",
+        )
+        .unwrap();
+        conn.run_pending_migrations(SQLITE_MIGRATIONS).unwrap();
+
+        assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM venues WHERE manager_account_id = 1 AND reviewed_by = 1 AND suspended_at IS NULL"), 1);
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT count(*) AS n FROM entrances WHERE venue_id = 1"
+            ),
+            1
+        );
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM notifications"),
+            1
+        );
+        let role = diesel::sql_query("SELECT role FROM staff_accounts WHERE id = 1")
+            .get_result::<Role>(&mut conn)
+            .unwrap();
+        assert_eq!(role.role, "reviewer");
+        // The new role and a venue without a manager account are accepted; references hold.
+        conn.batch_execute(
+            "INSERT INTO staff_accounts (username, password_hash, role, region_code, created_at)
+                 VALUES ('street', 'x', 'registrar', '431025100', '2026-11-21 08:00:00');
+             UPDATE venues SET manager_account_id = NULL WHERE id = 1;",
+        )
+        .unwrap();
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT count(*) AS n FROM pragma_foreign_key_check"
+            ),
+            0
+        );
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT count(*) AS n FROM pragma_foreign_keys WHERE foreign_keys = 1"
+            ),
+            1
+        );
+    }
+}
