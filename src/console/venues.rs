@@ -112,6 +112,8 @@ struct DetailPage {
     official: bool,
     /// A reviewer or registrar, who may suspend or resume the venue.
     authority: bool,
+    /// Only an approved venue is suspended or resumed.
+    approved: bool,
     notice: Option<&'static str>,
     problem: Option<&'static str>,
     /// The visitor form's first window: the last two hours, up to now.
@@ -143,6 +145,7 @@ async fn detail(
                 status: status_label(venue.status),
                 official: session.staff.role == StaffRole::HealthOfficial,
                 authority: AUTHORITIES.contains(&session.staff.role),
+                approved: venue.status == VenueStatus::Approved,
                 notice: match outcome.done.as_deref() {
                     Some("suspended") => Some("已暂停该场所的场所码"),
                     Some("resumed") => Some("已恢复该场所的场所码"),

@@ -525,6 +525,16 @@ pub fn names(conn: &mut DbConnection, ids: &[i64]) -> Result<VenueNames, DbError
         .load(conn)?)
 }
 
+/// Whether a registrar registered a venue, not yet claimed, for the manager of this phone.
+pub fn has_unclaimed(conn: &mut DbConnection, phone_hash: &str) -> Result<bool, DbError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        venues::table
+            .filter(venues::manager_account_id.is_null())
+            .filter(venues::manager_phone_hash.eq(phone_hash)),
+    ))
+    .get_result(conn)?)
+}
+
 /// Gives the venues a registrar registered for the manager of this phone to the account that
 /// proved it (the platform verified the account's phone); the ids claimed.
 pub fn claim_by_phone(

@@ -39,7 +39,9 @@ pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
 pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
-pub use text::{is_hidden, optional_text, Address, EntranceName, PersonName, VenueName};
+pub use text::{
+    is_hidden, optional_text, required_text, Address, EntranceName, PersonName, VenueName,
+};
 pub use venue::{
     EntranceChanges, Manager, ManagerFilter, NewEntrance, VenueApplication, VenueChanges,
     VenueEdit, VenueKind,

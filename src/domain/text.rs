@@ -135,6 +135,21 @@ impl Serialize for PersonName {
     }
 }
 
+/// Like [`optional_text`], for a text that must be given: empty is an error too.
+pub fn required_text(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    max: usize,
+    error: FieldError,
+) -> Option<String> {
+    if value.trim().is_empty() {
+        errors.add(field, error);
+        return None;
+    }
+    optional_text(errors, field, Some(value), max, error)
+}
+
 /// Checks a free text such as a reason or a note: trimmed, at most `max` characters, no control
 /// characters but line breaks. Empty is `None`.
 pub fn optional_text(

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{items, status_query, Items, State};
 use crate::auth::FollowUpStaff;
-use crate::domain::{optional_text, AlertStatus, FieldError, FieldErrors};
+use crate::domain::{required_text, AlertStatus, FieldError, FieldErrors};
 use crate::services::follow_ups::{self, FollowUpView, MAX_OUTCOME_CHARS};
 use crate::web::{ApiError, Json, Query};
 
@@ -42,22 +42,16 @@ pub async fn close(
     state: State,
 ) -> Result<actix_web::HttpResponse, ApiError> {
     let mut errors = FieldErrors::default();
-    let invalid = || {
+    let outcome = required_text(
+        &mut errors,
+        "outcome",
+        &body.0.outcome,
+        MAX_OUTCOME_CHARS,
         FieldError::new(
             "outcome_invalid",
             format!("处置结果须为1至{MAX_OUTCOME_CHARS}字"),
-        )
-    };
-    let outcome = optional_text(
-        &mut errors,
-        "outcome",
-        Some(&body.0.outcome),
-        MAX_OUTCOME_CHARS,
-        invalid(),
+        ),
     );
-    if outcome.is_none() && errors.is_empty() {
-        errors.add("outcome", invalid());
-    }
     let outcome = errors.into_result(outcome)?;
     follow_ups::close(&state, &staff, path.into_inner(), outcome).await?;
     Ok(actix_web::HttpResponse::NoContent().finish())

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::State;
 use crate::auth::VenueAuthority;
-use crate::domain::{optional_text, FieldError, FieldErrors};
+use crate::domain::{required_text, FieldError, FieldErrors};
 use crate::services::venues::{self, VenueView, MAX_REASON_CHARS};
 use crate::web::{ApiError, Json};
 
@@ -19,19 +19,13 @@ pub struct ReasonRequest {
 impl ReasonRequest {
     fn reason(&self) -> Result<String, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let reason = optional_text(
+        let reason = required_text(
             &mut errors,
             "reason",
-            Some(&self.reason),
+            &self.reason,
             MAX_REASON_CHARS,
             FieldError::new("reason_invalid", format!("原因须为1至{MAX_REASON_CHARS}字")),
         );
-        if reason.is_none() && errors.is_empty() {
-            errors.add(
-                "reason",
-                FieldError::new("reason_invalid", format!("原因须为1至{MAX_REASON_CHARS}字")),
-            );
-        }
         errors.into_result(reason)
     }
 }

@@ -182,24 +182,34 @@ pub async fn my_venues(
     account: &Account,
 ) -> Result<Vec<MyVenue>, VenueStaffError> {
     let account_id = account.id;
-    let (managed, staffed) = state
-        .write(move |state, conn| {
+    // A read first: only an account with venues to claim takes a write.
+    let (phone_hash, to_claim) = state
+        .read(move |_, conn| {
             let phone_hash = accounts::find(conn, account_id)?.and_then(|a| a.phone_hash);
-            if let Some(phone_hash) = phone_hash {
+            let to_claim = match &phone_hash {
+                Some(hash) => venues::has_unclaimed(conn, hash)?,
+                None => false,
+            };
+            Ok::<_, DbError>((phone_hash, to_claim))
+        })
+        .await?;
+    if let (Some(phone_hash), true) = (phone_hash, to_claim) {
+        state
+            .write(move |state, conn| {
                 let now = state.clock.now_naive();
                 let claimed = venues::claim_by_phone(conn, account_id, &phone_hash, now)?;
-                if !claimed.is_empty() {
-                    let keys: Vec<CacheKey> =
-                        claimed.iter().map(|id| CacheKey::Venue(*id)).collect();
-                    changed(state, conn, &keys)?;
-                    tracing::info!(
-                        venues = claimed.len(),
-                        "registered venues claimed by their manager"
-                    );
-                }
-            }
-            venues::of_account(conn, account_id)
-        })
+                let keys: Vec<CacheKey> = claimed.iter().map(|id| CacheKey::Venue(*id)).collect();
+                changed(state, conn, &keys)?;
+                tracing::info!(
+                    venues = claimed.len(),
+                    "registered venues claimed by their manager"
+                );
+                Ok::<_, DbError>(())
+            })
+            .await?;
+    }
+    let (managed, staffed) = state
+        .read(move |_, conn| venues::of_account(conn, account_id))
         .await?;
     let as_venue = |role: &'static str| move |(id, name): (i64, String)| MyVenue { id, name, role };
     Ok(managed
