@@ -14,6 +14,7 @@ use crate::db::regions::{self, LoadOutcome};
 use crate::db::Database;
 use crate::platforms::alipay::AlipayClient;
 use crate::platforms::dev::DevProvider;
+use crate::platforms::messages::{MessageSender, MessageSenders};
 use crate::platforms::wechat::WechatClient;
 use crate::platforms::{IdentityProvider, IdentityProviders};
 use crate::routes;
@@ -38,7 +39,7 @@ impl Application {
             settings.clone(),
             clock.clone(),
             open_database(&settings, &clock).await?,
-            identity_providers(&settings, &clock)?,
+            platform_clients(&settings, &clock)?,
         ));
         let server = &settings.server;
         let listener = TcpListener::bind((server.host.as_str(), server.port)).map_err(|e| {
@@ -50,6 +51,7 @@ impl Application {
         services::cache_sync::spawn(Arc::clone(&state));
         spawn_purge(Arc::clone(&state), metrics.clone());
         spawn_audit_anchor(Arc::clone(&state));
+        services::delivery::spawn(Arc::clone(&state), metrics.clone());
         let server = run(listener, Arc::clone(&state), metrics)?;
         Ok(Self {
             port,
@@ -105,34 +107,43 @@ pub async fn offline_state(settings: Settings) -> anyhow::Result<Arc<AppState>> 
         settings,
         clock,
         database,
-        IdentityProviders::default(),
+        Default::default(),
     )))
 }
 
-/// The platforms this deployment is configured for, plus development logins in development.
-pub fn identity_providers(settings: &Settings, clock: &Clock) -> anyhow::Result<IdentityProviders> {
+/// The platforms this deployment is configured for, plus development logins in development;
+/// each platform's one client both identifies and sends messages (one access token).
+pub fn platform_clients(
+    settings: &Settings,
+    clock: &Clock,
+) -> anyhow::Result<(IdentityProviders, MessageSenders)> {
     let wechat = match &settings.wechat {
         Some(config) => Some(Arc::new(
             WechatClient::new(config.clone(), clock.clone())
                 .map_err(|e| anyhow::anyhow!("WeChat: {e}"))?,
-        ) as Arc<dyn IdentityProvider>),
+        )),
         None => None,
     };
     let alipay = match &settings.alipay {
         Some(config) => Some(Arc::new(
             AlipayClient::new(config.clone(), clock.clone())
                 .map_err(|e| anyhow::anyhow!("Alipay: {e}"))?,
-        ) as Arc<dyn IdentityProvider>),
+        )),
         None => None,
     };
     let dev = settings
         .is_development()
         .then(|| Arc::new(DevProvider) as Arc<dyn IdentityProvider>);
-    Ok(IdentityProviders {
-        wechat,
-        alipay,
+    let providers = IdentityProviders {
+        wechat: wechat.clone().map(|c| c as Arc<dyn IdentityProvider>),
+        alipay: alipay.clone().map(|c| c as Arc<dyn IdentityProvider>),
         dev,
-    })
+    };
+    let senders = MessageSenders {
+        wechat: wechat.map(|c| c as Arc<dyn MessageSender>),
+        alipay: alipay.map(|c| c as Arc<dyn MessageSender>),
+    };
+    Ok((providers, senders))
 }
 
 /// Deletes old data every `PURGE_INTERVAL_MINUTES` in the background (first run one interval

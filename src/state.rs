@@ -10,6 +10,7 @@ use crate::crypto::{PaperCodeSigner, PassSigner, PiiCipher, VenueCodeSigner};
 use crate::db::check_in_writer::CheckInWriter;
 use crate::db::{Database, DbConnection, DbError};
 use crate::domain::Taxonomy;
+use crate::platforms::messages::MessageSenders;
 use crate::platforms::IdentityProviders;
 
 pub use crate::clock::Clock;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub cipher: PiiCipher,
     pub sessions: Sessions,
     pub providers: IdentityProviders,
+    /// The platforms' message senders (the same clients as `providers`).
+    pub senders: MessageSenders,
     pub taxonomy: Arc<Taxonomy>,
     pub venue_codes: VenueCodeSigner,
     pub paper_codes: PaperCodeSigner,
@@ -35,7 +38,7 @@ impl AppState {
         settings: Settings,
         clock: Clock,
         db: Database,
-        providers: IdentityProviders,
+        (providers, senders): (IdentityProviders, MessageSenders),
     ) -> Self {
         let keys = &settings.keys;
         Self {
@@ -55,6 +58,7 @@ impl AppState {
             caches: Caches::default(),
             check_ins: CheckInWriter::start(db.clone()),
             providers,
+            senders,
             clock,
             db,
             settings,

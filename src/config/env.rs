@@ -12,12 +12,13 @@ use chrono_tz::Tz;
 
 use super::dev_secrets::{self, DevSecrets};
 use super::{
-    AdmissionSettings, AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl, Keys,
-    LogFormat, RetentionSettings, ScanPolicy, Secret, ServerSettings, SessionSettings, Settings,
-    WechatSettings,
+    AdmissionSettings, AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl,
+    DeliverySettings, Keys, LogFormat, RetentionSettings, ScanPolicy, Secret, ServerSettings,
+    SessionSettings, Settings, WechatSettings,
 };
 use crate::crypto::VenueCodeSigner;
-use crate::domain::{CompanionRule, HealthColor};
+use crate::domain::{CompanionRule, HealthColor, NotificationKind};
+use crate::platforms::messages::MessageTemplates;
 use crate::reference::taxonomy::load_taxonomy;
 
 /// Fragments that mark a value copied from `.env.example` rather than generated.
@@ -168,6 +169,13 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         staff_hours: r.number("STAFF_SESSION_HOURS", 8u32).max(1),
     };
     let (wechat, alipay) = platforms(&mut r);
+    let delivery = DeliverySettings {
+        page: r
+            .get("MESSAGE_PAGE")
+            .unwrap_or_else(|| "pages/notifications/index".into()),
+        poll_seconds: r.number("DELIVERY_POLL_SECONDS", 5u32),
+        concurrency: r.number("DELIVERY_CONCURRENCY", 8usize).clamp(1, 64),
+    };
     if !r.problems.is_empty() {
         return Err(ConfigError {
             problems: r.problems,
@@ -190,6 +198,7 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         taxonomy,
         wechat,
         alipay,
+        delivery,
         generated_secrets,
     })
 }
@@ -390,6 +399,7 @@ fn platforms<F: Fn(&str) -> Option<String>>(
                     .get("WECHAT_API_BASE")
                     .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
                 timeout,
+                templates: templates(r, "WECHAT", wechat_keys),
             }),
         None => None,
     };
@@ -408,11 +418,34 @@ fn platforms<F: Fn(&str) -> Option<String>>(
                         .get("ALIPAY_GATEWAY")
                         .unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),
                     timeout,
+                    templates: templates(r, "ALIPAY", |_| ["keyword1", "keyword2", "keyword3"]),
                 })
         }
         None => None,
     };
     (wechat, alipay)
+}
+
+/// One platform's message templates; a malformed one is a problem.
+fn templates<F: Fn(&str) -> Option<String>>(
+    r: &mut Reader<F>,
+    prefix: &str,
+    default_keys: fn(NotificationKind) -> [&'static str; 3],
+) -> MessageTemplates {
+    MessageTemplates::read(|name| r.get(name), prefix, default_keys).unwrap_or_else(|problems| {
+        r.problems.extend(problems);
+        MessageTemplates::default()
+    })
+}
+
+/// The field keys of the subscribe-message templates this system was written for, in the order
+/// of the values (see the README): what the place is, when, and what to do.
+fn wechat_keys(kind: NotificationKind) -> [&'static str; 3] {
+    match kind {
+        NotificationKind::ReviewResult => ["thing1", "phrase2", "thing3"],
+        NotificationKind::HealthCode => ["phrase1", "time2", "thing3"],
+        _ => ["thing1", "time2", "thing3"],
+    }
 }
 
 /// `PII_KEY` and `VENUE_CODE_KEY` are 32 random bytes in standard base64 (`openssl rand -base64 32`).

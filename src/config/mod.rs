@@ -14,6 +14,7 @@ use std::time::Duration;
 use chrono_tz::Tz;
 
 use crate::domain::{CompanionRule, HealthColor, Taxonomy};
+use crate::platforms::messages::MessageTemplates;
 
 pub use dev_secrets::FILE_NAME as DEV_SECRETS_FILE;
 
@@ -127,6 +128,7 @@ pub struct Settings {
     pub wechat: Option<WechatSettings>,
     /// Alipay mini-program credentials; `None` when `ALIPAY_APPID` is unset.
     pub alipay: Option<AlipaySettings>,
+    pub delivery: DeliverySettings,
     /// Development secrets generated at this load, for the start-up message.
     pub generated_secrets: Vec<&'static str>,
 }
@@ -215,12 +217,25 @@ pub struct RetentionSettings {
     pub purge_interval_minutes: u32,
 }
 
+/// How notifications leave as platform messages.
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// The mini-program page a message opens (`MESSAGE_PAGE`).
+    pub page: String,
+    /// Seconds between the sender's rounds (`DELIVERY_POLL_SECONDS`); 0: this node sends none.
+    pub poll_seconds: u32,
+    /// Messages sent at once (`DELIVERY_CONCURRENCY`).
+    pub concurrency: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct WechatSettings {
     pub appid: String,
     pub secret: Secret<String>,
     pub api_base: String,
     pub timeout: Duration,
+    /// Subscribe-message templates by kind of notification (`WECHAT_TEMPLATE_*`).
+    pub templates: MessageTemplates,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +249,8 @@ pub struct AlipaySettings {
     pub aes_key: Option<Secret<String>>,
     pub gateway: String,
     pub timeout: Duration,
+    /// Template messages by kind of notification (`ALIPAY_TEMPLATE_*`).
+    pub templates: MessageTemplates,
 }
 
 /// Every problem found in the configuration, reported together.

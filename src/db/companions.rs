@@ -90,6 +90,20 @@ pub fn find(
     Ok(find_many(conn, account_id, &[id])?.into_iter().next())
 }
 
+/// The accounts that check one of these people in as a companion, as (person id, account id).
+pub fn holders_of(conn: &mut DbConnection, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
+    let mut holders = Vec::new();
+    for chunk in person_ids.chunks(500) {
+        holders.extend(
+            companions::table
+                .filter(companions::person_id.eq_any(chunk))
+                .select((companions::person_id, companions::account_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    Ok(holders)
+}
+
 /// The account's companion row of this person, with the person.
 pub fn of_person(
     conn: &mut DbConnection,

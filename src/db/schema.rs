@@ -364,10 +364,17 @@ diesel::table! {
         stay_to -> Nullable<Timestamp>,
         message -> Nullable<Text>,
         created_at -> Timestamp,
+        delivery -> Text,
+        delivery_values -> Nullable<Text>,
+        delivery_attempts -> Integer,
+        deliver_after -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        delivery_error -> Nullable<Text>,
     }
 }
 
 diesel::joinable!(notifications -> risk_windows (risk_window_id));
+diesel::joinable!(notifications -> accounts (account_id));
 diesel::joinable!(risk_windows -> venues (venue_id));
 diesel::joinable!(entrances -> venues (venue_id));
 diesel::joinable!(venue_staff -> venues (venue_id));

@@ -9,8 +9,9 @@ use diesel::serialize::{self, Output, ToSql};
 use diesel::sql_types::Text;
 
 use crate::domain::{
-    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, FollowUpCause, HealthColor,
-    HealthReason, NotificationKind, Platform, StaffRole, VenueStatus, Verdict, VerificationStatus,
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
+    HealthColor, HealthReason, NotificationKind, Platform, StaffRole, VenueStatus, Verdict,
+    VerificationStatus,
 };
 
 macro_rules! text_columns {
@@ -50,6 +51,7 @@ text_columns! {
     AlertStatusColumn => AlertStatus,
     FollowUpCauseColumn => FollowUpCause,
     NotificationKindColumn => NotificationKind,
+    DeliveryColumn => Delivery,
     VerificationStatusColumn => VerificationStatus,
     ChangeStatusColumn => ChangeStatus,
     CheckInRoleColumn => CheckInRole,

@@ -78,6 +78,27 @@ named_enum! {
         AddedAsCompanion = "added_as_companion",
         /// The county decided on a venue application this account manages.
         ReviewResult = "review_result",
+        /// A health official changed the colour of this account's person or a companion's.
+        HealthCode = "health_code",
+    }
+}
+
+named_enum! {
+    /// Where a notification stands on its way out of the inbox, as a platform message.
+    pub enum Delivery {
+        /// Shown in the inbox only (kinds no platform message carries, and older rows).
+        InboxOnly = "inbox_only",
+        /// Waiting for the sender, first or again after a failed try.
+        Pending = "pending",
+        /// The platform accepted the message.
+        Sent = "sent",
+        /// The resident has not subscribed to (or has used up) this message: not retried.
+        NotSubscribed = "not_subscribed",
+        /// Refused for good, or still failing after the last try.
+        Failed = "failed",
+        /// Nothing to send it with: no platform client or no template for the kind, or a
+        /// development account.
+        Skipped = "skipped",
     }
 }
 

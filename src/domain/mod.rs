@@ -23,7 +23,7 @@ mod venue;
 mod venue_status;
 
 pub use check_in::{
-    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, FollowUpCause,
+    AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
     NotificationKind, Platform, VerificationStatus,
 };
 pub use companion_rule::CompanionRule;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use super::messages::{MessageSender, MessageTemplates, OutgoingMessage, SendError};
 use super::rsa2::{Rsa2Signer, Rsa2Verifier};
 use super::{
     IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
@@ -28,6 +29,7 @@ const OAUTH_METHOD: &str = "alipay.system.oauth.token";
 const USER_INFO_METHOD: &str = "alipay.user.info.share";
 const CERTIFY_INITIALIZE_METHOD: &str = "alipay.user.certify.open.initialize";
 const CERTIFY_QUERY_METHOD: &str = "alipay.user.certify.open.query";
+const NOTICE_METHOD: &str = "alipay.open.app.mini.templatemessage.send";
 const SUCCESS_CODE: &str = "10000";
 
 pub struct AlipayClient {
@@ -37,6 +39,7 @@ pub struct AlipayClient {
     signer: Rsa2Signer,
     verifier: Rsa2Verifier,
     aes_key: Option<Vec<u8>>,
+    templates: MessageTemplates,
     clock: Clock,
 }
 
@@ -110,6 +113,7 @@ impl AlipayClient {
             signer,
             verifier,
             aes_key,
+            templates: config.templates,
             clock,
         })
     }
@@ -268,6 +272,21 @@ impl AlipayClient {
         common: &[(&str, &str)],
         business: &[(&str, &str)],
     ) -> Result<Value, PlatformError> {
+        self.call_raw(method, common, business)
+            .await
+            .map_err(|refusal| match refusal {
+                Refusal::Gateway(e) => e,
+                Refusal::Business(node) => map_error(&node),
+            })
+    }
+
+    /// [`Self::call`], with a business error's node kept for the caller to read.
+    async fn call_raw(
+        &self,
+        method: &str,
+        common: &[(&str, &str)],
+        business: &[(&str, &str)],
+    ) -> Result<Value, Refusal> {
         let timestamp = self
             .clock
             .now()
@@ -314,15 +333,15 @@ impl AlipayClient {
             .await
             .map_err(|e| PlatformError::Unavailable(format!("reading Alipay's answer: {e}")))?;
         if status.is_server_error() {
-            return Err(PlatformError::Unavailable(format!(
+            return Err(Refusal::Gateway(PlatformError::Unavailable(format!(
                 "Alipay answered HTTP {status}"
-            )));
+            ))));
         }
         self.read_answer(method, &body)
     }
 
-    /// Finds the response node, verifies it, and maps errors.
-    fn read_answer(&self, method: &str, body: &str) -> Result<Value, PlatformError> {
+    /// Finds the response node and verifies it; an error node is handed back as it is.
+    fn read_answer(&self, method: &str, body: &str) -> Result<Value, Refusal> {
         let nodes: HashMap<String, &RawValue> = serde_json::from_str(body).map_err(|_| {
             PlatformError::Unavailable("Alipay's answer is not a JSON object".into())
         })?;
@@ -335,12 +354,12 @@ impl AlipayClient {
             // Errors may come unsigned; a signed one must verify.
             if let Some(sign) = &sign {
                 if !self.verify_node(error.get(), sign) {
-                    return Err(refused_signature());
+                    return Err(refused_signature().into());
                 }
             }
             let error: Value = serde_json::from_str(error.get())
                 .map_err(|_| PlatformError::Unavailable("unreadable error_response".into()))?;
-            return Err(map_error(&error));
+            return Err(Refusal::Business(error));
         }
         let node = nodes
             .get(node_name.as_str())
@@ -350,13 +369,13 @@ impl AlipayClient {
             PlatformError::Unavailable("Alipay's answer is not signed".into())
         })?;
         if !self.verify_node(node.get(), &sign) {
-            return Err(refused_signature());
+            return Err(refused_signature().into());
         }
         let node: Value = serde_json::from_str(node.get())
             .map_err(|_| PlatformError::Unavailable(format!("unreadable {node_name}")))?;
         match node.get("code").and_then(Value::as_str) {
             None | Some(SUCCESS_CODE) => Ok(node),
-            Some(_) => Err(map_error(&node)),
+            Some(_) => Err(Refusal::Business(node)),
         }
     }
 
@@ -372,6 +391,19 @@ impl AlipayClient {
 
     fn verify(&self, content: &str, sign: &str) -> bool {
         self.verifier.verify(content.as_bytes(), sign)
+    }
+}
+
+/// Why a gateway call did not succeed: the gateway itself (unreachable, unsigned, tampered), or
+/// a verified business error node (`code`, `sub_code`, `sub_msg`).
+enum Refusal {
+    Gateway(PlatformError),
+    Business(Value),
+}
+
+impl From<PlatformError> for Refusal {
+    fn from(error: PlatformError) -> Self {
+        Refusal::Gateway(error)
     }
 }
 
@@ -403,6 +435,67 @@ fn map_error(error: &Value) -> PlatformError {
             tracing::error!(code, sub_code, "Alipay refused the request");
             PlatformError::Unavailable(described)
         }
+    }
+}
+
+/// Sorts a refused template message. Alipay documents no code for "not subscribed": any
+/// `sub_code` that speaks of a subscription or a form id is taken as one [unverified].
+fn message_refusal(refusal: Refusal) -> SendError {
+    let node = match refusal {
+        Refusal::Gateway(e) => return SendError::Unavailable(e.to_string()),
+        Refusal::Business(node) => node,
+    };
+    let text = |key: &str| node.get(key).and_then(Value::as_str).unwrap_or("");
+    let (code, sub_code) = (text("code"), text("sub_code"));
+    let described = format!("{code} {sub_code} {}", text("sub_msg"));
+    let lower = sub_code.to_ascii_lowercase();
+    if lower.contains("subscri") || lower.contains("form_id") || lower.contains("form-id") {
+        SendError::NotSubscribed
+    } else if code == "20000" || lower.contains("limit") || lower.contains("system") {
+        SendError::Unavailable(described)
+    } else {
+        SendError::Refused(described)
+    }
+}
+
+/// An Alipay user id is `2088` and twelve more digits; anything else is an app's `open_id`.
+fn is_user_id(subject: &str) -> bool {
+    subject.len() == 16
+        && subject.starts_with("2088")
+        && subject.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[async_trait]
+impl MessageSender for AlipayClient {
+    /// `alipay.open.app.mini.templatemessage.send` to the user's `open_id` (or `user_id` for
+    /// older apps), the values as `{"keyword1": {"value": …}, …}` in a JSON string.
+    async fn send(&self, recipient: &str, message: &OutgoingMessage<'_>) -> Result<(), SendError> {
+        let template = self
+            .templates
+            .get(message.kind)
+            .ok_or(SendError::NoTemplate)?;
+        let data: serde_json::Map<String, Value> = template
+            .keys
+            .iter()
+            .zip(message.values)
+            .map(|(key, value)| (key.clone(), serde_json::json!({ "value": value })))
+            .collect();
+        let to = if is_user_id(recipient) {
+            "to_user_id"
+        } else {
+            "to_open_id"
+        };
+        let biz_content = serde_json::json!({
+            to: recipient,
+            "user_template_id": template.id,
+            "page": message.page,
+            "data": Value::Object(data).to_string(),
+        })
+        .to_string();
+        self.call_raw(NOTICE_METHOD, &[], &[("biz_content", &biz_content)])
+            .await
+            .map(|_| ())
+            .map_err(message_refusal)
     }
 }
 

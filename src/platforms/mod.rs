@@ -5,6 +5,7 @@
 
 pub mod alipay;
 pub mod dev;
+pub mod messages;
 pub mod rsa2;
 pub mod wechat;
 

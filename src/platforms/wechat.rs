@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
+use super::messages::{cut, MessageSender, OutgoingMessage, SendError};
 use super::{
     join_url, IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin,
     VerificationOutcome, VerificationTicket,
@@ -114,6 +115,18 @@ impl WechatClient {
         path: &str,
         body: &Value,
     ) -> Result<T, PlatformError> {
+        self.post_with_fresh_token(call, path, body)
+            .await
+            .map_err(Rejection::into_platform_error)
+    }
+
+    /// [`Self::post_with_token`], with WeChat's refusal kept for the caller to sort.
+    async fn post_with_fresh_token<T: DeserializeOwned>(
+        &self,
+        call: Call,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, Rejection> {
         let url = join_url(&self.config.api_base, path);
         let send = |token: String| {
             let request = self
@@ -123,19 +136,58 @@ impl WechatClient {
                 .json(body);
             self.send_raw(call, request)
         };
-        let token = self.access_token().await?;
+        let token = self.access_token().await.map_err(Rejection::Platform)?;
         match send(token.clone()).await {
             Err(Rejection::StaleToken) => {
-                let fresh = self.refresh_after_rejection(&token).await?;
+                let fresh = self
+                    .refresh_after_rejection(&token)
+                    .await
+                    .map_err(Rejection::Platform)?;
                 match send(fresh).await {
-                    Err(Rejection::StaleToken) => Err(PlatformError::Unavailable(
-                        "the access token was refused twice".into(),
+                    Err(Rejection::StaleToken) => Err(Rejection::Platform(
+                        PlatformError::Unavailable("the access token was refused twice".into()),
                     )),
-                    other => other.map_err(Rejection::into_platform_error),
+                    other => other,
                 }
             }
-            other => other.map_err(Rejection::into_platform_error),
+            other => other,
         }
+    }
+
+    /// A subscribe message (`subscribeMessage.send`) to the user `openid`. Each value is cut to
+    /// what its field's type allows (a `thing` holds 20 characters), so that a long venue name
+    /// does not cost the message (47003).
+    pub async fn send_subscribe_message(
+        &self,
+        openid: &str,
+        message: &OutgoingMessage<'_>,
+    ) -> Result<(), SendError> {
+        let template = self
+            .config
+            .templates
+            .get(message.kind)
+            .ok_or(SendError::NoTemplate)?;
+        let data: serde_json::Map<String, Value> = template
+            .keys
+            .iter()
+            .zip(message.values)
+            .map(|(key, value)| (key.clone(), serde_json::json!({ "value": fit(key, value) })))
+            .collect();
+        let body = serde_json::json!({
+            "touser": openid,
+            "template_id": template.id,
+            "page": message.page,
+            "data": data,
+            "miniprogram_state": "formal",
+            "lang": "zh_CN",
+        });
+        self.post_with_fresh_token::<Value>(Call::Notice, "/cgi-bin/message/subscribe/send", &body)
+            .await
+            .map(|_| ())
+            .map_err(|rejection| match rejection {
+                Rejection::Notice(e) => e,
+                other => SendError::Unavailable(other.into_platform_error().to_string()),
+            })
     }
 
     /// The mainland number behind a `getPhoneNumber` code, checked to belong to our app.
@@ -365,18 +417,36 @@ enum Call {
     Token,
     Phone,
     Face,
+    Notice,
 }
 
 /// Why WeChat said no; a stale token is kept apart because it is retried.
 enum Rejection {
     StaleToken,
     Platform(PlatformError),
+    /// A subscribe message that is not to be retried.
+    Notice(SendError),
 }
 
 impl Rejection {
     fn from_errcode(call: Call, errcode: i64, errmsg: &str) -> Self {
-        if matches!(call, Call::Phone | Call::Face) && STALE_TOKEN_ERRCODES.contains(&errcode) {
+        if matches!(call, Call::Phone | Call::Face | Call::Notice)
+            && STALE_TOKEN_ERRCODES.contains(&errcode)
+        {
             return Rejection::StaleToken;
+        }
+        if call == Call::Notice {
+            match errcode {
+                43101 => return Rejection::Notice(SendError::NotSubscribed),
+                // A field breaks the template's rules, the template or the openid is not ours.
+                47003 | 40037 | 40003 | 43107 => {
+                    tracing::warn!(errcode, errmsg, "WeChat refused a subscribe message");
+                    return Rejection::Notice(SendError::Refused(format!(
+                        "errcode {errcode}: {errmsg}"
+                    )));
+                }
+                _ => {}
+            }
         }
         Rejection::Platform(match (call, errcode) {
             // 40013 is "invalid appid" for our credentials, but "code from another app" for a
@@ -400,7 +470,30 @@ impl Rejection {
                 PlatformError::Unavailable("WeChat refused our access token".into())
             }
             Rejection::Platform(e) => e,
+            Rejection::Notice(e) => PlatformError::Unavailable(e.to_string()),
         }
+    }
+}
+
+/// A value cut to what a template field of this key's type holds: the type is the key without
+/// its number (`thing3` → `thing`); times and dates are left as they are.
+fn fit(key: &str, value: &str) -> String {
+    let field_type = key.trim_end_matches(|c: char| c.is_ascii_digit());
+    let limit = match field_type {
+        "thing" => 20,
+        "name" => 10,
+        "phrase" | "symbol" => 5,
+        "car_number" => 8,
+        "character_string" | "number" | "letter" | "amount" | "phone_number" => 32,
+        _ => return value.to_owned(),
+    };
+    cut(value, limit)
+}
+
+#[async_trait]
+impl MessageSender for WechatClient {
+    async fn send(&self, recipient: &str, message: &OutgoingMessage<'_>) -> Result<(), SendError> {
+        self.send_subscribe_message(recipient, message).await
     }
 }
 

@@ -6,22 +6,24 @@
 //! import of more than `TRACE_CONFIRM_THRESHOLD` people waits, sealed, for a second official of the
 //! region, like any mass change.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::cache_sync::changed;
-use super::{audit, authorize};
+use super::{audit, authorize, delivery};
 use crate::auth::Staff;
 use crate::cache::CacheKey;
 use crate::crypto::Field;
 use crate::db::follow_ups::{self, NewFollowUp};
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
-use crate::db::{persons, DbConnection, DbError};
+use crate::db::notifications::{self, NewMessage};
+use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
     optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
-    IdNumber, PersonName,
+    IdNumber, NotificationKind, PersonName,
 };
 use crate::state::AppState;
 
@@ -432,6 +434,7 @@ pub fn apply(
         })
         .collect();
     follow_ups::open(conn, &follow_up, state.clock.now_naive())?;
+    tell_holders(state, conn, changes)?;
     let keys: Vec<CacheKey> = if changes.len() > NAMED_COLOR_CHANGES {
         vec![CacheKey::AllColors]
     } else {
@@ -441,6 +444,56 @@ pub fn apply(
             .collect()
     };
     changed(state, conn, &keys)
+}
+
+/// Tells every account that holds a changed person (its verified identity, or a companion) in
+/// its inbox, and queues the platform message.
+fn tell_holders(
+    state: &AppState,
+    conn: &mut DbConnection,
+    changes: &[ColorChange],
+) -> Result<(), DbError> {
+    let now = state.clock.now_naive();
+    let color_of: HashMap<i64, HealthColor> =
+        changes.iter().map(|c| (c.person_id, c.color)).collect();
+    let mut people: Vec<i64> = color_of.keys().copied().collect();
+    people.sort_unstable();
+    let mut holders = BTreeSet::new();
+    for chunk in people.chunks(500) {
+        for (person, account) in accounts::verified_owners(conn, chunk)? {
+            holders.insert((account, person, true));
+        }
+    }
+    for (person, account) in companions::holders_of(conn, &people)? {
+        holders.insert((account, person, false));
+    }
+    let texts: Vec<(i64, i64, String, Vec<String>)> = holders
+        .into_iter()
+        .map(|(account, person, own)| {
+            let color = color_of[&person];
+            let message = if own {
+                format!("您的健康码已变更为{}，请在小程序中查看。", color.label())
+            } else {
+                format!(
+                    "您的同行人员的健康码已变更为{}，请在小程序中查看。",
+                    color.label()
+                )
+            };
+            let values = delivery::health_code_values(&state.clock, color, now, own);
+            (account, person, message, values)
+        })
+        .collect();
+    let messages: Vec<NewMessage<'_>> = texts
+        .iter()
+        .map(|(account, person, message, values)| NewMessage {
+            account_id: *account,
+            kind: NotificationKind::HealthCode,
+            person_id: Some(*person),
+            message,
+            outgoing: Some(values),
+        })
+        .collect();
+    notifications::insert_messages(conn, &messages, now)
 }
 
 fn view(

@@ -278,6 +278,7 @@ fn release_binding(
         owner.id,
         NotificationKind::IdentityReleased,
         message,
+        None,
         now,
     )
 }

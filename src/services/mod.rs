@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod cache_sync;
 pub mod check_ins;
 pub mod companions;
+pub mod delivery;
 pub mod entrances;
 pub mod follow_ups;
 pub mod health_codes;

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::audit;
 use super::cache_sync::changed;
 use super::venues::{self, VenueError, VenueView};
+use super::{audit, delivery};
 use crate::auth::Staff;
 use crate::cache::CacheKey;
 use crate::db::notifications;
@@ -72,6 +72,13 @@ pub async fn decide(
             venue_rows::set_decision(conn, venue_id, status, reason, reviewer.id, now)?;
             // The applicant is told in their notices.
             if let Some(manager) = venue.manager_account_id {
+                let outgoing = delivery::review_values(
+                    &venue.name,
+                    match &decision {
+                        Decision::Approve => None,
+                        Decision::Reject { reason } => Some(reason.as_str()),
+                    },
+                );
                 let message = match &decision {
                     Decision::Approve => format!(
                         "您申请的场所码“{}”已审核通过，可在小程序中下载打印场所码。",
@@ -87,6 +94,7 @@ pub async fn decide(
                     manager,
                     NotificationKind::ReviewResult,
                     &message,
+                    Some(&outgoing),
                     now,
                 )?;
             }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use super::audit;
+use super::{audit, delivery};
 use crate::auth::Staff;
 use crate::db::notifications::{self, NewRiskNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
@@ -179,6 +179,11 @@ pub async fn create(
                         person_id,
                         stay_from,
                         stay_to,
+                        outgoing: Some(delivery::risk_window_values(
+                            &state.clock,
+                            &venue.name,
+                            stay_from,
+                        )),
                     },
                 )
                 .collect();

@@ -17,6 +17,7 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     purged: IntCounterVec,
+    messages: IntCounterVec,
     shed: IntCounterVec,
     abandoned: prometheus::IntCounter,
     admission_wait: prometheus::Histogram,
@@ -70,6 +71,14 @@ impl Metrics {
             &["table"],
         )
         .expect("static metric definition");
+        let messages = IntCounterVec::new(
+            Opts::new(
+                "platform_messages_total",
+                "Tries of platform messages by platform and outcome (sent, not_subscribed, failed, skipped, retried)",
+            ),
+            &["platform", "outcome"],
+        )
+        .expect("static metric definition");
         let shed = IntCounterVec::new(
             Opts::new(
                 "requests_shed_total",
@@ -108,6 +117,7 @@ impl Metrics {
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
+            Box::new(messages.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_max.clone()),
             Box::new(purged.clone()),
@@ -130,6 +140,7 @@ impl Metrics {
             pool_connections,
             pool_max,
             purged,
+            messages,
             shed,
             abandoned,
             admission_wait,
@@ -158,6 +169,11 @@ impl Metrics {
                 .with_label_values(&[table])
                 .inc_by(*count as u64);
         }
+    }
+
+    /// Counts one try of a platform message.
+    pub fn observe_message(&self, platform: &str, outcome: &str) {
+        self.messages.with_label_values(&[platform, outcome]).inc();
     }
 
     /// Records one finished request. `route` is the matched pattern (`/api/v1/venues/{id}`),

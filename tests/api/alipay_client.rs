@@ -6,7 +6,9 @@ use serde_json::json;
 use venuecode::clock::Clock;
 use venuecode::config::AlipaySettings;
 use venuecode::config::Secret;
+use venuecode::domain::NotificationKind;
 use venuecode::platforms::alipay::AlipayClient;
+use venuecode::platforms::messages::{MessageSender, MessageTemplates, OutgoingMessage, SendError};
 use venuecode::platforms::PlatformError;
 use wiremock::MockServer;
 
@@ -20,7 +22,24 @@ fn config(server: &MockServer, private_key: String) -> AlipaySettings {
         aes_key: Some(Secret::new(fake::AES_KEY.into())),
         gateway: fake::gateway(server),
         timeout: Duration::from_millis(1500),
+        templates: templates(),
     }
+}
+
+/// The fake's templates under Alipay's keys `keyword1…3`.
+fn templates() -> MessageTemplates {
+    let settings = fake::template_settings();
+    MessageTemplates::read(
+        |name| {
+            settings
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.clone())
+        },
+        "ALIPAY",
+        |_| ["keyword1", "keyword2", "keyword3"],
+    )
+    .unwrap()
 }
 
 fn client(server: &MockServer) -> AlipayClient {
@@ -201,6 +220,7 @@ fn config_without_server() -> AlipaySettings {
         aes_key: Some(Secret::new(fake::AES_KEY.into())),
         gateway: String::new(),
         timeout: Duration::from_secs(1),
+        templates: MessageTemplates::default(),
     }
 }
 
@@ -228,4 +248,54 @@ fn broken_keys_are_named_at_start_up() {
     .err()
     .unwrap();
     assert!(err.contains("ALIPAY_PUBLIC_KEY"), "{err}");
+}
+
+#[tokio::test]
+async fn a_template_message_goes_to_the_open_id_or_the_user_id() {
+    let (server, messages) = fake::start_with_messages().await;
+    let c = client(&server);
+    let values = vec![
+        "临武县人民医院".to_owned(),
+        "2026-11-21 10:30".to_owned(),
+        "您到访的场所出现风险，请查看提醒".to_owned(),
+    ];
+    let message = OutgoingMessage {
+        kind: NotificationKind::RiskWindow,
+        values: &values,
+        page: "pages/notifications/index",
+    };
+    c.send(fake::GOOD_OPEN_ID, &message).await.unwrap();
+    c.send(fake::GOOD_USER_ID, &message).await.unwrap();
+    let taken = messages.taken();
+    assert_eq!(taken.len(), 2);
+    assert_eq!(taken[0].recipient, fake::GOOD_OPEN_ID);
+    assert_eq!(taken[1].recipient, fake::GOOD_USER_ID);
+    assert_eq!(
+        taken[0].template,
+        crate::fake_messages::RISK_WINDOW_TEMPLATE
+    );
+    assert_eq!(taken[0].values["keyword1"], "临武县人民医院");
+    assert_eq!(taken[0].values["keyword2"], "2026-11-21 10:30");
+    assert_eq!(taken[0].values["keyword3"], values[2]);
+
+    messages.unsubscribe(fake::GOOD_OPEN_ID);
+    assert_eq!(
+        c.send(fake::GOOD_OPEN_ID, &message).await.unwrap_err(),
+        SendError::NotSubscribed
+    );
+    messages.busy_for(1);
+    assert!(matches!(
+        c.send(fake::GOOD_USER_ID, &message).await.unwrap_err(),
+        SendError::Unavailable(_)
+    ));
+    // A request the gateway finds wrong is refused for good.
+    let unknown = OutgoingMessage {
+        kind: NotificationKind::HealthCode,
+        values: &values,
+        page: "",
+    };
+    assert!(matches!(
+        c.send(fake::GOOD_USER_ID, &unknown).await.unwrap_err(),
+        SendError::Refused(_)
+    ));
 }

@@ -15,6 +15,11 @@ use ring::signature::{
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
+
+use crate::fake_messages::{
+    Answer, Messages, Taken, HEALTH_CODE_TEMPLATE, REVIEW_RESULT_TEMPLATE, RISK_WINDOW_TEMPLATE,
+    TEMPLATES,
+};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::fake_faces::{FaceCheck, Faces, Outcome};
@@ -119,6 +124,7 @@ pub fn phone_success(mobile: &str) -> String {
 
 struct Gateway {
     faces: Arc<Faces>,
+    messages: Arc<Messages>,
 }
 
 impl Gateway {
@@ -278,6 +284,58 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// 小程序发送模板消息: a known template, one recipient (`to_open_id` or `to_user_id`), a page
+    /// and `data` as a JSON string of `{"keyword1": {"value": …}, …}`; then answered by
+    /// `Messages` (not subscribed: `isv.user-not-subscribed` [unverified]; busy: 20000).
+    fn template_message(&self, biz_content: &str) -> String {
+        const NODE: &str = "alipay_open_app_mini_templatemessage_send_response";
+        let Ok(biz) = serde_json::from_str::<Value>(biz_content) else {
+            return Self::invalid_arguments(NODE, "isv.invalid-parameter", "biz_content 格式错误");
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let recipient = match (biz["to_open_id"].as_str(), biz["to_user_id"].as_str()) {
+            (Some(open_id), None) => open_id.to_owned(),
+            (None, Some(user_id)) if user_id.starts_with("2088") => user_id.to_owned(),
+            _ => return Self::invalid_arguments(NODE, "isv.invalid-parameter", "接收人有误"),
+        };
+        let template = text(&biz["user_template_id"]);
+        if !TEMPLATES.contains(&template.as_str()) {
+            return Self::invalid_arguments(NODE, "isv.invalid-template-id", "模板不存在");
+        }
+        let data = biz["data"]
+            .as_str()
+            .and_then(|d| serde_json::from_str::<Value>(d).ok())
+            .and_then(|d| d.as_object().cloned());
+        let Some(data) = data.filter(|d| !d.is_empty()) else {
+            return Self::invalid_arguments(NODE, "isv.invalid-parameter", "data 格式错误");
+        };
+        let page = text(&biz["page"]);
+        if page.is_empty() {
+            return Self::invalid_arguments(NODE, "isv.missing-page", "缺少 page");
+        }
+        let values = data
+            .into_iter()
+            .map(|(key, field)| (key, text(&field["value"])))
+            .collect();
+        match self.messages.answer(Taken {
+            recipient,
+            template,
+            page,
+            values,
+        }) {
+            Answer::Taken => Self::signed(NODE, &json!({"code": "10000", "msg": "Success"}).to_string()),
+            Answer::NotSubscribed => {
+                Self::invalid_arguments(NODE, "isv.user-not-subscribed", "用户未订阅该消息")
+            }
+            Answer::Busy => Self::signed(
+                NODE,
+                &json!({"code": "20000", "msg": "Service Currently Unavailable", "sub_code": "isp.unknow-error", "sub_msg": "系统繁忙"}).to_string(),
+            ),
+        }
+    }
+}
+
 impl Respond for Gateway {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let params: BTreeMap<String, String> =
@@ -322,6 +380,9 @@ impl Respond for Gateway {
                 Some("alipay.user.certify.open.query") => {
                     self.certify_query(params.get("biz_content").map_or("", String::as_str))
                 }
+                Some("alipay.open.app.mini.templatemessage.send") => {
+                    self.template_message(params.get("biz_content").map_or("", String::as_str))
+                }
                 _ => Self::signed("error_response", &json!({
                     "code": "40002", "msg": "Invalid Arguments", "sub_code": "isv.invalid-method"
                 }).to_string()),
@@ -337,16 +398,47 @@ pub async fn start() -> MockServer {
 
 /// The gateway, and the face checks it opened (a test does them as the user would).
 pub async fn start_with_faces() -> (MockServer, Arc<Faces>) {
+    let (server, faces, _) = start_with_everything().await;
+    (server, faces)
+}
+
+/// The gateway, and the template messages it took.
+pub async fn start_with_messages() -> (MockServer, Arc<Messages>) {
+    let (server, _, messages) = start_with_everything().await;
+    (server, messages)
+}
+
+async fn start_with_everything() -> (MockServer, Arc<Faces>, Arc<Messages>) {
     let server = MockServer::start().await;
     let faces = Arc::new(Faces::default());
+    let messages = Arc::new(Messages::default());
     Mock::given(method("POST"))
         .and(path("/gateway.do"))
         .respond_with(Gateway {
             faces: Arc::clone(&faces),
+            messages: Arc::clone(&messages),
         })
         .mount(&server)
         .await;
-    (server, faces)
+    (server, faces, messages)
+}
+
+/// The templates of `fake_messages`, one setting per kind.
+pub fn template_settings() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "ALIPAY_TEMPLATE_RISK_WINDOW",
+            RISK_WINDOW_TEMPLATE.to_owned(),
+        ),
+        (
+            "ALIPAY_TEMPLATE_REVIEW_RESULT",
+            REVIEW_RESULT_TEMPLATE.to_owned(),
+        ),
+        (
+            "ALIPAY_TEMPLATE_HEALTH_CODE",
+            HEALTH_CODE_TEMPLATE.to_owned(),
+        ),
+    ]
 }
 
 pub fn gateway(server: &MockServer) -> String {

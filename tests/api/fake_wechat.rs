@@ -9,6 +9,10 @@ use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::fake_faces::{FaceCheck, Faces, Outcome};
+use crate::fake_messages::{
+    Answer, Messages, Taken, HEALTH_CODE_TEMPLATE, REVIEW_RESULT_TEMPLATE, RISK_WINDOW_TEMPLATE,
+    TEMPLATES,
+};
 
 pub const APPID: &str = "wx4f4bc4dec97d474b";
 pub const SECRET: &str = "test-wechat-secret";
@@ -248,4 +252,114 @@ pub async fn mount_faces(server: &MockServer, token: &str) -> Arc<Faces> {
             .await;
     }
     faces
+}
+
+/// Subscribe messages (`subscribeMessage.send`) with access token `token`: the request checked
+/// as documented (a known template, each value within its field type's rules, else 47003), then
+/// answered by `Messages`: 43101 for a user who has not subscribed, -1 while busy.
+pub async fn mount_messages(server: &MockServer, token: &str) -> Arc<Messages> {
+    let messages = Arc::new(Messages::default());
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/message/subscribe/send"))
+        .respond_with(SubscribeSend {
+            token: token.to_owned(),
+            messages: Arc::clone(&messages),
+        })
+        .mount(server)
+        .await;
+    messages
+}
+
+struct SubscribeSend {
+    token: String,
+    messages: Arc<Messages>,
+}
+
+/// Whether a value obeys its field type's rules (the type is the key without its number).
+fn value_fits(key: &str, value: &str) -> bool {
+    let chars = value.chars().count();
+    match key.trim_end_matches(|c: char| c.is_ascii_digit()) {
+        "thing" => (1..=20).contains(&chars),
+        "phrase" => (1..=5).contains(&chars),
+        "time" => chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M").is_ok(),
+        _ => chars > 0,
+    }
+}
+
+impl Respond for SubscribeSend {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let ok = |body: Value| ResponseTemplate::new(200).set_body_json(body);
+        let token = request
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned());
+        if token.as_deref() != Some(self.token.as_str()) {
+            return ok(error(
+                40001,
+                "invalid credential, access_token is invalid or not latest",
+            ));
+        }
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
+            return ok(error(47001, "data format error"));
+        };
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let template = text(&body["template_id"]);
+        if !TEMPLATES.contains(&template.as_str()) {
+            return ok(error(40037, "invalid template_id"));
+        }
+        let recipient = text(&body["touser"]);
+        if !recipient.starts_with("oGZUI0") {
+            return ok(error(40003, "invalid openid"));
+        }
+        if !["developer", "trial", "formal"]
+            .contains(&body["miniprogram_state"].as_str().unwrap_or("formal"))
+        {
+            return ok(error(47001, "data format error"));
+        }
+        let mut values = std::collections::BTreeMap::new();
+        for (key, field) in body["data"].as_object().cloned().unwrap_or_default() {
+            let value = text(&field["value"]);
+            if !value_fits(&key, &value) {
+                return ok(error(
+                    47003,
+                    &format!("argument invalid! data.{key}.value invalid"),
+                ));
+            }
+            values.insert(key, value);
+        }
+        if values.is_empty() {
+            return ok(error(47003, "argument invalid! data is empty"));
+        }
+        match self.messages.answer(Taken {
+            recipient,
+            template,
+            page: text(&body["page"]),
+            values,
+        }) {
+            Answer::Taken => {
+                ok(json!({"errcode": 0, "errmsg": "ok", "msgid": 294402298110051942u64}))
+            }
+            Answer::NotSubscribed => ok(error(43101, "user refuse to accept the msg")),
+            Answer::Busy => ok(error(-1, "system error")),
+        }
+    }
+}
+
+/// The templates of `fake_messages`, one setting per kind.
+pub fn template_settings() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "WECHAT_TEMPLATE_RISK_WINDOW",
+            RISK_WINDOW_TEMPLATE.to_owned(),
+        ),
+        (
+            "WECHAT_TEMPLATE_REVIEW_RESULT",
+            REVIEW_RESULT_TEMPLATE.to_owned(),
+        ),
+        (
+            "WECHAT_TEMPLATE_HEALTH_CODE",
+            HEALTH_CODE_TEMPLATE.to_owned(),
+        ),
+    ]
 }

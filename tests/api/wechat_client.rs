@@ -7,6 +7,8 @@ use serde_json::json;
 use venuecode::clock::Clock;
 use venuecode::config::Secret;
 use venuecode::config::WechatSettings;
+use venuecode::domain::NotificationKind;
+use venuecode::platforms::messages::{MessageTemplates, OutgoingMessage, SendError};
 use venuecode::platforms::wechat::WechatClient;
 use venuecode::platforms::PlatformError;
 use wiremock::matchers::{body_partial_json, method, path, query_param};
@@ -25,8 +27,29 @@ fn client_with_clock(server: &MockServer, clock: Clock) -> WechatClient {
             secret: Secret::new(SECRET.into()),
             api_base: server.uri(),
             timeout: Duration::from_millis(1500),
+            templates: templates(),
         },
         clock,
+    )
+    .unwrap()
+}
+
+/// The fake's templates under WeChat's default keys.
+fn templates() -> MessageTemplates {
+    let settings = fake::template_settings();
+    MessageTemplates::read(
+        |name| {
+            settings
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.clone())
+        },
+        "WECHAT",
+        |kind| match kind {
+            NotificationKind::ReviewResult => ["thing1", "phrase2", "thing3"],
+            NotificationKind::HealthCode => ["phrase1", "time2", "thing3"],
+            _ => ["thing1", "time2", "thing3"],
+        },
     )
     .unwrap()
 }
@@ -260,4 +283,131 @@ async fn a_token_refused_twice_is_not_retried_again() {
         .await
         .unwrap_err();
     assert!(matches!(err, PlatformError::Unavailable(_)), "{err:?}");
+}
+
+fn review_message(values: &[String]) -> OutgoingMessage<'_> {
+    OutgoingMessage {
+        kind: NotificationKind::ReviewResult,
+        values,
+        page: "pages/notifications/index",
+    }
+}
+
+#[tokio::test]
+async fn a_subscribe_message_goes_out_with_each_value_cut_to_its_field() {
+    let server = fake::start().await;
+    let messages = fake::mount_messages(&server, fake::TOKEN).await;
+    let c = client(&server);
+    let long_name = "湖南省郴州市临武县舜峰镇解放路八十八号大型连锁超市东门店";
+    let values = vec![
+        long_name.to_owned(),
+        "已通过".to_owned(),
+        "可下载".to_owned(),
+    ];
+    c.send_subscribe_message(fake::GOOD_OPENID, &review_message(&values))
+        .await
+        .unwrap();
+    let taken = messages.taken();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].recipient, fake::GOOD_OPENID);
+    assert_eq!(
+        taken[0].template,
+        crate::fake_messages::REVIEW_RESULT_TEMPLATE
+    );
+    assert_eq!(taken[0].page, "pages/notifications/index");
+    let thing = &taken[0].values["thing1"];
+    assert_eq!(thing.chars().count(), 20);
+    assert!(thing.ends_with('…') && long_name.starts_with(thing.trim_end_matches('…')));
+    assert_eq!(taken[0].values["phrase2"], "已通过");
+}
+
+#[tokio::test]
+async fn a_user_who_has_not_subscribed_and_a_broken_field_are_not_retried() {
+    let server = fake::start().await;
+    let messages = fake::mount_messages(&server, fake::TOKEN).await;
+    messages.unsubscribe(fake::SECOND_OPENID);
+    let c = client(&server);
+    let values = vec!["超市".to_owned(), "已通过".to_owned(), "可下载".to_owned()];
+    assert_eq!(
+        c.send_subscribe_message(fake::SECOND_OPENID, &review_message(&values))
+            .await
+            .unwrap_err(),
+        SendError::NotSubscribed
+    );
+    // A time field that is not a time breaks the template's rules (47003).
+    let health = OutgoingMessage {
+        kind: NotificationKind::HealthCode,
+        values: &["黄码".to_owned(), "昨天".to_owned(), "请查看".to_owned()],
+        page: "p",
+    };
+    assert!(matches!(
+        c.send_subscribe_message(fake::GOOD_OPENID, &health).await.unwrap_err(),
+        SendError::Refused(why) if why.contains("47003")
+    ));
+    messages.busy_for(1);
+    assert!(matches!(
+        c.send_subscribe_message(fake::GOOD_OPENID, &review_message(&values))
+            .await
+            .unwrap_err(),
+        SendError::Unavailable(_)
+    ));
+    // A kind without a template is not sent at all.
+    let none = WechatClient::new(
+        WechatSettings {
+            appid: APPID.into(),
+            secret: Secret::new(SECRET.into()),
+            api_base: server.uri(),
+            timeout: Duration::from_millis(1500),
+            templates: MessageTemplates::default(),
+        },
+        Clock::new(chrono_tz::Asia::Shanghai),
+    )
+    .unwrap();
+    assert_eq!(
+        none.send_subscribe_message(fake::GOOD_OPENID, &review_message(&values))
+            .await
+            .unwrap_err(),
+        SendError::NoTemplate
+    );
+    assert!(messages.taken().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_refused_for_its_token_is_sent_again_with_a_fresh_one() {
+    let server = MockServer::start().await;
+    // The cached token goes stale: the normal refresh hands it out again, a forced one is new.
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .and(body_partial_json(json!({"force_refresh": false})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "STALE", "expires_in": 7200})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/cgi-bin/stable_token"))
+        .and(body_partial_json(json!({"force_refresh": true})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "FRESH", "expires_in": 7200})),
+        )
+        .mount(&server)
+        .await;
+    let messages = fake::mount_messages(&server, "FRESH").await;
+    let c = client(&server);
+    let values = vec!["超市".to_owned(), "已通过".to_owned(), "可下载".to_owned()];
+    c.send_subscribe_message(fake::GOOD_OPENID, &review_message(&values))
+        .await
+        .unwrap();
+    assert_eq!(messages.tries(), 1);
+    assert_eq!(messages.taken().len(), 1);
+    assert_eq!(token_requests(&server, Some(true)).await, 1);
+    // The first token, the normal refresh (the same stale token) and the forced one.
+    assert_eq!(token_requests(&server, None).await, 3);
+    // The fresh token serves the next message without another refresh.
+    c.send_subscribe_message(fake::GOOD_OPENID, &review_message(&values))
+        .await
+        .unwrap();
+    assert_eq!(token_requests(&server, None).await, 3);
 }
