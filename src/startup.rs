@@ -52,6 +52,7 @@ impl Application {
         spawn_purge(Arc::clone(&state), metrics.clone());
         spawn_audit_anchor(Arc::clone(&state));
         services::delivery::spawn(Arc::clone(&state), metrics.clone());
+        services::regions::spawn_village_load(Arc::clone(&state));
         let server = run(listener, Arc::clone(&state), metrics)?;
         Ok(Self {
             port,

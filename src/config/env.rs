@@ -176,6 +176,7 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         poll_seconds: r.number("DELIVERY_POLL_SECONDS", 5u32),
         concurrency: r.number("DELIVERY_CONCURRENCY", 8usize).clamp(1, 64),
     };
+    let village_provinces = village_provinces(&mut r);
     if !r.problems.is_empty() {
         return Err(ConfigError {
             problems: r.problems,
@@ -199,6 +200,7 @@ pub(super) fn load(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, 
         wechat,
         alipay,
         delivery,
+        village_provinces,
         generated_secrets,
     })
 }
@@ -424,6 +426,27 @@ fn platforms<F: Fn(&str) -> Option<String>>(
         None => None,
     };
     (wechat, alipay)
+}
+
+/// `VILLAGE_PROVINCES`: `all` (the default), `none`, or province codes separated by commas.
+fn village_provinces<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> Option<Vec<String>> {
+    let value = r.get("VILLAGE_PROVINCES").unwrap_or_else(|| "all".into());
+    match value.as_str() {
+        "all" => None,
+        "none" => Some(Vec::new()),
+        list => {
+            let codes: Vec<String> = list.split(',').map(|c| c.trim().to_owned()).collect();
+            if codes
+                .iter()
+                .any(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_digit()))
+            {
+                r.problem(format!(
+                    "VILLAGE_PROVINCES must be all, none or two-digit province codes separated by commas (43,44), not `{list}`"
+                ));
+            }
+            Some(codes)
+        }
+    }
 }
 
 /// One platform's message templates; a malformed one is a problem.

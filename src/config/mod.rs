@@ -129,6 +129,9 @@ pub struct Settings {
     /// Alipay mini-program credentials; `None` when `ALIPAY_APPID` is unset.
     pub alipay: Option<AlipaySettings>,
     pub delivery: DeliverySettings,
+    /// The provinces (two-digit codes) whose villages are loaded after start-up; `None`: all
+    /// (`VILLAGE_PROVINCES`).
+    pub village_provinces: Option<Vec<String>>,
     /// Development secrets generated at this load, for the start-up message.
     pub generated_secrets: Vec<&'static str>,
 }

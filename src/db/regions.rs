@@ -10,6 +10,8 @@ use crate::domain::{RegionCode, RegionLevel};
 use crate::reference::divisions::{self, Division};
 
 const DATA_SET: &str = "divisions";
+/// One data set per province's villages: `villages:43`.
+const VILLAGE_SET_PREFIX: &str = "villages:";
 const BATCH: usize = 1_000;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -57,14 +59,82 @@ pub fn find(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Option<Re
         .optional()
 }
 
-/// Whether a division exists. Villages are not shipped: a 12-digit village code is known when
-/// its first 9 digits are a known township.
+/// Whether a division exists. Where the villages of its province are loaded, a village code must
+/// be one of them; elsewhere a 12-digit code is known when its first 9 digits are a known
+/// township.
 pub fn is_known(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<bool> {
-    let lookup = match code.level() {
-        RegionLevel::Village => code.parent().expect("a village has a township"),
-        _ => code.clone(),
-    };
-    Ok(find(conn, &lookup)?.is_some())
+    if find(conn, code)?.is_some() {
+        return Ok(true);
+    }
+    if code.level() != RegionLevel::Village {
+        return Ok(false);
+    }
+    let province = &code.as_ref()[..2];
+    if villages_loaded(conn, province)?.is_some() {
+        return Ok(false);
+    }
+    Ok(find(conn, &code.parent().expect("a village has a township"))?.is_some())
+}
+
+/// The checksum of the village file the province's villages were loaded from, if they were.
+pub fn villages_loaded(conn: &mut DbConnection, province: &str) -> QueryResult<Option<String>> {
+    reference_data::table
+        .find(format!("{VILLAGE_SET_PREFIX}{province}"))
+        .select(reference_data::checksum)
+        .first(conn)
+        .optional()
+}
+
+/// Replaces one province's villages with `villages` in one transaction, and records the file's
+/// `checksum`. Returns the rows written.
+pub fn load_villages(
+    conn: &mut DbConnection,
+    province: &str,
+    villages: &[Division],
+    checksum: &str,
+    now: NaiveDateTime,
+) -> Result<usize, DbError> {
+    let set = format!("{VILLAGE_SET_PREFIX}{province}");
+    super::write_transaction::<_, DbError, _>(conn, |conn| {
+        diesel::delete(
+            regions::table
+                .filter(regions::level.eq(RegionLevel::Village.as_i16()))
+                .filter(regions::code.like(format!("{province}%"))),
+        )
+        .execute(conn)?;
+        for batch in villages.chunks(BATCH) {
+            let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();
+            crate::per_backend!(conn, |c| diesel::insert_into(regions::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        diesel::delete(reference_data::table.find(&set)).execute(conn)?;
+        diesel::insert_into(reference_data::table)
+            .values((
+                reference_data::name.eq(&set),
+                reference_data::checksum.eq(checksum),
+                reference_data::row_count.eq(villages.len() as i64),
+                reference_data::loaded_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(villages.len())
+}
+
+/// Of these codes, those that have children in the table.
+pub fn with_children(
+    conn: &mut DbConnection,
+    codes: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    Ok(regions::table
+        .filter(regions::parent_code.eq_any(codes))
+        .select(regions::parent_code)
+        .distinct()
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -87,7 +157,13 @@ pub fn ensure_loaded(conn: &mut DbConnection, now: NaiveDateTime) -> Result<Load
     }
     let shipped = divisions::shipped().map_err(DbError::Other)?;
     super::write_transaction::<_, DbError, _>(conn, |conn| {
+        // The villages go with the rest, to be loaded again after.
         diesel::delete(regions::table).execute(conn)?;
+        diesel::delete(
+            reference_data::table
+                .filter(reference_data::name.like(format!("{VILLAGE_SET_PREFIX}%"))),
+        )
+        .execute(conn)?;
         for batch in shipped.chunks(BATCH) {
             let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();
             // Multi-row inserts are compiled per backend; the shared backend has no batch form.
@@ -130,14 +206,11 @@ fn parent_prefix(division: &Division) -> Option<&str> {
     division.code.as_ref().get(..parent_len)
 }
 
-/// The division and its ancestors, province first. For a village code, the path ends at its
-/// township (villages are not shipped).
+/// The division and its ancestors, province first. For a village whose province's villages are
+/// not loaded, the path ends at its township.
 pub fn path(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Vec<RegionRow>> {
     let mut prefixes = Vec::new();
-    let mut current = Some(match code.level() {
-        RegionLevel::Village => code.parent().expect("a village has a township"),
-        _ => code.clone(),
-    });
+    let mut current = Some(code.clone());
     while let Some(code) = current {
         current = code.parent();
         prefixes.push(code.into_inner());

@@ -1,5 +1,7 @@
-//! The division picker: the children of a division, the provinces at the top.
+//! The division picker: the children of a division, the provinces at the top; and the villages,
+//! loaded after start-up for the provinces this deployment serves.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -7,6 +9,7 @@ use serde::Serialize;
 use crate::db::regions::{self, RegionRow};
 use crate::db::DbError;
 use crate::domain::{RegionCode, RegionLevel};
+use crate::reference::divisions;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +35,16 @@ pub struct RegionList {
     pub items: Vec<RegionView>,
 }
 
-impl From<RegionRow> for RegionView {
-    fn from(row: RegionRow) -> Self {
+impl RegionView {
+    /// A township has children where its villages are loaded.
+    fn of(row: RegionRow, with_children: &HashSet<String>) -> Self {
         let level = RegionLevel::from_i16(row.level).unwrap_or(RegionLevel::Township);
         Self {
+            has_children: level < RegionLevel::Township
+                || (level == RegionLevel::Township && with_children.contains(&row.code)),
             code: row.code,
             name: row.name,
             level,
-            has_children: level < RegionLevel::Township,
         }
     }
 }
@@ -59,10 +64,78 @@ pub async fn children(
                 None => None,
             };
             let items = regions::children(conn, parent.as_ref()).map_err(DbError::from)?;
+            let townships: Vec<String> = parent_row
+                .iter()
+                .chain(&items)
+                .filter(|r| r.level == RegionLevel::Township.as_i16())
+                .map(|r| r.code.clone())
+                .collect();
+            let with_children = if townships.is_empty() {
+                HashSet::new()
+            } else {
+                regions::with_children(conn, &townships).map_err(DbError::from)?
+            };
             Ok(RegionList {
-                parent: parent_row.map(Into::into),
-                items: items.into_iter().map(Into::into).collect(),
+                parent: parent_row.map(|r| RegionView::of(r, &with_children)),
+                items: items
+                    .into_iter()
+                    .map(|r| RegionView::of(r, &with_children))
+                    .collect(),
             })
         })
         .await
+}
+
+/// Loads the villages of `VILLAGE_PROVINCES` whose rows are missing or from another version of
+/// the shipped file, one province per transaction; returns the rows written.
+pub async fn load_villages(state: &Arc<AppState>) -> Result<usize, DbError> {
+    let wanted = state.settings.village_provinces.clone();
+    if wanted.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0);
+    }
+    let now = state.clock.now_naive();
+    state
+        .db
+        .run(move |conn| {
+            let checksum = divisions::villages_checksum();
+            let provinces = match wanted {
+                Some(provinces) => provinces,
+                None => regions::children(conn, None)?
+                    .into_iter()
+                    .map(|r| r.code)
+                    .collect(),
+            };
+            let mut stale = Vec::new();
+            for province in provinces {
+                if regions::villages_loaded(conn, &province)?.as_deref() != Some(checksum.as_str())
+                {
+                    stale.push(province);
+                }
+            }
+            if stale.is_empty() {
+                return Ok(0);
+            }
+            // Read (and decompress) the file only when something is to be loaded.
+            let by_province = divisions::villages(Some(&stale)).map_err(DbError::Other)?;
+            let mut written = 0;
+            for (province, villages) in &by_province {
+                written += regions::load_villages(conn, province, villages, &checksum, now)?;
+            }
+            Ok(written)
+        })
+        .await
+}
+
+/// Loads the villages in the background, so that start-up stays quick: until a province's are
+/// in, its village codes are checked against their township only.
+pub fn spawn_village_load(state: Arc<AppState>) {
+    tokio::spawn(async move {
+        match load_villages(&state).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(rows, "loaded villages"),
+            Err(e) => {
+                tracing::warn!(error = %e, "villages not loaded; they are tried again at the next start")
+            }
+        }
+    });
 }

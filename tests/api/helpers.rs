@@ -291,6 +291,8 @@ pub fn test_settings<V: AsRef<str>>(
         ("PII_KEY".into(), TEST_PII_KEY.into()),
         ("VENUE_CODE_KEY".into(), TEST_VENUE_CODE_KEY.into()),
         ("PASS_SIGNING_KEY".into(), TEST_PASS_SIGNING_KEY.into()),
+        // Villages are loaded by the tests that need them (tests/api/regions.rs).
+        ("VILLAGE_PROVINCES".into(), "none".into()),
     ]);
     for (key, value) in overrides {
         vars.insert((*key).to_owned(), value.as_ref().to_owned());
