@@ -761,6 +761,10 @@ async fn an_official_closes_an_alert_and_marks_a_risky_window_found_by_venue_sea
     let venue = element(client, "#venue").await.text().await.unwrap();
     // The manager is masked here as everywhere staff see a venue.
     assert!(venue.contains("负责人") && venue.contains('*'), "{venue}");
+    assert_eq!(
+        client.title().await.unwrap(),
+        "临武县舜峰镇东江鱼馆 · 场所码工作台"
+    );
     screenshot(client, "venue").await;
 
     // Everyone there in the last two hours, on the page and as a download.
