@@ -6,12 +6,11 @@ use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use futures_util::StreamExt;
 use serde::Deserialize;
 
 use super::{
-    posted_as, problems, redirect, render, signed_in_as, stale_form, unavailable, CsrfForm, Frame,
-    Session,
+    field, form_fields, posted_as, problems, redirect, render, signed_in_as, stale_form,
+    unavailable, CsrfForm, Frame, Session,
 };
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
 use crate::services::health_codes::{
@@ -22,7 +21,6 @@ use crate::state::AppState;
 
 const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
 /// The largest CSV file an upload may carry.
-const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/health-codes", web::get().to(person_page))
@@ -403,37 +401,6 @@ async fn upload_page(
         notice,
         problems: Vec::new(),
     })
-}
-
-/// The named text fields of a multipart form, each at most `MAX_UPLOAD_BYTES`.
-async fn form_fields(mut payload: Multipart) -> Result<Vec<(String, String)>, &'static str> {
-    let mut fields = Vec::new();
-    while let Some(field) = payload.next().await {
-        let mut field = field.map_err(|_| "上传失败，请重试")?;
-        let name = field.name().unwrap_or_default().to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|_| "上传失败，请重试")?;
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err("文件过大，最多 2 MB");
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        let text = String::from_utf8(bytes)
-            .map_err(|_| "文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”后上传")?;
-        fields.push((name, text));
-        if fields.len() > 4 {
-            return Err("表单内容有误，请刷新页面后重试");
-        }
-    }
-    Ok(fields)
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 /// A preview row as the page shows it.

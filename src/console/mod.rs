@@ -8,11 +8,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use chrono::NaiveDateTime;
+use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
@@ -29,6 +31,7 @@ mod charts;
 mod dashboard;
 mod follow_ups;
 mod health_codes;
+mod registrations;
 mod reviews;
 mod risk_windows;
 mod staff;
@@ -55,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     risk_windows::routes(cfg);
     alerts::routes(cfg);
     follow_ups::routes(cfg);
+    registrations::routes(cfg);
     venues::routes(cfg);
     staff::routes(cfg);
     audit::routes(cfg);
@@ -246,6 +250,7 @@ fn menu_of(role: StaffRole) -> &'static [(&'static str, &'static str)] {
         StaffRole::Sysadmin => &[("/console/staff", "工作人员账号")],
         StaffRole::Registrar => &[
             ("/console/follow-ups", "跟进任务"),
+            ("/console/venues/import", "场所批量登记"),
             ("/console/venues", "场所查询"),
         ],
     }
@@ -280,6 +285,42 @@ fn problems(errors: &FieldErrors, label: impl Fn(&str) -> &'static str) -> Vec<S
         .iter()
         .map(|(field, error)| format!("{}：{}", label(field), error.message))
         .collect()
+}
+
+/// The largest file a console form takes.
+const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
+
+/// The named text fields of a multipart form, each at most `MAX_UPLOAD_BYTES`.
+pub(super) async fn form_fields(
+    mut payload: Multipart,
+) -> Result<Vec<(String, String)>, &'static str> {
+    let mut fields = Vec::new();
+    while let Some(field) = payload.next().await {
+        let mut field = field.map_err(|_| "上传失败，请重试")?;
+        let name = field.name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk = chunk.map_err(|_| "上传失败，请重试")?;
+            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+                return Err("文件过大，最多 2 MB");
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| "文件不是 UTF-8 编码，请在表格软件中另存为“CSV UTF-8”后上传")?;
+        fields.push((name, text));
+        if fields.len() > 4 {
+            return Err("表单内容有误，请刷新页面后重试");
+        }
+    }
+    Ok(fields)
+}
+
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 /// A page whose data could not be read: said plainly, the cause logged.

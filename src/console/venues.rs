@@ -8,7 +8,10 @@ use serde::Deserialize;
 use super::{
     filters, form_window, posted_as, problems, redirect, render, signed_in_as, unavailable, Frame,
 };
+use crate::auth::Caller;
 use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
+use crate::routes::venues::manager_of;
+use crate::services::entrances;
 use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
 use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
@@ -28,6 +31,8 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
             "/console/venues/{id}/suspension",
             web::post().to(suspension),
         )
+        .route("/console/venues/{id}/posters.zip", web::get().to(posters))
+        .route("/console/venues/{id}/handover", web::post().to(handover))
         .route("/console/venues/{id}/visitors", web::get().to(visitor_list))
         .route(
             "/console/venues/{id}/visitors.csv",
@@ -149,11 +154,15 @@ async fn detail(
                 notice: match outcome.done.as_deref() {
                     Some("suspended") => Some("已暂停该场所的场所码"),
                     Some("resumed") => Some("已恢复该场所的场所码"),
+                    Some("handed_over") => {
+                        Some("已移交新负责人；新负责人用登记的手机号登录小程序后即可管理场所")
+                    }
                     _ => None,
                 },
                 problem: match outcome.done.as_deref() {
                     Some("reason") => Some("请填写原因（1至200字）"),
                     Some("conflict") => Some("场所状态已变化，请刷新后重试"),
+                    Some("manager") => Some("新负责人的姓名、手机号或身份证号有误，请核对"),
                     _ => None,
                 },
                 venue,
@@ -311,5 +320,68 @@ async fn suspension(
             redirect(&format!("{back}?done=conflict"))
         }
         Err(e) => unavailable("a venue suspension", e),
+    }
+}
+
+/// Every open entrance's code and A4 poster in one zip, for the local authorities.
+async fn posters(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match signed_in_as(&state, &request, AUTHORITIES).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let venue_id = id.into_inner();
+    match entrances::posters_zip(&state, &Caller::Staff(session.staff), venue_id).await {
+        Ok(file) => HttpResponse::Ok()
+            .content_type(file.content_type)
+            .insert_header(("cache-control", "private, no-store"))
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{}\"", file.file_name),
+            ))
+            .body(file.bytes),
+        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => redirect("/console/venues"),
+        Err(VenueError::NotActive) => {
+            redirect(&format!("/console/venues/{venue_id}?done=conflict"))
+        }
+        Err(e) => unavailable("a venue's posters", e),
+    }
+}
+
+#[derive(Deserialize)]
+struct HandoverForm {
+    csrf: String,
+    name: String,
+    phone: String,
+    id_number: String,
+}
+
+/// A reviewer or registrar hands the venue over to another manager.
+async fn handover(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    id: web::Path<i64>,
+    form: web::Form<HandoverForm>,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let session = match posted_as(&state, &request, AUTHORITIES, &form.csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let venue_id = id.into_inner();
+    let back = format!("/console/venues/{venue_id}");
+    let Ok(manager) = manager_of(&form.name, &form.phone, &form.id_number) else {
+        return redirect(&format!("{back}?done=manager"));
+    };
+    match venues::hand_over(&state, &Caller::Staff(session.staff), venue_id, manager).await {
+        Ok(_) => redirect(&format!("{back}?done=handed_over")),
+        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => redirect("/console/venues"),
+        Err(VenueError::NotActive) => redirect(&format!("{back}?done=conflict")),
+        Err(VenueError::Invalid(_)) => redirect(&format!("{back}?done=manager")),
+        Err(e) => unavailable("a venue handover", e),
     }
 }

@@ -28,7 +28,7 @@ mod traces;
 mod venue_categories;
 mod venue_page;
 mod venue_staff;
-mod venues;
+pub mod venues;
 mod visitors;
 
 use actix_web::http::Method;

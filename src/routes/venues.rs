@@ -93,6 +93,18 @@ pub struct ListQuery {
     id_number: Option<String>,
 }
 
+/// A new manager as typed in a form (the console's handover).
+pub fn manager_of(name: &str, phone: &str, id_number: &str) -> Result<Manager, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let request = ManagerRequest {
+        name: name.to_owned(),
+        phone: phone.to_owned(),
+        id_number: id_number.to_owned(),
+    };
+    let manager = manager(&mut errors, "manager", &request);
+    errors.into_result(manager)
+}
+
 fn manager(errors: &mut FieldErrors, prefix: &str, request: &ManagerRequest) -> Option<Manager> {
     let name = errors.check(format!("{prefix}.name"), PersonName::parse(&request.name));
     let phone = errors.check(
@@ -444,6 +456,26 @@ pub async fn register(
         JsonOrCsv::Json(request) => request.venues,
         JsonOrCsv::Csv(text) => sheet(&text)?,
     };
+    let applications = registrations(&requests, &state.taxonomy)?;
+    let registered = venues::register(&state, &registrar, applications).await?;
+    Ok(created(items(registered).0))
+}
+
+/// The venues of a registration sheet (CSV text with a header row), checked row by row: every
+/// bad field is named by its row (`venues[3].manager.phone`). The console's upload reads the
+/// same sheet.
+pub fn sheet_registrations(
+    text: &str,
+    taxonomy: &Taxonomy,
+) -> Result<Vec<VenueApplication>, FieldErrors> {
+    registrations(&sheet(text)?, taxonomy)
+}
+
+/// Between one and `MAX_REGISTERED` applications, each checked.
+fn registrations(
+    requests: &[ApplicationRequest],
+    taxonomy: &Taxonomy,
+) -> Result<Vec<VenueApplication>, FieldErrors> {
     if requests.is_empty() || requests.len() > venues::MAX_REGISTERED {
         return Err(FieldErrors::one(
             "venues",
@@ -451,20 +483,17 @@ pub async fn register(
                 "venues_count",
                 format!("每次登记1至{}个场所", venues::MAX_REGISTERED),
             ),
-        )
-        .into());
+        ));
     }
     let mut errors = FieldErrors::default();
     let mut applications = Vec::with_capacity(requests.len());
     for (index, request) in requests.iter().enumerate() {
-        match request.parse(&state.taxonomy) {
+        match request.parse(taxonomy) {
             Ok(application) => applications.push(application),
             Err(row) => errors.nest(&format!("venues[{index}]."), row),
         }
     }
-    errors.finish()?;
-    let registered = venues::register(&state, &registrar, applications).await?;
-    Ok(created(items(registered).0))
+    errors.into_result(Some(applications))
 }
 
 #[derive(Deserialize)]

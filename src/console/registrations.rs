@@ -1,0 +1,109 @@
+//! Bulk registration for registrars: a sheet of venues uploaded at once, all or nothing, every
+//! bad cell named by its row; the registered venues listed with their posters to download.
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::{field, form_fields, posted_as, render, signed_in_as, unavailable, Frame};
+use crate::domain::{FieldErrors, StaffRole};
+use crate::routes::venues::sheet_registrations;
+use crate::services::venues::{self, RegisteredVenue, VenueError};
+use crate::state::AppState;
+
+const REGISTRAR: &[StaffRole] = &[StaffRole::Registrar];
+const PAGE: &str = "/console/venues/import";
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(PAGE, web::get().to(upload_page))
+        .route(PAGE, web::post().to(upload));
+}
+
+#[derive(Template)]
+#[template(path = "console/registrations.html")]
+struct RegistrationPage {
+    frame: Frame,
+    problems: Vec<String>,
+    registered: Vec<RegisteredVenue>,
+    limit: usize,
+}
+
+impl RegistrationPage {
+    fn new(frame: Frame) -> Self {
+        Self {
+            frame,
+            problems: Vec::new(),
+            registered: Vec::new(),
+            limit: venues::MAX_REGISTERED,
+        }
+    }
+}
+
+async fn upload_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    let state = state.into_inner();
+    match signed_in_as(&state, &request, REGISTRAR).await {
+        Ok(session) => render(&RegistrationPage::new(session.frame(&state, PAGE))),
+        Err(answer) => answer,
+    }
+}
+
+/// `venues[3].manager.phone` → `第4行 manager.phone：…`; a problem of the whole sheet as it is.
+fn row_problems(errors: &FieldErrors) -> Vec<String> {
+    errors
+        .iter()
+        .map(|(field, error)| {
+            let row = field
+                .strip_prefix("venues[")
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(index, rest)| Some((index.parse::<usize>().ok()?, rest)));
+            match row {
+                Some((index, rest)) => format!(
+                    "第{}行 {}：{}",
+                    index + 1,
+                    rest.trim_start_matches('.'),
+                    error.message
+                ),
+                None => error.message.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Registers every venue of the sheet, or none and says why, row by row.
+async fn upload(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    payload: Multipart,
+) -> HttpResponse {
+    let state = state.into_inner();
+    let fields = form_fields(payload).await;
+    let csrf = fields.as_deref().map_or("", |f| field(f, "csrf"));
+    let session = match posted_as(&state, &request, REGISTRAR, csrf).await {
+        Ok(session) => session,
+        Err(answer) => return answer,
+    };
+    let mut page = RegistrationPage::new(session.frame(&state, PAGE));
+    let refused = |mut page: RegistrationPage, problems: Vec<String>| {
+        page.problems = problems;
+        let mut response = render(&page);
+        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        response
+    };
+    let fields = match fields {
+        Ok(fields) => fields,
+        Err(problem) => return refused(page, vec![problem.into()]),
+    };
+    let applications = match sheet_registrations(field(&fields, "file"), &state.taxonomy) {
+        Ok(applications) => applications,
+        Err(errors) => return refused(page, row_problems(&errors)),
+    };
+    match venues::register(&state, &session.staff, applications).await {
+        Ok(registered) => {
+            page.registered = registered;
+            render(&page)
+        }
+        Err(VenueError::Invalid(errors)) => refused(page, row_problems(&errors)),
+        Err(e) => unavailable("a registration", e),
+    }
+}
