@@ -20,8 +20,6 @@ use crate::services::health_codes::{
 use crate::state::AppState;
 
 const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
-/// The largest CSV file an upload may carry.
-
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/health-codes", web::get().to(person_page))
         .route("/console/health-codes/lookup", web::post().to(lookup))
