@@ -366,6 +366,11 @@ fn keys<F: Fn(&str) -> Option<String>>(
 fn scan_policy<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> ScanPolicy {
     ScanPolicy {
         max_distance_m: r.number("MAX_SCAN_DISTANCE_M", 1000u32),
+        require_location: r.choice(
+            "REQUIRE_SCAN_LOCATION",
+            false,
+            &[("true", true), ("false", false), ("1", true), ("0", false)],
+        ),
         offline_window_hours: r.number("OFFLINE_WINDOW_HOURS", 24u32),
         hourly_limit: r.number("CHECKIN_HOURLY_LIMIT", 30u32).max(1),
         door_hourly_limit: r.number("DOOR_CHECKIN_HOURLY_LIMIT", 120u32).max(1),

@@ -197,6 +197,9 @@ pub struct SessionSettings {
 pub struct ScanPolicy {
     /// A located scan farther than this from the venue's map point is refused (vehicles exempt).
     pub max_distance_m: u32,
+    /// A scan without a location is refused (vehicles exempt), so that leaving the location out
+    /// does not skip the distance check (`REQUIRE_SCAN_LOCATION`).
+    pub require_location: bool,
     /// How far back an offline scan's own time may lie.
     pub offline_window_hours: u32,
     /// Check-ins one account may make in an hour.

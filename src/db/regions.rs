@@ -222,13 +222,43 @@ pub fn path(conn: &mut DbConnection, code: &RegionCode) -> QueryResult<Vec<Regio
         .load(conn)
 }
 
-/// The full division name, province first (`湖南省郴州市临武县舜峰镇`), from a `path`. The
-/// placeholder levels of municipalities (`市辖区`, `县`) are left out.
-pub fn full_name(path: &[RegionRow]) -> String {
+/// The names of a `path`, province first, without the placeholder levels of municipalities
+/// (`市辖区`, `县`).
+fn names(path: &[RegionRow]) -> impl Iterator<Item = &str> {
     path.iter()
         .filter(|r| r.name != "市辖区" && r.name != "县")
         .map(|r| r.name.as_str())
-        .collect()
+}
+
+/// The full division name, province first (`湖南省郴州市临武县舜峰镇`), from a `path`.
+pub fn full_name(path: &[RegionRow]) -> String {
+    names(path).collect()
+}
+
+/// The full division name and the street address, the region said once. Managers often type the
+/// region into the address too, whole or in part (`临武县舜峰镇人民路1号`,
+/// `湖南省临武县舜峰镇人民路1号`): the region's names it begins with, in order, are dropped
+/// before the full name is put in front.
+pub fn with_region(path: &[RegionRow], address: &str) -> String {
+    let mut rest = address.trim_start();
+    for name in names(path) {
+        if let Some(after) = rest.strip_prefix(name) {
+            rest = after.trim_start();
+        }
+    }
+    format!("{}{rest}", full_name(path))
+}
+
+/// [`with_region`] for a stored region code.
+pub fn full_address_of(
+    conn: &mut DbConnection,
+    code: &str,
+    address: &str,
+) -> Result<String, DbError> {
+    match RegionCode::parse(code) {
+        Ok(code) => Ok(with_region(&path(conn, &code)?, address)),
+        Err(_) => Ok(address.to_owned()),
+    }
 }
 
 /// The full name of a stored region code (`湖南省郴州市临武县舜峰镇`); empty for a code that does
@@ -237,5 +267,50 @@ pub fn full_name_of(conn: &mut DbConnection, code: &str) -> Result<String, DbErr
     match RegionCode::parse(code) {
         Ok(code) => Ok(full_name(&path(conn, &code)?)),
         Err(_) => Ok(String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn linwu() -> Vec<RegionRow> {
+        [
+            ("43", "湖南省", 1),
+            ("4310", "郴州市", 2),
+            ("431025", "临武县", 3),
+            ("431025100", "舜峰镇", 4),
+        ]
+        .into_iter()
+        .map(|(code, name, level)| RegionRow {
+            code: code.into(),
+            name: name.into(),
+            level,
+            parent_code: None,
+        })
+        .collect()
+    }
+
+    #[test]
+    fn the_region_is_said_once_however_much_of_it_the_address_repeats() {
+        let path = linwu();
+        for address in [
+            "人民路1号",
+            "舜峰镇人民路1号",
+            "临武县舜峰镇人民路1号",
+            "湖南省郴州市临武县舜峰镇人民路1号",
+            "湖南省临武县舜峰镇 人民路1号",
+        ] {
+            assert_eq!(
+                with_region(&path, address),
+                "湖南省郴州市临武县舜峰镇人民路1号",
+                "{address}"
+            );
+        }
+        // A street that merely starts like a later level is not cut.
+        assert_eq!(
+            with_region(&path[..3], "舜峰路2号"),
+            "湖南省郴州市临武县舜峰路2号"
+        );
     }
 }

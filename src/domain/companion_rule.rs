@@ -22,6 +22,14 @@ impl Default for CompanionRule {
 }
 
 impl CompanionRule {
+    /// Who may be a companion under this rule, as residents read it.
+    pub fn requirement(&self) -> String {
+        format!(
+            "同行人员须为未满{}周岁或{}周岁及以上人员",
+            self.child_under, self.elder_from
+        )
+    }
+
     pub fn is_eligible(&self, id_number: &IdNumber, on: NaiveDate) -> bool {
         let age = id_number.age_on(on);
         age < self.child_under || age >= self.elder_from
@@ -31,6 +39,18 @@ impl CompanionRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_requirement_names_the_configured_ages() {
+        let rule = CompanionRule {
+            child_under: 14,
+            elder_from: 65,
+        };
+        assert_eq!(
+            rule.requirement(),
+            "同行人员须为未满14周岁或65周岁及以上人员"
+        );
+    }
 
     fn id(birth: &str) -> IdNumber {
         // Builds a valid number for a birth date.

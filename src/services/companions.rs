@@ -19,6 +19,7 @@ use crate::crypto::Field;
 use crate::db::companions::{self, CompanionRow, NewCompanion as NewRow};
 use crate::db::persons::{Person, PersonRow};
 use crate::db::{accounts, notifications, paper_codes, persons, DbError};
+use crate::domain::CompanionRule;
 use crate::domain::{IdNumber, NotificationKind, PersonName};
 use crate::state::AppState;
 
@@ -28,7 +29,7 @@ pub const MAX_PER_ACCOUNT: usize = 5;
 #[derive(Debug, thiserror::Error)]
 pub enum CompanionError {
     #[error("the person is neither a child nor elderly")]
-    NotEligible,
+    NotEligible(CompanionRule),
     #[error("the account already has the most companions allowed")]
     TooMany,
     #[error("this person is already a companion of the account")]
@@ -117,7 +118,7 @@ pub async fn add(
         .companions
         .is_eligible(&new.id_number, state.clock.today())
     {
-        return Err(CompanionError::NotEligible);
+        return Err(CompanionError::NotEligible(state.settings.scan.companions));
     }
     let account_id = account.id;
     state

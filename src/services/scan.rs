@@ -29,8 +29,8 @@ use crate::db::persons::Person;
 use crate::db::{regions, venues, DbConnection, DbError};
 
 use crate::domain::{
-    CheckInRole, CheckInSource, FieldError, FieldErrors, HealthColor, MapPoint, MobileNumber,
-    PersonName, TransportKind, VenueStatus, Verdict,
+    CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors, HealthColor, MapPoint,
+    MobileNumber, PersonName, TransportKind, VenueStatus, Verdict,
 };
 use crate::state::AppState;
 
@@ -57,6 +57,9 @@ pub enum ScanError {
     TooManyScans { retry_after_secs: u32 },
     #[error("the venue staff account reached its hourly limit of registrations")]
     TooManyRegistrations { retry_after_secs: u32 },
+    /// `REQUIRE_SCAN_LOCATION` is on and the scan came without a location.
+    #[error("the scan came without a location")]
+    LocationRequired,
     #[error("the scan was made {distance_m} m from the venue")]
     TooFar {
         distance_m: i64,
@@ -65,7 +68,7 @@ pub enum ScanError {
     #[error("companion {0} is not one of the account's")]
     CompanionNotFound(i64),
     #[error("companion {0} is neither a child nor elderly")]
-    CompanionNotEligible(i64),
+    CompanionNotEligible(i64, CompanionRule),
     #[error("the paper code is not one of ours")]
     InvalidPaperCode,
     #[error("the paper code has expired")]
@@ -272,11 +275,7 @@ fn load_entrance(
         venue_id: venue.id,
         venue_status: venue.status,
         suspended: venue.suspended_at.is_some(),
-        full_address: format!(
-            "{}{}",
-            regions::full_name_of(conn, &venue.region_code)?,
-            venue.address
-        ),
+        full_address: regions::full_address_of(conn, &venue.region_code, &venue.address)?,
         category_label: format!("{category} · {subtype_name}"),
         region_code: venue.region_code,
         default_stay_minutes: subtype.map_or(60, |s| s.default_stay_minutes),
@@ -306,18 +305,23 @@ async fn entrance_for_code(
     Ok(snapshot)
 }
 
-/// A located scan farther from the venue than `MAX_SCAN_DISTANCE_M` is refused, vehicles exempt.
+/// A located scan farther from the venue than `MAX_SCAN_DISTANCE_M` is refused, and with
+/// `REQUIRE_SCAN_LOCATION` one without a location; vehicles are exempt from both.
 fn check_distance(
     state: &AppState,
     entrance: &EntranceSnapshot,
     location: Option<MapPoint>,
 ) -> Result<Option<i32>, ScanError> {
+    let vehicle = entrance.transport == Some(TransportKind::Vehicle);
+    if location.is_none() && state.settings.scan.require_location && !vehicle {
+        return Err(ScanError::LocationRequired);
+    }
     let (Some(scan), Some(venue)) = (location, entrance.location) else {
         return Ok(None);
     };
     let distance = scan.distance_m(&venue);
     let max = state.settings.scan.max_distance_m;
-    if entrance.transport != Some(TransportKind::Vehicle) && distance > f64::from(max) {
+    if !vehicle && distance > f64::from(max) {
         return Err(ScanError::TooFar {
             distance_m: distance.round() as i64,
             max_distance_m: max,
@@ -347,7 +351,10 @@ fn companions_of(
                 .companions
                 .is_eligible(&person.id_number, today)
             {
-                return Err(ScanError::CompanionNotEligible(*id));
+                return Err(ScanError::CompanionNotEligible(
+                    *id,
+                    state.settings.scan.companions,
+                ));
             }
             Ok(Attendee {
                 typed_name: Some(person.name.clone()),

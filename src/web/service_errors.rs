@@ -155,7 +155,9 @@ impl From<ReviewError> for ApiError {
 impl From<CompanionError> for ApiError {
     fn from(e: CompanionError) -> Self {
         match e {
-            CompanionError::NotEligible => ApiError::new(ErrorCode::CompanionNotEligible),
+            CompanionError::NotEligible(rule) => {
+                ApiError::new(ErrorCode::CompanionNotEligible).with_message(rule.requirement())
+            }
             CompanionError::TooMany => ApiError::new(ErrorCode::TooManyCompanions),
             CompanionError::OwnAccount => ApiError::new(ErrorCode::CompanionHasAccount),
             CompanionError::AlreadyAdded => ApiError::new(ErrorCode::CompanionExists),
@@ -189,6 +191,7 @@ impl From<ScanError> for ApiError {
                     .with_message("本账号登记过于频繁，请稍后再试")
                     .with_retry_after(retry_after_secs)
             }
+            ScanError::LocationRequired => ApiError::new(ErrorCode::LocationRequired),
             ScanError::TooFar {
                 distance_m,
                 max_distance_m,
@@ -198,8 +201,11 @@ impl From<ScanError> for ApiError {
             })),
             ScanError::CompanionNotFound(id) => ApiError::new(ErrorCode::CompanionNotFound)
                 .with_details(json!({ "companion_id": id })),
-            ScanError::CompanionNotEligible(id) => ApiError::new(ErrorCode::CompanionNotEligible)
-                .with_details(json!({ "companion_id": id })),
+            ScanError::CompanionNotEligible(id, rule) => {
+                ApiError::new(ErrorCode::CompanionNotEligible)
+                    .with_message(rule.requirement())
+                    .with_details(json!({ "companion_id": id }))
+            }
             ScanError::InvalidPaperCode => ApiError::new(ErrorCode::InvalidPaperCode),
             ScanError::PaperCodeExpired => ApiError::new(ErrorCode::PaperCodeExpired),
             ScanError::PaperCodeRevoked => ApiError::new(ErrorCode::PaperCodeRevoked),

@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, body_of, child, elder, field_code, spawn_app, spawn_app_with, tampered, LINWU,
-    LINWU_TOWNSHIP,
+    assert_error, body_of, child, elder, field_code, spawn_app, spawn_app_with, tampered, TestApp,
+    LINWU, LINWU_TOWNSHIP,
 };
 
 #[tokio::test]
@@ -36,6 +36,24 @@ async fn the_door_page_shows_the_venue_and_the_person_masked() {
     assert!(page["pass"]["token"].is_string());
     let body = page.to_string();
     assert!(!body.contains("刘德明") && !body.contains(&resident.id_number));
+}
+
+#[tokio::test]
+async fn the_door_page_names_the_region_once_when_the_address_repeats_it() {
+    let app = spawn_app().await;
+    let manager = app.resident("钱多多").await.token;
+    let mut application = TestApp::application(LINWU_TOWNSHIP, "临武县舜峰镇人民餐馆");
+    application["address"] = json!("湖南省郴州市临武县舜峰镇人民路1号");
+    let applied = app.apply(&manager, application).await;
+    let approved = app.approve(applied["id"].as_i64().unwrap()).await;
+    let code = approved["entrances"][0]["code_url"].as_str().unwrap();
+    let page = app
+        .check_in(&app.resident("刘德明").await.token, code)
+        .await;
+    assert_eq!(
+        page["venue"]["address"],
+        "湖南省郴州市临武县舜峰镇人民路1号"
+    );
 }
 
 #[tokio::test]
@@ -145,6 +163,41 @@ async fn a_scan_far_from_the_venue_is_refused() {
     )
     .await;
     assert!(body["error"]["details"]["distance_m"].as_i64().unwrap() > 300_000);
+}
+
+#[tokio::test]
+async fn with_the_location_required_a_scan_without_one_is_refused_except_on_a_vehicle() {
+    let app = spawn_app_with(&[("REQUIRE_SCAN_LOCATION", "true")]).await;
+    let venue = app.approved_venue().await;
+    let resident = app.resident("周平").await;
+    assert_error(
+        app.scan(&resident.token, json!({"code": venue.code_url}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "location_required",
+    )
+    .await;
+    // Located at the venue: accepted.
+    body_of(
+        app.scan(
+            &resident.token,
+            json!({"code": venue.code_url, "location": {"lat": 25.2800, "lng": 112.5630}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    // On a bus the location says nothing of the door: not asked for.
+    let manager = app.resident("司机").await.token;
+    let mut bus = TestApp::application(LINWU_TOWNSHIP, "临武县公交K1路");
+    bus["category"] = json!("medical_transport");
+    bus["subtype"] = json!("bus");
+    bus["transport_line"] = json!("K1路");
+    bus["plate_number"] = json!("湘L·12345");
+    let applied = app.apply(&manager, bus).await;
+    let approved = app.approve(applied["id"].as_i64().unwrap()).await;
+    let code = approved["entrances"][0]["code_url"].as_str().unwrap();
+    app.check_in(&app.resident("乘客").await.token, code).await;
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Companions (同行人员): children and elderly people checked in with a resident.
 
+use chrono::Datelike;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -36,11 +37,33 @@ async fn adults_are_not_companions() {
 }
 
 #[tokio::test]
-async fn the_age_limits_are_settings() {
-    let app = crate::helpers::spawn_app_with(&[("COMPANION_ELDER_FROM", "30")]).await;
+async fn the_age_limits_are_settings_and_the_refusal_names_them() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("COMPANION_ELDER_FROM", "30"),
+        ("COMPANION_CHILD_UNDER", "14"),
+    ])
+    .await;
     let resident = app.resident("何护").await;
     app.add_companion(&resident.token, "何成", &adult(900), "哥哥")
         .await;
+    // A 16-year-old is no child under this rule, and the answer says which ages are.
+    let teen =
+        crate::helpers::id_number(&format!("431025{}0101001", chrono::Utc::now().year() - 16));
+    let refused = assert_error(
+        app.post_as(
+            &resident.token,
+            "/api/v1/me/companions",
+            &json!({"name": "何小", "id_number": teen, "relation": "弟弟"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "companion_not_eligible",
+    )
+    .await;
+    assert_eq!(
+        refused["error"]["message"],
+        "同行人员须为未满14周岁或30周岁及以上人员"
+    );
 }
 
 #[tokio::test]
