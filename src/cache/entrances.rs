@@ -22,4 +22,6 @@ pub struct EntranceSnapshot {
     pub default_stay_minutes: u32,
     pub transport: Option<TransportKind>,
     pub location: Option<MapPoint>,
+    /// A negative nucleic-acid result sampled within this many hours is required to pass.
+    pub test_required_hours: Option<u32>,
 }

@@ -22,7 +22,7 @@ pub use keys::CacheKey;
 pub use map::Map;
 pub use staff::{StaffCache, StaffRecord};
 
-use crate::db::health_codes::CurrentColor;
+use crate::db::health_codes::PersonHealth;
 
 /// The longest any entry is trusted without being read again.
 pub const MAX_AGE: Duration = Duration::from_secs(30);
@@ -30,7 +30,8 @@ pub const MAX_AGE: Duration = Duration::from_secs(30);
 pub struct Caches {
     pub entrances: Map<i64, EntranceSnapshot>,
     pub accounts: Map<i64, AccountSnapshot>,
-    pub colors: Map<i64, CurrentColor>,
+    /// Each person's colour, latest test and vaccination, as the door shows them.
+    pub health: Map<i64, PersonHealth>,
     pub staff: StaffCache,
     /// Where this node is in `cache_changes`.
     pub feed: Mutex<Feed>,
@@ -41,7 +42,7 @@ impl Default for Caches {
         Self {
             entrances: Map::new(MAX_AGE, 200_000),
             accounts: Map::new(MAX_AGE, 2_000_000),
-            colors: Map::new(MAX_AGE, 2_000_000),
+            health: Map::new(MAX_AGE, 2_000_000),
             staff: StaffCache::default(),
             feed: Mutex::new(Feed::default()),
         }
@@ -59,8 +60,8 @@ impl Caches {
                     venues.insert(venue_id);
                 }
                 CacheKey::Account(account_id) => self.accounts.remove(account_id),
-                CacheKey::Color(person_id) => self.colors.remove(person_id),
-                CacheKey::AllColors => self.colors.clear(),
+                CacheKey::Color(person_id) => self.health.remove(person_id),
+                CacheKey::AllColors => self.health.clear(),
                 CacheKey::Staff(staff_id) => self.staff.forget(staff_id),
             }
         }

@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{health_code_changes, health_codes};
+use super::test_results::{self, TestOnRecord, VaccinationOnRecord};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 use crate::domain::{HealthColor, HealthReason};
@@ -16,6 +17,39 @@ use crate::domain::{HealthColor, HealthReason};
 pub struct CurrentColor {
     pub color: HealthColor,
     pub updated_at: Option<NaiveDateTime>,
+}
+
+/// What the door knows of a person's health: the colour, the latest nucleic-acid result, the
+/// vaccination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonHealth {
+    pub color: CurrentColor,
+    pub test: Option<TestOnRecord>,
+    pub vaccination: Option<VaccinationOnRecord>,
+}
+
+/// [`PersonHealth`] of `person_ids`; people without a colour get `default`.
+pub fn health_of(
+    conn: &mut DbConnection,
+    person_ids: &[i64],
+    default: HealthColor,
+) -> Result<HashMap<i64, PersonHealth>, DbError> {
+    let colors = current(conn, person_ids, default)?;
+    let tests = test_results::latest(conn, person_ids)?;
+    let vaccinations = test_results::vaccinations_of(conn, person_ids)?;
+    Ok(colors
+        .into_iter()
+        .map(|(id, color)| {
+            (
+                id,
+                PersonHealth {
+                    color,
+                    test: tests.get(&id).copied(),
+                    vaccination: vaccinations.get(&id).copied(),
+                },
+            )
+        })
+        .collect())
 }
 
 /// The current colours of `person_ids`; people without a record get `default`.

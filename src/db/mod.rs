@@ -26,6 +26,7 @@ pub mod retention;
 pub mod risk_windows;
 pub mod schema;
 pub mod staff;
+pub mod test_results;
 pub mod traces;
 mod types;
 pub mod venue_staff;

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use super::schema::{
     accounts, alerts, audit_log, check_ins, companions, follow_ups, health_code_changes,
     health_code_imports, health_codes, identity_verifications, notifications, paper_codes, persons,
-    risk_windows, trace_color_changes, traces, used_phone_proofs,
+    risk_windows, test_results, trace_color_changes, traces, used_phone_proofs, vaccinations,
 };
 use super::{DbConnection, DbError};
 
@@ -106,8 +106,14 @@ pub fn purge(
         .execute(conn)?,
     );
 
-    // People left with nothing: no account, not anyone's companion, no check-in, alert or
-    // trace, and no colour set within the period.
+    count(
+        "test_results",
+        diesel::delete(test_results::table.filter(test_results::sampled_at.lt(cutoff)))
+            .execute(conn)?,
+    );
+
+    // People left with nothing: no account, not anyone's companion, no check-in, alert, trace
+    // or test result, and no colour or vaccination recorded within the period.
     let orphans: Vec<i64> = persons::table
         .filter(not(exists(
             accounts::table.filter(accounts::person_id.eq(persons::id.nullable())),
@@ -138,6 +144,14 @@ pub fn purge(
         .filter(not(exists(
             health_code_changes::table.filter(health_code_changes::person_id.eq(persons::id)),
         )))
+        .filter(not(exists(
+            test_results::table.filter(test_results::person_id.eq(persons::id)),
+        )))
+        .filter(not(exists(
+            vaccinations::table
+                .filter(vaccinations::person_id.eq(persons::id))
+                .filter(vaccinations::recorded_at.ge(cutoff)),
+        )))
         .select(persons::id)
         .load(conn)?;
     let mut people = 0;
@@ -145,6 +159,8 @@ pub fn purge(
         diesel::delete(health_codes::table.filter(health_codes::person_id.eq_any(batch)))
             .execute(conn)?;
         diesel::delete(paper_codes::table.filter(paper_codes::person_id.eq_any(batch)))
+            .execute(conn)?;
+        diesel::delete(vaccinations::table.filter(vaccinations::person_id.eq_any(batch)))
             .execute(conn)?;
         people += diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
     }

@@ -154,6 +154,28 @@ diesel::table! {
         suspended_at -> Nullable<Timestamp>,
         suspension_reason -> Nullable<Text>,
         credit_code -> Nullable<Text>,
+        test_required_hours -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    test_results (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        result -> Text,
+        sampled_at -> Timestamp,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vaccinations (person_id) {
+        person_id -> BigInt,
+        doses -> SmallInt,
+        last_dose_on -> Nullable<Date>,
+        recorded_by -> BigInt,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -375,6 +397,8 @@ diesel::table! {
 
 diesel::joinable!(notifications -> risk_windows (risk_window_id));
 diesel::joinable!(notifications -> accounts (account_id));
+diesel::joinable!(test_results -> persons (person_id));
+diesel::joinable!(vaccinations -> persons (person_id));
 diesel::joinable!(risk_windows -> venues (venue_id));
 diesel::joinable!(entrances -> venues (venue_id));
 diesel::joinable!(venue_staff -> venues (venue_id));
@@ -400,7 +424,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     health_code_changes,
     paper_codes,
     identity_verifications,
-    follow_ups
+    follow_ups,
+    test_results,
+    vaccinations,
 );
 diesel::joinable!(paper_codes -> persons (person_id));
 

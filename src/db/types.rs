@@ -10,8 +10,8 @@ use diesel::sql_types::Text;
 
 use crate::domain::{
     AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
-    HealthColor, HealthReason, NotificationKind, Platform, StaffRole, VenueStatus, Verdict,
-    VerificationStatus,
+    HealthColor, HealthReason, NotificationKind, Platform, StaffRole, TestResult, VenueStatus,
+    Verdict, VerificationStatus,
 };
 
 macro_rules! text_columns {
@@ -62,4 +62,5 @@ text_columns! {
     StaffRoleColumn => StaffRole,
     VenueStatusColumn => VenueStatus,
     VerdictColumn => Verdict,
+    TestResultColumn => TestResult,
 }

@@ -40,6 +40,8 @@ pub struct VenueRow {
     pub suspended_at: Option<NaiveDateTime>,
     pub suspension_reason: Option<String>,
     pub credit_code: Option<String>,
+    /// A negative nucleic-acid result sampled within this many hours is required at the door.
+    pub test_required_hours: Option<i32>,
 }
 
 impl VenueRow {
@@ -338,6 +340,22 @@ pub fn hand_over(
     set.manager(cipher, manager);
     diesel::update(venues::table.find(venue_id))
         .set(&set)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Sets (or with `None` lifts) the hours within which a negative result is required.
+pub fn set_test_required_hours(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    hours: Option<u32>,
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::update(venues::table.find(venue_id))
+        .set((
+            venues::test_required_hours.eq(hours.and_then(|h| i32::try_from(h).ok())),
+            venues::updated_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -43,6 +43,42 @@ impl HealthColor {
 }
 
 named_enum! {
+    /// A nucleic-acid test's result.
+    pub enum TestResult {
+        Negative = "negative",
+        Positive = "positive",
+    }
+}
+
+impl TestResult {
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        match input.trim() {
+            "阴性" => Ok(TestResult::Negative),
+            "阳性" => Ok(TestResult::Positive),
+            other => parse_named(
+                other,
+                Self::ALL,
+                Self::as_str,
+                "test_result_invalid",
+                "核酸检测结果",
+            ),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TestResult::Negative => "阴性",
+            TestResult::Positive => "阳性",
+        }
+    }
+}
+
+/// The notice of a door that requires a negative result within `hours`.
+pub fn test_required_notice(hours: u32) -> String {
+    format!("请出示{hours}小时内核酸阴性证明")
+}
+
+named_enum! {
     /// The decision shown at the door, ordered from mildest to strictest.
     pub enum Verdict {
         Pass = "pass",

@@ -24,6 +24,7 @@ mod sessions;
 mod staff_sessions;
 mod stats;
 mod suspensions;
+mod test_results;
 mod traces;
 mod venue_categories;
 mod venue_page;
@@ -176,12 +177,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/venues/{id}/visitors", visitors::list),
         endpoint(M::POST, "/api/v1/venues/{id}/suspend", suspensions::suspend),
         endpoint(M::POST, "/api/v1/venues/{id}/handover", venues::hand_over),
+        endpoint(
+            M::PUT,
+            "/api/v1/venues/{id}/test-requirement",
+            test_results::set_requirement,
+        ),
         endpoint(M::POST, "/api/v1/venues/{id}/resume", suspensions::resume),
         endpoint(M::GET, "/api/v1/venues/{id}/visitors.csv", visitors::csv),
         endpoint(M::GET, "/api/v1/passes/verify", passes::verify),
         endpoint(M::GET, "/.well-known/jwks.json", passes::jwks),
         // Fixed paths before the parameterised ones beside them: actix tries resources in order.
         endpoint(M::POST, "/api/v1/health-codes/import", health_codes::import),
+        endpoint(M::POST, "/api/v1/test-results/import", test_results::import),
         endpoint(
             M::GET,
             "/api/v1/health-codes/imports",

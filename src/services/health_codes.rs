@@ -20,6 +20,7 @@ use crate::db::follow_ups::{self, NewFollowUp};
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::notifications::{self, NewMessage};
+use crate::db::test_results::{self, NewRecord, TestOnRecord, VaccinationOnRecord};
 use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
     optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
@@ -125,9 +126,7 @@ pub struct HealthCodeView {
     pub history: Vec<HistoryItem>,
 }
 
-/// Resolves each change to a person of the official's region: a known person within it, or a
-/// new one (which needs a name) whose ID number lies in it. A name given for a known person is
-/// not used: officials' typing never renames anyone. `field_of` names a row's field.
+/// Resolves each change to a person of the official's region (see [`resolve_people`]).
 fn resolve(
     state: &AppState,
     conn: &mut DbConnection,
@@ -135,30 +134,51 @@ fn resolve(
     changes: &[NewColor],
     field_of: impl Fn(usize, &str) -> String,
 ) -> Result<Vec<ColorChange>, HealthCodeError> {
-    let mut resolved = Vec::with_capacity(changes.len());
+    let named: Vec<(&IdNumber, Option<&PersonName>)> = changes
+        .iter()
+        .map(|c| (&c.id_number, c.name.as_ref()))
+        .collect();
+    let people = resolve_people(state, conn, official, &named, field_of)?;
+    Ok(changes
+        .iter()
+        .zip(people)
+        .map(|(change, person_id)| ColorChange {
+            person_id,
+            color: change.color,
+            reason: change.reason,
+            note: change.note.clone(),
+        })
+        .collect())
+}
+
+/// Resolves each (ID number, name) to a person of the official's region: a known person within
+/// it, or a new one (which needs a name) whose ID number lies in it. A name given for a known
+/// person is not used: officials' typing never renames anyone. `field_of` names a row's field.
+fn resolve_people(
+    state: &AppState,
+    conn: &mut DbConnection,
+    official: &Staff,
+    rows: &[(&IdNumber, Option<&PersonName>)],
+    field_of: impl Fn(usize, &str) -> String,
+) -> Result<Vec<i64>, HealthCodeError> {
+    let mut resolved = Vec::with_capacity(rows.len());
     let mut errors = FieldErrors::default();
     let mut outside = Vec::new();
     let now = state.clock.now_naive();
-    for (index, change) in changes.iter().enumerate() {
-        let person = match persons::find_by_id_number(conn, &state.cipher, &change.id_number)? {
+    for (index, (id_number, name)) in rows.iter().enumerate() {
+        let person = match persons::find_by_id_number(conn, &state.cipher, id_number)? {
             Some(known)
-                if authorize::person_in_region(
-                    state,
-                    conn,
-                    official,
-                    known.id,
-                    &change.id_number,
-                )? =>
+                if authorize::person_in_region(state, conn, official, known.id, id_number)? =>
             {
                 Some(known)
             }
             Some(_) => None,
-            None if !authorize::new_person_in_region(official, &change.id_number) => None,
-            None => match &change.name {
+            None if !authorize::new_person_in_region(official, id_number) => None,
+            None => match name {
                 Some(name) => Some(persons::find_or_create(
                     conn,
                     &state.cipher,
-                    &change.id_number,
+                    id_number,
                     name,
                     now,
                 )?),
@@ -172,12 +192,7 @@ fn resolve(
             },
         };
         match person {
-            Some(person) => resolved.push(ColorChange {
-                person_id: person.id,
-                color: change.color,
-                reason: change.reason,
-                note: change.note.clone(),
-            }),
+            Some(person) => resolved.push(person.id),
             None => outside.push(field_of(index, "id_number")),
         }
     }
@@ -688,6 +703,61 @@ pub async fn confirm_import(
             let row = health_code_imports::find(conn, import_id)?
                 .ok_or(HealthCodeError::ImportNotFound)?;
             Ok(import_view(state, &row))
+        })
+        .await
+}
+
+/// One row of a test and vaccination import, validated at the edge: a result with its sampling
+/// time, a vaccination, or both.
+#[derive(Debug, Clone)]
+pub struct NewTestRecord {
+    pub id_number: IdNumber,
+    /// Needed only when the ID number is not yet known to the system.
+    pub name: Option<PersonName>,
+    pub test: Option<TestOnRecord>,
+    pub vaccination: Option<VaccinationOnRecord>,
+}
+
+/// Nucleic-acid results and vaccinations of people of the official's region, all or nothing;
+/// the door shows them within a second on every node. One audit entry per person. Returns the
+/// rows written.
+pub async fn import_tests(
+    state: &Arc<AppState>,
+    official: &Staff,
+    rows: Vec<NewTestRecord>,
+) -> Result<usize, HealthCodeError> {
+    let official = official.clone();
+    state
+        .write(move |state, conn| {
+            let named: Vec<(&IdNumber, Option<&PersonName>)> = rows
+                .iter()
+                .map(|r| (&r.id_number, r.name.as_ref()))
+                .collect();
+            let people = resolve_people(state, conn, &official, &named, |i, field| {
+                format!("results[{i}].{field}")
+            })?;
+            let records: Vec<NewRecord> = rows
+                .iter()
+                .zip(&people)
+                .map(|(row, person_id)| NewRecord {
+                    person_id: *person_id,
+                    test: row.test,
+                    vaccination: row.vaccination,
+                })
+                .collect();
+            test_results::import(conn, &records, official.id, state.clock.now_naive())?;
+            let entries: Vec<_> = people
+                .iter()
+                .map(|id| audit::by_staff(&official, "test_result.set", format!("person:{id}"), 1))
+                .collect();
+            audit::record(state, conn, &entries)?;
+            let keys: Vec<CacheKey> = if people.len() > NAMED_COLOR_CHANGES {
+                vec![CacheKey::AllColors]
+            } else {
+                people.iter().map(|id| CacheKey::Color(*id)).collect()
+            };
+            changed(state, conn, &keys)?;
+            Ok(records.len())
         })
         .await
 }

@@ -24,13 +24,14 @@ use crate::crypto::passes::{PassPerson, PassVenue};
 use crate::crypto::{Field, VenueCodeRef};
 use crate::db::check_in_writer::{self, HourlyLimit, Recorded, WriteError};
 use crate::db::check_ins::CheckInRow;
-use crate::db::health_codes::{self, CurrentColor};
+use crate::db::health_codes::{self, PersonHealth};
 use crate::db::persons::Person;
 use crate::db::{regions, venues, DbConnection, DbError};
 
 use crate::domain::{
-    CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors, HealthColor, MapPoint,
-    MobileNumber, PersonName, TransportKind, VenueStatus, Verdict,
+    test_required_notice, CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors,
+    HealthColor, MapPoint, MobileNumber, PersonName, TestResult, TransportKind, VenueStatus,
+    Verdict,
 };
 use crate::state::AppState;
 
@@ -107,7 +108,7 @@ pub struct DoorPage {
     pub verdict: Verdict,
     pub people: Vec<PersonOnPage>,
     pub pass: PassOnPage,
-    pub notice: &'static str,
+    pub notice: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,6 +134,22 @@ pub struct PersonOnPage {
 pub struct HealthOnPage {
     pub color: HealthColor,
     pub updated_at: Option<String>,
+    /// The latest nucleic-acid result on record.
+    pub test: Option<TestOnPage>,
+    pub vaccination: Option<VaccinationOnPage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestOnPage {
+    pub result: TestResult,
+    pub sampled_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VaccinationOnPage {
+    pub doses: i16,
+    /// `YYYY-MM-DD`, when known.
+    pub last_dose_on: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -276,6 +293,9 @@ fn load_entrance(
         venue_status: venue.status,
         suspended: venue.suspended_at.is_some(),
         full_address: regions::full_address_of(conn, &venue.region_code, &venue.address)?,
+        test_required_hours: venue
+            .test_required_hours
+            .and_then(|h| u32::try_from(h).ok()),
         category_label: format!("{category} · {subtype_name}"),
         region_code: venue.region_code,
         default_stay_minutes: subtype.map_or(60, |s| s.default_stay_minutes),
@@ -366,34 +386,56 @@ fn companions_of(
 }
 
 /// The current colours of these people: from memory, the rest from the database in one query.
-async fn colors_of(
+async fn health_of(
     state: &Arc<AppState>,
     person_ids: &[i64],
-) -> Result<HashMap<i64, CurrentColor>, DbError> {
-    let mut colors = HashMap::with_capacity(person_ids.len());
+) -> Result<HashMap<i64, PersonHealth>, DbError> {
+    let mut health = HashMap::with_capacity(person_ids.len());
     let mut missing = Vec::new();
     for id in person_ids {
-        match state.caches.colors.get(*id) {
-            Some(color) => {
-                colors.insert(*id, *color);
+        match state.caches.health.get(*id) {
+            Some(known) => {
+                health.insert(*id, *known);
             }
             None => missing.push(*id),
         }
     }
     if missing.is_empty() {
-        return Ok(colors);
+        return Ok(health);
     }
-    let epoch = state.caches.colors.epoch();
+    let epoch = state.caches.health.epoch();
     let loaded = state
         .read(move |state, conn| {
-            health_codes::current(conn, &missing, state.settings.scan.unknown_color)
+            health_codes::health_of(conn, &missing, state.settings.scan.unknown_color)
         })
         .await?;
-    for (id, color) in loaded {
-        state.caches.colors.put(id, Arc::new(color), epoch);
-        colors.insert(id, color);
+    for (id, known) in loaded {
+        state.caches.health.put(id, Arc::new(known), epoch);
+        health.insert(id, known);
     }
-    Ok(colors)
+    Ok(health)
+}
+
+/// A person's verdict at this door at `at`: their colour's, and where the venue requires a recent
+/// negative result, deny for anyone whose colour passes without one. The second value says the
+/// missing result is why.
+fn verdict_at(
+    entrance: &EntranceSnapshot,
+    health: &PersonHealth,
+    at: NaiveDateTime,
+) -> (Verdict, bool) {
+    let by_color = health.color.color.verdict();
+    let Some(hours) = entrance.test_required_hours else {
+        return (by_color, false);
+    };
+    let fresh = health.test.is_some_and(|t| {
+        t.result == TestResult::Negative && t.sampled_at >= at - Duration::hours(i64::from(hours))
+    });
+    if by_color == Verdict::Pass && !fresh {
+        (Verdict::Deny, true)
+    } else {
+        (by_color, false)
+    }
 }
 
 /// One person entering, opened, under the name the recording account knows them by.
@@ -429,9 +471,10 @@ async fn record(
     attendees: Vec<Attendee>,
 ) -> Result<DoorPage, ScanError> {
     let person_ids: Vec<i64> = attendees.iter().map(|a| a.person.id).collect();
-    // 7. Each person's current colour; people without one get UNKNOWN_HEALTH_COLOR.
-    let colors = colors_of(state, &person_ids).await?;
-    let rows = new_rows(state, &entry, &attendees, &colors);
+    // 7. Each person's current colour (people without one get UNKNOWN_HEALTH_COLOR), latest test
+    // and vaccination.
+    let health = health_of(state, &person_ids).await?;
+    let rows = new_rows(state, &entry, &attendees, &health);
     // 8–10. Repeats, the hourly limit and the rows, in the writer's transaction.
     let recorded = state
         .check_ins
@@ -470,7 +513,7 @@ async fn record(
         &entry.entrance,
         &rows,
         &attendees,
-        &colors,
+        &health,
     ))
 }
 
@@ -498,7 +541,7 @@ fn new_rows(
     state: &AppState,
     entry: &Entry,
     attendees: &[Attendee],
-    colors: &HashMap<i64, CurrentColor>,
+    health: &HashMap<i64, PersonHealth>,
 ) -> Vec<CheckInRow> {
     let entrance = &entry.entrance;
     let now = state.clock.now_naive();
@@ -511,7 +554,8 @@ fn new_rows(
     attendees
         .iter()
         .map(|attendee| {
-            let color = colors[&attendee.person.id].color;
+            let known = &health[&attendee.person.id];
+            let (verdict, _) = verdict_at(entrance, known, entry.time.scanned_at);
             CheckInRow {
                 id: 0,
                 venue_id: entrance.venue_id,
@@ -521,8 +565,8 @@ fn new_rows(
                 group_id: None,
                 role: attendee.role,
                 source: entry.source,
-                health_color: color,
-                verdict: color.verdict(),
+                health_color: known.color.color,
+                verdict,
                 scanned_at: entry.time.scanned_at,
                 recorded_at: now,
                 ends_at,
@@ -628,26 +672,50 @@ fn door_page(
     entrance: &EntranceSnapshot,
     rows: &[CheckInRow],
     attendees: &[Attendee],
-    colors: &HashMap<i64, CurrentColor>,
+    health: &HashMap<i64, PersonHealth>,
 ) -> DoorPage {
     let clock = &state.clock;
+    let mut for_want_of_a_test = false;
     let people: Vec<PersonOnPage> = rows
         .iter()
         .zip(attendees)
-        .map(|(row, attendee)| PersonOnPage {
-            role: attendee.role,
-            name: attendee.person.name.masked(),
-            id_number: attendee.person.id_number.masked(),
-            // A repeat answers the earlier rows, with each person's colour as it is now.
-            health: HealthOnPage {
-                color: colors[&row.person_id].color,
-                updated_at: colors[&row.person_id].updated_at.map(|t| clock.show(t)),
-            },
-            verdict: colors[&row.person_id].color.verdict(),
-            check_in_id: row.id,
+        .map(|(row, attendee)| {
+            // A repeat answers the earlier rows, with each person's health as it is now.
+            let known = &health[&row.person_id];
+            let (verdict, untested) = verdict_at(entrance, known, row.scanned_at);
+            for_want_of_a_test |= untested;
+            PersonOnPage {
+                role: attendee.role,
+                name: attendee.person.name.masked(),
+                id_number: attendee.person.id_number.masked(),
+                health: HealthOnPage {
+                    color: known.color.color,
+                    updated_at: known.color.updated_at.map(|t| clock.show(t)),
+                    test: known.test.map(|t| TestOnPage {
+                        result: t.result,
+                        sampled_at: clock.show(t.sampled_at),
+                    }),
+                    vaccination: known.vaccination.map(|v| VaccinationOnPage {
+                        doses: v.doses,
+                        last_dose_on: v.last_dose_on.map(|d| d.to_string()),
+                    }),
+                },
+                verdict,
+                check_in_id: row.id,
+            }
         })
         .collect();
     let verdict = Verdict::worst(people.iter().map(|p| p.verdict));
+    // Turned away only for want of a recent negative result: the door says so.
+    let colour_denies = people
+        .iter()
+        .any(|p| p.health.color.verdict() != Verdict::Pass);
+    let notice = match entrance.test_required_hours {
+        Some(hours) if verdict == Verdict::Deny && for_want_of_a_test && !colour_denies => {
+            test_required_notice(hours)
+        }
+        _ => verdict.notice().to_owned(),
+    };
     let scanned_at = clock.show(rows[0].scanned_at);
     let (token, expires_at) = state.passes.issue(
         clock.now(),
@@ -687,6 +755,6 @@ fn door_page(
             token,
             expires_at: clock.show_utc(expires_at),
         },
-        notice: verdict.notice(),
+        notice,
     }
 }

@@ -14,8 +14,8 @@ use crate::crypto::VenueCodeRef;
 use crate::db::venues::{self, EntranceRow, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, Manager, ManagerFilter, RegionCode, TransportKind, VenueApplication,
-    VenueChanges, VenueEdit, VenueStatus,
+    FieldError, FieldErrors, Manager, ManagerFilter, RegionCode, StaffRole, TransportKind,
+    VenueApplication, VenueChanges, VenueEdit, VenueStatus,
 };
 use crate::state::AppState;
 
@@ -115,6 +115,8 @@ pub struct VenueView {
     pub plate_number: Option<String>,
     /// 统一社会信用代码, when given.
     pub credit_code: Option<String>,
+    /// A negative nucleic-acid result sampled within this many hours is required at the door.
+    pub test_required_hours: Option<i32>,
     pub manager: MaskedManager,
     pub entrances: Vec<EntranceView>,
     pub rejection_reason: Option<String>,
@@ -206,6 +208,7 @@ pub fn view(
         transport_line: venue.transport_line,
         plate_number: venue.plate_number,
         credit_code: venue.credit_code,
+        test_required_hours: venue.test_required_hours,
         rejection_reason: venue.rejection_reason,
     })
 }
@@ -275,6 +278,51 @@ pub async fn hand_over(
             }
             let now = state.clock.now_naive();
             venues::hand_over(conn, &state.cipher, venue_id, &manager, now)?;
+            audit::record(state, conn, &[entry])?;
+            changed(state, conn, &[CacheKey::Venue(venue_id)])?;
+            reload(state, conn, venue_id)
+        })
+        .await
+}
+
+/// Sets or lifts the venue's requirement of a negative nucleic-acid result sampled within
+/// `hours`: by its manager, or by a health official of its region. Every node's door applies it
+/// within a second.
+pub async fn set_test_requirement(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    venue_id: i64,
+    hours: Option<u32>,
+) -> Result<VenueView, VenueError> {
+    let caller = caller.clone();
+    state
+        .write(move |state, conn| {
+            let (venue, entry) = match &caller {
+                Caller::Account(account) => {
+                    let venue = authorize::venue(conn, venue_id, account.id, VenueRole::Manager)?;
+                    let entry = audit::by_account(
+                        account.id,
+                        "venue.test_requirement",
+                        venue_id,
+                        &venue.region_code,
+                    );
+                    (venue, entry)
+                }
+                Caller::Staff(staff) if staff.role == StaffRole::HealthOfficial => {
+                    let venue = venues::find(conn, venue_id)?
+                        .filter(|v| staff.covers(&v.region_code))
+                        .ok_or(VenueError::NotFound)?;
+                    let entry = audit::by_staff(
+                        staff,
+                        "venue.test_requirement",
+                        format!("venue:{venue_id}"),
+                        1,
+                    );
+                    (venue, entry)
+                }
+                Caller::Staff(_) => return Err(VenueError::ForStaffOfVenues),
+            };
+            venues::set_test_required_hours(conn, venue.id, hours, state.clock.now_naive())?;
             audit::record(state, conn, &[entry])?;
             changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             reload(state, conn, venue_id)

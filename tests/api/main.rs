@@ -41,6 +41,7 @@ mod spec;
 mod staff_sessions;
 mod stats;
 mod suspensions;
+mod test_results;
 mod traces;
 mod venue_categories;
 mod venue_codes;

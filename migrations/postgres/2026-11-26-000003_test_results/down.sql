@@ -1,0 +1,3 @@
+ALTER TABLE venues DROP COLUMN test_required_hours;
+DROP TABLE vaccinations;
+DROP TABLE test_results;
