@@ -17,7 +17,7 @@ use super::{
     SessionSettings, Settings, WechatSettings,
 };
 use crate::crypto::VenueCodeSigner;
-use crate::domain::{CompanionRule, HealthColor, NotificationKind};
+use crate::domain::{CompanionRule, HealthColor, NotificationKind, Temperature};
 use crate::platforms::messages::MessageTemplates;
 use crate::reference::taxonomy::load_taxonomy;
 
@@ -383,6 +383,13 @@ fn scan_policy<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>) -> ScanPolicy {
                 ("red", HealthColor::Red),
             ],
         ),
+        fever_from: {
+            let celsius = r.number("FEVER_FROM_C", 37.3f64);
+            Temperature::parse(celsius).unwrap_or_else(|_| {
+                r.problem("FEVER_FROM_C must be a temperature between 34.0 and 43.0");
+                Temperature::from_tenths(373)
+            })
+        },
         companions: CompanionRule {
             child_under: r.number("COMPANION_CHILD_UNDER", 18u32),
             elder_from: r.number("COMPANION_ELDER_FROM", 60u32),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 
-use crate::domain::{CompanionRule, HealthColor, Taxonomy};
+use crate::domain::{CompanionRule, HealthColor, Taxonomy, Temperature};
 use crate::platforms::messages::MessageTemplates;
 
 pub use dev_secrets::FILE_NAME as DEV_SECRETS_FILE;
@@ -208,6 +208,8 @@ pub struct ScanPolicy {
     pub door_hourly_limit: u32,
     /// The colour of a person with none on record.
     pub unknown_color: HealthColor,
+    /// A temperature taken at the door from this reading up turns the person away (`FEVER_FROM_C`).
+    pub fever_from: Temperature,
     pub companions: CompanionRule,
     /// Lifetime of the pass token shown at the door.
     pub pass_ttl_seconds: u32,

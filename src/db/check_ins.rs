@@ -34,6 +34,8 @@ pub struct CheckInRow {
     pub typed_phone_sealed: Option<String>,
     /// The paper code scanned at the door, if the entry came from one.
     pub paper_code_id: Option<i64>,
+    /// The temperature taken at a hand registration, in tenths of a degree Celsius.
+    pub temperature_dc: Option<i16>,
 }
 
 /// `n` new check-in ids, in increasing order. Call inside the writer's transaction: on SQLite it
@@ -108,6 +110,7 @@ fn values(
         diesel::dsl::Eq<check_ins::typed_name_sealed, Option<String>>,
         diesel::dsl::Eq<check_ins::typed_phone_sealed, Option<String>>,
         diesel::dsl::Eq<check_ins::paper_code_id, Option<i64>>,
+        diesel::dsl::Eq<check_ins::temperature_dc, Option<i16>>,
     ),
 ) {
     (
@@ -133,6 +136,7 @@ fn values(
             check_ins::typed_name_sealed.eq(row.typed_name_sealed.clone()),
             check_ins::typed_phone_sealed.eq(row.typed_phone_sealed.clone()),
             check_ins::paper_code_id.eq(row.paper_code_id),
+            check_ins::temperature_dc.eq(row.temperature_dc),
         ),
     )
 }

@@ -6,7 +6,9 @@ use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Text, Timestamp, Untyped};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Nullable, SmallInt, Text, Timestamp, Untyped,
+};
 
 use super::check_ins::CheckInRow;
 use super::DbError;
@@ -101,6 +103,7 @@ struct InsertRows {
     typed_name_sealed: Vec<Option<String>>,
     typed_phone_sealed: Vec<Option<String>>,
     paper_code_id: Vec<Option<i64>>,
+    temperature_dc: Vec<Option<i16>>,
 }
 
 impl QueryFragment<Pg> for InsertRows {
@@ -108,7 +111,8 @@ impl QueryFragment<Pg> for InsertRows {
         out.push_sql(
             "INSERT INTO check_ins (id, venue_id, entrance_id, person_id, account_id, group_id, \
              role, source, health_color, verdict, scanned_at, recorded_at, ends_at, offline, \
-             located, distance_m, typed_name_sealed, typed_phone_sealed, paper_code_id) \
+             located, distance_m, typed_name_sealed, typed_phone_sealed, paper_code_id, \
+             temperature_dc) \
              SELECT * FROM unnest(",
         );
         out.push_bind_param::<Array<BigInt>, _>(&self.id)?;
@@ -142,6 +146,8 @@ impl QueryFragment<Pg> for InsertRows {
         }
         out.push_sql(", ");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.paper_code_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<SmallInt>>, _>(&self.temperature_dc)?;
         out.push_sql(")");
         Ok(())
     }
@@ -179,6 +185,7 @@ pub fn insert(conn: &mut PgConnection, rows: &[CheckInRow]) -> Result<(), DbErro
             .typed_phone_sealed
             .push(row.typed_phone_sealed.clone());
         columns.paper_code_id.push(row.paper_code_id);
+        columns.temperature_dc.push(row.temperature_dc);
     }
     columns.execute(conn)?;
     Ok(())

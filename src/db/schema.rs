@@ -292,6 +292,7 @@ diesel::table! {
         typed_name_sealed -> Nullable<Text>,
         typed_phone_sealed -> Nullable<Text>,
         paper_code_id -> Nullable<BigInt>,
+        temperature_dc -> Nullable<SmallInt>,
     }
 }
 

@@ -17,6 +17,7 @@ mod region_code;
 mod staff_role;
 mod stay;
 pub mod taxonomy;
+mod temperature;
 mod text;
 pub mod transport;
 mod venue;
@@ -39,6 +40,7 @@ pub use region_code::{RegionCode, RegionLevel};
 pub use staff_role::StaffRole;
 pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};
+pub use temperature::Temperature;
 pub use text::{
     is_hidden, optional_text, required_text, Address, EntranceName, PersonName, VenueName,
 };

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{created, State};
 use crate::auth::Account;
-use crate::domain::{FieldErrors, IdNumber, MobileNumber, PersonName};
+use crate::domain::{FieldErrors, IdNumber, MobileNumber, PersonName, Temperature};
 use crate::services::manual_check_ins::{self, ManualCheckIn};
 use crate::web::{ApiError, Json};
 
@@ -16,6 +16,8 @@ pub struct ManualRequest {
     name: String,
     id_number: String,
     phone: Option<String>,
+    /// °C, when staff took it.
+    temperature: Option<f64>,
 }
 
 impl TryFrom<ManualRequest> for ManualCheckIn {
@@ -30,11 +32,19 @@ impl TryFrom<ManualRequest> for ManualCheckIn {
             .as_deref()
             .filter(|p| !p.trim().is_empty())
             .and_then(|p| errors.check("phone", MobileNumber::parse(p)));
+        let temperature = match request
+            .temperature
+            .map(|t| errors.check("temperature", Temperature::parse(t)))
+        {
+            Some(None) => return Err(errors),
+            checked => checked.flatten(),
+        };
         errors.into_result(name.zip(id_number).map(|(name, id_number)| ManualCheckIn {
             entrance_id: request.entrance_id,
             name,
             id_number,
             phone,
+            temperature,
         }))
     }
 }

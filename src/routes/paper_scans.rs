@@ -5,6 +5,7 @@ use serde::Deserialize;
 
 use super::{created, State};
 use crate::auth::Account;
+use crate::domain::{FieldErrors, Temperature};
 use crate::services::paper_scans;
 use crate::web::{ApiError, Json};
 
@@ -13,6 +14,8 @@ use crate::web::{ApiError, Json};
 pub struct PaperScanRequest {
     entrance_id: i64,
     code: String,
+    /// °C, when staff took it.
+    temperature: Option<f64>,
 }
 
 pub async fn scan(
@@ -21,8 +24,17 @@ pub async fn scan(
     body: Json<PaperScanRequest>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let PaperScanRequest { entrance_id, code } = body.0;
+    let PaperScanRequest {
+        entrance_id,
+        code,
+        temperature,
+    } = body.0;
+    let temperature = temperature
+        .map(Temperature::parse)
+        .transpose()
+        .map_err(|e| FieldErrors::one("temperature", e))?;
     let venue_id = path.into_inner();
-    let page = paper_scans::scan(&state, &account, venue_id, entrance_id, code).await?;
+    let page =
+        paper_scans::scan(&state, &account, venue_id, entrance_id, code, temperature).await?;
     Ok(created(page))
 }

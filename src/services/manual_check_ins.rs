@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::scan::{self, DoorPage, DoorRegistration, ScanError};
 use crate::auth::Account;
 use crate::db::persons::{self, Person};
-use crate::domain::{CheckInSource, IdNumber, MobileNumber, PersonName};
+use crate::domain::{CheckInSource, IdNumber, MobileNumber, PersonName, Temperature};
 use crate::state::AppState;
 
 /// A person typed in at the door, validated at the edge.
@@ -18,6 +18,8 @@ pub struct ManualCheckIn {
     pub name: PersonName,
     pub id_number: IdNumber,
     pub phone: Option<MobileNumber>,
+    /// The temperature staff took, if they did.
+    pub temperature: Option<Temperature>,
 }
 
 pub async fn register(
@@ -49,6 +51,7 @@ pub async fn register(
             name_typed: true,
             typed_phone: input.phone,
             paper_code_id: None,
+            temperature: input.temperature,
         },
     )
     .await

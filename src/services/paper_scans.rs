@@ -11,7 +11,7 @@ use crate::auth::Account;
 use crate::crypto::PaperCodeError;
 use crate::db::persons::Person;
 use crate::db::{accounts, companions, paper_codes, DbConnection, DbError};
-use crate::domain::CheckInSource;
+use crate::domain::{CheckInSource, Temperature};
 use crate::state::AppState;
 
 pub async fn scan(
@@ -20,6 +20,7 @@ pub async fn scan(
     venue_id: i64,
     entrance_id: i64,
     code: String,
+    temperature: Option<Temperature>,
 ) -> Result<DoorPage, ScanError> {
     let code = state
         .paper_codes
@@ -49,6 +50,7 @@ pub async fn scan(
             name_typed: true,
             typed_phone: None,
             paper_code_id: Some(print.id),
+            temperature,
         },
     )
     .await

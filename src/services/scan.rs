@@ -30,8 +30,8 @@ use crate::db::{regions, venues, DbConnection, DbError};
 
 use crate::domain::{
     test_required_notice, CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors,
-    HealthColor, MapPoint, MobileNumber, PersonName, TestResult, TransportKind, VenueStatus,
-    Verdict,
+    HealthColor, MapPoint, MobileNumber, PersonName, Temperature, TestResult, TransportKind,
+    VenueStatus, Verdict,
 };
 use crate::state::AppState;
 
@@ -126,6 +126,8 @@ pub struct PersonOnPage {
     pub name: String,
     pub id_number: String,
     pub health: HealthOnPage,
+    /// °C, when venue staff took it at a hand registration.
+    pub temperature: Option<f64>,
     pub verdict: Verdict,
     pub check_in_id: i64,
 }
@@ -197,6 +199,7 @@ pub async fn scan(
             distance_m,
             typed_phone: None,
             paper_code_id: None,
+            temperature: None,
         },
         attendees,
     )
@@ -416,26 +419,44 @@ async fn health_of(
     Ok(health)
 }
 
-/// A person's verdict at this door at `at`: their colour's, and where the venue requires a recent
-/// negative result, deny for anyone whose colour passes without one. The second value says the
-/// missing result is why.
+/// Why the door turned a person away, if not for their colour alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// The colour decides (green passes).
+    Colour,
+    /// A temperature of `FEVER_FROM_C` or more.
+    Fever,
+    /// The venue requires a recent negative result and there is none.
+    NoRecentTest,
+}
+
+/// A person's verdict at this door at `at`: their colour's; for a colour that passes, deny with a
+/// fever, or where the venue requires a recent negative result and there is none sampled within
+/// its hours.
 fn verdict_at(
+    state: &AppState,
     entrance: &EntranceSnapshot,
     health: &PersonHealth,
     at: NaiveDateTime,
-) -> (Verdict, bool) {
+    temperature: Option<Temperature>,
+) -> (Verdict, Cause) {
     let by_color = health.color.color.verdict();
-    let Some(hours) = entrance.test_required_hours else {
-        return (by_color, false);
-    };
-    let fresh = health.test.is_some_and(|t| {
-        t.result == TestResult::Negative && t.sampled_at >= at - Duration::hours(i64::from(hours))
-    });
-    if by_color == Verdict::Pass && !fresh {
-        (Verdict::Deny, true)
-    } else {
-        (by_color, false)
+    if by_color != Verdict::Pass {
+        return (by_color, Cause::Colour);
     }
+    if temperature.is_some_and(|t| t >= state.settings.scan.fever_from) {
+        return (Verdict::Deny, Cause::Fever);
+    }
+    if let Some(hours) = entrance.test_required_hours {
+        let fresh = health.test.is_some_and(|t| {
+            t.result == TestResult::Negative
+                && t.sampled_at >= at - Duration::hours(i64::from(hours))
+        });
+        if !fresh {
+            return (Verdict::Deny, Cause::NoRecentTest);
+        }
+    }
+    (Verdict::Pass, Cause::Colour)
 }
 
 /// One person entering, opened, under the name the recording account knows them by.
@@ -460,6 +481,8 @@ struct Entry {
     typed_phone: Option<MobileNumber>,
     /// The paper code scanned at the door.
     paper_code_id: Option<i64>,
+    /// The temperature venue staff took (a hand registration).
+    temperature: Option<Temperature>,
 }
 
 /// Records an entry for `attendees` (the first is the one whose entry it is) through the writer
@@ -555,7 +578,13 @@ fn new_rows(
         .iter()
         .map(|attendee| {
             let known = &health[&attendee.person.id];
-            let (verdict, _) = verdict_at(entrance, known, entry.time.scanned_at);
+            let (verdict, _) = verdict_at(
+                state,
+                entrance,
+                known,
+                entry.time.scanned_at,
+                entry.temperature,
+            );
             CheckInRow {
                 id: 0,
                 venue_id: entrance.venue_id,
@@ -580,6 +609,7 @@ fn new_rows(
                     .map(|name| state.cipher.seal(Field::Name, name.as_ref())),
                 typed_phone_sealed: typed_phone.clone(),
                 paper_code_id: entry.paper_code_id,
+                temperature_dc: entry.temperature.map(Temperature::tenths),
             }
         })
         .collect()
@@ -597,6 +627,8 @@ pub struct DoorRegistration {
     pub name_typed: bool,
     pub typed_phone: Option<MobileNumber>,
     pub paper_code_id: Option<i64>,
+    /// The temperature taken at the door, if one was.
+    pub temperature: Option<Temperature>,
 }
 
 /// The entrance where `account_id` registers people at the door: the account is the venue's
@@ -655,6 +687,7 @@ pub async fn record_at_door(
             distance_m: None,
             typed_phone: registration.typed_phone,
             paper_code_id: registration.paper_code_id,
+            temperature: registration.temperature,
         },
         vec![Attendee {
             person: registration.person,
@@ -663,6 +696,31 @@ pub async fn record_at_door(
         }],
     )
     .await
+}
+
+/// The door's notice: the worst verdict's, unless everyone turned away was turned away for a
+/// fever or for want of a recent negative result; then that reason, the fever first.
+fn door_notice(
+    state: &AppState,
+    entrance: &EntranceSnapshot,
+    verdict: Verdict,
+    causes: &[(Verdict, Cause, Option<Temperature>)],
+) -> String {
+    let denied = || causes.iter().filter(|(v, ..)| *v == verdict);
+    if verdict != Verdict::Deny || denied().any(|(_, cause, _)| *cause == Cause::Colour) {
+        return verdict.notice().to_owned();
+    }
+    if let Some(t) = denied().find_map(|(_, cause, t)| (*cause == Cause::Fever).then_some(*t)?) {
+        return format!(
+            "体温{}℃，达到{}℃及以上，请勿进入，请做好防护并前往就近发热门诊就诊。",
+            t.shown(),
+            state.settings.scan.fever_from.shown()
+        );
+    }
+    match entrance.test_required_hours {
+        Some(hours) => test_required_notice(hours),
+        None => verdict.notice().to_owned(),
+    }
 }
 
 /// The page shown at the door: the venue, each person masked with their colour and verdict, the
@@ -675,15 +733,16 @@ fn door_page(
     health: &HashMap<i64, PersonHealth>,
 ) -> DoorPage {
     let clock = &state.clock;
-    let mut for_want_of_a_test = false;
+    let mut causes = Vec::with_capacity(rows.len());
     let people: Vec<PersonOnPage> = rows
         .iter()
         .zip(attendees)
         .map(|(row, attendee)| {
             // A repeat answers the earlier rows, with each person's health as it is now.
             let known = &health[&row.person_id];
-            let (verdict, untested) = verdict_at(entrance, known, row.scanned_at);
-            for_want_of_a_test |= untested;
+            let temperature = row.temperature_dc.map(Temperature::from_tenths);
+            let (verdict, cause) = verdict_at(state, entrance, known, row.scanned_at, temperature);
+            causes.push((verdict, cause, temperature));
             PersonOnPage {
                 role: attendee.role,
                 name: attendee.person.name.masked(),
@@ -700,22 +759,14 @@ fn door_page(
                         last_dose_on: v.last_dose_on.map(|d| d.to_string()),
                     }),
                 },
+                temperature: temperature.map(Temperature::celsius),
                 verdict,
                 check_in_id: row.id,
             }
         })
         .collect();
     let verdict = Verdict::worst(people.iter().map(|p| p.verdict));
-    // Turned away only for want of a recent negative result: the door says so.
-    let colour_denies = people
-        .iter()
-        .any(|p| p.health.color.verdict() != Verdict::Pass);
-    let notice = match entrance.test_required_hours {
-        Some(hours) if verdict == Verdict::Deny && for_want_of_a_test && !colour_denies => {
-            test_required_notice(hours)
-        }
-        _ => verdict.notice().to_owned(),
-    };
+    let notice = door_notice(state, entrance, verdict, &causes);
     let scanned_at = clock.show(rows[0].scanned_at);
     let (token, expires_at) = state.passes.issue(
         clock.now(),

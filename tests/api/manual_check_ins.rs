@@ -260,3 +260,71 @@ async fn the_phone_typed_at_the_door_stays_with_the_check_in() {
         "{contacts:?}"
     );
 }
+
+#[tokio::test]
+async fn a_temperature_is_kept_and_a_fever_turns_the_person_away() {
+    let app = spawn_app_with(&[("FEVER_FROM_C", "37.3")]).await;
+    let venue = app.approved_venue().await;
+    let page = body_of(
+        register(
+            &app,
+            &venue,
+            &venue.manager,
+            json!({"entrance_id": venue.entrance_id, "name": "钱孝", "id_number": adult(1), "temperature": 36.54}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(page["people"][0]["temperature"], 36.5);
+    assert_eq!(page["verdict"], "pass");
+
+    let fever = body_of(
+        register(
+            &app,
+            &venue,
+            &venue.manager,
+            json!({"entrance_id": venue.entrance_id, "name": "钱发", "id_number": adult(2), "temperature": 37.3}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(fever["verdict"], "deny");
+    assert_eq!(fever["people"][0]["health"]["color"], "green");
+    assert!(
+        fever["notice"].as_str().unwrap().starts_with("体温37.3℃"),
+        "{fever}"
+    );
+    {
+        use diesel::prelude::*;
+        use venuecode::db::schema::check_ins;
+        let mut conn = app.database().get().unwrap();
+        let stored: Vec<(Option<i16>, String)> = check_ins::table
+            .order(check_ins::id)
+            .select((check_ins::temperature_dc, check_ins::verdict))
+            .load(&mut *conn)
+            .unwrap();
+        assert_eq!(
+            stored,
+            vec![(Some(365), "pass".into()), (Some(373), "deny".into())]
+        );
+    }
+
+    let refused = assert_error(
+        register(
+            &app,
+            &venue,
+            &venue.manager,
+            json!({"entrance_id": venue.entrance_id, "name": "钱错", "id_number": adult(3), "temperature": 63}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::field_code(&refused, "temperature"),
+        "temperature_invalid"
+    );
+}
