@@ -13,6 +13,8 @@ cargo build --release --quiet
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+# The one-time background load of the villages is not what these measure.
+export VILLAGE_PROVINCES=${VILLAGE_PROVINCES:-none}
 export DATA_DIR="$work/data" RUST_LOG=warn LOG_FORMAT=json APP_PORT=$PORT
 export PUBLIC_BASE_URL="http://127.0.0.1:$PORT"
 echo "registrar password for the benchmark" | target/release/venuecode staff create \
