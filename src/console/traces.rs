@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::health_codes::Choices;
 use super::{
-    filters, form_window, posted_as, problems, redirect, render, signed_in_as, unavailable,
-    CsrfForm, Frame,
+    download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
+    unavailable, CsrfForm, Frame,
 };
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
 use crate::services::traces::{
@@ -292,14 +292,7 @@ async fn export(
     };
     let id = id.into_inner();
     match traces::export_csv(&state, &session.staff, id).await {
-        Ok(csv) => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("cache-control", "no-store"))
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"trace-{id}.csv\""),
-            ))
-            .body(csv),
+        Ok(csv) => download("text/csv; charset=utf-8", &format!("trace-{id}.csv"), csv),
         Err(TraceError::NotFound) => redirect("/console/traces"),
         Err(e) => unavailable("a trace export", e),
     }

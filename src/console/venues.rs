@@ -6,7 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{
-    filters, form_window, posted_as, problems, redirect, render, signed_in_as, unavailable, Frame,
+    download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
+    unavailable, Frame,
 };
 use crate::auth::Caller;
 use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
@@ -272,14 +273,11 @@ async fn visitor_csv(
         return redirect(&format!("/console/venues/{venue_id}"));
     };
     match visitors::list(&state, &session.staff, venue_id, window).await {
-        Ok(list) => HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .insert_header(("cache-control", "no-store"))
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"visitors-{venue_id}.csv\""),
-            ))
-            .body(visitors::to_csv(&list)),
+        Ok(list) => download(
+            "text/csv; charset=utf-8",
+            &format!("visitors-{venue_id}.csv"),
+            visitors::to_csv(&list),
+        ),
         Err(VisitorsError::VenueNotFound) => redirect("/console/venues"),
         Err(e) => unavailable("a visitor list", e),
     }
@@ -336,14 +334,7 @@ async fn posters(
     };
     let venue_id = id.into_inner();
     match entrances::posters_zip(&state, &Caller::Staff(session.staff), venue_id).await {
-        Ok(file) => HttpResponse::Ok()
-            .content_type(file.content_type)
-            .insert_header(("cache-control", "private, no-store"))
-            .insert_header((
-                "content-disposition",
-                format!("attachment; filename=\"{}\"", file.file_name),
-            ))
-            .body(file.bytes),
+        Ok(file) => download(file.content_type, &file.file_name, file.bytes),
         Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => redirect("/console/venues"),
         Err(VenueError::NotActive) => {
             redirect(&format!("/console/venues/{venue_id}?done=conflict"))

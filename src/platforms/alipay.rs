@@ -474,12 +474,7 @@ impl MessageSender for AlipayClient {
             .templates
             .get(message.kind)
             .ok_or(SendError::NoTemplate)?;
-        let data: serde_json::Map<String, Value> = template
-            .keys
-            .iter()
-            .zip(message.values)
-            .map(|(key, value)| (key.clone(), serde_json::json!({ "value": value })))
-            .collect();
+        let data = template.data(message.values, |_, value| value.to_owned());
         let to = if is_user_id(recipient) {
             "to_user_id"
         } else {

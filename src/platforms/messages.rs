@@ -72,6 +72,22 @@ pub struct Template {
     pub keys: Vec<String>,
 }
 
+impl Template {
+    /// `{"key": {"value": …}}` for each field, the values in the keys' order, each passed through
+    /// `fit` (a platform's limits on a field).
+    pub fn data(
+        &self,
+        values: &[String],
+        fit: impl Fn(&str, &str) -> String,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        self.keys
+            .iter()
+            .zip(values)
+            .map(|(key, value)| (key.clone(), serde_json::json!({ "value": fit(key, value) })))
+            .collect()
+    }
+}
+
 /// One platform's templates by kind of notification.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MessageTemplates(HashMap<NotificationKind, Template>);

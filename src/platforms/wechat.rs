@@ -167,12 +167,7 @@ impl WechatClient {
             .templates
             .get(message.kind)
             .ok_or(SendError::NoTemplate)?;
-        let data: serde_json::Map<String, Value> = template
-            .keys
-            .iter()
-            .zip(message.values)
-            .map(|(key, value)| (key.clone(), serde_json::json!({ "value": fit(key, value) })))
-            .collect();
+        let data = template.data(message.values, fit);
         let body = serde_json::json!({
             "touser": openid,
             "template_id": template.id,

@@ -13,6 +13,7 @@ use crate::domain::{FieldError, FieldErrors, IdNumber, PersonName, TestResult};
 use crate::services::health_codes::{self, NewTestRecord, MAX_IMPORT_ROWS};
 use crate::services::venues::{self, VenueView};
 use crate::state::AppState;
+use crate::web::sheet::Sheet;
 use crate::web::{ApiError, Json, JsonOrCsv};
 
 #[derive(Deserialize)]
@@ -43,15 +44,12 @@ const SHEET_COLUMNS: [&str; 6] = [
 ];
 
 fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(headers) => headers.iter().map(str::to_owned).collect(),
-        Err(_) => Vec::new(),
-    };
-    if !headers.iter().any(|h| h == "id_number")
-        || headers.iter().any(|h| !SHEET_COLUMNS.contains(&h.as_str()))
+    let sheet = Sheet::read(text);
+    if !sheet.has("id_number")
+        || sheet
+            .headers()
+            .iter()
+            .any(|h| !SHEET_COLUMNS.contains(&h.as_str()))
     {
         return Err(FieldErrors::one(
             "body",
@@ -66,8 +64,8 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
     }
     let mut errors = FieldErrors::default();
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let Ok(record) = record else {
+    for (index, record) in sheet.rows.iter().enumerate() {
+        let Some(record) = record else {
             errors.add(
                 format!("results[{index}]"),
                 FieldError::new("csv_row", "该行不是有效的 CSV"),
@@ -75,10 +73,7 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
             continue;
         };
         let cell = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
+            Some(sheet.cell(record, name))
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };

@@ -11,6 +11,7 @@ use crate::domain::{
     VenueApplication, VenueEdit, VenueName,
 };
 use crate::services::venues::{self, VenueView};
+use crate::web::sheet::Sheet;
 use crate::web::{ApiError, Json, JsonOrCsv, Query};
 
 const MAX_ENTRANCES: usize = 50;
@@ -371,17 +372,11 @@ const SHEET_COLUMNS: [&str; 14] = [
 /// The venues of a registration sheet; entrance names are separated by `|`. A cell that cannot
 /// be read is named like a JSON field (`venues[2].location`).
 fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = match reader.headers() {
-        Ok(headers) => headers.iter().map(str::to_owned).collect(),
-        Err(_) => Vec::new(),
-    };
+    let sheet = Sheet::read(text);
     let missing: Vec<&str> = SHEET_COLUMNS[..11]
         .iter()
         .copied()
-        .filter(|c| !headers.iter().any(|h| h == c))
+        .filter(|c| !sheet.has(c))
         .collect();
     if !missing.is_empty() {
         return Err(FieldErrors::one(
@@ -391,23 +386,16 @@ fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
     }
     let mut errors = FieldErrors::default();
     let mut venues = Vec::new();
-    for (index, record) in reader.records().enumerate() {
+    for (index, record) in sheet.rows.iter().enumerate() {
         let prefix = format!("venues[{index}].");
-        let Ok(record) = record else {
+        let Some(record) = record else {
             errors.add(
                 format!("venues[{index}]"),
                 FieldError::new("csv_row", "该行不是有效的 CSV"),
             );
             continue;
         };
-        let cell = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .unwrap_or("")
-                .to_owned()
-        };
+        let cell = |name: &str| sheet.cell(record, name).to_owned();
         let optional = |name: &str| Some(cell(name)).filter(|v| !v.is_empty());
         let (Ok(lat), Ok(lng)) = (cell("lat").parse::<f64>(), cell("lng").parse::<f64>()) else {
             errors.add(

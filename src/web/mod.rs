@@ -7,6 +7,7 @@ pub mod extract;
 pub mod metrics;
 pub mod request_context;
 mod service_errors;
+pub mod sheet;
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::{Json, JsonOrCsv, Query};
