@@ -108,7 +108,7 @@ impl IdNumber {
 }
 
 /// The check character for the first 17 digits.
-fn check_character(digits: &[u8]) -> u8 {
+pub(super) fn check_character(digits: &[u8]) -> u8 {
     let sum: u32 = digits
         .iter()
         .zip(WEIGHTS)
@@ -118,7 +118,7 @@ fn check_character(digits: &[u8]) -> u8 {
 }
 
 /// The latest date it is anywhere right now: the date at UTC+14.
-fn latest_today() -> NaiveDate {
+pub(super) fn latest_today() -> NaiveDate {
     (Utc::now() + Duration::hours(14)).date_naive()
 }
 
