@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{health_code_changes, health_codes};
-use super::test_results::{self, TestOnRecord, VaccinationOnRecord};
+use super::test_results;
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{HealthColor, HealthReason};
+use crate::domain::{HealthColor, HealthReason, TestOnRecord, VaccinationOnRecord};
 
 /// A person's colour and when it last changed; `None` time means no colour on record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

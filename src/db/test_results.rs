@@ -8,21 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{test_results, vaccinations};
 use super::{DbConnection, DbError};
-use crate::domain::TestResult;
-
-/// A person's latest result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TestOnRecord {
-    pub result: TestResult,
-    pub sampled_at: NaiveDateTime,
-}
-
-/// A person's vaccination: doses received, and when the last was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VaccinationOnRecord {
-    pub doses: i16,
-    pub last_dose_on: Option<NaiveDate>,
-}
+use crate::domain::{TestOnRecord, TestResult, VaccinationOnRecord};
 
 /// One row of an import, resolved to its person.
 #[derive(Debug, Clone)]

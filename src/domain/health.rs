@@ -1,5 +1,7 @@
 //! Health-code colours, the verdict each means at the door, and why a colour was set.
 
+use chrono::{NaiveDate, NaiveDateTime};
+
 use super::named::{named_enum, parse_named};
 use super::FieldError;
 
@@ -71,6 +73,20 @@ impl TestResult {
             TestResult::Positive => "阳性",
         }
     }
+}
+
+/// A person's latest result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestOnRecord {
+    pub result: TestResult,
+    pub sampled_at: NaiveDateTime,
+}
+
+/// A person's vaccination: doses received, and when the last was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VaccinationOnRecord {
+    pub doses: i16,
+    pub last_dose_on: Option<NaiveDate>,
 }
 
 /// The notice of a door that requires a negative result within `hours`.

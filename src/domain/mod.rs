@@ -32,7 +32,10 @@ pub use companion_rule::CompanionRule;
 pub use credit_code::CreditCode;
 pub use field_error::{FieldError, FieldErrors};
 pub use geo::MapPoint;
-pub use health::{test_required_notice, HealthColor, HealthReason, TestResult, Verdict};
+pub use health::{
+    test_required_notice, HealthColor, HealthReason, TestOnRecord, TestResult, VaccinationOnRecord,
+    Verdict,
+};
 pub use id_document::{IdDocument, IdType};
 pub use id_number::{IdNumber, Sex};
 pub use masking::{mask_id_number, mask_mobile, mask_name};

@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::State;
 use crate::auth::{Caller, HealthOfficial};
-use crate::db::test_results::{TestOnRecord, VaccinationOnRecord};
-use crate::domain::{FieldError, FieldErrors, IdNumber, PersonName, TestResult};
+use crate::domain::{
+    FieldError, FieldErrors, IdNumber, PersonName, TestOnRecord, TestResult, VaccinationOnRecord,
+};
 use crate::services::health_codes::{self, NewTestRecord, MAX_IMPORT_ROWS};
 use crate::services::venues::{self, VenueView};
 use crate::state::AppState;

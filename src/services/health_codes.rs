@@ -20,11 +20,11 @@ use crate::db::follow_ups::{self, NewFollowUp};
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::notifications::{self, NewMessage};
-use crate::db::test_results::{self, NewRecord, TestOnRecord, VaccinationOnRecord};
+use crate::db::test_results::{self, NewRecord};
 use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
     optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
-    IdNumber, NotificationKind, PersonName,
+    IdNumber, NotificationKind, PersonName, TestOnRecord, VaccinationOnRecord,
 };
 use crate::state::AppState;
 
