@@ -280,7 +280,7 @@ async fn main() -> anyhow::Result<()> {
         let mut contacts = 0;
         for _ in 0..3 {
             let query = TraceQuery {
-                id_number: IdNumber::parse(&id_number(case_person as u64))?,
+                document: IdNumber::parse(&id_number(case_person as u64))?.into(),
                 from: window_start,
                 to: now,
                 depth,

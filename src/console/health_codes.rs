@@ -10,9 +10,11 @@ use serde::Deserialize;
 
 use super::{
     field, form_fields, posted_as, problems, redirect, render, signed_in_as, stale_form,
-    unavailable, CsrfForm, Frame, Session,
+    unavailable, CsrfForm, DocumentField, Frame, Session,
 };
-use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
+use crate::domain::{
+    ChangeStatus, FieldErrors, HealthColor, HealthReason, IdDocument, IdType, StaffRole,
+};
 use crate::services::health_codes::{
     self, ColorInput, HealthCodeError, HealthCodeView, NewColor, PreviewOutcome, PreviewRow,
     MAX_IMPORT_ROWS,
@@ -73,6 +75,7 @@ struct HistoryLine {
 
 /// A person's colour and history as the page shows it.
 struct PersonCard {
+    id_type: &'static str,
     id_number: String,
     name: String,
     color: &'static str,
@@ -84,6 +87,7 @@ struct PersonCard {
 impl From<HealthCodeView> for PersonCard {
     fn from(view: HealthCodeView) -> Self {
         Self {
+            id_type: view.id_type.label(),
             id_number: view.id_number,
             name: view.name,
             color: view.color.label(),
@@ -109,7 +113,8 @@ impl From<HealthCodeView> for PersonCard {
 struct PersonPage {
     frame: Frame,
     choices: Choices,
-    /// The ID number the forms are filled with.
+    /// The document the forms are filled with.
+    document: DocumentField,
     id_number: String,
     person: Option<PersonCard>,
     /// Shown when the number is not a person of the region yet: the colour form asks for a name.
@@ -123,6 +128,7 @@ impl PersonPage {
         Self {
             frame,
             choices: Choices::default(),
+            document: DocumentField::new(None),
             id_number: String::new(),
             person: None,
             unknown: false,
@@ -144,7 +150,8 @@ async fn person_page(state: web::Data<AppState>, request: HttpRequest) -> HttpRe
 
 fn column_label(field: &str) -> &'static str {
     match field {
-        "id_number" => "身份证号",
+        "id_type" => "证件类型",
+        "id_number" => "证件号码",
         "name" => "姓名",
         "color" => "颜色",
         "reason_code" => "原因",
@@ -156,6 +163,7 @@ fn column_label(field: &str) -> &'static str {
 #[derive(Deserialize)]
 struct LookupForm {
     csrf: String,
+    id_type: Option<String>,
     id_number: String,
 }
 
@@ -172,23 +180,24 @@ async fn lookup(
     };
     let mut page = PersonPage::new(session.frame(&state, "/console/health-codes"));
     page.id_number = form.id_number.trim().to_owned();
-    let id_number = match crate::domain::IdNumber::parse(&page.id_number) {
-        Ok(id_number) => id_number,
-        Err(e) => {
-            page.problems.push(format!("身份证号：{}", e.message));
+    page.document = DocumentField::new(form.id_type.as_deref());
+    let document = match IdDocument::from_request(form.id_type.as_deref(), &page.id_number) {
+        Ok(document) => document,
+        Err(errors) => {
+            page.problems = problems(&errors, column_label);
             return render(&page);
         }
     };
-    show_person(&state, &session, page, id_number).await
+    show_person(&state, &session, page, document).await
 }
 
 async fn show_person(
     state: &std::sync::Arc<AppState>,
     session: &Session,
     mut page: PersonPage,
-    id_number: crate::domain::IdNumber,
+    document: IdDocument,
 ) -> HttpResponse {
-    match health_codes::get(state, &session.staff, id_number).await {
+    match health_codes::get(state, &session.staff, document).await {
         Ok(view) => page.person = Some(view.into()),
         Err(HealthCodeError::NotFound) => page.unknown = true,
         Err(e) => return unavailable("a health code", e),
@@ -199,6 +208,7 @@ async fn show_person(
 #[derive(Deserialize)]
 struct ColorForm {
     csrf: String,
+    id_type: Option<String>,
     id_number: String,
     name: Option<String>,
     color: String,
@@ -220,8 +230,10 @@ async fn set(
     };
     let mut page = PersonPage::new(session.frame(&state, "/console/health-codes"));
     page.id_number = form.id_number.trim().to_owned();
+    page.document = DocumentField::new(form.id_type.as_deref());
     let mut errors = FieldErrors::default();
     let input = ColorInput {
+        id_type: form.id_type.as_deref(),
         id_number: &page.id_number,
         name: form.name.as_deref(),
         color: &form.color,
@@ -266,7 +278,8 @@ async fn set(
 /// The columns of an upload, by their English or Chinese header.
 fn column_of(header: &str) -> Option<&'static str> {
     Some(match header.trim() {
-        "id_number" | "身份证号" | "身份证号码" => "id_number",
+        "id_type" | "证件类型" => "id_type",
+        "id_number" | "身份证号" | "身份证号码" | "证件号码" => "id_number",
         "name" | "姓名" => "name",
         "color" | "颜色" | "健康码" => "color",
         "reason_code" | "原因" => "reason_code",
@@ -284,6 +297,14 @@ fn color_code(typed: &str) -> &str {
             typed == label || typed == label.trim_end_matches('码')
         })
         .map_or(typed, |c| c.as_str())
+}
+
+/// A document kind as typed in a sheet: its code or its Chinese name (empty: the resident ID).
+fn id_type_code(typed: &str) -> &str {
+    IdType::ALL
+        .iter()
+        .find(|t| typed == t.label())
+        .map_or(typed, |t| t.as_str())
 }
 
 fn reason_code(typed: &str) -> &str {
@@ -339,6 +360,7 @@ fn parse_sheet(text: &str) -> Result<Vec<NewColor>, Vec<String>> {
                 .unwrap_or("")
         };
         let input = ColorInput {
+            id_type: Some(id_type_code(cell("id_type"))),
             id_number: cell("id_number"),
             name: Some(cell("name")),
             color: color_code(cell("color")),
@@ -403,6 +425,7 @@ async fn upload_page(
 
 /// A preview row as the page shows it.
 struct PreviewLine {
+    id_type: &'static str,
     id_number: String,
     name: String,
     current: &'static str,
@@ -418,6 +441,7 @@ struct PreviewLine {
 impl From<PreviewRow> for PreviewLine {
     fn from(row: PreviewRow) -> Self {
         Self {
+            id_type: row.id_type.label(),
             id_number: row.id_number,
             name: row.name,
             current: row.current.map_or("无记录", HealthColor::label),

@@ -296,6 +296,31 @@ fn form_window(
 }
 
 /// Every bad field of a form as a line for the page: `开始时间：结束时间应晚于开始时间`.
+/// The document-kind field of a form (`templates/console/document_field.html`): the kinds to
+/// choose from and the one chosen.
+pub struct DocumentField {
+    pub chosen: String,
+    pub kinds: Vec<(&'static str, &'static str)>,
+}
+
+impl DocumentField {
+    /// The field with `chosen` selected (the resident ID when none is).
+    pub fn new(chosen: Option<&str>) -> Self {
+        let kinds: Vec<_> = crate::domain::IdType::ALL
+            .iter()
+            .map(|t| (t.as_str(), t.label()))
+            .collect();
+        Self {
+            chosen: chosen.unwrap_or(kinds[0].0).to_owned(),
+            kinds,
+        }
+    }
+
+    pub fn is_chosen(&self, code: &str) -> bool {
+        self.chosen == code
+    }
+}
+
 fn problems(errors: &FieldErrors, label: impl Fn(&str) -> &'static str) -> Vec<String> {
     errors
         .iter()

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::health_codes::Choices;
 use super::{
     download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
-    unavailable, CsrfForm, Frame,
+    unavailable, CsrfForm, DocumentField, Frame,
 };
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
 use crate::services::traces::{
@@ -40,6 +40,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "console/trace_form.html")]
 struct FormPage {
     frame: Frame,
+    document: DocumentField,
     id_number: String,
     from: String,
     to: String,
@@ -56,6 +57,7 @@ async fn form_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResp
     let now = state.clock.now_naive();
     render(&FormPage {
         frame: session.frame(&state, "/console/traces"),
+        document: DocumentField::new(None),
         id_number: String::new(),
         from: state.clock.local_input(now - Duration::days(14)),
         to: state.clock.local_input(now),
@@ -67,6 +69,7 @@ async fn form_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResp
 #[derive(Deserialize)]
 struct TraceForm {
     csrf: String,
+    id_type: Option<String>,
     id_number: String,
     from: String,
     to: String,
@@ -75,7 +78,8 @@ struct TraceForm {
 
 fn field_label(field: &str) -> &'static str {
     match field {
-        "id_number" => "身份证号",
+        "id_type" => "证件类型",
+        "id_number" => "证件号码",
         "from" => "开始时间",
         "to" => "结束时间",
         "depth" => "追踪层级",
@@ -97,6 +101,7 @@ async fn create(
     let mut errors = FieldErrors::default();
     let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));
     let window = TraceWindow {
+        id_type: form.id_type.as_deref(),
         id_number: form.id_number.trim(),
         from,
         to,
@@ -108,12 +113,13 @@ async fn create(
         match traces::create(&state, &session.staff, query).await {
             Ok(trace) => return redirect(&format!("/console/traces/{}", trace.trace_id)),
             Err(TraceError::CaseUnknown) => problems
-                .push("本地区无此人记录（身份证号不属本地区，且保留期内未到访本地区场所）".into()),
+                .push("本地区无此人记录（身份证号不属本地区、非本地区登记，且保留期内未到访本地区场所）".into()),
             Err(e) => return unavailable("a trace", e),
         }
     }
     let mut response = render(&FormPage {
         frame: session.frame(&state, "/console/traces"),
+        document: DocumentField::new(form.id_type.as_deref()),
         id_number: form.id_number,
         from: form.from,
         to: form.to,

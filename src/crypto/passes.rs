@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{HealthColor, Verdict};
+use crate::domain::{HealthColor, IdType, Verdict};
 
 const ISSUER: &str = "venuecode";
 const AUDIENCE: &str = "venue-door";
@@ -23,7 +23,11 @@ const AUDIENCE: &str = "venue-door";
 pub struct PassPerson {
     pub role: String,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    #[serde(default)]
+    pub id_type: Option<IdType>,
+    /// Masked.
+    pub id_number: Option<String>,
     pub color: HealthColor,
     pub verdict: Verdict,
 }
@@ -181,7 +185,8 @@ mod tests {
                 vec![PassPerson {
                     role: "self".into(),
                     name: "张*".into(),
-                    id_number: "1101**********002X".into(),
+                    id_type: Some(IdType::ResidentId),
+                    id_number: Some("1101**********002X".into()),
                     color: HealthColor::Green,
                     verdict: Verdict::Pass,
                 }],

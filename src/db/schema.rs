@@ -42,6 +42,9 @@ diesel::table! {
         phone_sealed -> Nullable<Text>,
         phone_hash -> Nullable<Text>,
         name_verified_at -> Nullable<Timestamp>,
+        id_type -> Text,
+        birth_date -> Nullable<Date>,
+        region_code -> Nullable<Text>,
     }
 }
 

@@ -1,9 +1,12 @@
 use chrono::NaiveDate;
 
+use super::id_number::age_on;
+#[cfg(test)]
 use super::IdNumber;
 
-/// Who may be checked in as a companion: children and the elderly, by the birth date inside the
-/// ID number (Shanghai's rule: under 18, or 60 and over).
+/// Who may be checked in as a companion: children and the elderly, by their birth date (inside
+/// the ID number, or given beside documents that carry none; Shanghai's rule: under 18, or 60 and
+/// over).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompanionRule {
     /// Younger than this counts as a child.
@@ -30,8 +33,8 @@ impl CompanionRule {
         )
     }
 
-    pub fn is_eligible(&self, id_number: &IdNumber, on: NaiveDate) -> bool {
-        let age = id_number.age_on(on);
+    pub fn is_eligible(&self, birth_date: NaiveDate, on: NaiveDate) -> bool {
+        let age = age_on(birth_date, on);
         age < self.child_under || age >= self.elder_from
     }
 }
@@ -72,18 +75,18 @@ mod tests {
     fn children_and_the_elderly_qualify() {
         let rule = CompanionRule::default();
         let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-        assert!(rule.is_eligible(&id("20200101"), day), "6 years old");
+        assert!(rule.is_eligible(id("20200101").birth_date(), day), "6 years old");
         assert!(
-            rule.is_eligible(&id("20081122"), day),
+            rule.is_eligible(id("20081122").birth_date(), day),
             "17, turns 18 tomorrow"
         );
-        assert!(!rule.is_eligible(&id("20081121"), day), "18 today");
-        assert!(!rule.is_eligible(&id("19800101"), day), "46");
+        assert!(!rule.is_eligible(id("20081121").birth_date(), day), "18 today");
+        assert!(!rule.is_eligible(id("19800101").birth_date(), day), "46");
         assert!(
-            !rule.is_eligible(&id("19661122"), day),
+            !rule.is_eligible(id("19661122").birth_date(), day),
             "59, turns 60 tomorrow"
         );
-        assert!(rule.is_eligible(&id("19661121"), day), "60 today");
-        assert!(rule.is_eligible(&id("19400101"), day), "86");
+        assert!(rule.is_eligible(id("19661121").birth_date(), day), "60 today");
+        assert!(rule.is_eligible(id("19400101").birth_date(), day), "86");
     }
 }

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::id_number::{check_character, latest_today};
 use super::named::{named_enum, parse_named};
-use super::{mask_id_number, FieldError, IdNumber};
+use super::{mask_id_number, FieldError, FieldErrors, IdNumber, MobileNumber};
 
 named_enum! {
     /// The kind of an identity document.
@@ -55,6 +55,25 @@ pub struct IdDocument {
 impl IdDocument {
     pub fn parse(kind: IdType, input: &str) -> Result<Self, FieldError> {
         Self::parse_on(kind, input, latest_today())
+    }
+
+    /// Reads a request's `id_type` (absent: the resident ID) and `id_number`, recording what is
+    /// wrong under `{prefix}id_type` or `{prefix}id_number`.
+    pub fn check(
+        errors: &mut FieldErrors,
+        prefix: &str,
+        id_type: Option<&str>,
+        id_number: &str,
+    ) -> Option<Self> {
+        let kind = errors.check(format!("{prefix}id_type"), IdType::parse(id_type))?;
+        errors.check(format!("{prefix}id_number"), Self::parse(kind, id_number))
+    }
+
+    /// The same as [`check`](Self::check), for a request that names one document and nothing else.
+    pub fn from_request(id_type: Option<&str>, id_number: &str) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let document = Self::check(&mut errors, "", id_type, id_number);
+        errors.into_result(document)
     }
 
     /// Parses, refusing birth dates after `today` where the number carries one.
@@ -115,12 +134,26 @@ impl IdDocument {
         Ok(Self { kind, number })
     }
 
+    /// The resident ID number, for the checks only it passes (the platforms' face verification).
+    pub fn resident_id(&self) -> Option<IdNumber> {
+        match self.kind {
+            IdType::ResidentId => Some(IdNumber::from_checked(self.number.clone())),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> IdType {
         self.kind
     }
 
     pub fn number(&self) -> &str {
         &self.number
+    }
+
+    /// The administrative division the number begins with, for the resident ID (the holder's
+    /// registered home); the other documents name none.
+    pub fn division(&self) -> Option<&str> {
+        (self.kind == IdType::ResidentId).then(|| &self.number[..6])
     }
 
     /// The birth date inside the number, for the kinds that carry one (the resident ID and the
@@ -131,6 +164,21 @@ impl IdDocument {
                 NaiveDate::parse_from_str(&self.number[6..14], "%Y%m%d").ok()
             }
             _ => None,
+        }
+    }
+
+    /// The holder's birth date: the number's own, or `given` beside a document that carries none.
+    /// A `given` date that contradicts the number is refused.
+    pub fn holder_birth_date(
+        &self,
+        given: Option<NaiveDate>,
+    ) -> Result<Option<NaiveDate>, FieldError> {
+        match (self.birth_date(), given) {
+            (Some(inside), Some(given)) if inside != given => Err(FieldError::new(
+                "birth_date_mismatch",
+                "出生日期与证件号码中的出生日期不一致",
+            )),
+            (inside, given) => Ok(inside.or(given)),
         }
     }
 
@@ -161,6 +209,54 @@ impl IdDocument {
             kind => format!("{}:{}", kind.as_str(), self.number),
         }
     }
+}
+
+impl From<IdNumber> for IdDocument {
+    fn from(number: IdNumber) -> Self {
+        Self {
+            kind: IdType::ResidentId,
+            number: number.into_inner(),
+        }
+    }
+}
+
+/// What a person is known by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonKey {
+    Document(IdDocument),
+    /// Someone registered by hand who had no document with them.
+    Mobile(MobileNumber),
+}
+
+impl PersonKey {
+    /// The text a lookup hashes: [`IdDocument::key`], or `mobile:` and the number.
+    pub fn lookup_text(&self) -> String {
+        match self {
+            PersonKey::Document(document) => document.key(),
+            PersonKey::Mobile(mobile) => format!("mobile:{}", mobile.as_ref()),
+        }
+    }
+
+    /// The document's number, or the mobile number.
+    pub fn number(&self) -> &str {
+        match self {
+            PersonKey::Document(document) => document.number(),
+            PersonKey::Mobile(mobile) => mobile.as_ref(),
+        }
+    }
+}
+
+/// A birth date as typed (`YYYY-MM-DD`), from 1900 up to today.
+pub fn parse_birth_date(input: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| *d >= NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() && *d <= latest_today())
+        .ok_or_else(|| {
+            FieldError::new(
+                "birth_date_invalid",
+                "出生日期应为1900-01-01至今天之间的日期，格式如 2015-06-01",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -222,6 +318,27 @@ mod tests {
             bad(IdType::ResidentId, "431025198003150011"),
             "id_number_check_character"
         );
+    }
+
+    #[test]
+    fn a_birth_date_is_given_only_beside_documents_without_one() {
+        let passport = IdDocument::parse_on(IdType::Passport, "E12345678", day()).unwrap();
+        let born = NaiveDate::from_ymd_opt(2015, 6, 1);
+        assert_eq!(passport.holder_birth_date(None).unwrap(), None);
+        assert_eq!(passport.holder_birth_date(born).unwrap(), born);
+        let card = IdDocument::parse_on(IdType::ResidentId, "431025198003150018", day()).unwrap();
+        assert_eq!(card.division(), Some("431025"));
+        assert_eq!(passport.division(), None);
+        let inside = NaiveDate::from_ymd_opt(1980, 3, 15);
+        assert_eq!(card.holder_birth_date(None).unwrap(), inside);
+        assert_eq!(card.holder_birth_date(inside).unwrap(), inside);
+        assert_eq!(
+            card.holder_birth_date(born).unwrap_err().code,
+            "birth_date_mismatch"
+        );
+        assert_eq!(parse_birth_date("2015-06-01").ok(), born);
+        assert_eq!(parse_birth_date("1899-12-31").unwrap_err().code, "birth_date_invalid");
+        assert_eq!(parse_birth_date("2015/06/01").unwrap_err().code, "birth_date_invalid");
     }
 
     #[test]

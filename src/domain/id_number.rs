@@ -87,24 +87,33 @@ impl IdNumber {
 
     /// Age in whole years on `date` (0 before the first birthday).
     pub fn age_on(&self, date: NaiveDate) -> u32 {
-        let birth = self.birth_date();
-        if date < birth {
-            return 0;
-        }
-        let mut age = date.year() - birth.year();
-        if (date.month(), date.day()) < (birth.month(), birth.day()) {
-            age -= 1;
-        }
-        age.max(0) as u32
+        age_on(self.birth_date(), date)
     }
 
     pub fn masked(&self) -> String {
         mask_id_number(&self.0)
     }
 
+    /// A number a resident ID document already checked.
+    pub(super) fn from_checked(number: String) -> Self {
+        Self(number)
+    }
+
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+/// Age in whole years on `date` of someone born on `birth` (0 before the first birthday).
+pub fn age_on(birth: NaiveDate, date: NaiveDate) -> u32 {
+    if date < birth {
+        return 0;
+    }
+    let mut age = date.year() - birth.year();
+    if (date.month(), date.day()) < (birth.month(), birth.day()) {
+        age -= 1;
+    }
+    age.max(0) as u32
 }
 
 /// The check character for the first 17 digits.

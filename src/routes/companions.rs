@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{created, items, Items, State};
 use crate::auth::Account;
-use crate::domain::{FieldError, FieldErrors, IdNumber, PersonName};
+use crate::domain::{parse_birth_date, FieldError, FieldErrors, IdDocument, PersonName};
 use crate::services::companions::{self, CompanionView, NewCompanion};
 use crate::web::{ApiError, Json};
 
@@ -13,7 +13,10 @@ use crate::web::{ApiError, Json};
 #[serde(deny_unknown_fields)]
 pub struct CompanionRequest {
     name: String,
+    id_type: Option<String>,
     id_number: String,
+    /// `YYYY-MM-DD`: required beside a document whose number carries no birth date.
+    birth_date: Option<String>,
     relation: String,
 }
 
@@ -23,7 +26,34 @@ impl TryFrom<CompanionRequest> for NewCompanion {
     fn try_from(request: CompanionRequest) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = errors.check("name", PersonName::parse(&request.name));
-        let id_number = errors.check("id_number", IdNumber::parse(&request.id_number));
+        let document = IdDocument::check(
+            &mut errors,
+            "",
+            request.id_type.as_deref(),
+            &request.id_number,
+        );
+        // `None` when a typed birth date did not parse (already recorded).
+        let given = match request.birth_date.as_deref() {
+            None => Some(None),
+            Some(day) => errors.check("birth_date", parse_birth_date(day)).map(Some),
+        };
+        let birth_date = match (&document, given) {
+            (Some(document), Some(given)) => {
+                match errors.check("birth_date", document.holder_birth_date(given)) {
+                    Some(Some(day)) => Some(day),
+                    Some(None) => {
+                        let message = format!(
+                            "{}号码中没有出生日期，请填写出生日期（birth_date）",
+                            document.kind().label()
+                        );
+                        errors.add("birth_date", FieldError::new("birth_date_required", message));
+                        None
+                    }
+                    None => None,
+                }
+            }
+            _ => None,
+        };
         let relation = request.relation.trim().to_owned();
         if relation.is_empty()
             || relation.chars().count() > 10
@@ -34,11 +64,16 @@ impl TryFrom<CompanionRequest> for NewCompanion {
                 FieldError::new("relation_invalid", "关系请填写1至10个字，如 父亲、女儿"),
             );
         }
-        errors.into_result(name.zip(id_number).map(|(name, id_number)| NewCompanion {
-            name,
-            id_number,
-            relation,
-        }))
+        let value = match (name, document, birth_date) {
+            (Some(name), Some(document), Some(birth_date)) => Some(NewCompanion {
+                name,
+                document,
+                birth_date,
+                relation,
+            }),
+            _ => None,
+        };
+        errors.into_result(value)
     }
 }
 

@@ -4,13 +4,13 @@ use actix_web::web;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::{items, Items, State};
+use super::{items, DocumentQuery, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{ChangeStatus, FieldError, FieldErrors, IdNumber};
+use crate::domain::{ChangeStatus, FieldError, FieldErrors};
 use crate::services::health_codes::{
     self, ColorInput, HealthCodeView, ImportView, NewColor, MAX_IMPORT_ROWS,
 };
-use crate::web::{ApiError, Json};
+use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,13 +18,14 @@ pub struct SetColorRequest {
     color: String,
     reason_code: String,
     note: Option<String>,
-    /// Needed only when the ID number is not yet known to the system.
+    /// Needed only when the document is not yet known to the system.
     name: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRow {
+    id_type: Option<String>,
     id_number: String,
     name: Option<String>,
     color: String,
@@ -38,19 +39,17 @@ pub struct ImportRequest {
     changes: Vec<ImportRow>,
 }
 
-fn path_id_number(value: &str) -> Result<IdNumber, FieldErrors> {
-    IdNumber::parse(value).map_err(|e| FieldErrors::one("id_number", e))
-}
-
 pub async fn set(
     HealthOfficial(official): HealthOfficial,
     path: web::Path<String>,
+    query: Query<DocumentQuery>,
     body: Json<SetColorRequest>,
     state: State,
 ) -> Result<web::Json<HealthCodeView>, ApiError> {
     let mut errors = FieldErrors::default();
     let request = body.0;
     let input = ColorInput {
+        id_type: query.0.id_type.as_deref(),
         id_number: &path.into_inner(),
         name: request.name.as_deref(),
         color: &request.color,
@@ -67,11 +66,12 @@ pub async fn set(
 pub async fn get(
     HealthOfficial(official): HealthOfficial,
     path: web::Path<String>,
+    query: Query<DocumentQuery>,
     state: State,
 ) -> Result<web::Json<HealthCodeView>, ApiError> {
-    let id_number = path_id_number(&path.into_inner())?;
+    let document = query.0.document(&path.into_inner())?;
     Ok(web::Json(
-        health_codes::get(&state, &official, id_number).await?,
+        health_codes::get(&state, &official, document).await?,
     ))
 }
 
@@ -93,6 +93,7 @@ impl TryFrom<ImportRequest> for Vec<NewColor> {
             .enumerate()
             .map(|(index, row)| {
                 let input = ColorInput {
+                    id_type: row.id_type.as_deref(),
                     id_number: &row.id_number,
                     name: row.name.as_deref(),
                     color: &row.color,

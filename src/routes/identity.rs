@@ -4,30 +4,40 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::State;
+use super::{DocumentQuery, State};
 use crate::auth::{Account, HealthOfficial};
-use crate::domain::{FieldErrors, IdNumber, PersonName};
+use crate::domain::{FieldErrors, IdNumber, IdType, PersonName};
 use crate::services::accounts::MeView;
 use crate::services::identity::{self, VerificationStart};
-use crate::web::{ApiError, Json};
+use crate::web::{ApiError, Json, Query};
 
 /// The identity to verify; without one, the identity the account declared.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     name: Option<String>,
+    /// Only `resident_id`: the platforms verify faces against resident IDs.
+    id_type: Option<String>,
     id_number: Option<String>,
 }
 
 fn claim(request: StartRequest) -> Result<Option<(IdNumber, PersonName)>, FieldErrors> {
     let mut errors = FieldErrors::default();
     let claim = match (request.id_number, request.name) {
-        (None, None) => None,
+        (None, None) if request.id_type.is_none() => None,
         (id_number, name) => {
-            let id_number = errors.check(
-                "id_number",
-                IdNumber::parse(id_number.as_deref().unwrap_or_default()),
-            );
+            let id_number = match errors.check("id_type", IdType::parse(request.id_type.as_deref()))
+            {
+                Some(IdType::ResidentId) => errors.check(
+                    "id_number",
+                    IdNumber::parse(id_number.as_deref().unwrap_or_default()),
+                ),
+                Some(_) => {
+                    errors.add("id_type", identity::face_check_needs_resident_id());
+                    None
+                }
+                None => None,
+            };
             let name = errors.check(
                 "name",
                 PersonName::parse(name.as_deref().unwrap_or_default()),
@@ -65,10 +75,10 @@ pub async fn result(
 pub async fn release(
     HealthOfficial(official): HealthOfficial,
     path: web::Path<String>,
+    query: Query<DocumentQuery>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let id_number =
-        IdNumber::parse(&path.into_inner()).map_err(|e| FieldErrors::one("id_number", e))?;
-    identity::release(&state, &official, id_number).await?;
+    let document = query.0.document(&path.into_inner())?;
+    identity::release(&state, &official, document).await?;
     Ok(HttpResponse::NoContent().finish())
 }

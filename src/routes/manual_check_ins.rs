@@ -5,7 +5,9 @@ use serde::Deserialize;
 
 use super::{created, State};
 use crate::auth::Account;
-use crate::domain::{FieldErrors, IdNumber, MobileNumber, PersonName, Temperature};
+use crate::domain::{
+    FieldError, FieldErrors, IdDocument, MobileNumber, PersonKey, PersonName, Temperature,
+};
 use crate::services::manual_check_ins::{self, ManualCheckIn};
 use crate::web::{ApiError, Json};
 
@@ -14,7 +16,9 @@ use crate::web::{ApiError, Json};
 pub struct ManualRequest {
     entrance_id: i64,
     name: String,
-    id_number: String,
+    id_type: Option<String>,
+    /// Absent for someone with no document with them: then `phone` is required.
+    id_number: Option<String>,
     phone: Option<String>,
     /// °C, when staff took it.
     temperature: Option<f64>,
@@ -26,12 +30,30 @@ impl TryFrom<ManualRequest> for ManualCheckIn {
     fn try_from(request: ManualRequest) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         let name = errors.check("name", PersonName::parse(&request.name));
-        let id_number = errors.check("id_number", IdNumber::parse(&request.id_number));
-        let phone = request
-            .phone
-            .as_deref()
-            .filter(|p| !p.trim().is_empty())
-            .and_then(|p| errors.check("phone", MobileNumber::parse(p)));
+        let phone = match request.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            Some(phone) => Some(errors.check("phone", MobileNumber::parse(phone))),
+            None => None,
+        };
+        let key = match (request.id_number.as_deref(), &phone) {
+            (Some(number), _) => {
+                IdDocument::check(&mut errors, "", request.id_type.as_deref(), number)
+                    .map(PersonKey::Document)
+            }
+            (None, Some(mobile)) if request.id_type.is_none() => {
+                mobile.clone().map(PersonKey::Mobile)
+            }
+            (None, _) => {
+                errors.add(
+                    "id_number",
+                    FieldError::new(
+                        "id_number_required",
+                        "请填写证件号码；无证件的，请填写手机号码（phone）",
+                    ),
+                );
+                None
+            }
+        };
+        let phone = phone.flatten();
         let temperature = match request
             .temperature
             .map(|t| errors.check("temperature", Temperature::parse(t)))
@@ -39,10 +61,10 @@ impl TryFrom<ManualRequest> for ManualCheckIn {
             Some(None) => return Err(errors),
             checked => checked.flatten(),
         };
-        errors.into_result(name.zip(id_number).map(|(name, id_number)| ManualCheckIn {
+        errors.into_result(name.zip(key).map(|(name, key)| ManualCheckIn {
             entrance_id: request.entrance_id,
             name,
-            id_number,
+            key,
             phone,
             temperature,
         }))

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::State;
 use crate::auth::Account;
-use crate::domain::{FieldError, FieldErrors, IdNumber, PersonName};
+use crate::domain::{FieldError, FieldErrors, IdDocument, PersonName};
 use crate::platforms::{PhoneProof, PlatformProfile};
 use crate::services::accounts::{self, ConsentOffer, MeView};
 use crate::web::{ApiError, Json};
@@ -42,6 +42,7 @@ pub struct PhoneOffer {
 #[serde(deny_unknown_fields)]
 pub struct IdentityOffer {
     name: String,
+    id_type: Option<String>,
     id_number: String,
 }
 
@@ -62,9 +63,14 @@ impl TryFrom<ConsentRequest> for ConsentOffer {
             .phone
             .and_then(|offer| errors.check("phone", phone_proof(offer)));
         let identity = request.identity.and_then(|offer| {
-            let id_number = errors.check("identity.id_number", IdNumber::parse(&offer.id_number));
+            let document = IdDocument::check(
+                &mut errors,
+                "identity.",
+                offer.id_type.as_deref(),
+                &offer.id_number,
+            );
             let name = errors.check("identity.name", PersonName::parse(&offer.name));
-            id_number.zip(name)
+            document.zip(name)
         });
         errors.finish()?;
         Ok(ConsentOffer {

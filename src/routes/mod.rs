@@ -281,6 +281,21 @@ fn items<T>(items: Vec<T>) -> web::Json<Items<T>> {
     web::Json(Items { items })
 }
 
+/// The kind of the document whose number a path names (`?id_type=passport`); the resident ID
+/// when absent.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentQuery {
+    id_type: Option<String>,
+}
+
+impl DocumentQuery {
+    /// The document of `id_number` (a path segment) of this kind.
+    fn document(&self, id_number: &str) -> Result<crate::domain::IdDocument, FieldErrors> {
+        crate::domain::IdDocument::from_request(self.id_type.as_deref(), id_number)
+    }
+}
+
 /// Reads an RFC 3339 time from a request field into a stored (UTC) time, recording a field error
 /// otherwise.
 fn parse_time(errors: &mut FieldErrors, field: &str, value: &str) -> Option<NaiveDateTime> {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::State;
 use crate::auth::{Caller, HealthOfficial};
 use crate::domain::{
-    FieldError, FieldErrors, IdNumber, PersonName, TestOnRecord, TestResult, VaccinationOnRecord,
+    FieldError, FieldErrors, IdDocument, PersonName, TestOnRecord, TestResult, VaccinationOnRecord,
 };
 use crate::services::health_codes::{self, NewTestRecord, MAX_IMPORT_ROWS};
 use crate::services::venues::{self, VenueView};
@@ -20,6 +20,7 @@ use crate::web::{ApiError, Json, JsonOrCsv};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestRow {
+    id_type: Option<String>,
     id_number: String,
     name: Option<String>,
     result: Option<String>,
@@ -35,7 +36,8 @@ pub struct TestImportRequest {
 }
 
 /// The columns of a results sheet; `id_number` is required, the others as a row needs them.
-const SHEET_COLUMNS: [&str; 6] = [
+const SHEET_COLUMNS: [&str; 7] = [
+    "id_type",
     "id_number",
     "name",
     "result",
@@ -90,6 +92,7 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
             }
         };
         rows.push(TestRow {
+            id_type: cell("id_type"),
             id_number: cell("id_number").unwrap_or_default(),
             name: cell("name"),
             result: cell("result"),
@@ -119,7 +122,7 @@ fn check_row(
 ) -> Option<NewTestRecord> {
     let now = state.clock.now_naive();
     let field = |name: &str| format!("{prefix}{name}");
-    let id_number = errors.check(field("id_number"), IdNumber::parse(&row.id_number));
+    let document = IdDocument::check(errors, prefix, row.id_type.as_deref(), &row.id_number);
     let name = match row.name.as_deref().filter(|n| !n.trim().is_empty()) {
         Some(name) => Some(errors.check(field("name"), PersonName::parse(name))?),
         None => None,
@@ -219,7 +222,7 @@ fn check_row(
         return None;
     }
     Some(NewTestRecord {
-        id_number: id_number?,
+        document: document?,
         name,
         test,
         vaccination,

@@ -14,6 +14,7 @@ use crate::web::{ApiError, Json};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraceRequest {
+    id_type: Option<String>,
     id_number: String,
     from: String,
     to: String,
@@ -35,6 +36,7 @@ impl TraceRequest {
         let from = parse_time(&mut errors, "from", &self.from);
         let to = parse_time(&mut errors, "to", &self.to);
         let window = TraceWindow {
+            id_type: self.id_type.as_deref(),
             id_number: &self.id_number,
             from,
             to,

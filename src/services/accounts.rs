@@ -17,7 +17,10 @@ use crate::crypto::Field;
 use crate::db::accounts::{self, AccountRow, Consent};
 use crate::db::persons::{self, Person};
 use crate::db::{companions, paper_codes, DbConnection, DbError};
-use crate::domain::{FieldError, FieldErrors, IdNumber, MobileNumber, PersonName, Platform};
+use crate::db::persons::{NewPerson, PersonKey};
+use crate::domain::{
+    FieldError, FieldErrors, IdDocument, IdType, MobileNumber, PersonName, Platform,
+};
 use crate::platforms::{IdentityProvider, PhoneProof, PlatformError, PlatformProfile};
 use crate::state::AppState;
 
@@ -50,7 +53,8 @@ pub enum AccountError {
 pub struct MaskedIdentity {
     /// `张*`.
     pub name: String,
-    /// `1101**********002X`.
+    pub id_type: IdType,
+    /// `1101**********002X`, `E1*****78`.
     pub id_number: String,
     /// Whether a face check proved the account's holder is this person.
     pub verified: bool,
@@ -89,7 +93,7 @@ pub enum LoginVia {
 pub struct ConsentOffer {
     pub profile: Option<PlatformProfile>,
     pub phone: Option<PhoneProof>,
-    pub identity: Option<(IdNumber, PersonName)>,
+    pub identity: Option<(IdDocument, PersonName)>,
 }
 
 /// The person behind an account with the name the account goes by: the declared name, which
@@ -122,10 +126,14 @@ pub(crate) fn me(
         id: account.id,
         platform: account.platform,
         consent: account.consent(),
-        identity: person.map(|p| MaskedIdentity {
-            name: p.name.masked(),
-            id_number: p.id_number.masked(),
-            verified: account.is_verified(),
+        identity: person.and_then(|p| {
+            let document = p.document?;
+            Some(MaskedIdentity {
+                name: p.name.masked(),
+                id_type: document.kind(),
+                id_number: document.masked(),
+                verified: account.is_verified(),
+            })
         }),
         phone: account.phone(&state.cipher)?.map(|p| p.masked()),
         profile: account.profile(&state.cipher)?,
@@ -234,8 +242,8 @@ pub async fn grant_consent(
             if let Some(phone) = &phone {
                 accounts::set_phone(conn, &state.cipher, row.id, phone, now)?;
             }
-            if let Some((id_number, name)) = &identity {
-                declare_identity(state, conn, &row, id_number, name)?;
+            if let Some((document, name)) = &identity {
+                declare_identity(state, conn, &row, document, name)?;
             }
             changed(state, conn, &[CacheKey::Account(row.id)])?;
             me(state, conn, row.id)
@@ -264,10 +272,10 @@ fn declare_identity(
     state: &AppState,
     conn: &mut DbConnection,
     account: &AccountRow,
-    id_number: &IdNumber,
+    document: &IdDocument,
     name: &PersonName,
 ) -> Result<(), AccountError> {
-    let existing = persons::find_by_id_number(conn, &state.cipher, id_number)?;
+    let existing = persons::find_by_document(conn, &state.cipher, document)?;
     if let Some(current) = account.person_id {
         if existing.as_ref().map(|p| p.id) != Some(current) {
             return Err(AccountError::IdentityMismatch);
@@ -287,7 +295,13 @@ fn declare_identity(
         }
     }
     let now = state.clock.now_naive();
-    let person = persons::find_or_create(conn, &state.cipher, id_number, name, now)?;
+    let new = NewPerson {
+        key: &PersonKey::Document(document.clone()),
+        name,
+        birth_date: None,
+        region: None,
+    };
+    let person = persons::find_or_create(conn, &state.cipher, new, now)?;
     accounts::bind_person(conn, &state.cipher, account.id, person.id, name, None, now).map_err(
         |e| {
             if e.is_unique_violation() {

@@ -13,7 +13,7 @@ use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::alerts::{self, AlertRow};
 use crate::db::{persons, regions, venues, DbConnection, DbError};
-use crate::domain::{AlertKind, AlertStatus};
+use crate::domain::{AlertKind, AlertStatus, IdType};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +35,9 @@ pub struct AlertVenue {
 #[derive(Debug, Serialize)]
 pub struct AlertPerson {
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
 }
 
@@ -44,7 +46,9 @@ pub struct AlertPerson {
 pub struct ReferredContact {
     pub level: u8,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
     pub entrance: String,
     pub overlap_from: String,
@@ -89,6 +93,7 @@ fn view(state: &AppState, conn: &mut DbConnection, alert: AlertRow) -> Result<Al
                 .ok_or_else(|| DbError::Other(format!("alert {}: its person is gone", alert.id)))?;
             Some(AlertPerson {
                 name: person.name,
+                id_type: person.id_type,
                 id_number: person.id_number,
                 phone: person.phone,
             })
@@ -150,6 +155,7 @@ fn referral_of(
             .map(|c| ReferredContact {
                 level: c.level,
                 name: c.person.name,
+                id_type: c.person.id_type,
                 id_number: c.person.id_number,
                 phone: c.person.phone,
                 entrance: c.entrance,

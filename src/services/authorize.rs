@@ -8,7 +8,7 @@ use crate::auth::{Caller, Staff};
 use crate::db::persons::{self, PersonRow};
 use crate::db::venues::{self, VenueRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::{IdNumber, StaffRole};
+use crate::domain::{IdDocument, StaffRole};
 use crate::state::AppState;
 
 use super::venues::VenueError;
@@ -63,18 +63,18 @@ pub fn venue_for(
     }
 }
 
-/// The person of `id_number`, when they lie within the official's region: their ID number's
+/// The holder of `document`, when they lie within the official's region: their resident ID's
 /// division code is in it, or they stayed at a venue of it within the retention period.
 pub fn person(
     state: &AppState,
     conn: &mut DbConnection,
     official: &Staff,
-    id_number: &IdNumber,
+    document: &IdDocument,
 ) -> Result<Option<PersonRow>, DbError> {
-    let Some(person) = persons::find_by_id_number(conn, &state.cipher, id_number)? else {
+    let Some(person) = persons::find_by_document(conn, &state.cipher, document)? else {
         return Ok(None);
     };
-    Ok(person_in_region(state, conn, official, person.id, id_number)?.then_some(person))
+    Ok(person_in_region(state, conn, official, person.id, Some(document))?.then_some(person))
 }
 
 /// Whether the person lies within the official's region (see [`person`]).
@@ -83,14 +83,18 @@ pub fn person_in_region(
     conn: &mut DbConnection,
     official: &Staff,
     person_id: i64,
-    id_number: &IdNumber,
+    document: Option<&IdDocument>,
 ) -> Result<bool, DbError> {
     let since = state.clock.now_naive() - Duration::days(i64::from(state.settings.retention.days));
-    persons::in_region(conn, person_id, id_number, &official.region, since)
+    persons::in_region(conn, person_id, document, &official.region, since)
 }
 
-/// Whether a person new to the system may be named by the official: only one whose ID number's
-/// division code lies in the official's region.
-pub fn new_person_in_region(official: &Staff, id_number: &IdNumber) -> bool {
-    id_number.as_ref().starts_with(official.region.as_ref())
+/// Whether a person new to the system may be named by the official: a resident whose ID
+/// number's division code lies in the official's region. The other documents name no home
+/// region (a traveller's only tie to one is where they stay), so any official may name their
+/// holder; once they have stayed anywhere, [`person_in_region`] decides by the stays.
+pub fn new_person_in_region(official: &Staff, document: &IdDocument) -> bool {
+    document
+        .division()
+        .is_none_or(|division| division.starts_with(official.region.as_ref()))
 }

@@ -1,6 +1,6 @@
 //! Companions (同行人员): elderly people and children a resident checks in with them in one scan.
 //! Who may be one follows Shanghai's rule (under 18, or 60 and over, by the birth date in the ID
-//! number; both limits are settings), checked when added and again at every scan.
+//! number or given beside a document that carries none; both limits are settings), checked when added and again at every scan.
 //!
 //! A companion gives the account nothing of the person's own: the itinerary shows only the
 //! check-ins the account made, the name typed stays with the companion row, and a person who has
@@ -8,6 +8,8 @@
 //! them by others).
 
 use std::sync::Arc;
+
+use chrono::NaiveDate;
 
 use serde::Serialize;
 
@@ -17,10 +19,10 @@ use crate::auth::Account;
 use crate::cache::CacheKey;
 use crate::crypto::Field;
 use crate::db::companions::{self, CompanionRow, NewCompanion as NewRow};
-use crate::db::persons::{Person, PersonRow};
+use crate::db::persons::{NewPerson, Person, PersonKey, PersonRow};
 use crate::db::{accounts, notifications, paper_codes, persons, DbError};
 use crate::domain::CompanionRule;
-use crate::domain::{IdNumber, NotificationKind, PersonName};
+use crate::domain::{age_on, IdDocument, IdType, NotificationKind, PersonName};
 use crate::state::AppState;
 
 /// At most this many companions per account.
@@ -32,6 +34,9 @@ pub enum CompanionError {
     NotEligible(CompanionRule),
     #[error("the account already has the most companions allowed")]
     TooMany,
+    /// The birth date given differs from the one on record for the document.
+    #[error("the birth date differs from the one on record")]
+    BirthDateMismatch,
     #[error("this person is already a companion of the account")]
     AlreadyAdded,
     #[error("the account's own identity cannot be its companion")]
@@ -51,7 +56,9 @@ pub enum CompanionError {
 #[derive(Debug, Clone)]
 pub struct NewCompanion {
     pub name: PersonName,
-    pub id_number: IdNumber,
+    pub document: IdDocument,
+    /// The number's own, or the one given beside a document that carries none.
+    pub birth_date: NaiveDate,
     /// `父亲`, `女儿`: 1 to 10 characters.
     pub relation: String,
 }
@@ -61,6 +68,7 @@ pub struct CompanionView {
     pub id: i64,
     /// Masked.
     pub name: String,
+    pub id_type: IdType,
     /// Masked.
     pub id_number: String,
     pub relation: String,
@@ -75,20 +83,30 @@ fn view(
     person: &PersonRow,
 ) -> Result<CompanionView, DbError> {
     let Person {
-        id_number, name, ..
+        document,
+        birth_date,
+        name,
+        ..
     } = companions::open(&state.cipher, row, person)?;
+    let (Some(document), Some(birth_date)) = (document, birth_date) else {
+        return Err(DbError::Other(format!(
+            "companion {}: a person without a document or birth date",
+            row.id
+        )));
+    };
     let today = state.clock.today();
     Ok(CompanionView {
         id: row.id,
         name: name.masked(),
-        id_number: id_number.masked(),
+        id_type: document.kind(),
+        id_number: document.masked(),
         relation: row.relation.clone(),
-        age: id_number.age_on(today),
+        age: age_on(birth_date, today),
         eligible: state
             .settings
             .scan
             .companions
-            .is_eligible(&id_number, today),
+            .is_eligible(birth_date, today),
     })
 }
 
@@ -116,7 +134,7 @@ pub async fn add(
         .settings
         .scan
         .companions
-        .is_eligible(&new.id_number, state.clock.today())
+        .is_eligible(new.birth_date, state.clock.today())
     {
         return Err(CompanionError::NotEligible(state.settings.scan.companions));
     }
@@ -128,8 +146,21 @@ pub async fn add(
                 return Err(CompanionError::TooMany);
             }
             let now = state.clock.now_naive();
-            let person =
-                persons::find_or_create(conn, &state.cipher, &new.id_number, &new.name, now)?;
+            let key = PersonKey::Document(new.document.clone());
+            let person = persons::find_or_create(
+                conn,
+                &state.cipher,
+                NewPerson {
+                    key: &key,
+                    name: &new.name,
+                    birth_date: Some(new.birth_date),
+                    region: None,
+                },
+                now,
+            )?;
+            if person.open(&state.cipher)?.birth_date != Some(new.birth_date) {
+                return Err(CompanionError::BirthDateMismatch);
+            }
             if person.id == me.id {
                 return Err(CompanionError::IsSelf);
             }

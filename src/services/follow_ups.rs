@@ -12,7 +12,7 @@ use super::audit;
 use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::{follow_ups, persons, DbError};
-use crate::domain::{AlertStatus, FollowUpCause, HealthColor};
+use crate::domain::{AlertStatus, FollowUpCause, HealthColor, IdType};
 use crate::state::AppState;
 
 /// The most tasks one list answers.
@@ -33,7 +33,9 @@ pub enum FollowUpError {
 #[derive(Debug, Serialize)]
 pub struct FollowUpPerson {
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
 }
 
@@ -87,6 +89,7 @@ pub async fn list(
                     region_code: row.region_code,
                     person: FollowUpPerson {
                         name: person.name,
+                        id_type: person.id_type,
                         id_number: person.id_number,
                         phone: person.phone,
                     },

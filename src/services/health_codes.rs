@@ -2,7 +2,8 @@
 //! person keeps a history; every change and every read of a person's data is audited.
 //!
 //! An official reaches only the people of their region (`authorize::person`): anyone else
-//! answers as unknown, and a new person may be named only with an ID number of the region. An
+//! answers as unknown, and a new person may be named only with a resident ID of the region (or a
+//! document that names no home region, see `authorize::new_person_in_region`). An
 //! import of more than `TRACE_CONFIRM_THRESHOLD` people waits, sealed, for a second official of the
 //! region, like any mass change.
 
@@ -21,10 +22,11 @@ use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::notifications::{self, NewMessage};
 use crate::db::test_results::{self, NewRecord};
+use crate::db::persons::PersonKey;
 use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
     optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
-    IdNumber, NotificationKind, PersonName, TestOnRecord, VaccinationOnRecord,
+    IdDocument, IdType, NotificationKind, PersonName, TestOnRecord, VaccinationOnRecord,
 };
 use crate::state::AppState;
 
@@ -52,8 +54,8 @@ pub enum HealthCodeError {
 /// One colour change, validated at the edge, before its person is resolved.
 #[derive(Debug, Clone)]
 pub struct NewColor {
-    pub id_number: IdNumber,
-    /// Needed only when the ID number is not yet known to the system.
+    pub document: IdDocument,
+    /// Needed only when the document is not yet known to the system.
     pub name: Option<PersonName>,
     pub color: HealthColor,
     pub reason: HealthReason,
@@ -65,6 +67,7 @@ pub const MAX_NOTE_CHARS: usize = 500;
 
 /// A colour change as it was typed (an API body, a console form, a CSV row), before it is checked.
 pub struct ColorInput<'a> {
+    pub id_type: Option<&'a str>,
     pub id_number: &'a str,
     pub name: Option<&'a str>,
     pub color: &'a str,
@@ -76,10 +79,7 @@ impl NewColor {
     /// Checks a typed change; its fields are named under `prefix` (`changes[3].`), every bad one
     /// added to `errors`.
     pub fn check(errors: &mut FieldErrors, prefix: &str, input: ColorInput<'_>) -> Option<Self> {
-        let id_number = errors.check(
-            format!("{prefix}id_number"),
-            IdNumber::parse(input.id_number),
-        );
+        let document = IdDocument::check(errors, prefix, input.id_type, input.id_number);
         let name = match input.name.filter(|n| !n.trim().is_empty()) {
             Some(name) => Some(errors.check(format!("{prefix}name"), PersonName::parse(name))?),
             None => None,
@@ -97,7 +97,7 @@ impl NewColor {
             FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
         );
         Some(NewColor {
-            id_number: id_number?,
+            document: document?,
             name,
             color: color?,
             reason: reason?,
@@ -118,6 +118,7 @@ pub struct HistoryItem {
 /// A person's colour as officials see it: in full, with its history.
 #[derive(Debug, Serialize)]
 pub struct HealthCodeView {
+    pub id_type: IdType,
     pub id_number: String,
     pub name: String,
     pub color: HealthColor,
@@ -134,9 +135,9 @@ fn resolve(
     changes: &[NewColor],
     field_of: impl Fn(usize, &str) -> String,
 ) -> Result<Vec<ColorChange>, HealthCodeError> {
-    let named: Vec<(&IdNumber, Option<&PersonName>)> = changes
+    let named: Vec<(&IdDocument, Option<&PersonName>)> = changes
         .iter()
-        .map(|c| (&c.id_number, c.name.as_ref()))
+        .map(|c| (&c.document, c.name.as_ref()))
         .collect();
     let people = resolve_people(state, conn, official, &named, field_of)?;
     Ok(changes
@@ -151,41 +152,45 @@ fn resolve(
         .collect())
 }
 
-/// Resolves each (ID number, name) to a person of the official's region: a known person within
-/// it, or a new one (which needs a name) whose ID number lies in it. A name given for a known
+/// Resolves each (document, name) to a person of the official's region: a known person within
+/// it, or a new one (which needs a name) the official may name. A name given for a known
 /// person is not used: officials' typing never renames anyone. `field_of` names a row's field.
 fn resolve_people(
     state: &AppState,
     conn: &mut DbConnection,
     official: &Staff,
-    rows: &[(&IdNumber, Option<&PersonName>)],
+    rows: &[(&IdDocument, Option<&PersonName>)],
     field_of: impl Fn(usize, &str) -> String,
 ) -> Result<Vec<i64>, HealthCodeError> {
     let mut resolved = Vec::with_capacity(rows.len());
     let mut errors = FieldErrors::default();
     let mut outside = Vec::new();
     let now = state.clock.now_naive();
-    for (index, (id_number, name)) in rows.iter().enumerate() {
-        let person = match persons::find_by_id_number(conn, &state.cipher, id_number)? {
+    for (index, (document, name)) in rows.iter().enumerate() {
+        let person = match persons::find_by_document(conn, &state.cipher, document)? {
             Some(known)
-                if authorize::person_in_region(state, conn, official, known.id, id_number)? =>
+                if authorize::person_in_region(state, conn, official, known.id, Some(document))? =>
             {
                 Some(known)
             }
             Some(_) => None,
-            None if !authorize::new_person_in_region(official, id_number) => None,
+            None if !authorize::new_person_in_region(official, document) => None,
             None => match name {
                 Some(name) => Some(persons::find_or_create(
                     conn,
                     &state.cipher,
-                    id_number,
-                    name,
+                    persons::NewPerson {
+                        key: &PersonKey::Document((*document).clone()),
+                        name,
+                        birth_date: None,
+                        region: Some(&official.region),
+                    },
                     now,
                 )?),
                 None => {
                     errors.add(
                         field_of(index, "name"),
-                        FieldError::new("name_required", "该身份证号尚无记录，请同时提供姓名"),
+                        FieldError::new("name_required", "该证件号码尚无记录，请同时提供姓名"),
                     );
                     continue;
                 }
@@ -228,6 +233,7 @@ impl PreviewOutcome {
 /// One row of a preview: who, from which colour to which.
 #[derive(Debug, Clone)]
 pub struct PreviewRow {
+    pub id_type: IdType,
     pub id_number: String,
     /// The name on record; for a new person, the name given.
     pub name: String,
@@ -257,7 +263,7 @@ fn preview_known(
     conn: &mut DbConnection,
     person_id: i64,
     color: HealthColor,
-) -> Result<(String, String, Option<HealthColor>, PreviewOutcome), DbError> {
+) -> Result<(IdDocument, String, Option<HealthColor>, PreviewOutcome), DbError> {
     let person = persons::open(conn, &state.cipher, person_id)?
         .ok_or_else(|| DbError::Other(format!("person {person_id} vanished")))?;
     let current = current_color(conn, state, person_id)?;
@@ -267,8 +273,11 @@ fn preview_known(
     } else {
         PreviewOutcome::Change
     };
+    let document = person
+        .document
+        .ok_or_else(|| DbError::Other(format!("person {person_id}: a colour without a document")))?;
     Ok((
-        person.id_number.as_ref().to_owned(),
+        document,
         person.name.as_ref().to_owned(),
         current,
         outcome,
@@ -288,15 +297,15 @@ pub async fn preview(
             let mut rows = Vec::with_capacity(changes.len());
             let mut known = 0;
             for change in changes {
-                let found = persons::find_by_id_number(conn, &state.cipher, &change.id_number)?;
-                let (id_number, name, current, outcome) = match found {
+                let found = persons::find_by_document(conn, &state.cipher, &change.document)?;
+                let (document, name, current, outcome) = match found {
                     Some(person)
                         if authorize::person_in_region(
                             state,
                             conn,
                             &official,
                             person.id,
-                            &change.id_number,
+                            Some(&change.document),
                         )? =>
                     {
                         known += 1;
@@ -304,7 +313,7 @@ pub async fn preview(
                     }
                     found => {
                         let outcome = if found.is_some()
-                            || !authorize::new_person_in_region(&official, &change.id_number)
+                            || !authorize::new_person_in_region(&official, &change.document)
                         {
                             PreviewOutcome::Outside
                         } else if change.name.is_some() {
@@ -320,11 +329,12 @@ pub async fn preview(
                                 .unwrap_or_default(),
                             _ => String::new(),
                         };
-                        (change.id_number.as_ref().to_owned(), name, None, outcome)
+                        (change.document.clone(), name, None, outcome)
                     }
                 };
                 rows.push(PreviewRow {
-                    id_number,
+                    id_type: document.kind(),
+                    id_number: document.number().to_owned(),
                     name,
                     current,
                     color: change.color,
@@ -366,10 +376,11 @@ pub async fn pending_import(
             let changes = open_import(state, &row)?;
             let mut rows = Vec::with_capacity(changes.len());
             for change in &changes {
-                let (id_number, name, current, outcome) =
+                let (document, name, current, outcome) =
                     preview_known(state, conn, change.person_id, change.color)?;
                 rows.push(PreviewRow {
-                    id_number,
+                    id_type: document.kind(),
+                    id_number: document.number().to_owned(),
                     name,
                     current,
                     color: change.color,
@@ -520,8 +531,10 @@ fn view(
     let current =
         health_codes::current(conn, &[person_id], state.settings.scan.unknown_color)?[&person_id];
     let history = health_codes::history(conn, &state.cipher, person_id)?;
+    let document = person.document.ok_or(HealthCodeError::NotFound)?;
     Ok(HealthCodeView {
-        id_number: person.id_number.as_ref().to_owned(),
+        id_type: document.kind(),
+        id_number: document.number().to_owned(),
         name: person.name.as_ref().to_owned(),
         color: current.color,
         reason_code: history.first().map(|h| h.reason_code),
@@ -568,12 +581,12 @@ pub async fn set(
 pub async fn get(
     state: &Arc<AppState>,
     official: &Staff,
-    id_number: IdNumber,
+    document: IdDocument,
 ) -> Result<HealthCodeView, HealthCodeError> {
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let person = authorize::person(state, conn, &official, &id_number)?
+            let person = authorize::person(state, conn, &official, &document)?
                 .ok_or(HealthCodeError::NotFound)?;
             audit::record(
                 state,
@@ -711,8 +724,8 @@ pub async fn confirm_import(
 /// time, a vaccination, or both.
 #[derive(Debug, Clone)]
 pub struct NewTestRecord {
-    pub id_number: IdNumber,
-    /// Needed only when the ID number is not yet known to the system.
+    pub document: IdDocument,
+    /// Needed only when the document is not yet known to the system.
     pub name: Option<PersonName>,
     pub test: Option<TestOnRecord>,
     pub vaccination: Option<VaccinationOnRecord>,
@@ -729,9 +742,9 @@ pub async fn import_tests(
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let named: Vec<(&IdNumber, Option<&PersonName>)> = rows
+            let named: Vec<(&IdDocument, Option<&PersonName>)> = rows
                 .iter()
-                .map(|r| (&r.id_number, r.name.as_ref()))
+                .map(|r| (&r.document, r.name.as_ref()))
                 .collect();
             let people = resolve_people(state, conn, &official, &named, |i, field| {
                 format!("results[{i}].{field}")

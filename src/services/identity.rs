@@ -14,11 +14,12 @@ use super::{audit, authorize};
 use crate::auth::{Account, Staff};
 use crate::cache::CacheKey;
 use crate::db::identity_verifications::{self, NewVerification, VerificationRow};
+use crate::db::persons::{NewPerson, PersonKey};
 use crate::db::{
     accounts as account_rows, notifications, paper_codes, persons, DbConnection, DbError,
 };
 use crate::domain::{
-    FieldError, FieldErrors, IdNumber, NotificationKind, PersonName, Platform, VerificationStatus,
+    FieldError, FieldErrors, IdDocument, IdNumber, NotificationKind, PersonName, Platform, VerificationStatus,
 };
 use crate::platforms::{IdentityClaim, VerificationOutcome};
 use crate::state::AppState;
@@ -65,6 +66,14 @@ pub struct VerificationStart {
     pub client: serde_json::Map<String, serde_json::Value>,
 }
 
+/// The platforms' face verification checks a name against a resident ID only.
+pub fn face_check_needs_resident_id() -> FieldError {
+    FieldError::new(
+        "id_type_unsupported",
+        "人脸核验仅支持居民身份证；持其他证件的，请在场所出示证件由工作人员登记",
+    )
+}
+
 /// Opens a face check of the caller against `claim`, or against the identity the account
 /// declared when `claim` is `None`.
 pub async fn start(
@@ -88,7 +97,12 @@ pub async fn start(
                     FieldError::new("required", "请填写要核验的姓名和身份证号"),
                 )
             })?;
-            (person.id_number, person.name)
+            let id_number = person
+                .document
+                .as_ref()
+                .and_then(IdDocument::resident_id)
+                .ok_or_else(|| FieldErrors::one("id_type", face_check_needs_resident_id()))?;
+            (id_number, person.name)
         }
     };
     let (account_id, since) = (row.id, state.clock.now_naive() - Duration::days(1));
@@ -221,7 +235,13 @@ fn bind_verified(
     name: &PersonName,
 ) -> Result<(), IdentityError> {
     let now = state.clock.now_naive();
-    let person = persons::find_or_create(conn, &state.cipher, id_number, name, now)?;
+    let new = NewPerson {
+        key: &PersonKey::Document(IdDocument::from(id_number.clone())),
+        name,
+        birth_date: None,
+        region: None,
+    };
+    let person = persons::find_or_create(conn, &state.cipher, new, now)?;
     if let Some(owner) = account_rows::owner_of(conn, person.id)? {
         if owner.id != account.id {
             if owner.is_verified() {
@@ -296,12 +316,12 @@ pub enum ReleaseError {
 pub async fn release(
     state: &Arc<AppState>,
     official: &Staff,
-    id_number: IdNumber,
+    document: IdDocument,
 ) -> Result<(), ReleaseError> {
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let person = authorize::person(state, conn, &official, &id_number)?
+            let person = authorize::person(state, conn, &official, &document)?
                 .ok_or(ReleaseError::NotFound)?;
             let owner = account_rows::owner_of(conn, person.id)?.ok_or(ReleaseError::NotFound)?;
             release_binding(

@@ -1,5 +1,6 @@
 //! Manual check-ins: venue staff register a person without a phone by hand (the seeds' paper
-//! registration, made digital). The record enters the same table as any scan and the answer is
+//! registration, made digital): by an identity document, or by name and mobile number when the
+//! person has no document with them. The record enters the same table as any scan and the answer is
 //! the same door page. What was typed stays with the check-in: it never renames the person nor
 //! gives them a phone number.
 
@@ -7,8 +8,8 @@ use std::sync::Arc;
 
 use super::scan::{self, DoorPage, DoorRegistration, ScanError};
 use crate::auth::Account;
-use crate::db::persons::{self, Person};
-use crate::domain::{CheckInSource, IdNumber, MobileNumber, PersonName, Temperature};
+use crate::db::persons::{self, NewPerson, Person, PersonKey};
+use crate::domain::{CheckInSource, MobileNumber, PersonName, Temperature};
 use crate::state::AppState;
 
 /// A person typed in at the door, validated at the edge.
@@ -16,7 +17,8 @@ use crate::state::AppState;
 pub struct ManualCheckIn {
     pub entrance_id: i64,
     pub name: PersonName,
-    pub id_number: IdNumber,
+    /// A document, or the mobile number of someone who has none with them.
+    pub key: PersonKey,
     pub phone: Option<MobileNumber>,
     /// The temperature staff took, if they did.
     pub temperature: Option<Temperature>,
@@ -29,13 +31,23 @@ pub async fn register(
     input: ManualCheckIn,
 ) -> Result<DoorPage, ScanError> {
     let entrance = scan::door_entrance(state, account.id, venue_id, input.entrance_id).await?;
-    let (id_number, name) = (input.id_number.clone(), input.name.clone());
+    let (key, name) = (input.key.clone(), input.name.clone());
     let row = state
         .write(move |state, conn| {
             let now = state.clock.now_naive();
-            persons::find_or_create(conn, &state.cipher, &id_number, &name, now)
+            let new = NewPerson {
+                key: &key,
+                name: &name,
+                birth_date: None,
+                region: None,
+            };
+            persons::find_or_create(conn, &state.cipher, new, now)
         })
         .await?;
+    let document = match input.key {
+        PersonKey::Document(document) => Some(document),
+        PersonKey::Mobile(_) => None,
+    };
     scan::record_at_door(
         state,
         DoorRegistration {
@@ -45,7 +57,8 @@ pub async fn register(
             // The door page shows what was typed.
             person: Person {
                 id: row.id,
-                id_number: input.id_number,
+                birth_date: document.as_ref().and_then(|d| d.birth_date()),
+                document,
                 name: input.name,
             },
             name_typed: true,

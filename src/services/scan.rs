@@ -30,7 +30,7 @@ use crate::db::{regions, venues, DbConnection, DbError};
 
 use crate::domain::{
     test_required_notice, CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors,
-    HealthColor, MapPoint, MobileNumber, PersonName, Temperature, TestResult, TransportKind,
+    HealthColor, IdType, MapPoint, MobileNumber, PersonName, Temperature, TestResult, TransportKind,
     VenueStatus, Verdict,
 };
 use crate::state::AppState;
@@ -124,7 +124,10 @@ pub struct VenueOnPage {
 pub struct PersonOnPage {
     pub role: CheckInRole,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    /// Masked.
+    pub id_number: Option<String>,
     pub health: HealthOnPage,
     /// °C, when venue staff took it at a hand registration.
     pub temperature: Option<f64>,
@@ -368,11 +371,10 @@ fn companions_of(
                 .find(|c| c.id == *id)
                 .ok_or(ScanError::CompanionNotFound(*id))?;
             let person = companion.person.clone();
-            if !state
-                .settings
-                .scan
-                .companions
-                .is_eligible(&person.id_number, today)
+            let rule = state.settings.scan.companions;
+            if !person
+                .birth_date
+                .is_some_and(|born| rule.is_eligible(born, today))
             {
                 return Err(ScanError::CompanionNotEligible(
                     *id,
@@ -746,7 +748,8 @@ fn door_page(
             PersonOnPage {
                 role: attendee.role,
                 name: attendee.person.name.masked(),
-                id_number: attendee.person.id_number.masked(),
+                id_type: attendee.person.id_type(),
+                id_number: attendee.person.masked_id_number(),
                 health: HealthOnPage {
                     color: known.color.color,
                     updated_at: known.color.updated_at.map(|t| clock.show(t)),
@@ -783,6 +786,7 @@ fn door_page(
             .map(|p| PassPerson {
                 role: p.role.as_str().to_owned(),
                 name: p.name.clone(),
+                id_type: p.id_type,
                 id_number: p.id_number.clone(),
                 color: p.health.color,
                 verdict: p.verdict,

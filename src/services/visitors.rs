@@ -13,7 +13,7 @@ use super::traces::{csv_line, max_window};
 use crate::auth::Staff;
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{check_ins, open_name, persons, venues, DbError};
-use crate::domain::{CheckInSource, FieldError, FieldErrors};
+use crate::domain::{CheckInSource, FieldError, FieldErrors, IdType};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +68,9 @@ impl Window {
 pub struct Visitor {
     pub check_in_id: i64,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
     /// The name typed for this stay when it differs from the person's (a companion or a hand
     /// registration).
@@ -132,6 +134,7 @@ pub async fn list(
                 items.push(Visitor {
                     check_in_id: row.id,
                     name: person.name,
+                    id_type: person.id_type,
                     id_number: person.id_number,
                     phone: person.phone,
                     typed_name,
@@ -165,7 +168,7 @@ pub fn to_csv(list: &VisitorList) -> String {
     let mut csv = String::from("\u{feff}");
     csv.push_str(&csv_line(&[
         "姓名",
-        "身份证号",
+        "证件号码",
         "电话",
         "登记姓名",
         "入口",
@@ -181,7 +184,7 @@ pub fn to_csv(list: &VisitorList) -> String {
         };
         csv.push_str(&csv_line(&[
             &visitor.name,
-            &visitor.id_number,
+            visitor.id_number.as_deref().unwrap_or(""),
             visitor.phone.as_deref().unwrap_or(""),
             visitor.typed_name.as_deref().unwrap_or(""),
             &visitor.entrance,

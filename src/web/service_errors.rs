@@ -166,6 +166,14 @@ impl From<CompanionError> for ApiError {
                 FieldError::new("companion_is_self", "不能把自己添加为同行人员"),
             )
             .into(),
+            CompanionError::BirthDateMismatch => FieldErrors::one(
+                "birth_date",
+                FieldError::new(
+                    "birth_date_mismatch",
+                    "出生日期与该证件已登记的出生日期不一致，请核对",
+                ),
+            )
+            .into(),
             CompanionError::NotFound => ApiError::new(ErrorCode::CompanionNotFound),
             CompanionError::Account(e) => e.into(),
             CompanionError::Db(e) => e.into(),

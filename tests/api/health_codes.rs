@@ -121,10 +121,10 @@ async fn every_change_and_read_is_audited() {
     app.read(&official, &format!("/api/v1/health-codes/{}", adult(1)))
         .await;
     let mut conn = app.database().get().unwrap();
-    let person = venuecode::db::persons::find_by_id_number(
+    let person = venuecode::db::persons::find_by_document(
         &mut conn,
         &app.cipher(),
-        &venuecode::domain::IdNumber::parse(&adult(1)).unwrap(),
+        &venuecode::domain::IdNumber::parse(&adult(1)).unwrap().into(),
     )
     .unwrap()
     .unwrap();

@@ -112,7 +112,7 @@ async fn a_verified_claim_through_alipay_takes_over_a_declared_binding() {
     let me = body_of(check_result(app, &owner, &verification).await, 200).await;
     assert_eq!(
         me["identity"],
-        json!({"name": "欧阳**", "id_number": "4310**********".to_owned() + &id_number[14..], "verified": true})
+        json!({"name": "欧阳**", "id_type": "resident_id", "id_number": "4310**********".to_owned() + &id_number[14..], "verified": true})
     );
 
     // The squatter lost the identity, was told, and its paper code no longer works.

@@ -49,7 +49,7 @@ async fn consent_through_wechat_shows_the_identity_masked() {
     );
     assert_eq!(
         me["identity"],
-        json!({"name": "李**", "id_number": "1101**********002X", "verified": false})
+        json!({"name": "李**", "id_type": "resident_id", "id_number": "1101**********002X", "verified": false})
     );
     assert_eq!(me["phone"], "138****5678");
     assert_eq!(me["profile"]["nickname"], "李阿姨");
@@ -76,7 +76,7 @@ async fn consent_through_alipay_verifies_the_encrypted_phone_and_fetches_the_pro
     .await;
     assert_eq!(
         me["identity"],
-        json!({"name": "欧阳**", "id_number": "4405**********0014", "verified": false})
+        json!({"name": "欧阳**", "id_type": "resident_id", "id_number": "4405**********0014", "verified": false})
     );
     assert_eq!(me["phone"], "159****5678");
     // The profile came from alipay.user.info.share, not from the client.

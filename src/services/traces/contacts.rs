@@ -16,16 +16,24 @@ use crate::db::check_ins::CheckInRow;
 use crate::db::persons::{self, PersonContact};
 use crate::db::traces::{self, LONGEST_STAY};
 use crate::db::{regions, DbConnection, DbError};
-use crate::domain::{RegionCode, Stay};
+use crate::domain::{IdType, RegionCode, Stay};
 
 /// At most this many contact rows are reported; past it the trace says it was cut short.
 pub const MAX_CONTACTS: usize = 50_000;
+
+/// Results stored before other documents were taken name resident IDs only.
+fn resident_id() -> Option<IdType> {
+    Some(IdType::ResidentId)
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TracedPerson {
     pub person_id: i64,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    #[serde(default = "resident_id")]
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
 }
 
@@ -242,12 +250,14 @@ pub fn trace(
     let person = |id: i64| -> TracedPerson {
         let PersonContact {
             name,
+            id_type,
             id_number,
             phone,
         } = people.get(&id).cloned().unwrap_or_default();
         TracedPerson {
             person_id: id,
             name,
+            id_type,
             id_number,
             phone,
         }

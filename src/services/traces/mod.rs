@@ -24,7 +24,9 @@ use crate::db::alerts::{self, NewReferral};
 use crate::db::health_codes::ColorChange;
 use crate::db::traces::{self, ColorChangeRow, NewColorChange, NewTrace, TraceRow};
 use crate::db::{DbConnection, DbError};
-use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdNumber};
+use crate::domain::{
+    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdDocument, IdType,
+};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +46,7 @@ pub enum TraceError {
 /// What an official asks to trace, validated at the edge.
 #[derive(Debug, Clone)]
 pub struct TraceQuery {
-    pub id_number: IdNumber,
+    pub document: IdDocument,
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     /// 1: contacts of the case; 2: also the contacts of those.
@@ -53,6 +55,7 @@ pub struct TraceQuery {
 
 /// A trace as it was asked for, times already read (`None` for a time that was not readable).
 pub struct TraceWindow<'a> {
+    pub id_type: Option<&'a str>,
     pub id_number: &'a str,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
@@ -60,14 +63,14 @@ pub struct TraceWindow<'a> {
 }
 
 impl TraceQuery {
-    /// Checks what was asked: a valid ID number, depth 1 or 2, a window that ends after it starts
+    /// Checks what was asked: a valid document, depth 1 or 2, a window that ends after it starts
     /// and spans at most the retention period. Every bad field is added to `errors`.
     pub fn check(
         errors: &mut FieldErrors,
         asked: TraceWindow<'_>,
         retention_days: u32,
     ) -> Option<Self> {
-        let id_number = errors.check("id_number", IdNumber::parse(asked.id_number));
+        let document = IdDocument::check(errors, "", asked.id_type, asked.id_number);
         if !(1..=2).contains(&asked.depth) {
             errors.add(
                 "depth",
@@ -90,7 +93,7 @@ impl TraceQuery {
             );
         }
         Some(TraceQuery {
-            id_number: id_number?,
+            document: document?,
             from,
             to,
             depth: asked.depth,
@@ -110,7 +113,9 @@ pub struct ContactsColor {
 #[derive(Debug, Serialize)]
 pub struct PersonView {
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
 }
 
@@ -128,7 +133,9 @@ pub struct StayView {
 pub struct ContactView {
     pub level: u8,
     pub name: String,
-    pub id_number: String,
+    /// `None` with the number for someone registered by hand with a mobile number only.
+    pub id_type: Option<IdType>,
+    pub id_number: Option<String>,
     pub phone: Option<String>,
     pub venue: String,
     pub entrance: String,
@@ -181,6 +188,7 @@ fn view(state: &AppState, row: &TraceRow, result: &TraceResult) -> TraceView {
         created_at: clock.show(row.created_at),
         case: PersonView {
             name: result.case.name.clone(),
+            id_type: result.case.id_type,
             id_number: result.case.id_number.clone(),
             phone: result.case.phone.clone(),
         },
@@ -217,6 +225,7 @@ fn contact_view(state: &AppState, contact: &Contact) -> ContactView {
     ContactView {
         level: contact.level,
         name: contact.person.name.clone(),
+        id_type: contact.person.id_type,
         id_number: contact.person.id_number.clone(),
         phone: contact.person.phone.clone(),
         venue: contact.venue.clone(),
@@ -238,7 +247,7 @@ pub async fn create(
     let started = std::time::Instant::now();
     let (row, result) = state
         .read(move |state, conn| {
-            let case = authorize::person(state, conn, &official, &query.id_number)?
+            let case = authorize::person(state, conn, &official, &query.document)?
                 .ok_or(TraceError::CaseUnknown)?;
             let (result, referrals) = contacts::trace(
                 conn,
@@ -405,7 +414,7 @@ pub async fn export_csv(
             csv.push_str(&csv_line(&[
                 "层级",
                 "姓名",
-                "身份证号",
+                "证件号码",
                 "手机号",
                 "场所",
                 "入口",
@@ -417,7 +426,7 @@ pub async fn export_csv(
                 csv.push_str(&csv_line(&[
                     &c.level.to_string(),
                     &c.name,
-                    &c.id_number,
+                    c.id_number.as_deref().unwrap_or_default(),
                     c.phone.as_deref().unwrap_or_default(),
                     &c.venue,
                     &c.entrance,
