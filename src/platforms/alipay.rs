@@ -345,9 +345,11 @@ impl AlipayClient {
         let nodes: HashMap<String, &RawValue> = serde_json::from_str(body).map_err(|_| {
             PlatformError::Unavailable("Alipay's answer is not a JSON object".into())
         })?;
+        // An empty signature is no signature (Alipay answers some errors with `"sign": ""`).
         let sign = nodes
             .get("sign")
-            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .filter(|sign| !sign.is_empty());
         let node_name = format!("{}_response", method.replace('.', "_"));
 
         if let Some(error) = nodes.get("error_response") {

@@ -108,13 +108,13 @@ async fn an_invalid_code_is_refused() {
 #[tokio::test]
 async fn an_error_without_sign_is_still_an_error() {
     let server = fake::start().await;
-    assert!(matches!(
-        client(&server)
-            .oauth_token(fake::UNSIGNED_ERROR_CODE)
-            .await
-            .unwrap_err(),
-        PlatformError::CodeInvalid(_)
-    ));
+    for code in [fake::UNSIGNED_ERROR_CODE, fake::EMPTY_SIGN_ERROR_CODE] {
+        let err = client(&server).oauth_token(code).await.unwrap_err();
+        assert!(
+            matches!(err, PlatformError::CodeInvalid(_)),
+            "{code}: {err:?}"
+        );
+    }
 }
 
 #[tokio::test]

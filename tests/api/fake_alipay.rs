@@ -34,6 +34,8 @@ pub const OLD_APP_CODE: &str = "ali-code-user-id-only";
 pub const INVALID_CODE: &str = "ali-code-invalid";
 pub const TAMPERED_CODE: &str = "ali-code-tampered";
 pub const UNSIGNED_ERROR_CODE: &str = "ali-code-unsigned-error";
+/// An error answered with an empty signature, as the gateway does for some errors.
+pub const EMPTY_SIGN_ERROR_CODE: &str = "ali-code-empty-sign-error";
 pub const BUSY_CODE: &str = "ali-code-busy";
 pub const UNSIGNED_SUCCESS_CODE: &str = "ali-code-unsigned-success";
 
@@ -164,6 +166,11 @@ impl Gateway {
                 "code": "40002", "msg": "Invalid Arguments",
                 "sub_code": "isv.code-invalid", "sub_msg": "授权码code无效"
             }})
+            .to_string(),
+            EMPTY_SIGN_ERROR_CODE => json!({"error_response": {
+                "code": "40002", "msg": "Invalid Arguments",
+                "sub_code": "isv.code-invalid", "sub_msg": "授权码code无效"
+            }, "sign": ""})
             .to_string(),
             UNSIGNED_SUCCESS_CODE => format!(
                 r#"{{"{NODE}":{}}}"#,
