@@ -112,8 +112,10 @@ async fn create(
     if let Some(query) = query.filter(|_| problems.is_empty()) {
         match traces::create(&state, &session.staff, query).await {
             Ok(trace) => return redirect(&format!("/console/traces/{}", trace.trace_id)),
-            Err(TraceError::CaseUnknown) => problems
-                .push("本地区无此人记录（身份证号不属本地区、非本地区登记，且保留期内未到访本地区场所）".into()),
+            Err(TraceError::CaseUnknown) => problems.push(
+                "本地区无此人记录（身份证号不属本地区、非本地区登记，且保留期内未到访本地区场所）"
+                    .into(),
+            ),
             Err(e) => return unavailable("a trace", e),
         }
     }

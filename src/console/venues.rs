@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::{
     download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
-    unavailable, Frame,
+    unavailable, DocumentField, Frame,
 };
 use crate::auth::Caller;
 use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
@@ -125,6 +125,8 @@ struct DetailPage {
     /// The visitor form's first window: the last two hours, up to now.
     from: String,
     to: String,
+    /// The handover form's document kinds.
+    document: DocumentField,
 }
 
 #[derive(Deserialize)]
@@ -163,10 +165,11 @@ async fn detail(
                 problem: match outcome.done.as_deref() {
                     Some("reason") => Some("请填写原因（1至200字）"),
                     Some("conflict") => Some("场所状态已变化，请刷新后重试"),
-                    Some("manager") => Some("新负责人的姓名、手机号或身份证号有误，请核对"),
+                    Some("manager") => Some("新负责人的姓名、手机号或证件号码有误，请核对"),
                     _ => None,
                 },
                 venue,
+                document: DocumentField::new(None),
                 from: state.clock.local_input(now - chrono::Duration::hours(2)),
                 // A form's times are whole minutes: round up, so that the window includes now.
                 to: state.clock.local_input(now + chrono::Duration::minutes(1)),
@@ -348,6 +351,7 @@ struct HandoverForm {
     csrf: String,
     name: String,
     phone: String,
+    id_type: Option<String>,
     id_number: String,
 }
 
@@ -365,7 +369,12 @@ async fn handover(
     };
     let venue_id = id.into_inner();
     let back = format!("/console/venues/{venue_id}");
-    let Ok(manager) = manager_of(&form.name, &form.phone, &form.id_number) else {
+    let Ok(manager) = manager_of(
+        &form.name,
+        &form.phone,
+        form.id_type.as_deref(),
+        &form.id_number,
+    ) else {
         return redirect(&format!("{back}?done=manager"));
     };
     match venues::hand_over(&state, &Caller::Staff(session.staff), venue_id, manager).await {

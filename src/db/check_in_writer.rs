@@ -61,9 +61,16 @@ pub enum WriteError {
     Db(#[from] DbError),
 }
 
+/// One entry, or several that are recorded together or not at all (a paper sheet's rows).
 struct Job {
-    entry: Entry,
-    reply: oneshot::Sender<Result<Recorded, WriteError>>,
+    entries: Vec<Entry>,
+    reply: oneshot::Sender<Result<Vec<Recorded>, WriteError>>,
+}
+
+impl Job {
+    fn rows(&self) -> usize {
+        self.entries.iter().map(|e| e.rows.len()).sum()
+    }
 }
 
 #[derive(Clone)]
@@ -98,10 +105,21 @@ impl CheckInWriter {
 
     /// Records an entry; answers once it is committed.
     pub async fn record(&self, entry: Entry) -> Result<Recorded, WriteError> {
+        let mut recorded = self.record_together(vec![entry]).await?;
+        Ok(recorded.remove(0))
+    }
+
+    /// Records entries in one transaction: all of them, or none (the hourly limit refuses them
+    /// together: `LimitReached`). Each is its own entry (its own group, its own repeat); one
+    /// that repeats another of them, or one written before, answers that one's rows.
+    pub async fn record_together(&self, entries: Vec<Entry>) -> Result<Vec<Recorded>, WriteError> {
         let stopped = || DbError::Unavailable("the check-in writer stopped".into());
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { entry, reply })
+            .send(Job { entries, reply })
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -135,11 +153,11 @@ impl Hourly {
 fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
     let mut queue = queue.lock().expect("queue lock");
     let first = queue.blocking_recv()?;
-    let mut rows = first.entry.rows.len();
+    let mut rows = first.rows();
     let mut batch = vec![first];
     while rows < MAX_BATCH_ROWS {
         let Ok(job) = queue.try_recv() else { break };
-        rows += job.entry.rows.len();
+        rows += job.rows();
         batch.push(job);
     }
     Some(batch)
@@ -198,11 +216,29 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
     let mut hourly = Hourly::default();
     let mut conn: Option<DbConnection> = None;
     while let Some(batch) = next_batch(queue) {
-        let entries: Vec<&Entry> = batch.iter().map(|job| &job.entry).collect();
-        match write_with(db, &mut conn, &mut hourly, &entries) {
+        // Entries recorded together are written in a transaction of their own.
+        let (together, batch): (Vec<Job>, Vec<Job>) =
+            batch.into_iter().partition(|job| job.entries.len() > 1);
+        for job in together {
+            let entries: Vec<&Entry> = job.entries.iter().collect();
+            let result = write_with(db, &mut conn, &mut hourly, &entries, true)
+                .map_err(WriteError::from)
+                .and_then(|results| results.into_iter().collect());
+            if let Err(WriteError::Db(e)) = &result {
+                if let Some(skipped) = failures.due() {
+                    tracing::warn!(error = %e, entries = entries.len(), failed_since_last_line = skipped, "check-ins recorded together not written");
+                }
+            }
+            let _ = job.reply.send(result);
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let entries: Vec<&Entry> = batch.iter().map(|job| &job.entries[0]).collect();
+        match write_with(db, &mut conn, &mut hourly, &entries, false) {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
+                    let _ = job.reply.send(result.map(|recorded| vec![recorded]));
                 }
             }
             // The database cannot be reached or cannot write: every entry fails alike.
@@ -221,9 +257,10 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                     tracing::warn!(error = %e, entries = batch.len(), failed_since_last_line = skipped, "a batch of check-ins failed; writing them one by one");
                 }
                 for job in batch {
-                    let result = write_with(db, &mut conn, &mut hourly, &[&job.entry])
+                    let result = write_with(db, &mut conn, &mut hourly, &[&job.entries[0]], false)
                         .map_err(WriteError::from)
-                        .and_then(|mut results| results.remove(0));
+                        .and_then(|mut results| results.remove(0))
+                        .map(|recorded| vec![recorded]);
                     let _ = job.reply.send(result);
                 }
             }
@@ -238,18 +275,20 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
 }
 
 /// Writes a batch on the writer's connection; a connection that broke is dropped, and the next
-/// batch takes a new one (refused at once while the database's circuit is open).
+/// batch takes a new one (refused at once while the database's circuit is open). `together`:
+/// the entries are written all or none.
 fn write_with(
     db: &Database,
     conn: &mut Option<DbConnection>,
     hourly: &mut Hourly,
     entries: &[&Entry],
+    together: bool,
 ) -> Result<Vec<Result<Recorded, WriteError>>, DbError> {
     let connection = match conn {
         Some(connection) => connection,
         None => conn.insert(writer_connection(db)?),
     };
-    let outcome = super::write_transaction(connection, |c| write(c, hourly, entries));
+    let outcome = super::write_transaction(connection, |c| write(c, hourly, entries, together));
     let usable = db.observe(connection, outcome.is_ok());
     match outcome {
         Ok((results, written)) => {
@@ -360,6 +399,7 @@ fn write(
     conn: &mut DbConnection,
     hourly: &mut Hourly,
     entries: &[&Entry],
+    together: bool,
 ) -> Result<Written, DbError> {
     let mut account_ids: Vec<i64> = entries.iter().map(|e| e.account_id).collect();
     account_ids.sort_unstable();
@@ -400,6 +440,18 @@ fn write(
             Decision::New(entry.rows.clone())
         };
         decisions.push(decision);
+    }
+    if together
+        && decisions
+            .iter()
+            .any(|d| matches!(d, Decision::LimitReached))
+    {
+        // Entries recorded together fail together: nothing is written.
+        let refused = entries
+            .iter()
+            .map(|_| Err(WriteError::LimitReached))
+            .collect();
+        return Ok((refused, Vec::new()));
     }
 
     let new_rows: usize = decisions

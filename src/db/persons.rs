@@ -92,9 +92,8 @@ fn stored_document(id: i64, id_type: &str, number: &str) -> Result<Option<IdDocu
     if id_type == MOBILE {
         return Ok(None);
     }
-    let broken = |e: crate::domain::FieldError| {
-        DbError::Other(format!("person {id}: stored document: {e}"))
-    };
+    let broken =
+        |e: crate::domain::FieldError| DbError::Other(format!("person {id}: stored document: {e}"));
     let kind = IdType::parse(Some(id_type)).map_err(broken)?;
     IdDocument::parse(kind, number).map(Some).map_err(broken)
 }

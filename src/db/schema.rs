@@ -158,6 +158,7 @@ diesel::table! {
         suspension_reason -> Nullable<Text>,
         credit_code -> Nullable<Text>,
         test_required_hours -> Nullable<Integer>,
+        manager_id_type -> Text,
     }
 }
 

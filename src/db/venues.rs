@@ -7,7 +7,7 @@ use super::schema::{entrances, venue_staff, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 use crate::domain::{
-    EntranceName, IdNumber, Manager, ManagerFilter, MobileNumber, PersonName, RegionCode,
+    EntranceName, IdDocument, IdType, Manager, ManagerFilter, MobileNumber, PersonName, RegionCode,
     VenueApplication, VenueChanges, VenueStatus,
 };
 
@@ -42,6 +42,7 @@ pub struct VenueRow {
     pub credit_code: Option<String>,
     /// A negative nucleic-acid result sampled within this many hours is required at the door.
     pub test_required_hours: Option<i32>,
+    pub manager_id_type: String,
 }
 
 impl VenueRow {
@@ -54,11 +55,13 @@ impl VenueRow {
         };
         let broken =
             |what: &str| DbError::Other(format!("venue {}: stored {what} is invalid", self.id));
+        let number = open(Field::IdNumber, &self.manager_id_number_sealed)?;
         Ok(Manager {
             name: PersonName::parse(&open(Field::Name, &self.manager_name_sealed)?)
                 .map_err(|_| broken("name"))?,
-            id_number: IdNumber::parse(&open(Field::IdNumber, &self.manager_id_number_sealed)?)
-                .map_err(|_| broken("ID number"))?,
+            document: IdType::parse(Some(&self.manager_id_type))
+                .and_then(|kind| IdDocument::parse(kind, &number))
+                .map_err(|_| broken("document"))?,
             phone: MobileNumber::parse(&open(Field::Phone, &self.manager_phone_sealed)?)
                 .map_err(|_| broken("phone"))?,
         })
@@ -91,6 +94,7 @@ struct VenueChangeset {
     manager_name_sealed: Option<String>,
     manager_id_number_sealed: Option<String>,
     manager_id_number_hash: Option<String>,
+    manager_id_type: Option<String>,
     manager_phone_sealed: Option<String>,
     manager_phone_hash: Option<String>,
     name: Option<String>,
@@ -114,9 +118,10 @@ impl VenueChangeset {
     fn manager(&mut self, cipher: &PiiCipher, manager: &Manager) {
         self.manager_name_sealed = Some(cipher.seal(Field::Name, manager.name.as_ref()));
         self.manager_id_number_sealed =
-            Some(cipher.seal(Field::IdNumber, manager.id_number.as_ref()));
+            Some(cipher.seal(Field::IdNumber, manager.document.number()));
         self.manager_id_number_hash =
-            Some(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref()));
+            Some(cipher.lookup_hash(Field::IdNumber, &manager.document.key()));
+        self.manager_id_type = Some(manager.document.kind().as_str().to_owned());
         self.manager_phone_sealed = Some(cipher.seal(Field::Phone, manager.phone.as_ref()));
         self.manager_phone_hash = Some(cipher.lookup_hash(Field::Phone, manager.phone.as_ref()));
     }
@@ -209,9 +214,10 @@ pub fn insert(
             venues::manager_account_id.eq(manager_account_id),
             venues::manager_name_sealed.eq(cipher.seal(Field::Name, manager.name.as_ref())),
             venues::manager_id_number_sealed
-                .eq(cipher.seal(Field::IdNumber, manager.id_number.as_ref())),
+                .eq(cipher.seal(Field::IdNumber, manager.document.number())),
             venues::manager_id_number_hash
-                .eq(cipher.lookup_hash(Field::IdNumber, manager.id_number.as_ref())),
+                .eq(cipher.lookup_hash(Field::IdNumber, &manager.document.key())),
+            venues::manager_id_type.eq(manager.document.kind().as_str()),
             venues::manager_phone_sealed.eq(cipher.seal(Field::Phone, manager.phone.as_ref())),
             venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, manager.phone.as_ref())),
             venues::name.eq(application.name.as_ref()),
@@ -279,10 +285,10 @@ pub fn list_for_manager(
                 venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())),
             )
         }
-        ManagerFilter::IdNumber(id_number) => {
+        ManagerFilter::Document(document) => {
             query = query.filter(
                 venues::manager_id_number_hash
-                    .eq(cipher.lookup_hash(Field::IdNumber, id_number.as_ref())),
+                    .eq(cipher.lookup_hash(Field::IdNumber, &document.key())),
             )
         }
     }

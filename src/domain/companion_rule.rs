@@ -75,18 +75,27 @@ mod tests {
     fn children_and_the_elderly_qualify() {
         let rule = CompanionRule::default();
         let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
-        assert!(rule.is_eligible(id("20200101").birth_date(), day), "6 years old");
+        assert!(
+            rule.is_eligible(id("20200101").birth_date(), day),
+            "6 years old"
+        );
         assert!(
             rule.is_eligible(id("20081122").birth_date(), day),
             "17, turns 18 tomorrow"
         );
-        assert!(!rule.is_eligible(id("20081121").birth_date(), day), "18 today");
+        assert!(
+            !rule.is_eligible(id("20081121").birth_date(), day),
+            "18 today"
+        );
         assert!(!rule.is_eligible(id("19800101").birth_date(), day), "46");
         assert!(
             !rule.is_eligible(id("19661122").birth_date(), day),
             "59, turns 60 tomorrow"
         );
-        assert!(rule.is_eligible(id("19661121").birth_date(), day), "60 today");
+        assert!(
+            rule.is_eligible(id("19661121").birth_date(), day),
+            "60 today"
+        );
         assert!(rule.is_eligible(id("19400101").birth_date(), day), "86");
     }
 }

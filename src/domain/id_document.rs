@@ -337,8 +337,14 @@ mod tests {
             "birth_date_mismatch"
         );
         assert_eq!(parse_birth_date("2015-06-01").ok(), born);
-        assert_eq!(parse_birth_date("1899-12-31").unwrap_err().code, "birth_date_invalid");
-        assert_eq!(parse_birth_date("2015/06/01").unwrap_err().code, "birth_date_invalid");
+        assert_eq!(
+            parse_birth_date("1899-12-31").unwrap_err().code,
+            "birth_date_invalid"
+        );
+        assert_eq!(
+            parse_birth_date("2015/06/01").unwrap_err().code,
+            "birth_date_invalid"
+        );
     }
 
     #[test]

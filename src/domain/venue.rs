@@ -2,13 +2,13 @@
 
 use super::CreditCode;
 use super::VenueName;
-use super::{Address, EntranceName, IdNumber, MapPoint, MobileNumber, PersonName, RegionCode};
+use super::{Address, EntranceName, IdDocument, MapPoint, MobileNumber, PersonName, RegionCode};
 
 /// The person responsible for a venue.
 #[derive(Debug, Clone)]
 pub struct Manager {
     pub name: PersonName,
-    pub id_number: IdNumber,
+    pub document: IdDocument,
     pub phone: MobileNumber,
 }
 
@@ -92,5 +92,5 @@ pub struct EntranceChanges {
 pub enum ManagerFilter {
     All,
     Phone(MobileNumber),
-    IdNumber(IdNumber),
+    Document(IdDocument),
 }

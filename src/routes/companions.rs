@@ -46,7 +46,10 @@ impl TryFrom<CompanionRequest> for NewCompanion {
                             "{}号码中没有出生日期，请填写出生日期（birth_date）",
                             document.kind().label()
                         );
-                        errors.add("birth_date", FieldError::new("birth_date_required", message));
+                        errors.add(
+                            "birth_date",
+                            FieldError::new("birth_date_required", message),
+                        );
                         None
                     }
                     None => None,

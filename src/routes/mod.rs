@@ -165,6 +165,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(
             M::POST,
+            "/api/v1/venues/{id}/manual-check-ins/sheets",
+            manual_check_ins::register_sheet,
+        ),
+        endpoint(
+            M::POST,
             "/api/v1/venues/{id}/paper-scans",
             paper_scans::scan,
         ),
@@ -239,21 +244,26 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-/// Registers one resource per path; a known path with an unsupported method answers 405 and an
-/// unknown path 404, both in the error envelope.
+/// Registers one resource per path; a known path with an unsupported method answers 405 (with
+/// `Allow` naming the path's methods) and an unknown path 404, both in the error envelope.
 pub fn configure(cfg: &mut ServiceConfig) {
-    let mut by_path: Vec<(&'static str, Vec<Route>)> = Vec::new();
+    let mut by_path: Vec<(&'static str, Vec<Method>, Vec<Route>)> = Vec::new();
     for endpoint in endpoints() {
-        match by_path.iter_mut().find(|(path, _)| *path == endpoint.path) {
-            Some((_, routes)) => routes.push(endpoint.route),
-            None => by_path.push((endpoint.path, vec![endpoint.route])),
+        match by_path.iter_mut().find(|(path, ..)| *path == endpoint.path) {
+            Some((_, methods, routes)) => {
+                methods.push(endpoint.method);
+                routes.push(endpoint.route);
+            }
+            None => by_path.push((endpoint.path, vec![endpoint.method], vec![endpoint.route])),
         }
     }
-    for (path, routes) in by_path {
+    for (path, methods, routes) in by_path {
+        let allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        let allow = allow.join(", ");
         let resource = routes
             .into_iter()
             .fold(web::resource(path), |resource, route| resource.route(route))
-            .default_service(web::to(method_not_allowed));
+            .default_service(web::to(move || method_not_allowed(allow.clone())));
         cfg.service(resource);
     }
 }
@@ -262,8 +272,15 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found().with_message("请求的接口不存在"))
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::MethodNotAllowed))
+async fn method_not_allowed(allow: String) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut response = ApiError::new(ErrorCode::MethodNotAllowed).error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// 201 with the created resource.

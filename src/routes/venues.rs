@@ -6,9 +6,9 @@ use serde::{Deserialize, Deserializer};
 use super::{created, items, Items, State};
 use crate::auth::{Account, Caller, Registrar};
 use crate::domain::{
-    Address, CreditCode, EntranceName, FieldError, FieldErrors, IdNumber, Manager, ManagerFilter,
-    MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel, Taxonomy,
-    VenueApplication, VenueEdit, VenueName,
+    Address, CreditCode, EntranceName, FieldError, FieldErrors, IdDocument, IdType, Manager,
+    ManagerFilter, MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel,
+    Taxonomy, VenueApplication, VenueEdit, VenueName,
 };
 use crate::services::venues::{self, VenueView};
 use crate::web::sheet::Sheet;
@@ -28,6 +28,7 @@ pub struct RegistrationRequest {
 pub struct ManagerRequest {
     name: String,
     phone: String,
+    id_type: Option<String>,
     id_number: String,
 }
 
@@ -91,15 +92,22 @@ pub struct ChangesRequest {
 #[derive(Deserialize)]
 pub struct ListQuery {
     phone: Option<String>,
+    id_type: Option<String>,
     id_number: Option<String>,
 }
 
 /// A new manager as typed in a form (the console's handover).
-pub fn manager_of(name: &str, phone: &str, id_number: &str) -> Result<Manager, FieldErrors> {
+pub fn manager_of(
+    name: &str,
+    phone: &str,
+    id_type: Option<&str>,
+    id_number: &str,
+) -> Result<Manager, FieldErrors> {
     let mut errors = FieldErrors::default();
     let request = ManagerRequest {
         name: name.to_owned(),
         phone: phone.to_owned(),
+        id_type: id_type.map(str::to_owned),
         id_number: id_number.to_owned(),
     };
     let manager = manager(&mut errors, "manager", &request);
@@ -112,14 +120,16 @@ fn manager(errors: &mut FieldErrors, prefix: &str, request: &ManagerRequest) -> 
         format!("{prefix}.phone"),
         MobileNumber::parse(&request.phone),
     );
-    let id_number = errors.check(
-        format!("{prefix}.id_number"),
-        IdNumber::parse(&request.id_number),
+    let document = IdDocument::check(
+        errors,
+        &format!("{prefix}."),
+        request.id_type.as_deref(),
+        &request.id_number,
     );
     Some(Manager {
         name: name?,
         phone: phone?,
-        id_number: id_number?,
+        document: document?,
     })
 }
 
@@ -291,6 +301,12 @@ impl TryFrom<ListQuery> for ManagerFilter {
     type Error = ApiError;
 
     fn try_from(query: ListQuery) -> Result<Self, ApiError> {
+        if query.id_type.is_some() && query.id_number.is_none() {
+            return Err(ApiError::invalid_parameter(
+                "id_type",
+                FieldError::new("id_number_required", "按证件类型查询时请同时提供 id_number"),
+            ));
+        }
         Ok(match (query.phone, query.id_number) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid_parameter(
@@ -301,9 +317,14 @@ impl TryFrom<ListQuery> for ManagerFilter {
             (Some(phone), None) => ManagerFilter::Phone(
                 MobileNumber::parse(&phone).map_err(|e| ApiError::invalid_parameter("phone", e))?,
             ),
-            (None, Some(id)) => ManagerFilter::IdNumber(
-                IdNumber::parse(&id).map_err(|e| ApiError::invalid_parameter("id_number", e))?,
-            ),
+            (None, Some(id)) => {
+                let kind = IdType::parse(query.id_type.as_deref())
+                    .map_err(|e| ApiError::invalid_parameter("id_type", e))?;
+                ManagerFilter::Document(
+                    IdDocument::parse(kind, &id)
+                        .map_err(|e| ApiError::invalid_parameter("id_number", e))?,
+                )
+            }
             (None, None) => ManagerFilter::All,
         })
     }
@@ -352,7 +373,7 @@ pub async fn update(
 }
 
 /// The columns of a registration sheet, in any order after a header row.
-const SHEET_COLUMNS: [&str; 14] = [
+const SHEET_COLUMNS: [&str; 15] = [
     "name",
     "category",
     "subtype",
@@ -367,6 +388,7 @@ const SHEET_COLUMNS: [&str; 14] = [
     "transport_line",
     "plate_number",
     "credit_code",
+    "manager_id_type",
 ];
 
 /// The venues of a registration sheet; entrance names are separated by `|`. A cell that cannot
@@ -408,6 +430,7 @@ fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
             manager: ManagerRequest {
                 name: cell("manager_name"),
                 phone: cell("manager_phone"),
+                id_type: optional("manager_id_type"),
                 id_number: cell("manager_id_number"),
             },
             name: cell("name"),

@@ -16,8 +16,8 @@ use crate::cache::{AccountSnapshot, CacheKey, CompanionSnapshot};
 use crate::crypto::Field;
 use crate::db::accounts::{self, AccountRow, Consent};
 use crate::db::persons::{self, Person};
-use crate::db::{companions, paper_codes, DbConnection, DbError};
 use crate::db::persons::{NewPerson, PersonKey};
+use crate::db::{companions, paper_codes, DbConnection, DbError};
 use crate::domain::{
     FieldError, FieldErrors, IdDocument, IdType, MobileNumber, PersonName, Platform,
 };

@@ -21,8 +21,8 @@ use crate::db::follow_ups::{self, NewFollowUp};
 use crate::db::health_code_imports::{self, ImportRow};
 use crate::db::health_codes::{self, ColorChange};
 use crate::db::notifications::{self, NewMessage};
-use crate::db::test_results::{self, NewRecord};
 use crate::db::persons::PersonKey;
+use crate::db::test_results::{self, NewRecord};
 use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
     optional_text, ChangeStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
@@ -169,7 +169,13 @@ fn resolve_people(
     for (index, (document, name)) in rows.iter().enumerate() {
         let person = match persons::find_by_document(conn, &state.cipher, document)? {
             Some(known)
-                if authorize::person_in_region(state, conn, official, known.id, Some(document))? =>
+                if authorize::person_in_region(
+                    state,
+                    conn,
+                    official,
+                    known.id,
+                    Some(document),
+                )? =>
             {
                 Some(known)
             }
@@ -273,15 +279,10 @@ fn preview_known(
     } else {
         PreviewOutcome::Change
     };
-    let document = person
-        .document
-        .ok_or_else(|| DbError::Other(format!("person {person_id}: a colour without a document")))?;
-    Ok((
-        document,
-        person.name.as_ref().to_owned(),
-        current,
-        outcome,
-    ))
+    let document = person.document.ok_or_else(|| {
+        DbError::Other(format!("person {person_id}: a colour without a document"))
+    })?;
+    Ok((document, person.name.as_ref().to_owned(), current, outcome))
 }
 
 /// What `changes` would do, row by row, without doing it. Reading the colours of the region's

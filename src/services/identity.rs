@@ -19,7 +19,8 @@ use crate::db::{
     accounts as account_rows, notifications, paper_codes, persons, DbConnection, DbError,
 };
 use crate::domain::{
-    FieldError, FieldErrors, IdDocument, IdNumber, NotificationKind, PersonName, Platform, VerificationStatus,
+    FieldError, FieldErrors, IdDocument, IdNumber, NotificationKind, PersonName, Platform,
+    VerificationStatus,
 };
 use crate::platforms::{IdentityClaim, VerificationOutcome};
 use crate::state::AppState;

@@ -30,8 +30,8 @@ use crate::db::{regions, venues, DbConnection, DbError};
 
 use crate::domain::{
     test_required_notice, CheckInRole, CheckInSource, CompanionRule, FieldError, FieldErrors,
-    HealthColor, IdType, MapPoint, MobileNumber, PersonName, Temperature, TestResult, TransportKind,
-    VenueStatus, Verdict,
+    HealthColor, IdType, MapPoint, MobileNumber, PersonName, Temperature, TestResult,
+    TransportKind, VenueStatus, Verdict,
 };
 use crate::state::AppState;
 
@@ -230,33 +230,35 @@ fn entry_time(
     state: &AppState,
     client_time: Option<DateTime<FixedOffset>>,
 ) -> Result<EntryTime, ScanError> {
-    let now = state.clock.now();
-    let Some(client_time) = client_time else {
-        return Ok(EntryTime::now(state));
-    };
-    let client_time = client_time.with_timezone(&chrono::Utc);
-    if client_time > now + CLOCK_SKEW {
-        return Err(FieldErrors::one(
-            "scanned_at",
-            FieldError::new("scanned_at_future", "扫码时间不能晚于现在"),
-        )
-        .into());
+    match client_time {
+        None => Ok(EntryTime::now(state)),
+        Some(time) => {
+            EntryTime::offline(state, time).map_err(|e| FieldErrors::one("scanned_at", e).into())
+        }
     }
-    let hours = state.settings.scan.offline_window_hours;
-    if client_time < now - Duration::hours(i64::from(hours)) {
-        return Err(FieldErrors::one(
-            "scanned_at",
-            FieldError::new(
+}
+
+impl EntryTime {
+    /// An entry at a time of the client's (or of a paper sheet's), which may not lie in the
+    /// future nor before the offline window.
+    pub fn offline(state: &AppState, time: DateTime<FixedOffset>) -> Result<Self, FieldError> {
+        let now = state.clock.now();
+        let time = time.with_timezone(&chrono::Utc);
+        if time > now + CLOCK_SKEW {
+            return Err(FieldError::new("scanned_at_future", "扫码时间不能晚于现在"));
+        }
+        let hours = state.settings.scan.offline_window_hours;
+        if time < now - Duration::hours(i64::from(hours)) {
+            return Err(FieldError::new(
                 "scanned_at_too_old",
                 format!("离线扫码记录须在{hours}小时内上传"),
-            ),
-        )
-        .into());
+            ));
+        }
+        Ok(EntryTime {
+            scanned_at: time.naive_utc().min(now.naive_utc()),
+            offline: time < now - CLOCK_SKEW,
+        })
     }
-    Ok(EntryTime {
-        scanned_at: client_time.naive_utc().min(now.naive_utc()),
-        offline: client_time < now - CLOCK_SKEW,
-    })
 }
 
 /// The entrance behind a venue code: from memory, or from the database the first time.
@@ -511,35 +513,44 @@ async fn record(
             repeat_window: REPEAT_WINDOW,
         })
         .await
-        .map_err(|e| match (e, entry.source) {
-            (WriteError::LimitReached, CheckInSource::Scan) => ScanError::TooManyScans {
-                retry_after_secs: LIMIT_RETRY_AFTER_SECS,
-            },
-            (WriteError::LimitReached, _) => ScanError::TooManyRegistrations {
-                retry_after_secs: LIMIT_RETRY_AFTER_SECS,
-            },
-            (WriteError::Db(e), _) => ScanError::Db(e),
-        })?;
-    let rows = match recorded {
+        .map_err(|e| refused(e, entry.source))?;
+    // 11. The door page.
+    Ok(door_page(
+        state,
+        &entry.entrance,
+        &recorded_rows(&entry.entrance, recorded),
+        &attendees,
+        &health,
+    ))
+}
+
+/// What the writer's refusal means for the caller.
+fn refused(error: WriteError, source: CheckInSource) -> ScanError {
+    match (error, source) {
+        (WriteError::LimitReached, CheckInSource::Scan) => ScanError::TooManyScans {
+            retry_after_secs: LIMIT_RETRY_AFTER_SECS,
+        },
+        (WriteError::LimitReached, _) => ScanError::TooManyRegistrations {
+            retry_after_secs: LIMIT_RETRY_AFTER_SECS,
+        },
+        (WriteError::Db(e), _) => ScanError::Db(e),
+    }
+}
+
+/// The rows a recorded entry answers with: its new ones, or those of the entry it repeats.
+fn recorded_rows(entrance: &EntranceSnapshot, recorded: Recorded) -> Vec<CheckInRow> {
+    match recorded {
         Recorded::New(rows) => {
             if rows.iter().any(|r| r.health_color == HealthColor::Red) {
                 tracing::warn!(
-                    venue_id = entry.entrance.venue_id,
+                    venue_id = entrance.venue_id,
                     "red code at a venue: alert raised"
                 );
             }
             rows
         }
         Recorded::Repeat(rows) => rows,
-    };
-    // 11. The door page.
-    Ok(door_page(
-        state,
-        &entry.entrance,
-        &rows,
-        &attendees,
-        &health,
-    ))
+    }
 }
 
 /// The hourly limit of the recording account: its own scans, or its registrations at the door.
@@ -698,6 +709,78 @@ pub async fn record_at_door(
         }],
     )
     .await
+}
+
+/// One row of a paper sheet the door kept while it could not record (`DoorRegistration`, with
+/// the time the sheet gives).
+pub struct SheetRow {
+    /// Under the name typed on the sheet.
+    pub person: Person,
+    pub typed_phone: Option<MobileNumber>,
+    pub temperature: Option<Temperature>,
+    pub time: EntryTime,
+}
+
+/// Records a paper sheet's rows by hand at `entrance`, each at its own time, all in one
+/// transaction or none (the hourly limit of the recording account refuses the sheet whole). A
+/// row that repeats one recorded before (a sheet sent again) answers that one's page, so a
+/// resent sheet records nothing twice. One door page per row, in the sheet's order.
+pub async fn record_sheet(
+    state: &Arc<AppState>,
+    entrance: Arc<EntranceSnapshot>,
+    venue_staff_account: i64,
+    sheet: Vec<SheetRow>,
+) -> Result<Vec<DoorPage>, ScanError> {
+    let mut person_ids: Vec<i64> = sheet.iter().map(|row| row.person.id).collect();
+    person_ids.sort_unstable();
+    person_ids.dedup();
+    let health = health_of(state, &person_ids).await?;
+    let entries: Vec<(Entry, Vec<Attendee>)> = sheet
+        .into_iter()
+        .map(|row| {
+            let entry = Entry {
+                entrance: Arc::clone(&entrance),
+                account_id: venue_staff_account,
+                source: CheckInSource::Manual,
+                time: row.time,
+                located: false,
+                distance_m: None,
+                typed_phone: row.typed_phone,
+                paper_code_id: None,
+                temperature: row.temperature,
+            };
+            let attendee = Attendee {
+                typed_name: Some(row.person.name.clone()),
+                person: row.person,
+                role: CheckInRole::Own,
+            };
+            (entry, vec![attendee])
+        })
+        .collect();
+    let limit = hourly_limit(state, CheckInSource::Manual);
+    let to_write = entries
+        .iter()
+        .map(|(entry, attendees)| check_in_writer::Entry {
+            account_id: venue_staff_account,
+            limit,
+            rows: new_rows(state, entry, attendees, &health),
+            region_code: entrance.region_code.clone(),
+            repeat_window: REPEAT_WINDOW,
+        })
+        .collect();
+    let recorded = state
+        .check_ins
+        .record_together(to_write)
+        .await
+        .map_err(|e| refused(e, CheckInSource::Manual))?;
+    Ok(entries
+        .iter()
+        .zip(recorded)
+        .map(|((_, attendees), recorded)| {
+            let rows = recorded_rows(&entrance, recorded);
+            door_page(state, &entrance, &rows, attendees, &health)
+        })
+        .collect())
 }
 
 /// The door's notice: the worst verdict's, unless everyone turned away was turned away for a

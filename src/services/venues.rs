@@ -14,7 +14,7 @@ use crate::crypto::VenueCodeRef;
 use crate::db::venues::{self, EntranceRow, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, Manager, ManagerFilter, RegionCode, StaffRole, TransportKind,
+    FieldError, FieldErrors, IdType, Manager, ManagerFilter, RegionCode, StaffRole, TransportKind,
     VenueApplication, VenueChanges, VenueEdit, VenueStatus,
 };
 use crate::state::AppState;
@@ -78,6 +78,7 @@ pub struct RegionView {
 pub struct MaskedManager {
     pub name: String,
     pub phone: String,
+    pub id_type: IdType,
     pub id_number: String,
 }
 
@@ -194,7 +195,8 @@ pub fn view(
         manager: MaskedManager {
             name: manager.name.masked(),
             phone: manager.phone.masked(),
-            id_number: manager.id_number.masked(),
+            id_type: manager.document.kind(),
+            id_number: manager.document.masked(),
         },
         entrances: entrances
             .into_iter()

@@ -21,6 +21,15 @@ async fn a_wrong_method_is_405_in_the_envelope() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    let venue = app
+        .client
+        .patch(format!("{}/api/v1/venues", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(venue.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(venue.headers()["allow"], "POST, GET");
     assert_error(
         response,
         StatusCode::METHOD_NOT_ALLOWED,

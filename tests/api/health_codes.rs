@@ -124,7 +124,9 @@ async fn every_change_and_read_is_audited() {
     let person = venuecode::db::persons::find_by_document(
         &mut conn,
         &app.cipher(),
-        &venuecode::domain::IdNumber::parse(&adult(1)).unwrap().into(),
+        &venuecode::domain::IdNumber::parse(&adult(1))
+            .unwrap()
+            .into(),
     )
     .unwrap()
     .unwrap();

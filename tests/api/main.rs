@@ -10,6 +10,7 @@ mod check_ins;
 mod cli;
 mod companions;
 mod console;
+mod documents;
 mod durability;
 mod entrances;
 mod errors;

@@ -328,3 +328,155 @@ async fn a_temperature_is_kept_and_a_fever_turns_the_person_away() {
         "temperature_invalid"
     );
 }
+
+// ---- paper sheets ------------------------------------------------------------------------------
+
+async fn send_sheet(app: &TestApp, venue: &Venue, rows: Value) -> reqwest::Response {
+    app.post_as(
+        &venue.manager,
+        &format!("/api/v1/venues/{}/manual-check-ins/sheets", venue.id),
+        &json!({"entrance_id": venue.entrance_id, "rows": rows}),
+    )
+    .await
+}
+
+fn minutes_ago(minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes)).to_rfc3339()
+}
+
+/// How many check-ins the venue has in the last day, as an official of its region lists them.
+async fn visitors_of(app: &TestApp, venue: &Venue) -> usize {
+    let official = app.official(LINWU).await;
+    let now = chrono::Utc::now();
+    let enc = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339().replace('+', "%2B");
+    let list = app
+        .read(
+            &official,
+            &format!(
+                "/api/v1/venues/{}/visitors?from={}&to={}",
+                venue.id,
+                enc(now - chrono::Duration::hours(30)),
+                enc(now + chrono::Duration::hours(1))
+            ),
+        )
+        .await;
+    list["items"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn a_paper_sheet_is_recorded_with_its_own_times_once() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let rows = json!([
+        {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(150), "temperature": 36.5},
+        {"name": "John Smith", "id_type": "passport", "id_number": "E12345678", "scanned_at": minutes_ago(120)},
+        {"name": "王大爷", "phone": "13912345678", "scanned_at": minutes_ago(90), "temperature": 37.6}
+    ]);
+    let pages = body_of(send_sheet(&app, &venue, rows.clone()).await, 201).await;
+    let pages = pages["items"].as_array().unwrap().clone();
+    assert_eq!(pages.len(), 3);
+    for (page, row) in pages.iter().zip(rows.as_array().unwrap()) {
+        assert_eq!(page["offline"], true);
+        let shown =
+            chrono::DateTime::parse_from_rfc3339(page["scanned_at"].as_str().unwrap()).unwrap();
+        let written =
+            chrono::DateTime::parse_from_rfc3339(row["scanned_at"].as_str().unwrap()).unwrap();
+        assert!(
+            (shown - written).num_seconds().abs() <= 1,
+            "{shown} {written}"
+        );
+    }
+    assert_eq!(pages[1]["people"][0]["id_type"], "passport");
+    assert_eq!(pages[2]["people"][0]["id_number"], Value::Null);
+    assert_eq!(pages[2]["verdict"], "deny", "a fever turns the person away");
+    assert_eq!(visitors_of(&app, &venue).await, 3);
+
+    // The same sheet sent again (the answer was lost) records nothing twice.
+    let again = body_of(send_sheet(&app, &venue, rows).await, 201).await;
+    let ids = |pages: &[Value]| -> Vec<i64> {
+        pages
+            .iter()
+            .map(|p| p["check_in_id"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(again["items"].as_array().unwrap()), ids(&pages));
+    assert_eq!(visitors_of(&app, &venue).await, 3);
+}
+
+#[tokio::test]
+async fn a_sheet_with_a_bad_row_records_nothing() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let body = assert_error(
+        send_sheet(
+            &app,
+            &venue,
+            json!([
+                {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(30)},
+                {"name": "钱二", "id_number": adult(2), "scanned_at": minutes_ago(60 * 30)},
+                {"name": "钱三", "id_number": adult(3), "scanned_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()},
+                {"name": "钱四", "id_number": "123", "scanned_at": "yesterday"}
+            ]),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::field_code(&body, "rows[3].id_number"),
+        "id_number_length"
+    );
+    assert_eq!(
+        crate::helpers::field_code(&body, "rows[3].scanned_at"),
+        "time_invalid"
+    );
+    // The times are checked once every row reads well.
+    let body = assert_error(
+        send_sheet(
+            &app,
+            &venue,
+            json!([
+                {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(30)},
+                {"name": "钱二", "id_number": adult(2), "scanned_at": minutes_ago(60 * 30)},
+                {"name": "钱三", "id_number": adult(3), "scanned_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}
+            ]),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::field_code(&body, "rows[1].scanned_at"),
+        "scanned_at_too_old"
+    );
+    assert_eq!(
+        crate::helpers::field_code(&body, "rows[2].scanned_at"),
+        "scanned_at_future"
+    );
+    assert_eq!(visitors_of(&app, &venue).await, 0);
+    assert_error(
+        send_sheet(&app, &venue, json!([])).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_sheet_past_the_hourly_limit_is_refused_whole() {
+    let app = spawn_app_with(&[("DOOR_CHECKIN_HOURLY_LIMIT", "2")]).await;
+    let venue = app.approved_venue().await;
+    let row = |n: u32| json!({"name": "钱孝", "id_number": adult(n), "scanned_at": minutes_ago(10 * i64::from(n))});
+    let refused = send_sheet(&app, &venue, json!([row(1), row(2), row(3)])).await;
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_error(refused, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    assert_eq!(
+        visitors_of(&app, &venue).await,
+        0,
+        "nothing of a refused sheet is kept"
+    );
+    body_of(send_sheet(&app, &venue, json!([row(1), row(2)])).await, 201).await;
+    assert_eq!(visitors_of(&app, &venue).await, 2);
+}
