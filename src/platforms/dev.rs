@@ -14,15 +14,19 @@ pub const SUBJECT_PREFIX: &str = "dev:";
 
 pub struct DevProvider;
 
+/// A development subject: 1 to 64 letters, digits, `-` or `_`.
+pub fn is_subject(subject: &str) -> bool {
+    (1..=64).contains(&subject.len())
+        && subject
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[async_trait]
 impl IdentityProvider for DevProvider {
     async fn login(&self, code: &str) -> Result<PlatformLogin, PlatformError> {
         let subject = code.trim();
-        let well_formed = (1..=64).contains(&subject.len())
-            && subject
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !well_formed {
+        if !is_subject(subject) {
             return Err(PlatformError::CodeInvalid(
                 "a development subject is 1-64 letters, digits, '-' or '_'".into(),
             ));

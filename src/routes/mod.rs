@@ -334,7 +334,7 @@ fn status_query<T: Copy>(
     name_of: fn(T) -> &'static str,
 ) -> Result<Option<T>, ApiError> {
     match value {
-        None | Some("") => Ok(Some(default)),
+        None => Ok(Some(default)),
         Some("all") => Ok(None),
         Some(value) => every
             .iter()

@@ -72,7 +72,15 @@ pub async fn dev(body: Json<DevLogin>, state: State) -> Result<web::Json<Session
         Platform::from_name(body.0.platform.trim())
             .ok_or_else(|| FieldError::new("platform_invalid", "平台只能是 wechat 或 alipay")),
     );
-    let subject = errors.check("subject", login_code(&body.0.subject));
+    let subject = body.0.subject.trim();
+    let subject = errors.check(
+        "subject",
+        crate::platforms::dev::is_subject(subject)
+            .then(|| subject.to_owned())
+            .ok_or_else(|| {
+                FieldError::new("subject_invalid", "subject 为1至64位字母、数字、- 或 _")
+            }),
+    );
     let (platform, subject) = errors.into_result(platform.zip(subject))?;
     let via = LoginVia::Development(platform);
     Ok(web::Json(accounts::login(&state, via, subject).await?))

@@ -162,7 +162,9 @@ fn strip_position(reason: &str) -> &str {
     reason.split(" at line ").next().unwrap_or(reason)
 }
 
-/// A query string: 400 `invalid_query` naming the parameter that does not fit.
+/// A query string: 400 `invalid_query` naming the parameter that does not fit. A parameter given
+/// without a value (`?status=`) is refused like any other bad value, never read as absent: leave
+/// it out to mean "not given".
 pub struct Query<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest for Query<T> {
@@ -175,6 +177,16 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
 }
 
 fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some((name, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.trim().is_empty())
+    {
+        let mut details = serde_json::Map::new();
+        details.insert(
+            name.into_owned(),
+            json!({"code": "empty_value", "message": "查询参数不能为空；不需要时请省略该参数"}),
+        );
+        return Err(ApiError::new(ErrorCode::InvalidQuery).with_details(details.into()));
+    }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -251,6 +263,18 @@ mod tests {
         let err = parse_query::<Days>("days=abc").unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidQuery);
         assert!(format!("{err:?}").contains("\"days\""), "{err:?}");
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_not_read_as_absent() {
+        for query in ["days=", "days=%20", "days"] {
+            let err = parse_query::<Days>(query).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidQuery, "{query}");
+            assert!(
+                format!("{err:?}").contains("empty_value"),
+                "{query}: {err:?}"
+            );
+        }
     }
 }
 

@@ -240,3 +240,22 @@ async fn development_logins_do_not_exist_in_production() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_development_subject_of_the_wrong_shape_is_a_field_error() {
+    let app = spawn_app().await;
+    let body = assert_error(
+        app.post_json(
+            "/api/v1/sessions/dev",
+            &json!({"platform": "wechat", "subject": "a.b"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::field_code(&body, "subject"),
+        "subject_invalid"
+    );
+}
