@@ -256,6 +256,32 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         env = ?settings.env,
         "venuecode is listening"
     );
+    if !settings.generated_secrets.is_empty() {
+        tracing::info!(
+            secrets = %settings
+                .generated_secrets
+                .iter()
+                .map(|name| name.to_uppercase())
+                .collect::<Vec<_>>()
+                .join(", "),
+            file = %settings.server.data_dir.join(crate::config::dev_secrets::FILE_NAME).display(),
+            "development secrets generated (kept for the next start; production takes them from the environment)"
+        );
+    }
+    let off: Vec<&str> = [
+        ("WeChat logins (WECHAT_APPID)", settings.wechat.is_none()),
+        ("Alipay logins (ALIPAY_APPID)", settings.alipay.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(name, off)| off.then_some(name))
+    .collect();
+    if !off.is_empty() {
+        tracing::info!(
+            off = %off.join(", "),
+            dev_login = settings.env == crate::config::AppEnv::Development,
+            "platform logins off until configured; in development POST /api/v1/sessions/dev logs in without a platform"
+        );
+    }
     app.run_until_stopped().await?;
     Ok(())
 }

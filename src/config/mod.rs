@@ -3,7 +3,7 @@
 //! while a secret is missing or still a development value, and names each one. `env.rs` reads
 //! them; `dev_secrets.rs` keeps the generated development secrets.
 
-mod dev_secrets;
+pub mod dev_secrets;
 mod env;
 
 use std::fmt;
