@@ -266,6 +266,8 @@ pub async fn import(
 #[serde(deny_unknown_fields)]
 pub struct RequirementRequest {
     /// Hours (1–168) within which a negative result must have been sampled; `null` lifts it.
+    /// Required: a body without it says nothing.
+    #[serde(deserialize_with = "Option::deserialize")]
     hours: Option<i64>,
 }
 

@@ -64,7 +64,7 @@ error_codes! {
     PlatformCodeInvalid = ("platform_code_invalid", UNAUTHORIZED, "授权码无效或已过期，请重新授权"),
     PlatformUserBlocked = ("platform_user_blocked", FORBIDDEN, "平台判定该账号存在风险，暂时无法登录"),
     PlatformUnavailable = ("platform_unavailable", SERVICE_UNAVAILABLE, "微信或支付宝服务暂时不可用，请稍后再试"),
-    PlatformNotConfigured = ("platform_not_configured", SERVICE_UNAVAILABLE, "暂不支持通过该平台登录"),
+    PlatformNotConfigured = ("platform_not_configured", NOT_FOUND, "本服务未开通该平台登录"),
     IdentityAlreadyBound = ("identity_already_bound", CONFLICT, "该身份证号已被其他账号绑定，如是本人请进行人脸核验"),
     VerificationFailed = ("verification_failed", UNPROCESSABLE_ENTITY, "人脸核验未通过，请确认是本人后重试"),
     IdentityMismatch = ("identity_mismatch", CONFLICT, "本账号已实名为其他身份，请先撤回授权"),

@@ -377,8 +377,10 @@ async fn the_worker_sends_in_the_background() {
     let p = platforms("1").await;
     let manager = wechat_login(&p.app, fake_wechat::GOOD_CODE).await;
     approved_for(&p.app, &manager, "临武超市").await;
-    for _ in 0..50 {
-        if !p.wechat.taken().is_empty() {
+    // The platform takes the message, then the worker records it sent: wait for both.
+    for _ in 0..100 {
+        if !p.wechat.taken().is_empty() && deliveries(&p.app).first().is_some_and(|d| d.0 == "sent")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

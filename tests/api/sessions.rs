@@ -213,7 +213,7 @@ async fn an_unconfigured_platform_says_so() {
     ] {
         assert_error(
             app.post_json(path, &body).await,
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::NOT_FOUND,
             "platform_not_configured",
         )
         .await;
