@@ -13,16 +13,19 @@ use crate::web::{ApiError, Json};
 const MAX_CODE_LEN: usize = 256;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WechatLogin {
     code: String,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlipayLogin {
     auth_code: String,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DevLogin {
     platform: String,
     subject: String,

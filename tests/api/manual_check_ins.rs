@@ -407,54 +407,36 @@ async fn a_paper_sheet_is_recorded_with_its_own_times_once() {
 async fn a_sheet_with_a_bad_row_records_nothing() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    let body = assert_error(
-        send_sheet(
-            &app,
-            &venue,
-            json!([
-                {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(30)},
-                {"name": "钱二", "id_number": adult(2), "scanned_at": minutes_ago(60 * 30)},
-                {"name": "钱三", "id_number": adult(3), "scanned_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()},
-                {"name": "钱四", "id_number": "123", "scanned_at": "yesterday"}
-            ]),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(
-        crate::helpers::field_code(&body, "rows[3].id_number"),
-        "id_number_length"
-    );
-    assert_eq!(
-        crate::helpers::field_code(&body, "rows[3].scanned_at"),
-        "time_invalid"
-    );
+    let refused = |rows: Value| {
+        let (app, venue) = (&app, &venue);
+        async move {
+            assert_error(
+                send_sheet(app, venue, rows).await,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            )
+            .await
+        }
+    };
+    let in_the_future = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let mut rows = json!([
+        {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(30)},
+        {"name": "钱二", "id_number": adult(2), "scanned_at": minutes_ago(60 * 30)},
+        {"name": "钱三", "id_number": adult(3), "scanned_at": in_the_future}
+    ]);
+    let mut unreadable = rows.clone();
+    unreadable
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "钱四", "id_number": "123", "scanned_at": "yesterday"}));
+    let body = refused(unreadable).await;
+    let field = |body: &Value, name: &str| crate::helpers::field_code(body, name).clone();
+    assert_eq!(field(&body, "rows[3].id_number"), "id_number_length");
+    assert_eq!(field(&body, "rows[3].scanned_at"), "time_invalid");
     // The times are checked once every row reads well.
-    let body = assert_error(
-        send_sheet(
-            &app,
-            &venue,
-            json!([
-                {"name": "钱孝", "id_number": adult(1), "scanned_at": minutes_ago(30)},
-                {"name": "钱二", "id_number": adult(2), "scanned_at": minutes_ago(60 * 30)},
-                {"name": "钱三", "id_number": adult(3), "scanned_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}
-            ]),
-        )
-        .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(
-        crate::helpers::field_code(&body, "rows[1].scanned_at"),
-        "scanned_at_too_old"
-    );
-    assert_eq!(
-        crate::helpers::field_code(&body, "rows[2].scanned_at"),
-        "scanned_at_future"
-    );
+    let body = refused(rows.take()).await;
+    assert_eq!(field(&body, "rows[1].scanned_at"), "scanned_at_too_old");
+    assert_eq!(field(&body, "rows[2].scanned_at"), "scanned_at_future");
     assert_eq!(visitors_of(&app, &venue).await, 0);
     assert_error(
         send_sheet(&app, &venue, json!([])).await,
