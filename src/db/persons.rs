@@ -146,7 +146,7 @@ pub fn find_by_document(
     find_by_key(conn, cipher, &PersonKey::Document(document.clone()))
 }
 
-pub fn find_by_key(
+fn find_by_key(
     conn: &mut DbConnection,
     cipher: &PiiCipher,
     key: &PersonKey,
@@ -180,8 +180,8 @@ pub fn find_or_create(
     now: NaiveDateTime,
 ) -> Result<PersonRow, DbError> {
     let key = new.key;
-    let given_birth = match key {
-        PersonKey::Document(document) if document.birth_date().is_none() => new.birth_date,
+    let given_birth = match key.document() {
+        Some(document) if document.birth_date().is_none() => new.birth_date,
         _ => None,
     };
     if let Some(existing) = find_by_key(conn, cipher, key)? {
@@ -201,8 +201,8 @@ pub fn find_or_create(
         PersonKey::Mobile(mobile) => Some(mobile),
         PersonKey::Document(_) => None,
     };
-    let region = match key {
-        PersonKey::Document(document) if document.division().is_some() => None,
+    let region = match key.document() {
+        Some(document) if document.division().is_some() => None,
         _ => new.region.map(|r| r.as_ref().to_owned()),
     };
     diesel::insert_into(persons::table)
@@ -245,7 +245,7 @@ pub fn set_verified_name(
 /// named them was of it, or they stayed at a venue of it since `since`.
 pub fn in_region(
     conn: &mut DbConnection,
-    person_id: i64,
+    person: &PersonRow,
     document: Option<&IdDocument>,
     scope: &RegionCode,
     since: NaiveDateTime,
@@ -257,17 +257,16 @@ pub fn in_region(
     {
         return Ok(true);
     }
-    let named_here: i64 = persons::table
-        .filter(persons::id.eq(person_id))
-        .filter(persons::region_code.like(format!("{scope}%")))
-        .count()
-        .get_result(conn)?;
-    if named_here > 0 {
+    if person
+        .region_code
+        .as_deref()
+        .is_some_and(|named| named.starts_with(scope))
+    {
         return Ok(true);
     }
     let stays: i64 = check_ins::table
         .inner_join(venues::table)
-        .filter(check_ins::person_id.eq(person_id))
+        .filter(check_ins::person_id.eq(person.id))
         .filter(check_ins::scanned_at.ge(since))
         .filter(venues::region_code.like(format!("{scope}%")))
         .count()

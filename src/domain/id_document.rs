@@ -237,6 +237,14 @@ impl PersonKey {
         }
     }
 
+    /// The document, unless the person is known by a mobile number only.
+    pub fn document(&self) -> Option<&IdDocument> {
+        match self {
+            PersonKey::Document(document) => Some(document),
+            PersonKey::Mobile(_) => None,
+        }
+    }
+
     /// The document's number, or the mobile number.
     pub fn number(&self) -> &str {
         match self {

@@ -85,11 +85,6 @@ impl IdNumber {
         }
     }
 
-    /// Age in whole years on `date` (0 before the first birthday).
-    pub fn age_on(&self, date: NaiveDate) -> u32 {
-        age_on(self.birth_date(), date)
-    }
-
     pub fn masked(&self) -> String {
         mask_id_number(&self.0)
     }
@@ -223,10 +218,10 @@ mod tests {
     #[test]
     fn age_counts_whole_years() {
         let id = IdNumber::parse("11010519491231002X").unwrap();
-        assert_eq!(id.age_on(day(2026, 12, 30)), 76);
-        assert_eq!(id.age_on(day(2026, 12, 31)), 77);
-        assert_eq!(id.age_on(day(1949, 12, 31)), 0);
-        assert_eq!(id.age_on(day(1900, 1, 1)), 0);
+        assert_eq!(age_on(id.birth_date(), day(2026, 12, 30)), 76);
+        assert_eq!(age_on(id.birth_date(), day(2026, 12, 31)), 77);
+        assert_eq!(age_on(id.birth_date(), day(1949, 12, 31)), 0);
+        assert_eq!(age_on(id.birth_date(), day(1900, 1, 1)), 0);
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn person(
     let Some(person) = persons::find_by_document(conn, &state.cipher, document)? else {
         return Ok(None);
     };
-    Ok(person_in_region(state, conn, official, person.id, Some(document))?.then_some(person))
+    Ok(person_in_region(state, conn, official, &person, Some(document))?.then_some(person))
 }
 
 /// Whether the person lies within the official's region (see [`person`]).
@@ -82,11 +82,11 @@ pub fn person_in_region(
     state: &AppState,
     conn: &mut DbConnection,
     official: &Staff,
-    person_id: i64,
+    person: &PersonRow,
     document: Option<&IdDocument>,
 ) -> Result<bool, DbError> {
     let since = state.clock.now_naive() - Duration::days(i64::from(state.settings.retention.days));
-    persons::in_region(conn, person_id, document, &official.region, since)
+    persons::in_region(conn, person, document, &official.region, since)
 }
 
 /// Whether a person new to the system may be named by the official: a resident whose ID

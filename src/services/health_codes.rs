@@ -169,13 +169,7 @@ fn resolve_people(
     for (index, (document, name)) in rows.iter().enumerate() {
         let person = match persons::find_by_document(conn, &state.cipher, document)? {
             Some(known)
-                if authorize::person_in_region(
-                    state,
-                    conn,
-                    official,
-                    known.id,
-                    Some(document),
-                )? =>
+                if authorize::person_in_region(state, conn, official, &known, Some(document))? =>
             {
                 Some(known)
             }
@@ -305,7 +299,7 @@ pub async fn preview(
                             state,
                             conn,
                             &official,
-                            person.id,
+                            &person,
                             Some(&change.document),
                         )? =>
                     {

@@ -58,10 +58,7 @@ fn typed_person(
         region: None,
     };
     let row: PersonRow = persons::find_or_create(conn, &state.cipher, new, now)?;
-    let document = match &typed.key {
-        PersonKey::Document(document) => Some(document.clone()),
-        PersonKey::Mobile(_) => None,
-    };
+    let document = typed.key.document().cloned();
     Ok(Person {
         id: row.id,
         birth_date: document.as_ref().and_then(|d| d.birth_date()),
