@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{items, status_query, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{AlertStatus, FieldError, FieldErrors};
+use crate::domain::{required_text, AlertStatus, FieldError, FieldErrors};
 use crate::services::alerts::{self, AlertView};
 use crate::web::{ApiError, Json, Query};
 
@@ -13,6 +13,8 @@ use crate::web::{ApiError, Json, Query};
 pub struct AlertQuery {
     status: Option<String>,
 }
+
+const MAX_NOTE_CHARS: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,14 +42,18 @@ pub async fn close(
     body: Json<CloseRequest>,
     state: State,
 ) -> Result<web::Json<AlertView>, ApiError> {
-    let note = body.0.note.trim().to_owned();
-    if note.is_empty() || note.chars().count() > 500 {
-        return Err(FieldErrors::one(
-            "note",
-            FieldError::new("note_required", "请填写处置情况（最多500字）"),
-        )
-        .into());
-    }
+    let mut errors = FieldErrors::default();
+    let note = required_text(
+        &mut errors,
+        "note",
+        &body.0.note,
+        MAX_NOTE_CHARS,
+        FieldError::new(
+            "note_required",
+            format!("请填写处置情况（最多{MAX_NOTE_CHARS}字，不能含控制字符）"),
+        ),
+    );
+    let note = errors.into_result(note)?;
     let alert = alerts::close(&state, &official, path.into_inner(), note).await?;
     Ok(web::Json(alert))
 }

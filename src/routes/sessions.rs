@@ -36,7 +36,8 @@ fn login_code(value: &str) -> Result<String, FieldError> {
     if value.is_empty() {
         return Err(FieldError::new("required", "授权码不能为空"));
     }
-    if value.len() > MAX_CODE_LEN || value.chars().any(char::is_control) {
+    // The platforms' codes are short runs of printable ASCII.
+    if value.len() > MAX_CODE_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(FieldError::new("code_invalid", "授权码格式不正确"));
     }
     Ok(value.to_owned())

@@ -31,10 +31,13 @@ pub async fn redeem(
     state: State,
 ) -> Result<web::Json<Redeemed>, ApiError> {
     let code = body.0.code.trim().to_ascii_uppercase();
-    if code.len() != CODE_LEN {
+    if !venue_staff::is_invitation_code(&code) {
         return Err(FieldErrors::one(
             "code",
-            FieldError::new("code_invalid", format!("邀请码为{CODE_LEN}位字母和数字")),
+            FieldError::new(
+                "code_invalid",
+                format!("邀请码为{CODE_LEN}位字母和数字（不含0、1、I、O）"),
+            ),
         )
         .into());
     }

@@ -20,6 +20,11 @@ use crate::state::AppState;
 /// Without 0/O, 1/I: read aloud or typed from a screen without mistakes.
 const CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 pub const CODE_LEN: usize = 8;
+
+/// Whether `code` (upper case) could be an invitation code: `CODE_LEN` characters of the alphabet.
+pub fn is_invitation_code(code: &str) -> bool {
+    code.len() == CODE_LEN && code.bytes().all(|b| CODE_ALPHABET.contains(&b))
+}
 /// An invitation is good for a day.
 const INVITATION_HOURS: i64 = 24;
 

@@ -84,17 +84,32 @@ async fn closing_needs_a_note() {
     let app = spawn_app().await;
     let (official, _, _) = red_scan(&app).await;
     let id = app.read(&official, "/api/v1/alerts").await["items"][0]["id"].clone();
-    assert_error(
+    // Blank, too long, or with a character that hides or reorders text: the same rule as every note.
+    for note in [" ".to_owned(), "转".repeat(501), "已转运\u{202E}隔离点".to_owned()] {
+        let body = assert_error(
+            app.post_as(
+                &official,
+                &format!("/api/v1/alerts/{id}/close"),
+                &json!({ "note": note }),
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["error"]["details"]["note"]["code"], "note_required");
+    }
+    let closed = body_of(
         app.post_as(
             &official,
             &format!("/api/v1/alerts/{id}/close"),
-            &json!({"note": " "}),
+            &json!({"note": "  已转运\n至集中隔离点  "}),
         )
         .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
+        200,
     )
     .await;
+    assert_eq!(closed["note"], "已转运\n至集中隔离点");
 }
 
 #[tokio::test]

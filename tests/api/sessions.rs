@@ -202,6 +202,18 @@ async fn a_blank_code_is_a_field_error() {
     )
     .await;
     assert_eq!(field_code(&body, "code"), "required");
+    // The platforms' codes are printable ASCII: anything else is refused before a platform is asked.
+    for code in ["授权码", "a b", &"a".repeat(257)] {
+        let body = assert_error(
+            p.app
+                .post_json("/api/v1/sessions/wechat", &json!({ "code": code }))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(field_code(&body, "code"), "code_invalid", "{code}");
+    }
 }
 
 #[tokio::test]

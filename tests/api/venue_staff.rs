@@ -36,6 +36,26 @@ async fn an_invitation_is_an_eight_character_code() {
 }
 
 #[tokio::test]
+async fn a_code_outside_the_alphabet_is_a_field_error() {
+    let app = spawn_app().await;
+    let helper = app.resident("赵敏").await;
+    // 0, 1, I and O are never part of a code: they read as one another.
+    for code in ["ABCD0EFG", "ABCDEFG", " abcdefgI ", "场所码场所码场所"] {
+        let body = body_of(redeem(&app, &helper.token, code).await, 422).await;
+        assert_eq!(
+            body["error"]["details"]["code"]["code"], "code_invalid",
+            "{code}"
+        );
+    }
+    assert_error(
+        redeem(&app, &helper.token, " abcdefgh ").await,
+        StatusCode::NOT_FOUND,
+        "invitation_invalid",
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn venue_staff_must_have_consented_themselves() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
