@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{AlertKind, AlertStatus, StaffRole};
-use crate::services::alerts::{self, AlertError, AlertView};
+use crate::domain::{required_text, AlertKind, AlertStatus, FieldError, FieldErrors, StaffRole};
+use crate::services::alerts::{self, AlertError, AlertView, MAX_NOTE_CHARS};
 use crate::state::AppState;
 
 const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
@@ -84,10 +84,13 @@ async fn close(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let note: String = form.note.trim().chars().take(500).collect();
-    if note.is_empty() {
+    // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
+    // `required` and `maxlength` keep a person from sending most of those.
+    let mut errors = FieldErrors::default();
+    let error = FieldError::new("note_required", "请填写处置情况");
+    let Some(note) = required_text(&mut errors, "note", &form.note, MAX_NOTE_CHARS, error) else {
         return redirect("/console/alerts");
-    }
+    };
     match alerts::close(&state, &session.staff, id.into_inner(), note).await {
         Ok(_) => redirect("/console/alerts?done=closed"),
         Err(AlertError::NotFound) => redirect("/console/alerts"),

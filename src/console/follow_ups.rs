@@ -6,7 +6,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{AlertStatus, FollowUpCause, HealthColor, StaffRole};
+use crate::domain::{
+    required_text, AlertStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, StaffRole,
+};
 use crate::services::follow_ups::{self, FollowUpError, FollowUpView, MAX_OUTCOME_CHARS};
 use crate::state::AppState;
 
@@ -91,15 +93,19 @@ async fn close(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let outcome: String = form
-        .outcome
-        .trim()
-        .chars()
-        .take(MAX_OUTCOME_CHARS)
-        .collect();
-    if outcome.is_empty() {
+    // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
+    // `required` and `maxlength` keep a person from sending most of those.
+    let mut errors = FieldErrors::default();
+    let error = FieldError::new("outcome_invalid", "请填写处置结果");
+    let Some(outcome) = required_text(
+        &mut errors,
+        "outcome",
+        &form.outcome,
+        MAX_OUTCOME_CHARS,
+        error,
+    ) else {
         return redirect("/console/follow-ups");
-    }
+    };
     match follow_ups::close(&state, &session.staff, id.into_inner(), outcome).await {
         Ok(()) => redirect("/console/follow-ups?done=closed"),
         Err(FollowUpError::NotFound | FollowUpError::Closed) => redirect("/console/follow-ups"),

@@ -6,15 +6,13 @@ use serde::Deserialize;
 use super::{items, status_query, Items, State};
 use crate::auth::HealthOfficial;
 use crate::domain::{required_text, AlertStatus, FieldError, FieldErrors};
-use crate::services::alerts::{self, AlertView};
+use crate::services::alerts::{self, AlertView, MAX_NOTE_CHARS};
 use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
 pub struct AlertQuery {
     status: Option<String>,
 }
-
-const MAX_NOTE_CHARS: usize = 500;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -16,6 +16,9 @@ use crate::db::{persons, regions, venues, DbConnection, DbError};
 use crate::domain::{AlertKind, AlertStatus, IdType};
 use crate::state::AppState;
 
+/// The longest note an alert is closed with, in characters.
+pub const MAX_NOTE_CHARS: usize = 500;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
     #[error("no such alert in this region")]
