@@ -85,7 +85,11 @@ async fn closing_needs_a_note() {
     let (official, _, _) = red_scan(&app).await;
     let id = app.read(&official, "/api/v1/alerts").await["items"][0]["id"].clone();
     // Blank, too long, or with a character that hides or reorders text: the same rule as every note.
-    for note in [" ".to_owned(), "转".repeat(501), "已转运\u{202E}隔离点".to_owned()] {
+    for note in [
+        " ".to_owned(),
+        "转".repeat(501),
+        "已转运\u{202E}隔离点".to_owned(),
+    ] {
         let body = assert_error(
             app.post_as(
                 &official,
