@@ -242,12 +242,21 @@ fn the_document_patterns_of_the_spec_refuse_only_what_the_server_refuses() {
         names.push(format!("\u{3000}{} \n", kind.as_str()));
         names.push(format!("{}s", kind.as_str()));
     }
+    let parameter = component(&spec, "IdTypeParameter");
     for name in &names {
         assert_eq!(
             IdType::parse(Some(name)).is_ok(),
             id_type.is_match(name),
             "IdTypeInput and the server disagree on {name:?}"
         );
+        // An empty query value is refused before it is read (minLength: 1).
+        if !name.is_empty() {
+            assert_eq!(
+                IdType::parse(Some(name)).is_ok(),
+                parameter.is_match(name),
+                "IdTypeParameter and the server disagree on {name:?}"
+            );
+        }
     }
     let valid = [
         "11010519491231002X",
