@@ -196,6 +196,12 @@ fn the_text_patterns_of_the_spec_are_the_servers_rules() {
         &text_probes(1, 30),
         |t| EntranceName::parse(t).is_ok(),
     );
+    agree(
+        "TransportLine",
+        &component(&spec, "TransportLine"),
+        &text_probes(1, 30),
+        |t| venuecode::domain::transport::parse_line(t).is_ok(),
+    );
     let notes = text_probes(1, 500);
     agree("Note", &component(&spec, "Note"), &notes, note(true, 500));
     agree(
