@@ -7,8 +7,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{required_text, AlertKind, AlertStatus, FieldError, FieldErrors, StaffRole};
-use crate::services::alerts::{self, AlertError, AlertView, MAX_NOTE_CHARS};
+use crate::domain::{AlertKind, AlertStatus, StaffRole};
+use crate::services::alerts::{self, AlertError, AlertView};
 use crate::state::AppState;
 
 const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
@@ -86,9 +86,7 @@ async fn close(
     };
     // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
     // `required` and `maxlength` keep a person from sending most of those.
-    let mut errors = FieldErrors::default();
-    let error = FieldError::new("note_required", "请填写处置情况");
-    let Some(note) = required_text(&mut errors, "note", &form.note, MAX_NOTE_CHARS, error) else {
+    let Ok(note) = alerts::note(&form.note) else {
         return redirect("/console/alerts");
     };
     match alerts::close(&state, &session.staff, id.into_inner(), note).await {

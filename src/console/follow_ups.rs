@@ -6,10 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{
-    required_text, AlertStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, StaffRole,
-};
-use crate::services::follow_ups::{self, FollowUpError, FollowUpView, MAX_OUTCOME_CHARS};
+use crate::domain::{AlertStatus, FollowUpCause, HealthColor, StaffRole};
+use crate::services::follow_ups::{self, FollowUpError, FollowUpView};
 use crate::state::AppState;
 
 const ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::HealthOfficial];
@@ -95,15 +93,7 @@ async fn close(
     };
     // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
     // `required` and `maxlength` keep a person from sending most of those.
-    let mut errors = FieldErrors::default();
-    let error = FieldError::new("outcome_invalid", "请填写处置结果");
-    let Some(outcome) = required_text(
-        &mut errors,
-        "outcome",
-        &form.outcome,
-        MAX_OUTCOME_CHARS,
-        error,
-    ) else {
+    let Ok(outcome) = follow_ups::outcome(&form.outcome) else {
         return redirect("/console/follow-ups");
     };
     match follow_ups::close(&state, &session.staff, id.into_inner(), outcome).await {

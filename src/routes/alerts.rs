@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::{items, status_query, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{required_text, AlertStatus, FieldError, FieldErrors};
-use crate::services::alerts::{self, AlertView, MAX_NOTE_CHARS};
+use crate::domain::AlertStatus;
+use crate::services::alerts::{self, AlertView};
 use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
@@ -40,18 +40,7 @@ pub async fn close(
     body: Json<CloseRequest>,
     state: State,
 ) -> Result<web::Json<AlertView>, ApiError> {
-    let mut errors = FieldErrors::default();
-    let note = required_text(
-        &mut errors,
-        "note",
-        &body.0.note,
-        MAX_NOTE_CHARS,
-        FieldError::new(
-            "note_required",
-            format!("请填写处置情况（最多{MAX_NOTE_CHARS}字，不能含控制字符）"),
-        ),
-    );
-    let note = errors.into_result(note)?;
+    let note = alerts::note(&body.0.note)?;
     let alert = alerts::close(&state, &official, path.into_inner(), note).await?;
     Ok(web::Json(alert))
 }

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::{items, status_query, Items, State};
 use crate::auth::FollowUpStaff;
-use crate::domain::{required_text, AlertStatus, FieldError, FieldErrors};
-use crate::services::follow_ups::{self, FollowUpView, MAX_OUTCOME_CHARS};
+use crate::domain::AlertStatus;
+use crate::services::follow_ups::{self, FollowUpView};
 use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
@@ -41,18 +41,7 @@ pub async fn close(
     body: Json<CloseRequest>,
     state: State,
 ) -> Result<actix_web::HttpResponse, ApiError> {
-    let mut errors = FieldErrors::default();
-    let outcome = required_text(
-        &mut errors,
-        "outcome",
-        &body.0.outcome,
-        MAX_OUTCOME_CHARS,
-        FieldError::new(
-            "outcome_invalid",
-            format!("处置结果须为1至{MAX_OUTCOME_CHARS}字"),
-        ),
-    );
-    let outcome = errors.into_result(outcome)?;
+    let outcome = follow_ups::outcome(&body.0.outcome)?;
     follow_ups::close(&state, &staff, path.into_inner(), outcome).await?;
     Ok(actix_web::HttpResponse::NoContent().finish())
 }

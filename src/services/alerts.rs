@@ -13,11 +13,23 @@ use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::alerts::{self, AlertRow};
 use crate::db::{persons, regions, venues, DbConnection, DbError};
-use crate::domain::{AlertKind, AlertStatus, IdType};
+use crate::domain::{required_text, AlertKind, AlertStatus, FieldError, FieldErrors, IdType};
 use crate::state::AppState;
 
 /// The longest note an alert is closed with, in characters.
-pub const MAX_NOTE_CHARS: usize = 500;
+const MAX_NOTE_CHARS: usize = 500;
+
+/// The note an alert is closed with, as typed: trimmed, 1–500 characters, line breaks but no
+/// other hidden characters (the rule of every note).
+pub fn note(text: &str) -> Result<String, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let error = FieldError::new(
+        "note_required",
+        format!("请填写处置情况（最多{MAX_NOTE_CHARS}字，不能含控制字符）"),
+    );
+    let note = required_text(&mut errors, "note", text, MAX_NOTE_CHARS, error);
+    errors.into_result(note)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {

@@ -12,13 +12,27 @@ use super::audit;
 use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::{follow_ups, persons, DbError};
-use crate::domain::{AlertStatus, FollowUpCause, HealthColor, IdType};
+use crate::domain::{
+    required_text, AlertStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, IdType,
+};
 use crate::state::AppState;
 
 /// The most tasks one list answers.
 pub const LISTED: i64 = 500;
 /// The longest outcome a task may be closed with.
-pub const MAX_OUTCOME_CHARS: usize = 500;
+const MAX_OUTCOME_CHARS: usize = 500;
+
+/// How a task was handled, as typed: trimmed, 1–500 characters, line breaks but no other hidden
+/// characters (the rule of every note).
+pub fn outcome(text: &str) -> Result<String, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let error = FieldError::new(
+        "outcome_invalid",
+        format!("处置结果须为1至{MAX_OUTCOME_CHARS}字，不能含控制字符"),
+    );
+    let outcome = required_text(&mut errors, "outcome", text, MAX_OUTCOME_CHARS, error);
+    errors.into_result(outcome)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum FollowUpError {
