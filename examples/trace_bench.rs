@@ -274,6 +274,7 @@ async fn main() -> anyhow::Result<()> {
         id: official.id,
         role: official.role,
         region: RegionCode::parse("431025").expect("a county code"),
+        session: venuecode::auth::new_session_id(),
     };
     for depth in [1u8, 2] {
         let mut timings = Vec::new();

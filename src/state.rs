@@ -65,6 +65,12 @@ impl AppState {
         }
     }
 
+    /// What the retention period keeps readable now: every window read of the records starts
+    /// inside it.
+    pub fn retained(&self) -> crate::domain::Retained {
+        crate::domain::Retained::at(self.clock.now_naive(), self.settings.retention.days)
+    }
+
     /// Runs blocking database `work` with a pooled connection on the blocking thread pool.
     pub async fn read<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
     where

@@ -30,6 +30,8 @@ pub struct Staff {
     pub role: StaffRole,
     /// The prefix of the region codes this account may act on.
     pub region: RegionCode,
+    /// The id of the session the request came with.
+    pub session: String,
 }
 
 impl Staff {
@@ -98,9 +100,11 @@ impl FromRequest for Staff {
         Box::pin(async move {
             let (state, kind) = found?;
             match kind {
-                SessionKind::Staff { staff_id, version } => {
-                    Ok(services::staff::authenticate(&state, staff_id, version).await?)
-                }
+                SessionKind::Staff {
+                    staff_id,
+                    version,
+                    session,
+                } => Ok(services::staff::authenticate(&state, staff_id, version, &session).await?),
                 SessionKind::Resident { .. } => Err(ApiError::forbidden("该功能仅限工作人员使用")),
             }
         })
@@ -130,8 +134,12 @@ impl FromRequest for Caller {
                     id: account_id,
                     platform,
                 })),
-                SessionKind::Staff { staff_id, version } => Ok(Caller::Staff(
-                    services::staff::authenticate(&state, staff_id, version).await?,
+                SessionKind::Staff {
+                    staff_id,
+                    version,
+                    session,
+                } => Ok(Caller::Staff(
+                    services::staff::authenticate(&state, staff_id, version, &session).await?,
                 )),
             }
         })

@@ -9,4 +9,4 @@ pub use caller::{
     Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff,
     VenueAuthority,
 };
-pub use tokens::{Claims, IssuedToken, SessionKind, Sessions};
+pub use tokens::{new_session_id, Claims, IssuedToken, SessionKind, Sessions};

@@ -1,8 +1,12 @@
 //! Signed session tokens (JWT, HS256 with `JWT_SECRET`). The audience tells a resident's token
-//! from a staff member's, so neither can stand in for the other.
+//! from a staff member's, so neither can stand in for the other. Every token carries a session id
+//! of its own (`jti`, 128 random bits): two logins never share a token, and a staff session can
+//! be ended by its id (`services::staff::logout`).
 
+use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Platform;
@@ -26,6 +30,9 @@ pub struct Claims {
     /// The staff account's session version when the token was issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ver: Option<i32>,
+    /// The session's own id.
+    #[serde(default)]
+    pub jti: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,13 +46,30 @@ pub enum SessionKind {
     Staff {
         staff_id: i64,
         version: i32,
+        /// The session's id (`jti`): logging out ends this session alone.
+        session: String,
     },
+}
+
+/// A new session id: 128 random bits, URL-safe base64 (22 characters).
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+}
+
+/// Session ids are 22 characters of URL-safe base64; anything else is not one of ours.
+fn well_formed_session_id(id: &str) -> bool {
+    id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Keys and lifetimes, built once at start-up.
@@ -75,7 +99,13 @@ impl Sessions {
         }
     }
 
+    /// A token for `kind`; a resident's gets a new session id, a staff member's carries the id of
+    /// the session recorded for it.
     pub fn issue(&self, kind: &SessionKind, now: DateTime<Utc>) -> IssuedToken {
+        let jti = match kind {
+            SessionKind::Resident { .. } => new_session_id(),
+            SessionKind::Staff { session, .. } => session.clone(),
+        };
         let (sub, aud, ttl, platform, ver) = match kind {
             SessionKind::Resident {
                 account_id,
@@ -87,7 +117,9 @@ impl Sessions {
                 Some(*platform),
                 None,
             ),
-            SessionKind::Staff { staff_id, version } => (
+            SessionKind::Staff {
+                staff_id, version, ..
+            } => (
                 staff_id.to_string(),
                 STAFF_AUDIENCE,
                 self.staff_ttl,
@@ -104,6 +136,7 @@ impl Sessions {
             exp: expires_at.timestamp(),
             platform,
             ver,
+            jti,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .expect("HS256 signing of in-memory claims cannot fail");
@@ -120,6 +153,9 @@ impl Sessions {
             return None;
         }
         let id: i64 = claims.sub.parse().ok()?;
+        if !well_formed_session_id(&claims.jti) {
+            return None;
+        }
         match claims.aud.as_str() {
             RESIDENT_AUDIENCE => Some(SessionKind::Resident {
                 account_id: id,
@@ -128,6 +164,7 @@ impl Sessions {
             STAFF_AUDIENCE => Some(SessionKind::Staff {
                 staff_id: id,
                 version: claims.ver?,
+                session: claims.jti,
             }),
             _ => None,
         }
@@ -153,6 +190,7 @@ mod tests {
             SessionKind::Staff {
                 staff_id: 3,
                 version: 2,
+                session: new_session_id(),
             },
         ] {
             let issued = s.issue(&kind, Utc::now());
@@ -192,9 +230,40 @@ mod tests {
             exp: Utc::now().timestamp() - 3600,
             platform: Some(Platform::Wechat),
             ver: None,
+            jti: new_session_id(),
         };
         let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding).unwrap();
         assert_eq!(s.verify(&expired, Utc::now()), None);
         assert!(s.verify(&token, Utc::now() + Duration::hours(25)).is_none());
+    }
+
+    #[test]
+    fn two_logins_in_the_same_second_get_different_tokens() {
+        let s = sessions();
+        let now = Utc::now();
+        let kind = SessionKind::Resident {
+            account_id: 7,
+            platform: Platform::Wechat,
+        };
+        assert_ne!(s.issue(&kind, now).token, s.issue(&kind, now).token);
+        assert_ne!(new_session_id(), new_session_id());
+        assert_eq!(new_session_id().len(), 22);
+    }
+
+    #[test]
+    fn a_token_without_a_session_id_is_refused() {
+        let s = sessions();
+        let claims = Claims {
+            sub: "3".into(),
+            aud: STAFF_AUDIENCE.into(),
+            iss: ISSUER.into(),
+            iat: Utc::now().timestamp(),
+            exp: Utc::now().timestamp() + 3600,
+            platform: None,
+            ver: Some(1),
+            jti: String::new(),
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &s.encoding).unwrap();
+        assert_eq!(s.verify(&token, Utc::now()), None);
     }
 }

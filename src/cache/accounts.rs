@@ -17,6 +17,11 @@ pub struct AccountSnapshot {
 #[derive(Debug, Clone)]
 pub struct CompanionSnapshot {
     pub id: i64,
-    /// Under the name the account gave them.
+    /// Under the name the account gave them, with the birth date that judges their age.
     pub person: Person,
+    /// Whether the account may check them in (see `db::companions::Held::accepted`).
+    pub accepted: bool,
+    /// Whether the person has an account of their own: the door then shows the account only
+    /// their verdict, not their health details.
+    pub own_account: bool,
 }

@@ -20,7 +20,7 @@ pub use entrances::EntranceSnapshot;
 pub use feed::Feed;
 pub use keys::CacheKey;
 pub use map::Map;
-pub use staff::{StaffCache, StaffRecord};
+pub use staff::{SessionCache, SessionRecord, StaffCache, StaffRecord};
 
 use crate::db::health_codes::PersonHealth;
 
@@ -33,6 +33,7 @@ pub struct Caches {
     /// Each person's colour, latest test and vaccination, as the door shows them.
     pub health: Map<i64, PersonHealth>,
     pub staff: StaffCache,
+    pub staff_sessions: SessionCache,
     /// Where this node is in `cache_changes`.
     pub feed: Mutex<Feed>,
 }
@@ -44,6 +45,7 @@ impl Default for Caches {
             accounts: Map::new(MAX_AGE, 2_000_000),
             health: Map::new(MAX_AGE, 2_000_000),
             staff: StaffCache::default(),
+            staff_sessions: SessionCache::default(),
             feed: Mutex::new(Feed::default()),
         }
     }
@@ -62,7 +64,7 @@ impl Caches {
                 CacheKey::Account(account_id) => self.accounts.remove(account_id),
                 CacheKey::Color(person_id) => self.health.remove(person_id),
                 CacheKey::AllColors => self.health.clear(),
-                CacheKey::Staff(staff_id) => self.staff.forget(staff_id),
+                CacheKey::Staff(staff_id) => self.staff.forget(&staff_id),
             }
         }
         if !venues.is_empty() {

@@ -455,7 +455,7 @@ impl From<PreviewRow> for PreviewLine {
                 PreviewOutcome::Unchanged => "颜色不变",
                 PreviewOutcome::NewPerson => "新登记",
                 PreviewOutcome::NameRequired => "无记录，须填写姓名",
-                PreviewOutcome::Outside => "不属于本地区",
+                PreviewOutcome::Outside => "不属于本地区或尚无记录（新登记须填写姓名）",
             },
             applies: row.outcome.applies(),
         }

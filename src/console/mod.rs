@@ -39,6 +39,9 @@ mod traces;
 mod venues;
 
 const COOKIE: &str = "vc_console";
+/// The login form's own cookie: a random value whose keyed hash the form carries, so only a page
+/// this server gave out can post a login (no login CSRF).
+const LOGIN_COOKIE: &str = "vc_login";
 const STYLESHEET: &str = include_str!("../../assets/console/console.css");
 /// No script at all, styles and images from here only, no framing, forms post here only.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
@@ -150,25 +153,28 @@ struct Session {
     token: String,
 }
 
-fn cookie_token(request: &HttpRequest) -> Option<String> {
+fn cookie(request: &HttpRequest, cookie: &str) -> Option<String> {
     request
         .headers()
         .get_all(header::COOKIE)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(name, _)| *name == cookie)
         .map(|(_, value)| value.to_owned())
 }
 
 async fn session(state: &Arc<AppState>, request: &HttpRequest) -> Option<Session> {
-    let token = cookie_token(request)?;
-    let SessionKind::Staff { staff_id, version } =
-        state.sessions.verify(&token, state.clock.now())?
+    let token = cookie(request, COOKIE)?;
+    let SessionKind::Staff {
+        staff_id,
+        version,
+        session,
+    } = state.sessions.verify(&token, state.clock.now())?
     else {
         return None;
     };
-    let staff = services::staff::authenticate(state, staff_id, version)
+    let staff = services::staff::authenticate(state, staff_id, version, &session)
         .await
         .ok()?;
     let me = services::staff::me(state, &staff).await.ok()?;
@@ -373,15 +379,21 @@ fn unavailable(what: &str, error: impl std::fmt::Display) -> HttpResponse {
     )
 }
 
-/// The CSRF token of a session: a keyed hash of its token, so it needs no storage and dies with it.
-fn csrf_token(state: &AppState, session_token: &str) -> String {
+/// A keyed hash of `value` for one purpose, as hex: what a form carries to prove the server gave
+/// it out.
+fn keyed(state: &AppState, purpose: &[u8], value: &str) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(state.settings.keys.jwt_secret.expose().as_bytes())
             .expect("HMAC takes any key length");
-    mac.update(b"console-csrf:");
-    mac.update(session_token.as_bytes());
+    mac.update(purpose);
+    mac.update(value.as_bytes());
     let digest = mac.finalize().into_bytes();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The CSRF token of a session: a keyed hash of its token, so it needs no storage and dies with it.
+fn csrf_token(state: &AppState, session_token: &str) -> String {
+    keyed(state, b"console-csrf:", session_token)
 }
 
 fn csrf_ok(state: &AppState, session: &Session, given: &str) -> bool {
@@ -392,12 +404,18 @@ fn csrf_ok(state: &AppState, session: &Session, given: &str) -> bool {
 }
 
 fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> String {
+    console_cookie(state, COOKIE, token, max_age_secs)
+}
+
+fn console_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> String {
     let secure = if state.settings.is_development() {
         ""
     } else {
         "; Secure"
     };
-    format!("{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{name}={value}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 async fn home(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
@@ -413,19 +431,67 @@ async fn home(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse 
 struct LoginPage {
     problem: Option<&'static str>,
     username: String,
+    /// The keyed hash of this page's login cookie.
+    login_csrf: String,
 }
 
-async fn login_page() -> HttpResponse {
-    render(&LoginPage {
-        problem: None,
-        username: String::new(),
-    })
+/// How long a login page may stay open before its form is refused.
+const LOGIN_PAGE_SECS: i64 = 3600;
+
+/// The login page with a new login cookie, whose keyed hash its form carries.
+fn login_form(
+    state: &AppState,
+    status: StatusCode,
+    problem: Option<&'static str>,
+    username: String,
+) -> HttpResponse {
+    let nonce = crate::auth::new_session_id();
+    let mut response = render(&LoginPage {
+        problem,
+        username,
+        login_csrf: keyed(state, b"console-login:", &nonce),
+    });
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(&console_cookie(
+        state,
+        LOGIN_COOKIE,
+        &nonce,
+        LOGIN_PAGE_SECS,
+    )) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+async fn login_page(state: web::Data<AppState>) -> HttpResponse {
+    login_form(&state, StatusCode::OK, None, String::new())
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    login_csrf: String,
+}
+
+/// Whether a login was posted by the login page this server gave the same browser: the browser
+/// says the post came from this origin (when it says where from at all), and the form carries
+/// the keyed hash of the login cookie, which a page of another origin can neither read nor set.
+fn login_posted_here(state: &AppState, request: &HttpRequest, form: &LoginForm) -> bool {
+    let site = request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| site != "same-origin") {
+        return false;
+    }
+    cookie(request, LOGIN_COOKIE).is_some_and(|nonce| {
+        constant_time_eq(
+            keyed(state, b"console-login:", &nonce).as_bytes(),
+            form.login_csrf.as_bytes(),
+        )
+    })
 }
 
 async fn login(
@@ -434,30 +500,42 @@ async fn login(
     form: web::Form<LoginForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let LoginForm { username, password } = form.into_inner();
+    let form = form.into_inner();
+    if !login_posted_here(&state, &request, &form) {
+        return login_form(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("登录页面已失效，请重新输入后登录"),
+            String::new(),
+        );
+    }
+    let LoginForm {
+        username, password, ..
+    } = form;
     let client: Option<IpAddr> = request.peer_addr().map(|peer| peer.ip());
     match services::staff::login(&state, username.clone(), password, client).await {
         Ok(session) => {
             let hours = i64::from(state.settings.sessions.staff_hours);
-            HttpResponse::SeeOther()
+            let mut response = HttpResponse::SeeOther()
                 .insert_header((header::LOCATION, start_page(session.staff.role)))
-                .insert_header((
-                    header::SET_COOKIE,
-                    session_cookie(&state, &session.token, hours * 3600),
-                ))
-                .finish()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish();
+            for cookie in [
+                session_cookie(&state, &session.token, hours * 3600),
+                console_cookie(&state, LOGIN_COOKIE, "", 0),
+            ] {
+                if let Ok(value) = HeaderValue::from_str(&cookie) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
         }
         Err(e) => {
             let problem = match e {
                 services::staff::StaffError::Locked { .. } => "登录失败次数过多，请稍后再试",
                 _ => "用户名或密码错误",
             };
-            let mut response = render(&LoginPage {
-                problem: Some(problem),
-                username,
-            });
-            *response.status_mut() = StatusCode::UNAUTHORIZED;
-            response
+            login_form(&state, StatusCode::UNAUTHORIZED, Some(problem), username)
         }
     }
 }
@@ -476,6 +554,9 @@ async fn logout(
     if let Some(session) = session(&state, &request).await {
         if !csrf_ok(&state, &session, &form.csrf) {
             return stale_form();
+        }
+        if let Err(e) = services::staff::logout(&state, &session.staff).await {
+            return unavailable("the end of a session", e);
         }
     }
     HttpResponse::SeeOther()

@@ -107,7 +107,7 @@ async fn create(
         to,
         depth: form.depth.unwrap_or(1),
     };
-    let query = TraceQuery::check(&mut errors, window, state.settings.retention.days);
+    let query = TraceQuery::check(&mut errors, window, state.retained());
     let mut problems = problems(&errors, field_label);
     if let Some(query) = query.filter(|_| problems.is_empty()) {
         match traces::create(&state, &session.staff, query).await {

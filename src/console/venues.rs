@@ -195,7 +195,7 @@ fn window_of(state: &AppState, query: &WindowQuery) -> Result<Window, Vec<String
         query.from.as_deref(),
         query.to.as_deref(),
     );
-    let window = Window::check(&mut errors, from, to, state.settings.retention.days);
+    let window = Window::check(&mut errors, from, to, state.retained());
     errors.into_result(window).map_err(|errors| {
         problems(&errors, |field| {
             if field == "from" {

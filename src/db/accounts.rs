@@ -281,6 +281,17 @@ pub fn clear_consent(conn: &mut DbConnection, account_id: i64) -> Result<(), DbE
     Ok(())
 }
 
+/// The accounts bound to one of these people (declared or verified), as (person id, account id).
+pub fn owners(conn: &mut DbConnection, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
+    Ok(accounts::table
+        .filter(accounts::person_id.eq_any(person_ids))
+        .select((accounts::person_id, accounts::id))
+        .load::<(Option<i64>, i64)>(conn)?
+        .into_iter()
+        .filter_map(|(person, account)| Some((person?, account)))
+        .collect())
+}
+
 /// The accounts that hold a verified identity of one of these people, as (person id, account id).
 pub fn verified_owners(
     conn: &mut DbConnection,

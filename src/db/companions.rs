@@ -1,10 +1,10 @@
 //! Companions: elderly people and children a resident checks in together with themself.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::persons::{Person, PersonRow};
-use super::schema::{companions, persons};
+use super::schema::{accounts, companions, persons};
 use super::{DbConnection, DbError};
 use crate::crypto::PiiCipher;
 
@@ -18,32 +18,80 @@ pub struct CompanionRow {
     pub created_at: NaiveDateTime,
     /// The name the account typed, sealed (`None` for rows of the first release).
     pub name_sealed: Option<String>,
+    /// The birth date the account typed beside a document that carries none.
+    pub birth_date: Option<NaiveDate>,
+    /// When a person with an account of their own accepted to be this account's companion.
+    pub accepted_at: Option<NaiveDateTime>,
 }
 
-/// The companion's person, opened, under the name the account gave it (the person's own for
-/// rows of the first release).
-pub fn open(
-    cipher: &PiiCipher,
-    companion: &CompanionRow,
-    person: &PersonRow,
-) -> Result<Person, DbError> {
-    let mut opened = person.open(cipher)?;
-    if let Some(sealed) = &companion.name_sealed {
-        opened.name = super::open_name(cipher, sealed, format_args!("companion {}", companion.id))?;
+/// A companion row with its person, and whether that person has an account of their own.
+#[derive(Debug, Clone)]
+pub struct Held {
+    pub row: CompanionRow,
+    pub person: PersonRow,
+    /// Someone else's account is bound to the person: what this account typed about them counts
+    /// for nothing, and they are a companion only once they accepted.
+    pub own_account: bool,
+}
+
+impl Held {
+    /// Whether the account may check them in: a person without an account of their own (a
+    /// child or elder the account looks after), or one who accepted.
+    pub fn accepted(&self) -> bool {
+        !self.own_account || self.row.accepted_at.is_some()
     }
-    Ok(opened)
+
+    /// The person, opened, under the name the account gave them (the person's own for rows of
+    /// the first release), with the person's own birth date; for someone without an account of
+    /// their own whose document carries none, the one the account typed.
+    pub fn open(&self, cipher: &PiiCipher) -> Result<Person, DbError> {
+        let mut opened = self.person.open(cipher)?;
+        if let Some(sealed) = &self.row.name_sealed {
+            opened.name =
+                super::open_name(cipher, sealed, format_args!("companion {}", self.row.id))?;
+        }
+        if !self.own_account {
+            opened.birth_date = opened.birth_date.or(self.row.birth_date);
+        }
+        Ok(opened)
+    }
 }
 
-pub fn list(
+/// Attaches to each row whether its person has an account of their own (other than the holder's).
+fn held(
     conn: &mut DbConnection,
-    account_id: i64,
-) -> Result<Vec<(CompanionRow, PersonRow)>, DbError> {
-    Ok(companions::table
+    rows: Vec<(CompanionRow, PersonRow)>,
+) -> Result<Vec<Held>, DbError> {
+    let person_ids: Vec<i64> = rows.iter().map(|(row, _)| row.person_id).collect();
+    let mut owners: Vec<(i64, i64)> = Vec::new();
+    for chunk in person_ids.chunks(500) {
+        owners.extend(
+            accounts::table
+                .filter(accounts::person_id.eq_any(chunk.iter().map(|id| Some(*id))))
+                .select((accounts::person_id.assume_not_null(), accounts::id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(row, person)| Held {
+            own_account: owners
+                .iter()
+                .any(|(p, account)| *p == row.person_id && *account != row.account_id),
+            row,
+            person,
+        })
+        .collect())
+}
+
+pub fn list(conn: &mut DbConnection, account_id: i64) -> Result<Vec<Held>, DbError> {
+    let rows = companions::table
         .inner_join(persons::table)
         .filter(companions::account_id.eq(account_id))
         .order(companions::id.asc())
         .select((CompanionRow::as_select(), PersonRow::as_select()))
-        .load(conn)?)
+        .load(conn)?;
+    held(conn, rows)
 }
 
 /// The account's companions with these ids; ids that are not its own are left out.
@@ -51,13 +99,14 @@ pub fn find_many(
     conn: &mut DbConnection,
     account_id: i64,
     ids: &[i64],
-) -> Result<Vec<(CompanionRow, PersonRow)>, DbError> {
-    Ok(companions::table
+) -> Result<Vec<Held>, DbError> {
+    let rows = companions::table
         .inner_join(persons::table)
         .filter(companions::account_id.eq(account_id))
         .filter(companions::id.eq_any(ids))
         .select((CompanionRow::as_select(), PersonRow::as_select()))
-        .load(conn)?)
+        .load(conn)?;
+    held(conn, rows)
 }
 
 pub fn count_of_account(conn: &mut DbConnection, account_id: i64) -> Result<i64, DbError> {
@@ -82,12 +131,31 @@ pub fn is_companion_of(
 }
 
 /// The account's companion with this id and its person, if it is the account's.
-pub fn find(
-    conn: &mut DbConnection,
-    account_id: i64,
-    id: i64,
-) -> Result<Option<(CompanionRow, PersonRow)>, DbError> {
+pub fn find(conn: &mut DbConnection, account_id: i64, id: i64) -> Result<Option<Held>, DbError> {
     Ok(find_many(conn, account_id, &[id])?.into_iter().next())
+}
+
+/// The companion rows other accounts hold of this person, oldest first: the requests (accepted
+/// or not) the person's own account answers.
+pub fn held_by_others(
+    conn: &mut DbConnection,
+    person_id: i64,
+    owner_account: i64,
+) -> Result<Vec<CompanionRow>, DbError> {
+    Ok(companions::table
+        .filter(companions::person_id.eq(person_id))
+        .filter(companions::account_id.ne(owner_account))
+        .order(companions::id.asc())
+        .select(CompanionRow::as_select())
+        .load(conn)?)
+}
+
+/// Marks a request accepted.
+pub fn accept(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(companions::table.find(id))
+        .set(companions::accepted_at.eq(Some(at)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The accounts that check one of these people in as a companion, as (person id, account id).
@@ -109,14 +177,14 @@ pub fn of_person(
     conn: &mut DbConnection,
     account_id: i64,
     person_id: i64,
-) -> Result<Option<(CompanionRow, PersonRow)>, DbError> {
-    Ok(companions::table
+) -> Result<Option<Held>, DbError> {
+    let rows = companions::table
         .inner_join(persons::table)
         .filter(companions::account_id.eq(account_id))
         .filter(companions::person_id.eq(person_id))
         .select((CompanionRow::as_select(), PersonRow::as_select()))
-        .first(conn)
-        .optional()?)
+        .load(conn)?;
+    Ok(held(conn, rows)?.into_iter().next())
 }
 
 /// A new companion row; `name_sealed` is the name the account typed, sealed.
@@ -125,6 +193,8 @@ pub struct NewCompanion<'a> {
     pub person_id: i64,
     pub relation: &'a str,
     pub name_sealed: String,
+    /// Typed beside a document that carries none.
+    pub birth_date: Option<NaiveDate>,
 }
 
 pub fn insert(
@@ -138,6 +208,7 @@ pub fn insert(
             companions::person_id.eq(companion.person_id),
             companions::relation.eq(companion.relation),
             companions::name_sealed.eq(&companion.name_sealed),
+            companions::birth_date.eq(companion.birth_date),
             companions::created_at.eq(now),
         ))
         .returning(companions::id)

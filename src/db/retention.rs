@@ -37,6 +37,9 @@ pub fn purge(
     let mut purged = Purged::default();
     let mut count = |table: &'static str, n: usize| purged.counts.push((table, n));
 
+    // A session past its expiry opens nothing; its row only said whether it had been ended.
+    count("staff_sessions", super::staff::purge_sessions(conn, now)?);
+
     // Alerts go with their check-in, so old check-ins take their alerts along.
     let old_check_ins = check_ins::table
         .filter(check_ins::scanned_at.lt(cutoff))

@@ -71,6 +71,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        staff_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_throttles (key_hash) {
         key_hash -> Text,
         failures -> Integer,
@@ -271,6 +281,8 @@ diesel::table! {
         relation -> Text,
         created_at -> Timestamp,
         name_sealed -> Nullable<Text>,
+        birth_date -> Nullable<Date>,
+        accepted_at -> Nullable<Timestamp>,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{login_throttles, staff_accounts};
+use super::schema::{login_throttles, staff_accounts, staff_sessions};
 use super::{DbConnection, DbError};
 use crate::domain::login_throttle::FailureState;
 use crate::domain::{RegionCode, StaffRole};
@@ -194,4 +194,61 @@ pub fn forgive_attempt(conn: &mut DbConnection, key: &str) -> Result<(), DbError
     .set(login_throttles::failures.eq(login_throttles::failures - 1))
     .execute(conn)?;
     Ok(())
+}
+
+/// A staff session as recorded at login.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = staff_sessions)]
+pub struct StaffSessionRow {
+    pub id: String,
+    pub staff_id: i64,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_session(
+    conn: &mut DbConnection,
+    id: &str,
+    staff_id: i64,
+    created_at: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> Result<(), DbError> {
+    diesel::insert_into(staff_sessions::table)
+        .values((
+            staff_sessions::id.eq(id),
+            staff_sessions::staff_id.eq(staff_id),
+            staff_sessions::created_at.eq(created_at),
+            staff_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_session(conn: &mut DbConnection, id: &str) -> Result<Option<StaffSessionRow>, DbError> {
+    Ok(staff_sessions::table
+        .find(id)
+        .select(StaffSessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Ends a session; ending one already ended changes nothing.
+pub fn end_session(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(
+        staff_sessions::table
+            .find(id)
+            .filter(staff_sessions::ended_at.is_null()),
+    )
+    .set(staff_sessions::ended_at.eq(at))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets sessions that expired before `before`.
+pub fn purge_sessions(conn: &mut DbConnection, before: NaiveDateTime) -> Result<usize, DbError> {
+    Ok(
+        diesel::delete(staff_sessions::table.filter(staff_sessions::expires_at.lt(before)))
+            .execute(conn)?,
+    )
 }

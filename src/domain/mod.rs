@@ -23,6 +23,7 @@ mod text;
 pub mod transport;
 mod venue;
 mod venue_status;
+mod window;
 
 pub use check_in::{
     AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
@@ -54,3 +55,4 @@ pub use venue::{
     VenueEdit, VenueKind,
 };
 pub use venue_status::VenueStatus;
+pub use window::Retained;

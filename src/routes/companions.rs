@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{created, items, Items, State};
 use crate::auth::Account;
 use crate::domain::{parse_birth_date, FieldError, FieldErrors, IdDocument, PersonName};
-use crate::services::companions::{self, CompanionView, NewCompanion};
+use crate::services::companions::{self, CompanionRequestView, CompanionView, NewCompanion};
 use crate::web::{ApiError, Json};
 
 #[derive(Deserialize)]
@@ -102,5 +102,33 @@ pub async fn remove(
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     companions::remove(&state, &account, path.into_inner()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Requests of other accounts to check the caller in as their companion.
+pub async fn requests(
+    account: Account,
+    state: State,
+) -> Result<web::Json<Items<CompanionRequestView>>, ApiError> {
+    Ok(items(companions::requests(&state, &account).await?))
+}
+
+pub async fn accept(
+    account: Account,
+    path: web::Path<i64>,
+    state: State,
+) -> Result<web::Json<CompanionRequestView>, ApiError> {
+    Ok(web::Json(
+        companions::accept(&state, &account, path.into_inner()).await?,
+    ))
+}
+
+/// Declines a request, or ends a companionship accepted before.
+pub async fn end(
+    account: Account,
+    path: web::Path<i64>,
+    state: State,
+) -> Result<HttpResponse, ApiError> {
+    companions::end(&state, &account, path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -82,6 +82,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/sessions/alipay", sessions::alipay),
         endpoint(M::POST, "/api/v1/sessions/dev", sessions::dev),
         endpoint(M::POST, "/api/v1/staff-sessions", staff_sessions::create),
+        endpoint(
+            M::DELETE,
+            "/api/v1/staff-sessions/current",
+            staff_sessions::end,
+        ),
         endpoint(M::GET, "/api/v1/staff/me", staff_sessions::me),
         endpoint(M::GET, "/api/v1/me", me::get),
         endpoint(M::PUT, "/api/v1/me/consent", me::grant),
@@ -152,6 +157,21 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/me/companions", companions::list),
         endpoint(M::POST, "/api/v1/me/companions", companions::add),
         endpoint(M::DELETE, "/api/v1/me/companions/{id}", companions::remove),
+        endpoint(
+            M::GET,
+            "/api/v1/me/companion-requests",
+            companions::requests,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/me/companion-requests/{id}/accept",
+            companions::accept,
+        ),
+        endpoint(
+            M::DELETE,
+            "/api/v1/me/companion-requests/{id}",
+            companions::end,
+        ),
         endpoint(M::GET, "/api/v1/me/paper-code.png", paper_codes::own),
         endpoint(
             M::GET,

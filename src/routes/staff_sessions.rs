@@ -1,6 +1,6 @@
 //! Staff logins with username and password, and the staff member's own account.
 
-use actix_web::{web, HttpRequest};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::State;
@@ -24,6 +24,12 @@ pub async fn create(
     Ok(web::Json(
         staff::login(&state, username, password, client).await?,
     ))
+}
+
+/// Logging out: the session of this token ends on every node within a second.
+pub async fn end(caller: Staff, state: State) -> Result<HttpResponse, ApiError> {
+    staff::logout(&state, &caller).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The staff member's own account.

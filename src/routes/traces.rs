@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{created, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason};
+use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, Retained};
 use crate::services::traces::{
     self, ColorChangeView, ContactsColor, TraceQuery, TraceView, TraceWindow,
 };
@@ -31,7 +31,7 @@ pub struct ColorChangeRequest {
 }
 
 impl TraceRequest {
-    fn parse(self, retention_days: u32) -> Result<TraceQuery, FieldErrors> {
+    fn parse(self, retained: Retained) -> Result<TraceQuery, FieldErrors> {
         let mut errors = FieldErrors::default();
         let from = parse_time(&mut errors, "from", &self.from);
         let to = parse_time(&mut errors, "to", &self.to);
@@ -42,7 +42,7 @@ impl TraceRequest {
             to,
             depth: self.depth.unwrap_or(1),
         };
-        let query = TraceQuery::check(&mut errors, window, retention_days);
+        let query = TraceQuery::check(&mut errors, window, retained);
         errors.into_result(query)
     }
 }
@@ -73,7 +73,7 @@ pub async fn create(
     body: Json<TraceRequest>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let query = body.0.parse(state.settings.retention.days)?;
+    let query = body.0.parse(state.retained())?;
     Ok(created(traces::create(&state, &official, query).await?))
 }
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::{FieldError, FieldErrors, Retained};
 use crate::services::visitors::{self, VisitorList, Window};
 use crate::web::{ApiError, Query};
 
@@ -17,7 +17,7 @@ pub struct WindowQuery {
 }
 
 impl WindowQuery {
-    fn window(self, retention_days: u32) -> Result<Window, FieldErrors> {
+    fn window(self, retained: Retained) -> Result<Window, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut time = |field: &str, value: Option<String>| match value {
             Some(value) => parse_time(&mut errors, field, &value),
@@ -27,7 +27,7 @@ impl WindowQuery {
             }
         };
         let (from, to) = (time("from", self.from), time("to", self.to));
-        let window = Window::check(&mut errors, from, to, retention_days);
+        let window = Window::check(&mut errors, from, to, retained);
         errors.into_result(window)
     }
 }
@@ -38,7 +38,7 @@ pub async fn list(
     query: Query<WindowQuery>,
     state: State,
 ) -> Result<web::Json<VisitorList>, ApiError> {
-    let window = query.0.window(state.settings.retention.days)?;
+    let window = query.0.window(state.retained())?;
     let list = visitors::list(&state, &official, path.into_inner(), window).await?;
     Ok(web::Json(list))
 }
@@ -49,7 +49,7 @@ pub async fn csv(
     query: Query<WindowQuery>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let window = query.0.window(state.settings.retention.days)?;
+    let window = query.0.window(state.retained())?;
     let venue_id = path.into_inner();
     let list = visitors::list(&state, &official, venue_id, window).await?;
     Ok(HttpResponse::Ok()

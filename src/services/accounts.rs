@@ -302,6 +302,12 @@ fn declare_identity(
         region: None,
     };
     let person = persons::find_or_create(conn, &state.cipher, new, now)?;
+    // Accounts that held this person as a companion now need their acceptance.
+    let holders: Vec<CacheKey> = companions::holders_of(conn, &[person.id])?
+        .into_iter()
+        .map(|(_, holder)| CacheKey::Account(holder))
+        .collect();
+    changed(state, conn, &holders)?;
     accounts::bind_person(conn, &state.cipher, account.id, person.id, name, None, now).map_err(
         |e| {
             if e.is_unique_violation() {
@@ -362,10 +368,12 @@ fn load_snapshot(
     let me = identity_of(state, conn, &account)?;
     let companions = companions::list(conn, account_id)?
         .iter()
-        .map(|(companion, person)| {
+        .map(|held| {
             Ok(CompanionSnapshot {
-                id: companion.id,
-                person: companions::open(&state.cipher, companion, person)?,
+                id: held.row.id,
+                person: held.open(&state.cipher)?,
+                accepted: held.accepted(),
+                own_account: held.own_account,
             })
         })
         .collect::<Result<Vec<_>, DbError>>()?;

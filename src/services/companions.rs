@@ -3,9 +3,10 @@
 //! number or given beside a document that carries none; both limits are settings), checked when added and again at every scan.
 //!
 //! A companion gives the account nothing of the person's own: the itinerary shows only the
-//! check-ins the account made, the name typed stays with the companion row, and a person who has
-//! an account of their own is told that someone added them (and has no paper code printed for
-//! them by others).
+//! check-ins the account made, and the name and birth date typed stay with the companion row. A
+//! person who has an account of their own becomes someone's companion only after accepting the
+//! request in their own mini-program ([`requests`], [`accept`]), is judged by their own birth date
+//! alone, and can end it at any time ([`end`]).
 
 use std::sync::Arc;
 
@@ -18,8 +19,8 @@ use super::cache_sync::changed;
 use crate::auth::Account;
 use crate::cache::CacheKey;
 use crate::crypto::Field;
-use crate::db::companions::{self, CompanionRow, NewCompanion as NewRow};
-use crate::db::persons::{NewPerson, Person, PersonKey, PersonRow};
+use crate::db::companions::{self, CompanionRow, Held, NewCompanion as NewRow};
+use crate::db::persons::{NewPerson, Person, PersonKey};
 use crate::db::{accounts, notifications, paper_codes, persons, DbError};
 use crate::domain::CompanionRule;
 use crate::domain::{age_on, IdDocument, IdType, NotificationKind, PersonName};
@@ -46,6 +47,9 @@ pub enum CompanionError {
     /// The companion has an account of their own; others may check them in, nothing more.
     #[error("the companion has an account of their own")]
     OwnAccount,
+    /// No request of another account for the caller's own person with this id.
+    #[error("no such companion request")]
+    RequestNotFound,
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -72,41 +76,45 @@ pub struct CompanionView {
     /// Masked.
     pub id_number: String,
     pub relation: String,
-    pub age: u32,
-    /// Whether the person may be checked in as a companion today.
+    /// `None` when their age is not known (someone with an account of their own who declared
+    /// no birth date).
+    pub age: Option<u32>,
+    /// Whether the person may be checked in as a companion today: accepted (or without an
+    /// account of their own) and of an eligible age.
     pub eligible: bool,
+    /// `active`, or `awaiting_acceptance` while a person with an account of their own has not
+    /// accepted.
+    pub status: &'static str,
 }
 
-fn view(
-    state: &AppState,
-    row: &CompanionRow,
-    person: &PersonRow,
-) -> Result<CompanionView, DbError> {
+fn view(state: &AppState, held: &Held) -> Result<CompanionView, DbError> {
     let Person {
         document,
         birth_date,
         name,
         ..
-    } = companions::open(&state.cipher, row, person)?;
-    let (Some(document), Some(birth_date)) = (document, birth_date) else {
+    } = held.open(&state.cipher)?;
+    let Some(document) = document else {
         return Err(DbError::Other(format!(
-            "companion {}: a person without a document or birth date",
-            row.id
+            "companion {}: a person without a document",
+            held.row.id
         )));
     };
     let today = state.clock.today();
+    let rule = state.settings.scan.companions;
     Ok(CompanionView {
-        id: row.id,
+        id: held.row.id,
         name: name.masked(),
         id_type: document.kind(),
         id_number: document.masked(),
-        relation: row.relation.clone(),
-        age: age_on(birth_date, today),
-        eligible: state
-            .settings
-            .scan
-            .companions
-            .is_eligible(birth_date, today),
+        relation: held.row.relation.clone(),
+        age: birth_date.map(|born| age_on(born, today)),
+        eligible: held.accepted() && birth_date.is_some_and(|born| rule.is_eligible(born, today)),
+        status: if held.accepted() {
+            "active"
+        } else {
+            "awaiting_acceptance"
+        },
     })
 }
 
@@ -118,26 +126,21 @@ pub async fn list(
     state
         .read(move |state, conn| {
             companions::list(conn, account_id)?
-                .into_iter()
-                .map(|(row, person)| Ok(view(state, &row, &person)?))
+                .iter()
+                .map(|held| Ok(view(state, held)?))
                 .collect()
         })
         .await
 }
 
+/// Adds a companion. Someone with an account of their own is asked first: the row waits for
+/// their answer, and only their own birth date counts. For anyone else the birth date typed beside
+/// a document that carries none stays with this row; it never becomes the person's.
 pub async fn add(
     state: &Arc<AppState>,
     account: &Account,
     new: NewCompanion,
 ) -> Result<CompanionView, CompanionError> {
-    if !state
-        .settings
-        .scan
-        .companions
-        .is_eligible(new.birth_date, state.clock.today())
-    {
-        return Err(CompanionError::NotEligible(state.settings.scan.companions));
-    }
     let account_id = account.id;
     state
         .write(move |state, conn| {
@@ -146,6 +149,8 @@ pub async fn add(
                 return Err(CompanionError::TooMany);
             }
             let now = state.clock.now_naive();
+            let today = state.clock.today();
+            let rule = state.settings.scan.companions;
             let key = PersonKey::Document(new.document.clone());
             let person = persons::find_or_create(
                 conn,
@@ -153,45 +158,64 @@ pub async fn add(
                 NewPerson {
                     key: &key,
                     name: &new.name,
-                    birth_date: Some(new.birth_date),
+                    birth_date: None,
                     region: None,
                 },
                 now,
             )?;
-            if person.open(&state.cipher)?.birth_date != Some(new.birth_date) {
-                return Err(CompanionError::BirthDateMismatch);
-            }
             if person.id == me.id {
                 return Err(CompanionError::IsSelf);
+            }
+            let owner = accounts::owner_of(conn, person.id)?.filter(|o| o.id != account_id);
+            let own_birth = person.open(&state.cipher)?.birth_date;
+            let judged_by = match (&owner, own_birth) {
+                // Someone with an account of their own: their own birth date, or none.
+                (Some(_), own) => own,
+                (None, Some(own)) if own != new.birth_date => {
+                    return Err(CompanionError::BirthDateMismatch)
+                }
+                (None, _) => Some(new.birth_date),
+            };
+            if !judged_by.is_some_and(|born| rule.is_eligible(born, today)) {
+                return Err(CompanionError::NotEligible(rule));
             }
             if companions::is_companion_of(conn, account_id, person.id)? {
                 return Err(CompanionError::AlreadyAdded);
             }
-            let row = companions::insert(
+            let typed_birth = new
+                .document
+                .birth_date()
+                .is_none()
+                .then_some(new.birth_date);
+            companions::insert(
                 conn,
                 &NewRow {
                     account_id,
                     person_id: person.id,
                     relation: &new.relation,
                     name_sealed: state.cipher.seal(Field::Name, new.name.as_ref()),
+                    birth_date: typed_birth,
                 },
                 now,
             )?;
             changed(state, conn, &[CacheKey::Account(account_id)])?;
-            if let Some(owner) = accounts::owner_of(conn, person.id)? {
+            let held = companions::of_person(conn, account_id, person.id)?
+                .ok_or_else(|| DbError::Other("a new companion vanished".into()))?;
+            if let Some(owner) = owner {
                 notifications::insert_message(
                     conn,
                     owner.id,
                     NotificationKind::AddedAsCompanion,
                     &format!(
-                        "您的身份信息被另一账号添加为同行人员（关系：{}）。如非家人所为，请联系当地卫生健康部门。",
+                        "{}请求将您添加为同行人员（关系：{}）。同意后，对方扫码时可为您一同登记；请在“同行人员请求”中同意或拒绝。如非家人所为，请拒绝并联系当地卫生健康部门。",
+                        me.name.masked(),
                         new.relation
                     ),
                     None,
                     now,
                 )?;
             }
-            Ok(view(state, &row, &person)?)
+            Ok(view(state, &held)?)
         })
         .await
 }
@@ -205,16 +229,163 @@ pub async fn remove(
     let account_id = account.id;
     state
         .write(move |state, conn| {
-            let (row, _) = companions::find(conn, account_id, companion_id)?
+            let held = companions::find(conn, account_id, companion_id)?
                 .ok_or(CompanionError::NotFound)?;
-            paper_codes::revoke(
+            forget(state, conn, &held.row)
+        })
+        .await
+}
+
+/// Removes a companion row: the paper codes its account printed for the person stop working.
+fn forget(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    row: &CompanionRow,
+) -> Result<(), CompanionError> {
+    paper_codes::revoke(
+        conn,
+        row.account_id,
+        Some(row.person_id),
+        state.clock.now_naive(),
+    )?;
+    companions::remove(conn, row.id)?;
+    changed(state, conn, &[CacheKey::Account(row.account_id)])?;
+    Ok(())
+}
+
+/// Another account's request to check the caller in as its companion, as the caller sees it.
+#[derive(Debug, Serialize)]
+pub struct CompanionRequestView {
+    pub id: i64,
+    /// The requesting account's declared name, masked; `None` when it has none.
+    pub requested_by: Option<String>,
+    pub relation: String,
+    pub requested_at: String,
+    /// `awaiting_acceptance` or `active`.
+    pub status: &'static str,
+}
+
+fn request_view(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    row: &CompanionRow,
+) -> Result<CompanionRequestView, DbError> {
+    let requested_by = match accounts::find(conn, row.account_id)? {
+        Some(holder) => match &holder.declared_name_sealed {
+            Some(sealed) => Some(
+                crate::db::open_name(&state.cipher, sealed, format_args!("account {}", holder.id))?
+                    .masked(),
+            ),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(CompanionRequestView {
+        id: row.id,
+        requested_by,
+        relation: row.relation.clone(),
+        requested_at: state.clock.show(row.created_at),
+        status: if row.accepted_at.is_some() {
+            "active"
+        } else {
+            "awaiting_acceptance"
+        },
+    })
+}
+
+/// The caller's own person, which requests name; `None` without a bound identity.
+fn own_person(
+    conn: &mut crate::db::DbConnection,
+    account_id: i64,
+) -> Result<Option<i64>, CompanionError> {
+    Ok(accounts::find(conn, account_id)?.and_then(|a| a.person_id))
+}
+
+/// Every account that asked to check the caller in as its companion, accepted or not.
+pub async fn requests(
+    state: &Arc<AppState>,
+    account: &Account,
+) -> Result<Vec<CompanionRequestView>, CompanionError> {
+    let account_id = account.id;
+    state
+        .read(move |state, conn| {
+            let Some(person_id) = own_person(conn, account_id)? else {
+                return Ok(Vec::new());
+            };
+            companions::held_by_others(conn, person_id, account_id)?
+                .iter()
+                .map(|row| Ok(request_view(state, conn, row)?))
+                .collect()
+        })
+        .await
+}
+
+/// The request `id` made of the caller's own person.
+fn request_of(
+    conn: &mut crate::db::DbConnection,
+    account_id: i64,
+    id: i64,
+) -> Result<CompanionRow, CompanionError> {
+    let person_id = own_person(conn, account_id)?.ok_or(CompanionError::RequestNotFound)?;
+    companions::held_by_others(conn, person_id, account_id)?
+        .into_iter()
+        .find(|row| row.id == id)
+        .ok_or(CompanionError::RequestNotFound)
+}
+
+/// Accepts a request: the requesting account may check the caller in from now on, and is told.
+pub async fn accept(
+    state: &Arc<AppState>,
+    account: &Account,
+    id: i64,
+) -> Result<CompanionRequestView, CompanionError> {
+    let account_id = account.id;
+    state
+        .write(move |state, conn| {
+            let row = request_of(conn, account_id, id)?;
+            let now = state.clock.now_naive();
+            if row.accepted_at.is_none() {
+                companions::accept(conn, row.id, now)?;
+                changed(state, conn, &[CacheKey::Account(row.account_id)])?;
+                notifications::insert_message(
+                    conn,
+                    row.account_id,
+                    NotificationKind::AddedAsCompanion,
+                    &format!(
+                        "对方已同意作为您的同行人员（关系：{}），扫码时可为其一同登记。",
+                        row.relation
+                    ),
+                    None,
+                    now,
+                )?;
+            }
+            let row = request_of(conn, account_id, id)?;
+            Ok(request_view(state, conn, &row)?)
+        })
+        .await
+}
+
+/// Declines a request, or ends one accepted before: the requesting account can no longer check
+/// the caller in, its paper codes for the caller stop working, and it is told.
+pub async fn end(state: &Arc<AppState>, account: &Account, id: i64) -> Result<(), CompanionError> {
+    let account_id = account.id;
+    state
+        .write(move |state, conn| {
+            let row = request_of(conn, account_id, id)?;
+            forget(state, conn, &row)?;
+            let message = if row.accepted_at.is_some() {
+                format!("对方已结束与您的同行人员关系（关系：{}）。", row.relation)
+            } else {
+                format!("对方拒绝了您的同行人员请求（关系：{}）。", row.relation)
+            };
+            notifications::insert_message(
                 conn,
-                account_id,
-                Some(row.person_id),
+                row.account_id,
+                NotificationKind::AddedAsCompanion,
+                &message,
+                None,
                 state.clock.now_naive(),
             )?;
-            companions::remove(conn, row.id)?;
-            changed(state, conn, &[CacheKey::Account(account_id)])?;
             Ok(())
         })
         .await

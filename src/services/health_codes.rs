@@ -155,6 +155,10 @@ fn resolve(
 /// Resolves each (document, name) to a person of the official's region: a known person within
 /// it, or a new one (which needs a name) the official may name. A name given for a known
 /// person is not used: officials' typing never renames anyone. `field_of` names a row's field.
+///
+/// A document that names no home region (anything but the resident ID) is answered the same
+/// whether or not its holder is on record elsewhere: without a name both are "outside the region
+/// or not on record", so no official learns from the answer who is known to another region.
 fn resolve_people(
     state: &AppState,
     conn: &mut DbConnection,
@@ -187,6 +191,7 @@ fn resolve_people(
                     },
                     now,
                 )?),
+                None if document.division().is_none() => None,
                 None => {
                     errors.add(
                         field_of(index, "name"),
@@ -313,6 +318,9 @@ pub async fn preview(
                             PreviewOutcome::Outside
                         } else if change.name.is_some() {
                             PreviewOutcome::NewPerson
+                        } else if change.document.division().is_none() {
+                            // Said like a holder on record elsewhere (see `resolve_people`).
+                            PreviewOutcome::Outside
                         } else {
                             PreviewOutcome::NameRequired
                         };
@@ -467,7 +475,8 @@ pub fn apply(
     changed(state, conn, &keys)
 }
 
-/// Tells every account that holds a changed person (its verified identity, or a companion) in
+/// Tells every account bound to a changed person, and the guardians of a changed person without
+/// an account of their own (their companion holders), in
 /// its inbox, and queues the platform message.
 fn tell_holders(
     state: &AppState,
@@ -480,13 +489,19 @@ fn tell_holders(
     let mut people: Vec<i64> = color_of.keys().copied().collect();
     people.sort_unstable();
     let mut holders = BTreeSet::new();
+    let mut owned = std::collections::HashSet::new();
     for chunk in people.chunks(500) {
-        for (person, account) in accounts::verified_owners(conn, chunk)? {
+        for (person, account) in accounts::owners(conn, chunk)? {
             holders.insert((account, person, true));
+            owned.insert(person);
         }
     }
+    // Guardians are told only of the people they look after: those without an account of their
+    // own. Someone who merely typed an adult's number learns nothing of their colour.
     for (person, account) in companions::holders_of(conn, &people)? {
-        holders.insert((account, person, false));
+        if !owned.contains(&person) {
+            holders.insert((account, person, false));
+        }
     }
     let texts: Vec<(i64, i64, String, Vec<String>)> = holders
         .into_iter()

@@ -39,8 +39,8 @@ pub async fn list_mine(
         .read(move |state, conn| {
             // The names this account knows people by: its own, and those it gave its companions.
             let mut names: HashMap<i64, String> = HashMap::new();
-            for (companion, person) in companions::list(conn, account_id)? {
-                let opened = companions::open(&state.cipher, &companion, &person)?;
+            for held in companions::list(conn, account_id)? {
+                let opened = held.open(&state.cipher)?;
                 names.insert(opened.id, opened.name.masked());
             }
             if let Some(account) = accounts::find(conn, account_id)? {

@@ -10,7 +10,7 @@ use super::accounts::consented_person;
 use super::companions::CompanionError;
 use crate::auth::Account;
 use crate::crypto::PaperCode;
-use crate::db::{accounts, companions, paper_codes, DbConnection};
+use crate::db::{companions, paper_codes, DbConnection};
 use crate::posters::{self, PosterError};
 use crate::state::AppState;
 
@@ -79,12 +79,12 @@ pub async fn companion(
     let code = state
         .write(move |state, conn| {
             consented_person(state, conn, account_id)?;
-            let (row, _) = companions::find(conn, account_id, companion_id)?
+            let held = companions::find(conn, account_id, companion_id)?
                 .ok_or(CompanionError::NotFound)?;
-            if accounts::owner_of(conn, row.person_id)?.is_some() {
+            if held.own_account {
                 return Err(CompanionError::OwnAccount);
             }
-            print(state, conn, account_id, row.person_id)
+            print(state, conn, account_id, held.row.person_id)
         })
         .await?;
     image(state, code)

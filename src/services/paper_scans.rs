@@ -64,8 +64,13 @@ fn printed_person(
     account_id: i64,
     person_id: i64,
 ) -> Result<Option<Person>, DbError> {
-    if let Some((companion, row)) = companions::of_person(conn, account_id, person_id)? {
-        return Ok(Some(companions::open(&state.cipher, &companion, &row)?));
+    if let Some(held) = companions::of_person(conn, account_id, person_id)? {
+        // A person with an account of their own prints their own code; one printed for them by
+        // another account stops working once they have one.
+        if held.own_account {
+            return Ok(None);
+        }
+        return Ok(Some(held.open(&state.cipher)?));
     }
     let Some(account) = accounts::find(conn, account_id)? else {
         return Ok(None);

@@ -68,6 +68,8 @@ pub enum ScanError {
     },
     #[error("companion {0} is not one of the account's")]
     CompanionNotFound(i64),
+    #[error("companion {0} has an account of their own and has not accepted")]
+    CompanionNotAccepted(i64),
     #[error("companion {0} is neither a child nor elderly")]
     CompanionNotEligible(i64, CompanionRule),
     #[error("the paper code is not one of ours")]
@@ -188,6 +190,7 @@ pub async fn scan(
         person: me.clone(),
         role: CheckInRole::Own,
         typed_name: None,
+        health_details: true,
     }];
     attendees.extend(companions_of(state, &snapshot, &input.companion_ids)?);
     // 7–10. Colours, then repeats, the hourly limit and the rows by the writer; the door page.
@@ -372,6 +375,9 @@ fn companions_of(
                 .iter()
                 .find(|c| c.id == *id)
                 .ok_or(ScanError::CompanionNotFound(*id))?;
+            if !companion.accepted {
+                return Err(ScanError::CompanionNotAccepted(*id));
+            }
             let person = companion.person.clone();
             let rule = state.settings.scan.companions;
             if !person
@@ -387,6 +393,7 @@ fn companions_of(
                 typed_name: Some(person.name.clone()),
                 person,
                 role: CheckInRole::Companion,
+                health_details: !companion.own_account,
             })
         })
         .collect()
@@ -470,6 +477,11 @@ struct Attendee {
     /// The name the recording account typed (for a companion, or at the door), kept with the row
     /// so that it never has to be the person's.
     typed_name: Option<PersonName>,
+    /// Whether the page may show their latest test and vaccination: only to the person and to
+    /// the guardian of someone without an account of their own. Anyone else (venue staff at the
+    /// door, the holder of a companion with an account of their own) sees the colour and the
+    /// verdict, and the notice says which rule turned them away.
+    health_details: bool,
 }
 
 /// Everything about one entry except the people.
@@ -706,6 +718,8 @@ pub async fn record_at_door(
             person: registration.person,
             role: CheckInRole::Own,
             typed_name,
+            // Venue staff at the door: the verdict and its rule, not the health details.
+            health_details: false,
         }],
     )
     .await
@@ -753,6 +767,7 @@ pub async fn record_sheet(
                 typed_name: Some(row.person.name.clone()),
                 person: row.person,
                 role: CheckInRole::Own,
+                health_details: false,
             };
             (entry, vec![attendee])
         })
@@ -836,14 +851,20 @@ fn door_page(
                 health: HealthOnPage {
                     color: known.color.color,
                     updated_at: known.color.updated_at.map(|t| clock.show(t)),
-                    test: known.test.map(|t| TestOnPage {
-                        result: t.result,
-                        sampled_at: clock.show(t.sampled_at),
-                    }),
-                    vaccination: known.vaccination.map(|v| VaccinationOnPage {
-                        doses: v.doses,
-                        last_dose_on: v.last_dose_on.map(|d| d.to_string()),
-                    }),
+                    test: known
+                        .test
+                        .filter(|_| attendee.health_details)
+                        .map(|t| TestOnPage {
+                            result: t.result,
+                            sampled_at: clock.show(t.sampled_at),
+                        }),
+                    vaccination: known
+                        .vaccination
+                        .filter(|_| attendee.health_details)
+                        .map(|v| VaccinationOnPage {
+                            doses: v.doses,
+                            last_dose_on: v.last_dose_on.map(|d| d.to_string()),
+                        }),
                 },
                 temperature: temperature.map(Temperature::celsius),
                 verdict,

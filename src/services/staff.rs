@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::audit;
 use super::cache_sync::changed;
-use crate::auth::{password, SessionKind, Staff};
+use crate::auth::{new_session_id, password, SessionKind, Staff};
 use crate::cache::CacheKey;
-use crate::cache::StaffRecord;
+use crate::cache::{SessionRecord, StaffRecord};
 use crate::crypto::Field;
 use crate::db::audit::AuditEntry;
 use crate::db::staff::{self, NewStaffAccount, StaffAccountRow};
@@ -72,19 +72,30 @@ pub enum Operator {
 }
 
 impl Operator {
+    /// A sysadmin manages the accounts of their region, never their own, nor another sysadmin's
+    /// unless that one's region lies strictly inside their own: peers cannot disable or demote
+    /// each other.
     fn may_manage(&self, account: &StaffAccountRow) -> bool {
         match self {
             Operator::CommandLine => true,
             Operator::Sysadmin(admin) => {
-                admin.id != account.id && admin.covers(&account.region_code)
+                admin.id != account.id
+                    && admin.covers(&account.region_code)
+                    && (account.role != StaffRole::Sysadmin
+                        || strictly_inside(&account.region_code, &admin.region))
             }
         }
     }
 
-    fn may_assign(&self, region: &RegionCode) -> bool {
+    /// A sysadmin gives roles inside their region; the sysadmin role only for a region strictly
+    /// inside it, so no one makes a peer or a superior.
+    fn may_assign(&self, role: StaffRole, region: &RegionCode) -> bool {
         match self {
             Operator::CommandLine => true,
-            Operator::Sysadmin(admin) => region.is_within(&admin.region),
+            Operator::Sysadmin(admin) => {
+                region.is_within(&admin.region)
+                    && (role != StaffRole::Sysadmin || region.as_ref() != admin.region.as_ref())
+            }
         }
     }
 
@@ -98,6 +109,10 @@ impl Operator {
             }
         }
     }
+}
+
+fn strictly_inside(region: &str, of: &RegionCode) -> bool {
+    region != of.as_ref() && RegionCode::parse(region).is_ok_and(|r| r.is_within(of))
 }
 
 /// A staff account as the accounts page lists it.
@@ -238,24 +253,34 @@ pub async fn login(
     match account {
         Some(account) if matches && account.disabled_at.is_none() => {
             let region_name = account.region_code.clone();
+            let session = new_session_id();
+            let issued = state.sessions.issue(
+                &SessionKind::Staff {
+                    staff_id: account.id,
+                    version: account.session_version,
+                    session: session.clone(),
+                },
+                state.clock.now(),
+            );
+            let (staff_id, expires_at) = (account.id, issued.expires_at.naive_utc());
             let region_name = state
-                .write(move |_, conn| {
+                .write(move |state, conn| {
                     // A correct password clears its username's count and takes its attempt back
                     // from the address's: an office of staff logging in is not a guesser.
                     staff::clear_throttle(conn, &keys[0])?;
                     for address_key in &keys[1..] {
                         staff::forgive_attempt(conn, address_key)?;
                     }
+                    staff::insert_session(
+                        conn,
+                        &session,
+                        staff_id,
+                        state.clock.now_naive(),
+                        expires_at,
+                    )?;
                     region_name_of(conn, &region_name)
                 })
                 .await?;
-            let issued = state.sessions.issue(
-                &SessionKind::Staff {
-                    staff_id: account.id,
-                    version: account.session_version,
-                },
-                state.clock.now(),
-            );
             tracing::info!(staff_id = account.id, role = %account.role, "staff login");
             Ok(StaffSession {
                 token: issued.token,
@@ -288,13 +313,15 @@ fn region_name_of(conn: &mut DbConnection, code: &str) -> Result<Option<String>,
 }
 
 /// The staff member a session stands for, as the account is now: a disabled account, a changed
-/// role or region, or a new session version ends the session.
+/// role or region, a new session version, or the session ended by logging out ends it.
 pub async fn authenticate(
     state: &Arc<AppState>,
     staff_id: i64,
     version: i32,
+    session: &str,
 ) -> Result<Staff, StaffError> {
-    let record = match state.caches.staff.get(staff_id, state.clock.now()) {
+    let now = state.clock.now();
+    let record = match state.caches.staff.get(&staff_id, now) {
         Some(record) => record,
         None => {
             let row = state
@@ -309,21 +336,54 @@ pub async fn authenticate(
                 session_version: row.session_version,
                 disabled: row.disabled_at.is_some(),
             });
-            state
-                .caches
-                .staff
-                .put(Arc::clone(&record), state.clock.now());
+            state.caches.staff.put(staff_id, Arc::clone(&record), now);
             record
         }
     };
     if record.disabled || record.session_version != version {
         return Err(StaffError::SessionEnded);
     }
+    let recorded = match state.caches.staff_sessions.get(&session.to_owned(), now) {
+        Some(recorded) => recorded,
+        None => {
+            let id = session.to_owned();
+            let row = state
+                .read(move |_, conn| staff::find_session(conn, &id))
+                .await?
+                .ok_or(StaffError::SessionEnded)?;
+            let recorded = Arc::new(SessionRecord {
+                staff_id: row.staff_id,
+                ended: row.ended_at.is_some(),
+            });
+            state
+                .caches
+                .staff_sessions
+                .put(session.to_owned(), Arc::clone(&recorded), now);
+            recorded
+        }
+    };
+    if recorded.ended || recorded.staff_id != staff_id {
+        return Err(StaffError::SessionEnded);
+    }
     Ok(Staff {
         id: record.id,
         role: record.role,
         region: record.region.clone(),
+        session: session.to_owned(),
     })
+}
+
+/// Ends the caller's session (logging out): its token opens nothing on any node a second later,
+/// while the account's other sessions go on.
+pub async fn logout(state: &Arc<AppState>, caller: &Staff) -> Result<(), StaffError> {
+    let session = caller.session.clone();
+    let forget = session.clone();
+    state
+        .write(move |state, conn| staff::end_session(conn, &session, state.clock.now_naive()))
+        .await?;
+    state.caches.staff_sessions.forget(&forget);
+    tracing::info!(staff_id = caller.id, "staff logout");
+    Ok(())
 }
 
 /// The staff member's own account.
@@ -356,7 +416,7 @@ pub async fn create_account(
         return Err(StaffError::InvalidUsername);
     }
     let region = known_region(state, region).await?;
-    if !by.may_assign(&region) {
+    if !by.may_assign(role, &region) {
         return Err(StaffError::OutsideRegion);
     }
     let plain_password = plain_password.to_owned();
@@ -441,7 +501,7 @@ pub async fn set_role(
     region: &str,
 ) -> Result<StaffAccountRow, StaffError> {
     let region = known_region(state, region).await?;
-    if !by.may_assign(&region) {
+    if !by.may_assign(role, &region) {
         return Err(StaffError::OutsideRegion);
     }
     let username = username.trim().to_owned();

@@ -9,11 +9,11 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::audit;
-use super::traces::{csv_line, max_window};
+use super::traces::csv_line;
 use crate::auth::Staff;
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{check_ins, open_name, persons, venues, DbError};
-use crate::domain::{CheckInSource, FieldError, FieldErrors, IdType};
+use crate::domain::{CheckInSource, FieldErrors, IdType, Retained};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,7 +26,8 @@ pub enum VisitorsError {
     Db(#[from] DbError),
 }
 
-/// A window asked for, checked: it ends after it starts and spans at most the retention period.
+/// A window asked for, checked: it ends after it starts, spans at most the retention period and
+/// starts inside it.
 #[derive(Debug, Clone, Copy)]
 pub struct Window {
     pub from: NaiveDateTime,
@@ -39,26 +40,9 @@ impl Window {
         errors: &mut FieldErrors,
         from: Option<NaiveDateTime>,
         to: Option<NaiveDateTime>,
-        retention_days: u32,
+        retained: Retained,
     ) -> Option<Self> {
-        let (from, to) = (from?, to?);
-        if to <= from {
-            errors.add(
-                "to",
-                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
-            );
-            return None;
-        }
-        if to - from > max_window(retention_days) {
-            errors.add(
-                "from",
-                FieldError::new(
-                    "range_too_long",
-                    format!("查询时段最长{retention_days}天（数据保存期限）"),
-                ),
-            );
-            return None;
-        }
+        let (from, to) = retained.check(errors, from, to, "查询")?;
         Some(Self { from, to })
     }
 }

@@ -87,6 +87,8 @@ error_codes! {
     TooManyCompanions = ("too_many_companions", CONFLICT, "同行人员已达上限"),
     CompanionHasAccount = ("companion_has_account", FORBIDDEN, "该人员已有本人账号，请由本人打印纸质码"),
     CompanionExists = ("companion_exists", CONFLICT, "该人员已是您的同行人员"),
+    CompanionNotAccepted = ("companion_not_accepted", CONFLICT, "该同行人员有本人账号，须本人在小程序中同意后才能一同登记"),
+    CompanionRequestNotFound = ("companion_request_not_found", NOT_FOUND, "没有该同行人员请求"),
     InvalidPaperCode = ("invalid_paper_code", BAD_REQUEST, "无法识别的纸质码"),
     PaperCodeExpired = ("paper_code_expired", GONE, "纸质码已过期，请重新打印"),
     PaperCodeRevoked = ("paper_code_revoked", GONE, "该纸质码已作废，请使用最新打印的纸质码"),

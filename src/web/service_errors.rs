@@ -175,6 +175,7 @@ impl From<CompanionError> for ApiError {
             )
             .into(),
             CompanionError::NotFound => ApiError::new(ErrorCode::CompanionNotFound),
+            CompanionError::RequestNotFound => ApiError::new(ErrorCode::CompanionRequestNotFound),
             CompanionError::Account(e) => e.into(),
             CompanionError::Db(e) => e.into(),
         }
@@ -208,6 +209,8 @@ impl From<ScanError> for ApiError {
                 "max_distance_m": max_distance_m
             })),
             ScanError::CompanionNotFound(id) => ApiError::new(ErrorCode::CompanionNotFound)
+                .with_details(json!({ "companion_id": id })),
+            ScanError::CompanionNotAccepted(id) => ApiError::new(ErrorCode::CompanionNotAccepted)
                 .with_details(json!({ "companion_id": id })),
             ScanError::CompanionNotEligible(id, rule) => {
                 ApiError::new(ErrorCode::CompanionNotEligible)

@@ -265,17 +265,52 @@ async fn a_reviewer_logs_in_and_approves_and_rejects_applications() {
     browser.close().await;
 }
 
-/// Logs in through the console's form without a browser; the `Set-Cookie` it answered.
-async fn console_login(app: &TestApp, username: &str) -> String {
+/// The login page's cookie and the token its form carries, as a browser would hold them.
+pub(crate) async fn login_page(app: &TestApp) -> (String, String) {
+    let page = app.get("/console/login").await;
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("vc_login="), "{cookie}");
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"login_csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login form carries its token")
+        .to_owned();
+    (cookie, token)
+}
+
+/// Logs in through the console's form without a browser; the session's `Set-Cookie`.
+pub(crate) async fn console_login(app: &TestApp, username: &str) -> String {
+    let (cookie, token) = login_page(app).await;
     let login = app
         .client
         .post(format!("{}/console/login", app.address))
-        .form(&[("username", username), ("password", STAFF_PASSWORD)])
+        .header("cookie", cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("username", username),
+            ("password", STAFF_PASSWORD),
+            ("login_csrf", token.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(login.status(), 303);
-    login.headers()["set-cookie"].to_str().unwrap().to_owned()
+    login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("vc_console="))
+        .expect("the session cookie")
 }
 
 #[tokio::test]
@@ -886,7 +921,7 @@ async fn a_sysadmin_manages_the_staff_accounts_of_the_region() {
 }
 
 /// A console session for `username` (made with `role` in `region`): its cookie and CSRF token.
-async fn console_session(
+pub(crate) async fn console_session(
     app: &TestApp,
     username: &str,
     role: &str,
@@ -912,7 +947,7 @@ async fn console_session(
     (cookie, csrf)
 }
 
-async fn console_get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+pub(crate) async fn console_get(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
     app.client
         .get(format!("{}{path}", app.address))
         .header("cookie", cookie)

@@ -44,6 +44,7 @@ mod stats;
 mod suspensions;
 mod test_results;
 mod traces;
+mod trust;
 mod venue_categories;
 mod venue_codes;
 mod venue_staff;

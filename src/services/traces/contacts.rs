@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Field, PiiCipher};
@@ -356,11 +356,6 @@ fn elsewhere(conn: &mut DbConnection, referrals: &[Referral]) -> Result<Vec<Else
             })
         })
         .collect()
-}
-
-/// The longest window a trace may cover.
-pub fn max_window(retention_days: u32) -> Duration {
-    Duration::days(i64::from(retention_days))
 }
 
 /// Person ids by level, for summaries.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-pub use contacts::{max_window, Contact};
+pub use contacts::Contact;
 use contacts::{Elsewhere, Referral, Search, TraceResult};
 
 use super::health_codes;
@@ -25,7 +25,7 @@ use crate::db::health_codes::ColorChange;
 use crate::db::traces::{self, ColorChangeRow, NewColorChange, NewTrace, TraceRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{
-    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdDocument, IdType,
+    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdDocument, IdType, Retained,
 };
 use crate::state::AppState;
 
@@ -63,12 +63,13 @@ pub struct TraceWindow<'a> {
 }
 
 impl TraceQuery {
-    /// Checks what was asked: a valid document, depth 1 or 2, a window that ends after it starts
-    /// and spans at most the retention period. Every bad field is added to `errors`.
+    /// Checks what was asked: a valid document, depth 1 or 2, a window that ends after it starts,
+    /// spans at most the retention period and starts inside it. Every bad field is added to
+    /// `errors`.
     pub fn check(
         errors: &mut FieldErrors,
         asked: TraceWindow<'_>,
-        retention_days: u32,
+        retained: Retained,
     ) -> Option<Self> {
         let document = IdDocument::check(errors, "", asked.id_type, asked.id_number);
         if !(1..=2).contains(&asked.depth) {
@@ -77,21 +78,7 @@ impl TraceQuery {
                 FieldError::new("depth_invalid", "depth 只能是 1 或 2"),
             );
         }
-        let (from, to) = (asked.from?, asked.to?);
-        if to <= from {
-            errors.add(
-                "to",
-                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
-            );
-        } else if to - from > max_window(retention_days) {
-            errors.add(
-                "from",
-                FieldError::new(
-                    "range_too_long",
-                    format!("追踪时段最长{retention_days}天（数据保存期限）"),
-                ),
-            );
-        }
+        let (from, to) = retained.check(errors, asked.from, asked.to, "追踪")?;
         Some(TraceQuery {
             document: document?,
             from,
@@ -354,8 +341,14 @@ fn load(
         .cipher
         .open(Field::TraceResult, &row.result_sealed)
         .map_err(|e| DbError::Other(format!("trace {trace_id}: {e}")))?;
-    let result: TraceResult = serde_json::from_str(&json)
+    let mut result: TraceResult = serde_json::from_str(&json)
         .map_err(|e| DbError::Other(format!("trace {trace_id}: {e}")))?;
+    // A stored trace outlives the oldest stays it found by up to the retention period: those that
+    // ended before it are no longer shown (nor exported), as if the purge had taken them.
+    let since = state.retained().since;
+    result
+        .contacts
+        .retain(|contact| contact.overlap_to >= since);
     let entry = audit::by_staff(
         official,
         action,
