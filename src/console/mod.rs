@@ -438,14 +438,22 @@ struct LoginPage {
 /// How long a login page may stay open before its form is refused.
 const LOGIN_PAGE_SECS: i64 = 3600;
 
-/// The login page with a new login cookie, whose keyed hash its form carries.
+/// The login page with the browser's login cookie (a new one when it has none, so that two tabs
+/// of the page both work), whose keyed hash its form carries.
 fn login_form(
     state: &AppState,
+    request: &HttpRequest,
     status: StatusCode,
     problem: Option<&'static str>,
     username: String,
 ) -> HttpResponse {
-    let nonce = crate::auth::new_session_id();
+    let nonce = cookie(request, LOGIN_COOKIE)
+        .filter(|n| {
+            n.len() == 22
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .unwrap_or_else(crate::auth::new_session_id);
     let mut response = render(&LoginPage {
         problem,
         username,
@@ -463,8 +471,8 @@ fn login_form(
     response
 }
 
-async fn login_page(state: web::Data<AppState>) -> HttpResponse {
-    login_form(&state, StatusCode::OK, None, String::new())
+async fn login_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
+    login_form(&state, &request, StatusCode::OK, None, String::new())
 }
 
 #[derive(Deserialize)]
@@ -504,6 +512,7 @@ async fn login(
     if !login_posted_here(&state, &request, &form) {
         return login_form(
             &state,
+            &request,
             StatusCode::FORBIDDEN,
             Some("登录页面已失效，请重新输入后登录"),
             String::new(),
@@ -535,7 +544,13 @@ async fn login(
                 services::staff::StaffError::Locked { .. } => "登录失败次数过多，请稍后再试",
                 _ => "用户名或密码错误",
             };
-            login_form(&state, StatusCode::UNAUTHORIZED, Some(problem), username)
+            login_form(
+                &state,
+                &request,
+                StatusCode::UNAUTHORIZED,
+                Some(problem),
+                username,
+            )
         }
     }
 }

@@ -124,7 +124,14 @@ async fn create(
         );
     }
     let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));
-    let window = NewWindow::check(&mut errors, venue_id.unwrap_or(0), from, to, &form.message);
+    let window = NewWindow::check(
+        &mut errors,
+        venue_id.unwrap_or(0),
+        from,
+        to,
+        &form.message,
+        state.retained(),
+    );
     let mut page = blank(&state, &session);
     page.problems = problems(&errors, field_label);
     if let Some(window) = window.filter(|_| page.problems.is_empty()) {

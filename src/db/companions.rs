@@ -20,7 +20,9 @@ pub struct CompanionRow {
     pub name_sealed: Option<String>,
     /// The birth date the account typed beside a document that carries none.
     pub birth_date: Option<NaiveDate>,
-    /// When a person with an account of their own accepted to be this account's companion.
+    /// Since when the account may check the person in: when it added someone without an account
+    /// of their own, or when a person with one accepted. `None` while a request waits, and again
+    /// whenever the person's identity is bound to a new account.
     pub accepted_at: Option<NaiveDateTime>,
 }
 
@@ -35,10 +37,10 @@ pub struct Held {
 }
 
 impl Held {
-    /// Whether the account may check them in: a person without an account of their own (a
-    /// child or elder the account looks after), or one who accepted.
+    /// Whether the account may check them in: someone it added while they had no account of
+    /// their own (a child or elder it looks after), or who accepted since.
     pub fn accepted(&self) -> bool {
-        !self.own_account || self.row.accepted_at.is_some()
+        self.row.accepted_at.is_some()
     }
 
     /// The person, opened, under the name the account gave them (the person's own for rows of
@@ -150,6 +152,15 @@ pub fn held_by_others(
         .load(conn)?)
 }
 
+/// Forgets every acceptance given for this person: their account changed hands, and what the
+/// previous holder of the identity accepted is not the new one's word.
+pub fn reset_acceptances(conn: &mut DbConnection, person_id: i64) -> Result<(), DbError> {
+    diesel::update(companions::table.filter(companions::person_id.eq(person_id)))
+        .set(companions::accepted_at.eq(None::<NaiveDateTime>))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Marks a request accepted.
 pub fn accept(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Result<(), DbError> {
     diesel::update(companions::table.find(id))
@@ -158,7 +169,27 @@ pub fn accept(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Result<(),
     Ok(())
 }
 
-/// The accounts that check one of these people in as a companion, as (person id, account id).
+/// The accounts that may check one of these people in (accepted rows), as (person id, account
+/// id).
+pub fn accepted_holders_of(
+    conn: &mut DbConnection,
+    person_ids: &[i64],
+) -> Result<Vec<(i64, i64)>, DbError> {
+    let mut holders = Vec::new();
+    for chunk in person_ids.chunks(500) {
+        holders.extend(
+            companions::table
+                .filter(companions::person_id.eq_any(chunk))
+                .filter(companions::accepted_at.is_not_null())
+                .select((companions::person_id, companions::account_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    Ok(holders)
+}
+
+/// The accounts that hold one of these people as a companion, accepted or not, as (person id,
+/// account id).
 pub fn holders_of(conn: &mut DbConnection, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
     let mut holders = Vec::new();
     for chunk in person_ids.chunks(500) {
@@ -195,6 +226,8 @@ pub struct NewCompanion<'a> {
     pub name_sealed: String,
     /// Typed beside a document that carries none.
     pub birth_date: Option<NaiveDate>,
+    /// `now` for someone without an account of their own; `None` for a request.
+    pub accepted_at: Option<NaiveDateTime>,
 }
 
 pub fn insert(
@@ -209,6 +242,7 @@ pub fn insert(
             companions::relation.eq(companion.relation),
             companions::name_sealed.eq(&companion.name_sealed),
             companions::birth_date.eq(companion.birth_date),
+            companions::accepted_at.eq(companion.accepted_at),
             companions::created_at.eq(now),
         ))
         .returning(companions::id)

@@ -52,7 +52,7 @@ impl Retained {
                 "from",
                 FieldError::new(
                     "range_outside_retention",
-                    format!("只能{what}最近{days}天内的记录（数据保存期限）"),
+                    format!("{what}时段须在最近{days}天内（数据保存期限）"),
                 ),
             );
         } else {

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{created, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, Retained};
 use crate::services::risk_windows::{self, NewWindow};
 use crate::web::{ApiError, Json};
 
@@ -18,14 +18,19 @@ pub struct RiskWindowRequest {
     message: String,
 }
 
-impl TryFrom<RiskWindowRequest> for NewWindow {
-    type Error = FieldErrors;
-
-    fn try_from(request: RiskWindowRequest) -> Result<Self, FieldErrors> {
+impl RiskWindowRequest {
+    fn parse(self, retained: Retained) -> Result<NewWindow, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let from = parse_time(&mut errors, "from", &request.from);
-        let to = parse_time(&mut errors, "to", &request.to);
-        let window = NewWindow::check(&mut errors, request.venue_id, from, to, &request.message);
+        let from = parse_time(&mut errors, "from", &self.from);
+        let to = parse_time(&mut errors, "to", &self.to);
+        let window = NewWindow::check(
+            &mut errors,
+            self.venue_id,
+            from,
+            to,
+            &self.message,
+            retained,
+        );
         errors.into_result(window)
     }
 }
@@ -35,7 +40,7 @@ pub async fn create(
     body: Json<RiskWindowRequest>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
-    let window = NewWindow::try_from(body.0)?;
+    let window = body.0.parse(state.retained())?;
     Ok(created(
         risk_windows::create(&state, &official, window).await?,
     ))

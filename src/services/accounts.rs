@@ -302,12 +302,10 @@ fn declare_identity(
         region: None,
     };
     let person = persons::find_or_create(conn, &state.cipher, new, now)?;
-    // Accounts that held this person as a companion now need their acceptance.
-    let holders: Vec<CacheKey> = companions::holders_of(conn, &[person.id])?
-        .into_iter()
-        .map(|(_, holder)| CacheKey::Account(holder))
-        .collect();
-    changed(state, conn, &holders)?;
+    if account.person_id != Some(person.id) {
+        // Accounts that hold this person as a companion now need this account's acceptance.
+        super::companions::identity_changed_hands(state, conn, person.id)?;
+    }
     accounts::bind_person(conn, &state.cipher, account.id, person.id, name, None, now).map_err(
         |e| {
             if e.is_unique_violation() {
@@ -334,6 +332,9 @@ pub async fn withdraw_consent(
         .write(move |state, conn| {
             companions::remove_all_of_account(conn, account_id)?;
             changed(state, conn, &[CacheKey::Account(account_id)])?;
+            if let Some(person_id) = accounts::find(conn, account_id)?.and_then(|a| a.person_id) {
+                super::companions::identity_changed_hands(state, conn, person_id)?;
+            }
             paper_codes::revoke(conn, account_id, None, state.clock.now_naive())?;
             Ok(accounts::clear_consent(conn, account_id)?)
         })

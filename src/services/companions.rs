@@ -195,6 +195,7 @@ pub async fn add(
                     relation: &new.relation,
                     name_sealed: state.cipher.seal(Field::Name, new.name.as_ref()),
                     birth_date: typed_birth,
+                    accepted_at: owner.is_none().then_some(now),
                 },
                 now,
             )?;
@@ -234,6 +235,23 @@ pub async fn remove(
             forget(state, conn, &held.row)
         })
         .await
+}
+
+/// The person's identity was bound to an account, or released from one (a declaration, a
+/// verified claim that took it from another account, a withdrawal, an official's release): what
+/// the previous holder accepted is nobody's word now, so every companion row of the person waits
+/// for an acceptance again, and the holders' accounts are read again on every node.
+pub fn identity_changed_hands(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    person_id: i64,
+) -> Result<(), DbError> {
+    companions::reset_acceptances(conn, person_id)?;
+    let holders: Vec<CacheKey> = companions::holders_of(conn, &[person_id])?
+        .into_iter()
+        .map(|(_, holder)| CacheKey::Account(holder))
+        .collect();
+    changed(state, conn, &holders)
 }
 
 /// Removes a companion row: the paper codes its account printed for the person stop working.

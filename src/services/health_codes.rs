@@ -498,7 +498,7 @@ fn tell_holders(
     }
     // Guardians are told only of the people they look after: those without an account of their
     // own. Someone who merely typed an adult's number learns nothing of their colour.
-    for (person, account) in companions::holders_of(conn, &people)? {
+    for (person, account) in companions::accepted_holders_of(conn, &people)? {
         if !owned.contains(&person) {
             holders.insert((account, person, false));
         }

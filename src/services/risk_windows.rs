@@ -15,7 +15,7 @@ use crate::db::notifications::{self, NewRiskNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{accounts, check_ins, venues, DbError};
-use crate::domain::{CheckInSource, FieldError, FieldErrors};
+use crate::domain::{CheckInSource, FieldError, FieldErrors, Retained};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,20 +40,17 @@ pub const MAX_MESSAGE_CHARS: usize = 500;
 
 impl NewWindow {
     /// Checks a window whose times were read already (`None` for one that was not readable):
-    /// `to` after `from`, a message of 1 to 500 characters. Bad fields are added to `errors`.
+    /// `to` after `from` inside the retention period (the stays it reads and tells of are no
+    /// older), a message of 1 to 500 characters. Bad fields are added to `errors`.
     pub fn check(
         errors: &mut FieldErrors,
         venue_id: i64,
         from: Option<NaiveDateTime>,
         to: Option<NaiveDateTime>,
         message: &str,
+        retained: Retained,
     ) -> Option<Self> {
-        if from.zip(to).is_some_and(|(from, to)| to <= from) {
-            errors.add(
-                "to",
-                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
-            );
-        }
+        let window = retained.check(errors, from, to, "风险");
         let message = message.trim().to_owned();
         if message.is_empty() || message.chars().count() > MAX_MESSAGE_CHARS {
             errors.add(
@@ -64,7 +61,7 @@ impl NewWindow {
                 ),
             );
         }
-        from.zip(to).map(|(from, to)| NewWindow {
+        window.map(|(from, to)| NewWindow {
             venue_id,
             from,
             to,
@@ -145,8 +142,11 @@ pub async fn create(
                     created_at: now,
                 },
             )?;
-            let stays =
+            let since = state.retained().since;
+            let mut stays =
                 check_ins::stays_overlapping(conn, venue.id, window.from, window.to, LONGEST_STAY)?;
+            // Stays that began before the retention period wait for the purge: never read.
+            stays.retain(|stay| stay.from >= since);
             let person_ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
             let owners = accounts::verified_owners(conn, &person_ids)?;
             // One notification per account and person: the person's verified account, and the

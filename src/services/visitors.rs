@@ -89,13 +89,16 @@ pub async fn list(
             let venue = venues::find(conn, venue_id)?
                 .filter(|v| official.covers(&v.region_code))
                 .ok_or(VisitorsError::VenueNotFound)?;
-            let rows = check_ins::at_venue_overlapping(
+            let since = state.retained().since;
+            let mut rows = check_ins::at_venue_overlapping(
                 conn,
                 venue_id,
                 window.from,
                 window.to,
                 LONGEST_STAY,
             )?;
+            // A stay that began before the retention period waits for the purge: never read.
+            rows.retain(|row| row.scanned_at >= since);
             let mut person_ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
             person_ids.sort_unstable();
             person_ids.dedup();

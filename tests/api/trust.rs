@@ -250,6 +250,24 @@ async fn visitor_lists_and_traces_do_not_reach_past_the_retention_period() {
     )
     .await;
     assert_eq!(field_code(&trace, "from"), "range_outside_retention");
+    // Nor does a risky window declared that far back read (and tell) the stays.
+    let risky = assert_error(
+        app.post_as(
+            &official,
+            "/api/v1/risk-windows",
+            &json!({
+                "venue_id": venue.id,
+                "from": (scanned - Duration::hours(1)).to_rfc3339(),
+                "to": (scanned + Duration::hours(1)).to_rfc3339(),
+                "message": "该时段有确诊病例到访",
+            }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(field_code(&risky, "from"), "range_outside_retention");
 
     // The console's visitor page says so too, and shows no one.
     let (cookie, _) = console_session(&app, "linwu-health-old", "health_official", LINWU).await;
@@ -750,6 +768,70 @@ async fn a_sysadmin_cannot_disable_or_demote_a_peer_nor_make_one() {
         .await,
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_companion_who_gets_an_account_of_their_own_is_asked_and_a_request_never_answered_stays_closed(
+) {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let grandson = app.resident("孙子").await;
+    let number = elder(30);
+    let grandma = app
+        .add_companion(&grandson.token, "刘奶奶", &number, "奶奶")
+        .await;
+    assert_eq!(grandma["status"], "active");
+    let id = grandma["id"].as_i64().unwrap();
+    let scan_with_her = || {
+        let app = &app;
+        let token = grandson.token.clone();
+        let code = venue.code_url.clone();
+        async move {
+            app.scan(&token, json!({"code": code, "companion_ids": [id]}))
+                .await
+        }
+    };
+    body_of(scan_with_her().await, 201).await;
+
+    // She gets a phone and declares her identity: her grandson now needs her word.
+    let her = app
+        .consented_resident("grandma-phone", "刘奶奶", &number, "13912340006")
+        .await;
+    assert_error(
+        scan_with_her().await,
+        StatusCode::CONFLICT,
+        "companion_not_accepted",
+    )
+    .await;
+    let requests = app.read(&her, "/api/v1/me/companion-requests").await;
+    assert_eq!(requests["items"][0]["status"], "awaiting_acceptance");
+
+    // A stranger's request that she never answered stays closed after she withdraws her consent.
+    let stranger = stranger(&app).await;
+    let asked = body_of(
+        app.post_as(
+            &stranger,
+            "/api/v1/me/companions",
+            &json!({"name": "刘奶奶", "id_number": number, "relation": "奶奶"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(
+        app.delete_as(&her, "/api/v1/me/consent").await.status(),
+        204
+    );
+    assert_error(
+        app.scan(
+            &stranger,
+            json!({"code": venue.code_url, "companion_ids": [asked["id"]]}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "companion_not_accepted",
     )
     .await;
 }

@@ -9,11 +9,16 @@ CREATE TABLE staff_sessions (
 CREATE INDEX staff_sessions_expiry ON staff_sessions (expires_at);
 
 -- The birth date an account typed for its companion stays with that companion row, like the
--- name it typed: it never becomes the person's. A person with an account of their own is a
--- companion only once they accepted (accepted_at).
+-- name it typed: it never becomes the person's. A row may be checked in from accepted_at on: set
+-- when the person had no account of their own, or when a person with one accepted the request.
 ALTER TABLE companions ADD COLUMN birth_date DATE;
 ALTER TABLE companions ADD COLUMN accepted_at TIMESTAMP;
 UPDATE companions SET birth_date = persons.birth_date FROM persons WHERE persons.id = companions.person_id;
+-- Rows of people with an account of their own (not the holder's) were added without asking
+-- them: they wait for their acceptance now.
+UPDATE companions SET accepted_at = created_at
+ WHERE NOT EXISTS (SELECT 1 FROM accounts a
+                    WHERE a.person_id = companions.person_id AND a.id <> companions.account_id);
 -- Until now only companions wrote a person's birth date; from now on only the person's own
 -- declaration does.
 UPDATE persons SET birth_date = NULL WHERE birth_date IS NOT NULL;

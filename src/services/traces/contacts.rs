@@ -133,6 +133,7 @@ fn overlaps(
     conn: &mut DbConnection,
     stays: &[CheckInRow],
     exclude: &HashSet<i64>,
+    since: NaiveDateTime,
     level: u8,
     budget: usize,
 ) -> Result<(Vec<Overlap>, bool), DbError> {
@@ -144,7 +145,7 @@ fn overlaps(
     for (venue_id, venue_stays) in &by_venue {
         let mut spans: Vec<(NaiveDateTime, NaiveDateTime)> = venue_stays
             .iter()
-            .map(|s| (s.scanned_at - LONGEST_STAY, s.ends_at))
+            .map(|s| ((s.scanned_at - LONGEST_STAY).max(since), s.ends_at))
             .collect();
         spans.sort_unstable();
         for (from, to) in spans {
@@ -156,7 +157,9 @@ fn overlaps(
     }
     let mut at_venue: HashMap<i64, Vec<CheckInRow>> = HashMap::new();
     for row in traces::at_venues(conn, &windows)? {
-        at_venue.entry(row.venue_id).or_default().push(row);
+        if row.scanned_at >= since {
+            at_venue.entry(row.venue_id).or_default().push(row);
+        }
     }
     let mut found = Vec::new();
     for (venue_id, venue_stays) in by_venue {
@@ -190,6 +193,9 @@ pub struct Search<'a> {
     pub case_id: i64,
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
+    /// The oldest check-in that may be read (now less the retention period): older rows are
+    /// waiting for the purge, and no stay that began before it is read, the case's or a contact's.
+    pub since: NaiveDateTime,
     pub depth: u8,
     pub scope: &'a RegionCode,
 }
@@ -204,12 +210,14 @@ pub fn trace(
         case_id,
         from,
         to,
+        since,
         depth,
         scope,
     } = *search;
-    let case_stays = traces::stays_of(conn, &[case_id], from, to)?;
+    let mut case_stays = traces::stays_of(conn, &[case_id], from, to)?;
+    case_stays.retain(|stay| stay.scanned_at >= since);
     let mut exclude: HashSet<i64> = HashSet::from([case_id]);
-    let (mut found, mut truncated) = overlaps(conn, &case_stays, &exclude, 1, MAX_CONTACTS)?;
+    let (mut found, mut truncated) = overlaps(conn, &case_stays, &exclude, since, 1, MAX_CONTACTS)?;
     if depth >= 2 && !truncated {
         let level_one: Vec<i64> = {
             let mut seen = HashSet::new();
@@ -220,8 +228,16 @@ pub fn trace(
                 .collect()
         };
         exclude.extend(&level_one);
-        let their_stays = traces::stays_of(conn, &level_one, from, to)?;
-        let (second, cut) = overlaps(conn, &their_stays, &exclude, 2, MAX_CONTACTS - found.len())?;
+        let mut their_stays = traces::stays_of(conn, &level_one, from, to)?;
+        their_stays.retain(|stay| stay.scanned_at >= since);
+        let (second, cut) = overlaps(
+            conn,
+            &their_stays,
+            &exclude,
+            since,
+            2,
+            MAX_CONTACTS - found.len(),
+        )?;
         found.extend(second);
         truncated = cut;
     }

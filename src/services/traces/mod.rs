@@ -243,6 +243,7 @@ pub async fn create(
                     case_id: case.id,
                     from: query.from,
                     to: query.to,
+                    since: state.retained().since,
                     depth: query.depth,
                     scope: &official.region,
                 },
