@@ -3,7 +3,7 @@
 //! staff role ([`Reviewer`], [`HealthOfficial`], [`Auditor`]). A missing, expired or tampered token
 //! answers 401 `unauthorized`; a valid token of the wrong kind or role answers 403 `forbidden`.
 
-use std::future::{ready, Future, Ready};
+use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -21,6 +21,24 @@ use crate::web::{ApiError, ErrorCode};
 pub struct Account {
     pub id: i64,
     pub platform: Platform,
+    /// When the platform login behind the session happened (unix seconds).
+    pub logged_in_at: i64,
+}
+
+/// The account of a resident session, as long as it exists: a cancelled account's sessions end
+/// on every node as soon as the change reaches its cache (within `CACHE_SYNC_MS`).
+async fn live_account(
+    state: &std::sync::Arc<AppState>,
+    account_id: i64,
+    platform: Platform,
+    logged_in_at: i64,
+) -> Result<Account, ApiError> {
+    services::accounts::snapshot(state, account_id).await?;
+    Ok(Account {
+        id: account_id,
+        platform,
+        logged_in_at,
+    })
 }
 
 /// A logged-in staff member.
@@ -74,19 +92,23 @@ fn bearer_session(
 
 impl FromRequest for Account {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(session(req).and_then(|kind| match kind {
-            SessionKind::Resident {
-                account_id,
-                platform,
-            } => Ok(Account {
-                id: account_id,
-                platform,
-            }),
-            SessionKind::Staff { .. } => Err(ApiError::forbidden("工作人员账号不能使用居民功能")),
-        }))
+        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
+        Box::pin(async move {
+            let (state, kind) = found?;
+            match kind {
+                SessionKind::Resident {
+                    account_id,
+                    platform,
+                    issued_at,
+                } => live_account(&state, account_id, platform, issued_at).await,
+                SessionKind::Staff { .. } => {
+                    Err(ApiError::forbidden("工作人员账号不能使用居民功能"))
+                }
+            }
+        })
     }
 }
 
@@ -130,10 +152,10 @@ impl FromRequest for Caller {
                 SessionKind::Resident {
                     account_id,
                     platform,
-                } => Ok(Caller::Account(Account {
-                    id: account_id,
-                    platform,
-                })),
+                    issued_at,
+                } => Ok(Caller::Account(
+                    live_account(&state, account_id, platform, issued_at).await?,
+                )),
                 SessionKind::Staff {
                     staff_id,
                     version,

@@ -40,6 +40,9 @@ pub enum SessionKind {
     Resident {
         account_id: i64,
         platform: Platform,
+        /// When the platform login that made the session happened (unix seconds): a copy of
+        /// one's data needs a fresh one.
+        issued_at: i64,
     },
     /// Role and region are not in the token: they are read from the account at each request,
     /// so a change or a disabled account takes effect at once.
@@ -99,8 +102,9 @@ impl Sessions {
         }
     }
 
-    /// A token for `kind`; a resident's gets a new session id, a staff member's carries the id of
-    /// the session recorded for it.
+    /// A token for `kind`, issued at `now` (a resident's `issued_at` is taken from `now`); a
+    /// resident's gets a new session id, a staff member's carries the id of the session recorded
+    /// for it.
     pub fn issue(&self, kind: &SessionKind, now: DateTime<Utc>) -> IssuedToken {
         let jti = match kind {
             SessionKind::Resident { .. } => new_session_id(),
@@ -110,6 +114,7 @@ impl Sessions {
             SessionKind::Resident {
                 account_id,
                 platform,
+                ..
             } => (
                 account_id.to_string(),
                 RESIDENT_AUDIENCE,
@@ -157,6 +162,7 @@ impl Sessions {
             RESIDENT_AUDIENCE => Some(SessionKind::Resident {
                 account_id: id,
                 platform: claims.platform?,
+                issued_at: claims.iat,
             }),
             // A staff token without a recorded session (issued before sessions were recorded) is
             // refused; residents' tokens of before stay valid until they expire.
@@ -181,10 +187,12 @@ mod tests {
     #[test]
     fn tokens_round_trip_for_both_kinds() {
         let s = sessions();
+        let now = Utc::now();
         for kind in [
             SessionKind::Resident {
                 account_id: 7,
                 platform: Platform::Alipay,
+                issued_at: now.timestamp(),
             },
             SessionKind::Staff {
                 staff_id: 3,
@@ -192,9 +200,9 @@ mod tests {
                 session: new_session_id(),
             },
         ] {
-            let issued = s.issue(&kind, Utc::now());
-            assert!(issued.expires_at > Utc::now());
-            assert_eq!(s.verify(&issued.token, Utc::now()), Some(kind));
+            let issued = s.issue(&kind, now);
+            assert!(issued.expires_at > now);
+            assert_eq!(s.verify(&issued.token, now), Some(kind));
         }
     }
 
@@ -206,6 +214,7 @@ mod tests {
                 &SessionKind::Resident {
                     account_id: 7,
                     platform: Platform::Wechat,
+                    issued_at: 0,
                 },
                 Utc::now(),
             )
@@ -243,6 +252,7 @@ mod tests {
         let kind = SessionKind::Resident {
             account_id: 7,
             platform: Platform::Wechat,
+            issued_at: now.timestamp(),
         };
         assert_ne!(s.issue(&kind, now).token, s.issue(&kind, now).token);
         assert_ne!(new_session_id(), new_session_id());

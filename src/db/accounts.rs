@@ -31,6 +31,8 @@ pub struct AccountRow {
     pub declared_name_sealed: Option<String>,
     /// When a face check verified that the account's holder is the person of its identity.
     pub identity_verified_at: Option<NaiveDateTime>,
+    /// When its holder cancelled it: the row holds nothing of them any more.
+    pub deleted_at: Option<NaiveDateTime>,
 }
 
 impl AccountRow {
@@ -120,9 +122,11 @@ impl Consent {
     }
 }
 
+/// The account, unless it was cancelled.
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<AccountRow>, DbError> {
     Ok(accounts::table
         .find(id)
+        .filter(accounts::deleted_at.is_null())
         .select(AccountRow::as_select())
         .first(conn)
         .optional()?)
@@ -348,4 +352,112 @@ pub fn claim_phone_proof(
             Ok(true)
         }
     }
+}
+
+/// Cancels an account (注销): everything it held of its holder is erased — profile, phone,
+/// platform identifiers and token, the identity binding and its declared name, consent — and the
+/// row stays only as a number that older records may name. The next login through the platform
+/// finds no account and makes a new, empty one.
+pub fn cancel(conn: &mut DbConnection, account_id: i64, now: NaiveDateTime) -> Result<(), DbError> {
+    diesel::update(accounts::table.find(account_id))
+        .set((
+            accounts::subject.eq(format!("cancelled:{account_id}")),
+            accounts::platform_user_id.eq(None::<String>),
+            accounts::person_id.eq(None::<i64>),
+            accounts::profile_sealed.eq(None::<String>),
+            accounts::phone_sealed.eq(None::<String>),
+            accounts::phone_hash.eq(None::<String>),
+            accounts::platform_token_sealed.eq(None::<String>),
+            accounts::platform_token_expires_at.eq(None::<NaiveDateTime>),
+            accounts::consent_profile_at.eq(None::<NaiveDateTime>),
+            accounts::consent_phone_at.eq(None::<NaiveDateTime>),
+            accounts::consent_identity_at.eq(None::<NaiveDateTime>),
+            accounts::declared_name_sealed.eq(None::<String>),
+            accounts::identity_verified_at.eq(None::<NaiveDateTime>),
+            accounts::deleted_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One grant or withdrawal of a consent element.
+#[derive(Debug, Clone, Queryable)]
+pub struct ConsentEvent {
+    pub element: String,
+    pub granted: bool,
+    pub at: NaiveDateTime,
+}
+
+/// Records grants or withdrawals of consent elements (`profile`, `phone`, `identity`).
+pub fn record_consent(
+    conn: &mut DbConnection,
+    account_id: i64,
+    elements: &[&str],
+    granted: bool,
+    at: NaiveDateTime,
+) -> Result<(), DbError> {
+    use super::schema::consent_events;
+    for element in elements {
+        diesel::insert_into(consent_events::table)
+            .values((
+                consent_events::account_id.eq(account_id),
+                consent_events::element.eq(*element),
+                consent_events::granted.eq(granted),
+                consent_events::at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The account's consent history, oldest first.
+pub fn consent_history(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<Vec<ConsentEvent>, DbError> {
+    use super::schema::consent_events;
+    Ok(consent_events::table
+        .filter(consent_events::account_id.eq(account_id))
+        .order((consent_events::at.asc(), consent_events::id.asc()))
+        .select((
+            consent_events::element,
+            consent_events::granted,
+            consent_events::at,
+        ))
+        .load(conn)?)
+}
+
+/// Forgets the account's consent history (with the account).
+pub fn forget_consent_history(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
+    use super::schema::consent_events;
+    diesel::delete(consent_events::table.filter(consent_events::account_id.eq(account_id)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Detaches a cancelled account from everything that named it: its check-ins stay, without it
+/// (pseudonymous: the person, no account), until the retention period deletes them; its
+/// notifications, face checks, phone proofs and venue staff places go; the venues it managed keep
+/// their manager's data as the application gave it, without the account.
+pub fn detach(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
+    use super::schema::{
+        check_ins, identity_verifications, notifications, used_phone_proofs, venue_staff, venues,
+    };
+    diesel::update(check_ins::table.filter(check_ins::account_id.eq(account_id)))
+        .set(check_ins::account_id.eq(None::<i64>))
+        .execute(conn)?;
+    diesel::delete(notifications::table.filter(notifications::account_id.eq(account_id)))
+        .execute(conn)?;
+    diesel::delete(
+        identity_verifications::table.filter(identity_verifications::account_id.eq(account_id)),
+    )
+    .execute(conn)?;
+    diesel::delete(used_phone_proofs::table.filter(used_phone_proofs::account_id.eq(account_id)))
+        .execute(conn)?;
+    diesel::delete(venue_staff::table.filter(venue_staff::account_id.eq(account_id)))
+        .execute(conn)?;
+    diesel::update(venues::table.filter(venues::manager_account_id.eq(account_id)))
+        .set(venues::manager_account_id.eq(None::<i64>))
+        .execute(conn)?;
+    forget_consent_history(conn, account_id)
 }

@@ -270,3 +270,19 @@ pub fn for_account(
         ))
         .load(conn)?)
 }
+
+/// How each of the account's notifications went out as a platform message: (id, delivery, when
+/// the platform took it).
+pub fn deliveries_of(
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<Vec<(i64, Delivery, Option<NaiveDateTime>)>, DbError> {
+    Ok(notifications::table
+        .filter(notifications::account_id.eq(account_id))
+        .select((
+            notifications::id,
+            notifications::delivery,
+            notifications::delivered_at,
+        ))
+        .load(conn)?)
+}

@@ -70,3 +70,12 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<PaperCodeRow>, Db
         .first(conn)
         .optional()?)
 }
+
+/// The paper codes the account printed, newest first.
+pub fn printed_by(conn: &mut DbConnection, account_id: i64) -> Result<Vec<PaperCodeRow>, DbError> {
+    Ok(paper_codes::table
+        .filter(paper_codes::account_id.eq(account_id))
+        .order(paper_codes::id.desc())
+        .select(PaperCodeRow::as_select())
+        .load(conn)?)
+}

@@ -264,13 +264,23 @@ pub fn in_region(
     {
         return Ok(true);
     }
-    let stays: i64 = check_ins::table
+    // A stay venue staff typed in proves nothing about where a person was: any venue could type
+    // anyone's number and so hand that person to its region's officials. Only stays the person's
+    // own or their guardian's account recorded (a scan, a paper code) count, but for a traveller
+    // without a home region and without an account, whose only tie to a region may be a desk.
+    let typed_stays_count = document.is_some_and(|d| d.division().is_none())
+        && accounts::owner_of(conn, person.id)?.is_none();
+    let mut stays = check_ins::table
         .inner_join(venues::table)
         .filter(check_ins::person_id.eq(person.id))
         .filter(check_ins::scanned_at.ge(since))
         .filter(venues::region_code.like(format!("{scope}%")))
         .count()
-        .get_result(conn)?;
+        .into_boxed();
+    if !typed_stays_count {
+        stays = stays.filter(check_ins::source.ne(crate::domain::CheckInSource::Manual));
+    }
+    let stays: i64 = stays.get_result(conn)?;
     Ok(stays > 0)
 }
 

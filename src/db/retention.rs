@@ -117,7 +117,56 @@ pub fn purge(
 
     // People left with nothing: no account, not anyone's companion, no check-in, alert, trace
     // or test result, and no colour or vaccination recorded within the period.
-    let orphans: Vec<i64> = persons::table
+    let orphans = left_with_nothing(conn, cutoff, None)?;
+    let people = erase_people(conn, &orphans)?;
+    count("persons", people);
+    count(
+        "paper_codes",
+        // Kept while a check-in made with one may still be kept: printed, valid 14 days, then
+        // the check-in's retention period.
+        diesel::delete(
+            paper_codes::table.filter(
+                paper_codes::created_at
+                    .lt(cutoff - Duration::days(crate::crypto::paper_code::VALID_DAYS)),
+            ),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "identity_verifications",
+        diesel::delete(
+            identity_verifications::table.filter(identity_verifications::created_at.lt(cutoff)),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "used_phone_proofs",
+        diesel::delete(used_phone_proofs::table.filter(used_phone_proofs::used_at.lt(cutoff)))
+            .execute(conn)?,
+    );
+    count(
+        "health_code_imports",
+        diesel::delete(
+            health_code_imports::table.filter(health_code_imports::requested_at.lt(cutoff)),
+        )
+        .execute(conn)?,
+    );
+    count(
+        "audit_log",
+        diesel::delete(audit_log::table.filter(audit_log::at.lt(audit_cutoff))).execute(conn)?,
+    );
+    Ok(purged)
+}
+
+/// The people left with nothing (of `only`, when given): no account, not anyone's companion, no
+/// check-in, alert, notice, trace, follow-up or test result, and no colour or vaccination recorded
+/// since `cutoff`.
+pub fn left_with_nothing(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    only: Option<i64>,
+) -> Result<Vec<i64>, DbError> {
+    let mut query = persons::table
         .filter(not(exists(
             accounts::table.filter(accounts::person_id.eq(persons::id.nullable())),
         )))
@@ -156,52 +205,24 @@ pub fn purge(
                 .filter(vaccinations::recorded_at.ge(cutoff)),
         )))
         .select(persons::id)
-        .load(conn)?;
-    let mut people = 0;
-    for batch in orphans.chunks(5_000) {
+        .into_boxed();
+    if let Some(person_id) = only {
+        query = query.filter(persons::id.eq(person_id));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// Erases these people with their colours, paper codes and vaccinations; how many.
+pub fn erase_people(conn: &mut DbConnection, people: &[i64]) -> Result<usize, DbError> {
+    let mut erased = 0;
+    for batch in people.chunks(5_000) {
         diesel::delete(health_codes::table.filter(health_codes::person_id.eq_any(batch)))
             .execute(conn)?;
         diesel::delete(paper_codes::table.filter(paper_codes::person_id.eq_any(batch)))
             .execute(conn)?;
         diesel::delete(vaccinations::table.filter(vaccinations::person_id.eq_any(batch)))
             .execute(conn)?;
-        people += diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
+        erased += diesel::delete(persons::table.filter(persons::id.eq_any(batch))).execute(conn)?;
     }
-    count("persons", people);
-    count(
-        "paper_codes",
-        // Kept while a check-in made with one may still be kept: printed, valid 14 days, then
-        // the check-in's retention period.
-        diesel::delete(
-            paper_codes::table.filter(
-                paper_codes::created_at
-                    .lt(cutoff - Duration::days(crate::crypto::paper_code::VALID_DAYS)),
-            ),
-        )
-        .execute(conn)?,
-    );
-    count(
-        "identity_verifications",
-        diesel::delete(
-            identity_verifications::table.filter(identity_verifications::created_at.lt(cutoff)),
-        )
-        .execute(conn)?,
-    );
-    count(
-        "used_phone_proofs",
-        diesel::delete(used_phone_proofs::table.filter(used_phone_proofs::used_at.lt(cutoff)))
-            .execute(conn)?,
-    );
-    count(
-        "health_code_imports",
-        diesel::delete(
-            health_code_imports::table.filter(health_code_imports::requested_at.lt(cutoff)),
-        )
-        .execute(conn)?,
-    );
-    count(
-        "audit_log",
-        diesel::delete(audit_log::table.filter(audit_log::at.lt(audit_cutoff))).execute(conn)?,
-    );
-    Ok(purged)
+    Ok(erased)
 }

@@ -67,6 +67,17 @@ diesel::table! {
         last_login_at -> Timestamp,
         declared_name_sealed -> Nullable<Text>,
         identity_verified_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    consent_events (id) {
+        id -> BigInt,
+        account_id -> BigInt,
+        element -> Text,
+        granted -> Bool,
+        at -> Timestamp,
     }
 }
 

@@ -47,6 +47,11 @@ impl Retained {
                     format!("{what}时段最长{days}天（数据保存期限）"),
                 ),
             );
+        } else if to > self.since + Duration::days(i64::from(days) + 1) {
+            errors.add(
+                "to",
+                FieldError::new("range_in_future", "结束时间不能晚于明天"),
+            );
         } else if from < self.since {
             errors.add(
                 "from",

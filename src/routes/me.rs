@@ -8,6 +8,7 @@ use crate::auth::Account;
 use crate::domain::{FieldError, FieldErrors, IdDocument, PersonName};
 use crate::platforms::{PhoneProof, PlatformProfile};
 use crate::services::accounts::{self, ConsentOffer, MeView};
+use crate::services::personal_data;
 use crate::web::{ApiError, Json};
 
 /// Longest `my.getPhoneNumber` answer accepted (it is a few hundred bytes).
@@ -98,6 +99,20 @@ pub async fn grant(
 
 pub async fn withdraw(account: Account, state: State) -> Result<HttpResponse, ApiError> {
     accounts::withdraw_consent(&state, &account).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A copy of everything held about the account; never kept by a cache on the way.
+pub async fn data(account: Account, state: State) -> Result<HttpResponse, ApiError> {
+    let data = personal_data::export(&state, &account).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-store"))
+        .json(data))
+}
+
+/// Cancels the account (注销).
+pub async fn cancel(account: Account, state: State) -> Result<HttpResponse, ApiError> {
+    personal_data::cancel(&state, &account).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

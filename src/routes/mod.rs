@@ -89,6 +89,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         ),
         endpoint(M::GET, "/api/v1/staff/me", staff_sessions::me),
         endpoint(M::GET, "/api/v1/me", me::get),
+        endpoint(M::DELETE, "/api/v1/me", me::cancel),
+        endpoint(M::GET, "/api/v1/me/data", me::data),
         endpoint(M::PUT, "/api/v1/me/consent", me::grant),
         endpoint(M::DELETE, "/api/v1/me/consent", me::withdraw),
         endpoint(M::POST, "/api/v1/me/identity/verification", identity::start),

@@ -166,6 +166,7 @@ pub async fn login(
                 &SessionKind::Resident {
                     account_id: account.id,
                     platform,
+                    issued_at: state.clock.now().timestamp(),
                 },
                 state.clock.now(),
             );
@@ -245,6 +246,15 @@ pub async fn grant_consent(
             if let Some((document, name)) = &identity {
                 declare_identity(state, conn, &row, document, name)?;
             }
+            let granted: Vec<&str> = [
+                ("profile", profile.is_some()),
+                ("phone", phone.is_some()),
+                ("identity", identity.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(element, given)| given.then_some(element))
+            .collect();
+            accounts::record_consent(conn, row.id, &granted, true, now)?;
             changed(state, conn, &[CacheKey::Account(row.id)])?;
             me(state, conn, row.id)
         })
@@ -332,9 +342,19 @@ pub async fn withdraw_consent(
         .write(move |state, conn| {
             companions::remove_all_of_account(conn, account_id)?;
             changed(state, conn, &[CacheKey::Account(account_id)])?;
-            if let Some(person_id) = accounts::find(conn, account_id)?.and_then(|a| a.person_id) {
+            let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
+            if let Some(person_id) = account.person_id {
                 super::companions::identity_changed_hands(state, conn, person_id)?;
             }
+            let withdrawn: Vec<&str> = [
+                ("profile", account.consent_profile_at.is_some()),
+                ("phone", account.consent_phone_at.is_some()),
+                ("identity", account.consent_identity_at.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(element, was)| was.then_some(element))
+            .collect();
+            accounts::record_consent(conn, account_id, &withdrawn, false, state.clock.now_naive())?;
             paper_codes::revoke(conn, account_id, None, state.clock.now_naive())?;
             Ok(accounts::clear_consent(conn, account_id)?)
         })
@@ -365,6 +385,7 @@ fn load_snapshot(
     conn: &mut DbConnection,
     account_id: i64,
 ) -> Result<Arc<AccountSnapshot>, AccountError> {
+    // A cancelled account is not found: its sessions end on every node as the change reaches it.
     let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
     let me = identity_of(state, conn, &account)?;
     let companions = companions::list(conn, account_id)?

@@ -47,6 +47,9 @@ pub enum CompanionError {
     /// The companion has an account of their own; others may check them in, nothing more.
     #[error("the companion has an account of their own")]
     OwnAccount,
+    /// Someone who has not accepted (again) to be this account's companion.
+    #[error("the companion has not accepted")]
+    NotAccepted,
     /// No request of another account for the caller's own person with this id.
     #[error("no such companion request")]
     RequestNotFound,
@@ -247,11 +250,16 @@ pub fn identity_changed_hands(
     person_id: i64,
 ) -> Result<(), DbError> {
     companions::reset_acceptances(conn, person_id)?;
-    let holders: Vec<CacheKey> = companions::holders_of(conn, &[person_id])?
+    let holders = companions::holders_of(conn, &[person_id])?;
+    for (_, holder) in &holders {
+        // A paper code printed for them by another account stops working with its acceptance.
+        paper_codes::revoke(conn, *holder, Some(person_id), state.clock.now_naive())?;
+    }
+    let keys: Vec<CacheKey> = holders
         .into_iter()
         .map(|(_, holder)| CacheKey::Account(holder))
         .collect();
-    changed(state, conn, &holders)
+    changed(state, conn, &keys)
 }
 
 /// Removes a companion row: the paper codes its account printed for the person stop working.

@@ -19,6 +19,7 @@ pub mod notifications;
 pub mod paper_codes;
 pub mod paper_scans;
 pub mod passes;
+pub mod personal_data;
 pub mod regions;
 pub mod retention;
 pub mod reviews;

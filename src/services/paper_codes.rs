@@ -84,6 +84,9 @@ pub async fn companion(
             if held.own_account {
                 return Err(CompanionError::OwnAccount);
             }
+            if !held.accepted() {
+                return Err(CompanionError::NotAccepted);
+            }
             print(state, conn, account_id, held.row.person_id)
         })
         .await?;

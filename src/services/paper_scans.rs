@@ -67,7 +67,7 @@ fn printed_person(
     if let Some(held) = companions::of_person(conn, account_id, person_id)? {
         // A person with an account of their own prints their own code; one printed for them by
         // another account stops working once they have one.
-        if held.own_account {
+        if held.own_account || !held.accepted() {
             return Ok(None);
         }
         return Ok(Some(held.open(&state.cipher)?));

@@ -850,7 +850,12 @@ fn door_page(
                 id_number: attendee.person.masked_id_number(),
                 health: HealthOnPage {
                     color: known.color.color,
-                    updated_at: known.color.updated_at.map(|t| clock.show(t)),
+                    // When an official last changed it is the person's business too.
+                    updated_at: known
+                        .color
+                        .updated_at
+                        .filter(|_| attendee.health_details)
+                        .map(|t| clock.show(t)),
                     test: known
                         .test
                         .filter(|_| attendee.health_details)

@@ -60,6 +60,7 @@ error_codes! {
     Unauthorized = ("unauthorized", UNAUTHORIZED, "请先登录"),
     Forbidden = ("forbidden", FORBIDDEN, "没有权限进行此操作"),
     InvalidCredentials = ("invalid_credentials", UNAUTHORIZED, "用户名或密码错误"),
+    LoginTooOld = ("login_too_old", UNAUTHORIZED, "为保护您的个人信息，请重新登录后10分钟内导出"),
     TooManyRequests = ("too_many_requests", TOO_MANY_REQUESTS, "操作过于频繁，请稍后再试"),
     PlatformCodeInvalid = ("platform_code_invalid", UNAUTHORIZED, "授权码无效或已过期，请重新授权"),
     PlatformUserBlocked = ("platform_user_blocked", FORBIDDEN, "平台判定该账号存在风险，暂时无法登录"),

@@ -14,6 +14,7 @@ use crate::services::follow_ups::FollowUpError;
 use crate::services::health_codes::HealthCodeError;
 use crate::services::identity::{IdentityError, ReleaseError};
 use crate::services::paper_codes::PaperCodeFailure;
+use crate::services::personal_data::PersonalDataError;
 use crate::services::regions::RegionError;
 use crate::services::reviews::ReviewError;
 use crate::services::risk_windows::RiskWindowError;
@@ -176,6 +177,7 @@ impl From<CompanionError> for ApiError {
             .into(),
             CompanionError::NotFound => ApiError::new(ErrorCode::CompanionNotFound),
             CompanionError::RequestNotFound => ApiError::new(ErrorCode::CompanionRequestNotFound),
+            CompanionError::NotAccepted => ApiError::new(ErrorCode::CompanionNotAccepted),
             CompanionError::Account(e) => e.into(),
             CompanionError::Db(e) => e.into(),
         }
@@ -335,6 +337,16 @@ impl From<RegionError> for ApiError {
         match e {
             RegionError::NotFound => ApiError::not_found().with_message("该行政区划不存在"),
             RegionError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<PersonalDataError> for ApiError {
+    fn from(e: PersonalDataError) -> Self {
+        match e {
+            PersonalDataError::LoginTooOld => ApiError::new(ErrorCode::LoginTooOld),
+            PersonalDataError::Account(e) => e.into(),
+            PersonalDataError::Db(e) => e.into(),
         }
     }
 }

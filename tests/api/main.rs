@@ -31,6 +31,7 @@ mod ops;
 mod overload;
 mod paper_codes;
 mod passes;
+mod personal_data;
 mod privacy;
 mod regions;
 mod registrations;

@@ -835,3 +835,105 @@ async fn a_companion_who_gets_an_account_of_their_own_is_asked_and_a_request_nev
     )
     .await;
 }
+
+// ---- past the list ------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_stay_typed_at_a_desk_gives_another_regions_officials_no_power_over_a_person() {
+    let app = spawn_app().await;
+    let linwu = app.official(LINWU).await;
+    let number = elder(50);
+    app.set_color(&linwu, &number, "王奶奶", "red").await;
+    let jinan_venue = app
+        .approved_venue_in(
+            "370102001",
+            "medical_transport",
+            "hospital",
+            "济南市历下区某医院",
+        )
+        .await;
+    // A manager in Jinan types her number at the desk.
+    body_of(
+        app.post_as(
+            &jinan_venue.manager,
+            &format!("/api/v1/venues/{}/manual-check-ins", jinan_venue.id),
+            &json!({"entrance_id": jinan_venue.entrance_id, "name": "随便写", "id_number": number}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let jinan = app.official("370102").await;
+    let path = format!("/api/v1/health-codes/{number}");
+    assert_error(
+        app.get_as(&jinan, &path).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let set = app
+        .put_as(
+            &jinan,
+            &path,
+            &json!({"color": "green", "reason_code": "close_contact"}),
+        )
+        .await;
+    assert_eq!(set.status(), 404);
+    assert_eq!(
+        app.delete_as(&jinan, &format!("/api/v1/identity-bindings/{number}"))
+            .await
+            .status(),
+        404
+    );
+    // Her home county still holds her red code.
+    assert_eq!(app.read(&linwu, &path).await["color"], "red");
+}
+
+#[tokio::test]
+async fn a_paper_code_printed_for_a_companion_stops_when_her_identity_changes_hands() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let grandson = app.resident("孙辈").await;
+    let (grandma, code) = app
+        .companion_with_paper_code(&grandson.token, "李奶奶", 60)
+        .await;
+    // She declares her identity with a phone of her own.
+    app.consented_resident("paper-grandma", "李奶奶", &elder(60), "13912340007")
+        .await;
+    let desk = app.venue_staff(&venue).await;
+    let scanned = app
+        .post_as(
+            &desk.token,
+            &format!("/api/v1/venues/{}/paper-scans", venue.id),
+            &json!({"entrance_id": venue.entrance_id, "code": code}),
+        )
+        .await;
+    assert_eq!(scanned.status(), 410, "{}", scanned.text().await.unwrap());
+    let reprint = app
+        .get_as(
+            &grandson.token,
+            &format!("/api/v1/me/companions/{}/paper-code.png", grandma["id"]),
+        )
+        .await;
+    assert!(reprint.status().is_client_error());
+}
+
+#[tokio::test]
+async fn windows_that_end_past_tomorrow_are_refused() {
+    let app = spawn_app().await;
+    let venue = app.approved_venue().await;
+    let official = app.official(LINWU).await;
+    let now = Utc::now();
+    let query = window_query(now - Duration::hours(1), now + Duration::days(3));
+    let refused = assert_error(
+        app.get_as(
+            &official,
+            &format!("/api/v1/venues/{}/visitors?{query}", venue.id),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(field_code(&refused, "to"), "range_in_future");
+}

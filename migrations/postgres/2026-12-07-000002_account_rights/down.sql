@@ -1,0 +1,2 @@
+DROP TABLE consent_events;
+ALTER TABLE accounts DROP COLUMN deleted_at;
