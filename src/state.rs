@@ -33,6 +33,11 @@ pub struct AppState {
     pub check_ins: CheckInWriter,
 }
 
+/// The venue-code keys as the signers take them: (id, key), the current first.
+fn code_keys(ring: &crate::config::KeyRing<[u8; 32]>) -> Vec<(String, [u8; 32])> {
+    ring.all().map(|(id, key)| (id.to_owned(), *key)).collect()
+}
+
 impl AppState {
     pub fn new(
         settings: Settings,
@@ -43,16 +48,23 @@ impl AppState {
         let keys = &settings.keys;
         Self {
             cipher: PiiCipher::new(keys.pii_key.expose()),
-            sessions: Sessions::new(
-                keys.jwt_secret.expose(),
+            sessions: Sessions::with_keys(
+                keys.jwt_secrets
+                    .all()
+                    .map(|(id, secret)| (id.to_owned(), secret.clone()))
+                    .collect(),
                 settings.sessions.resident_hours,
                 settings.sessions.staff_hours,
             ),
             taxonomy: Arc::clone(&settings.taxonomy),
-            venue_codes: VenueCodeSigner::new(*keys.venue_code_key.expose()),
-            paper_codes: PaperCodeSigner::new(*keys.venue_code_key.expose()),
-            passes: PassSigner::new(
-                keys.pass_signing_key.expose(),
+            venue_codes: VenueCodeSigner::with_keys(code_keys(&keys.venue_code_keys)),
+            paper_codes: PaperCodeSigner::with_keys(code_keys(&keys.venue_code_keys)),
+            passes: PassSigner::with_keys(
+                &keys
+                    .pass_signing_keys
+                    .all()
+                    .map(|(_, seed)| *seed)
+                    .collect::<Vec<_>>(),
                 settings.scan.pass_ttl_seconds,
             ),
             caches: Caches::default(),

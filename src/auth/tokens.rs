@@ -5,7 +5,9 @@
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -75,18 +77,33 @@ fn well_formed_session_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Keys and lifetimes, built once at start-up.
+/// Keys and lifetimes, built once at start-up. Tokens are signed with the current key and name it
+/// (`kid`); a token of any key still configured is accepted, so `JWT_SECRETS` rotates without
+/// logging anyone out.
 #[derive(Clone)]
 pub struct Sessions {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current key's id and key.
+    encoding: (String, EncodingKey),
+    /// Every key by id, the current first.
+    decoding: Vec<(String, DecodingKey)>,
     validation: Validation,
     resident_ttl: Duration,
     staff_ttl: Duration,
 }
 
 impl Sessions {
+    /// One key, under the id `default`.
     pub fn new(secret: &str, resident_hours: u32, staff_hours: u32) -> Self {
+        Self::with_keys(
+            vec![("default".to_owned(), secret.to_owned())],
+            resident_hours,
+            staff_hours,
+        )
+    }
+
+    /// These keys (id, secret), the first current.
+    pub fn with_keys(keys: Vec<(String, String)>, resident_hours: u32, staff_hours: u32) -> Self {
+        assert!(!keys.is_empty(), "sessions need a key");
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[RESIDENT_AUDIENCE, STAFF_AUDIENCE]);
         validation.set_issuer(&[ISSUER]);
@@ -94,8 +111,14 @@ impl Sessions {
         // Expiry is checked against the server's clock in `verify`.
         validation.validate_exp = false;
         Self {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: (
+                keys[0].0.clone(),
+                EncodingKey::from_secret(keys[0].1.as_bytes()),
+            ),
+            decoding: keys
+                .iter()
+                .map(|(id, secret)| (id.clone(), DecodingKey::from_secret(secret.as_bytes())))
+                .collect(),
             validation,
             resident_ttl: Duration::hours(i64::from(resident_hours)),
             staff_ttl: Duration::hours(i64::from(staff_hours)),
@@ -143,7 +166,9 @@ impl Sessions {
             ver,
             jti,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(self.encoding.0.clone());
+        let token = encode(&header, &claims, &self.encoding.1)
             .expect("HS256 signing of in-memory claims cannot fail");
         IssuedToken { token, expires_at }
     }
@@ -151,8 +176,14 @@ impl Sessions {
     /// The session a token stands for, or `None` when it is malformed, tampered with, expired
     /// at `now` or not ours.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Option<SessionKind> {
-        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
-            .ok()?
+        // The key the token names; a token without a `kid` (issued before keys had ids) is tried
+        // against each.
+        let kid = decode_header(token).ok()?.kid;
+        let claims = self
+            .decoding
+            .iter()
+            .filter(|(id, _)| kid.as_deref().is_none_or(|kid| kid == id))
+            .find_map(|(_, key)| decode::<Claims>(token, key, &self.validation).ok())?
             .claims;
         if claims.exp + LEEWAY_SECS <= now.timestamp() {
             return None;
@@ -240,9 +271,34 @@ mod tests {
             ver: None,
             jti: new_session_id(),
         };
-        let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding).unwrap();
+        let expired = encode(&Header::new(Algorithm::HS256), &expired, &s.encoding.1).unwrap();
         assert_eq!(s.verify(&expired, Utc::now()), None);
         assert!(s.verify(&token, Utc::now() + Duration::hours(25)).is_none());
+    }
+
+    #[test]
+    fn a_token_of_an_earlier_key_is_accepted_until_that_key_is_removed() {
+        let now = Utc::now();
+        let kind = SessionKind::Resident {
+            account_id: 7,
+            platform: Platform::Wechat,
+            issued_at: now.timestamp(),
+        };
+        let old_secret = "the old secret, long enough for HS256 signing".to_owned();
+        let new_secret = "the new secret, also long enough for HS256 signing".to_owned();
+        let before = Sessions::with_keys(vec![("a".into(), old_secret.clone())], 24, 8);
+        let token = before.issue(&kind, now).token;
+        let rotated = Sessions::with_keys(
+            vec![("b".into(), new_secret.clone()), ("a".into(), old_secret)],
+            24,
+            8,
+        );
+        assert_eq!(rotated.verify(&token, now), Some(kind.clone()));
+        let fresh = rotated.issue(&kind, now).token;
+        assert_eq!(decode_header(&fresh).unwrap().kid.as_deref(), Some("b"));
+        let removed = Sessions::with_keys(vec![("b".into(), new_secret)], 24, 8);
+        assert_eq!(removed.verify(&token, now), None);
+        assert_eq!(removed.verify(&fresh, now), Some(kind));
     }
 
     #[test]
@@ -272,7 +328,7 @@ mod tests {
             ver: Some(1),
             jti: String::new(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &s.encoding).unwrap();
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &s.encoding.1).unwrap();
         assert_eq!(s.verify(&token, Utc::now()), None);
     }
 }

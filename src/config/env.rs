@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 use super::dev_secrets::{self, DevSecrets};
 use super::{
     AdmissionSettings, AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl,
-    DeliverySettings, Keys, LogFormat, RetentionSettings, ScanPolicy, Secret, ServerSettings,
-    SessionSettings, Settings, WechatSettings,
+    DeliverySettings, KeyRing, Keys, LogFormat, RetentionSettings, ScanPolicy, Secret,
+    ServerSettings, SessionSettings, Settings, WechatSettings,
 };
 use crate::crypto::VenueCodeSigner;
 use crate::domain::{CompanionRule, HealthColor, NotificationKind, Temperature};
@@ -122,6 +122,75 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         parse(&value)
             .map_err(|reason| self.problem(format!("{name} {reason}")))
             .ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    /// Keys with ids from `list` (`id:value,id:value`, the first current; ids of 1 to 16 letters,
+    /// digits, `-` or `_`, each once), or, without it, the one key of `single` under
+    /// [`SINGLE_KEY_ID`]. Setting both is refused, and so, in production, is a listed value that
+    /// is a placeholder or the development secret.
+    fn key_ring<T>(
+        &mut self,
+        single: &str,
+        list: &str,
+        production: bool,
+        dev_value: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<KeyRing<T>> {
+        let Some(listed) = self.get(list) else {
+            return self
+                .secret(single, production, dev_value, parse)
+                .map(KeyRing::single);
+        };
+        if self.get(single).is_some() {
+            self.problem(format!("set {list} or {single}, not both"));
+            return None;
+        }
+        let mut keys: Vec<(String, T)> = Vec::new();
+        for item in listed.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let Some((id, value)) = item.split_once(':') else {
+                self.problem(format!("{list}: each key is written id:value"));
+                return None;
+            };
+            let (id, value) = (id.trim(), value.trim());
+            let well_formed = (1..=16).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !well_formed {
+                self.problem(format!(
+                    "{list}: key id `{id}` must be 1 to 16 letters, digits, '-' or '_'"
+                ));
+                return None;
+            }
+            if keys.iter().any(|(seen, _)| seen == id) {
+                self.problem(format!("{list} names the key id `{id}` twice"));
+                return None;
+            }
+            let lower = value.to_ascii_lowercase();
+            if production
+                && (PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
+                    || dev_value == Some(value))
+            {
+                self.problem(format!(
+                    "{list}: key `{id}` is a placeholder or the development secret"
+                ));
+                return None;
+            }
+            match parse(value) {
+                Ok(key) => keys.push((id.to_owned(), key)),
+                Err(reason) => {
+                    self.problem(format!("{list}: key `{id}` {reason}"));
+                    return None;
+                }
+            }
+        }
+        if keys.is_empty() {
+            self.problem(format!("{list} names no key"));
+            return None;
+        }
+        Some(KeyRing::new(keys))
     }
 }
 
@@ -328,22 +397,30 @@ fn keys<F: Fn(&str) -> Option<String>>(
         }
     };
     let dev_value = |name: &str| dev.as_ref().and_then(|d| d.get(name));
-    let jwt_secret = r.secret("JWT_SECRET", production, dev_value("jwt_secret"), |value| {
-        if value.len() < 32 {
-            Err("must be at least 32 characters".into())
-        } else {
-            Ok(value.to_owned())
-        }
-    });
+    let jwt_secrets = r.key_ring(
+        "JWT_SECRET",
+        "JWT_SECRETS",
+        production,
+        dev_value("jwt_secret"),
+        |value| {
+            if value.len() < 32 {
+                Err("must be at least 32 characters".into())
+            } else {
+                Ok(value.to_owned())
+            }
+        },
+    );
     let pii_key = r.secret("PII_KEY", production, dev_value("pii_key"), decode_key);
-    let venue_code_key = r.secret(
+    let venue_code_keys = r.key_ring(
         "VENUE_CODE_KEY",
+        "VENUE_CODE_KEYS",
         production,
         dev_value("venue_code_key"),
         decode_key,
     );
-    let pass_signing_key = r.secret(
+    let pass_signing_keys = r.key_ring(
         "PASS_SIGNING_KEY",
+        "PASS_SIGNING_KEYS",
         production,
         dev_value("pass_signing_key"),
         decode_signing_key,
@@ -354,10 +431,10 @@ fn keys<F: Fn(&str) -> Option<String>>(
         .unwrap_or_default();
     let keys = (|| {
         Some(Keys {
-            jwt_secret: Secret(jwt_secret?),
+            jwt_secrets: jwt_secrets?,
             pii_key: Secret(pii_key?),
-            venue_code_key: Secret(venue_code_key?),
-            pass_signing_key: Secret(pass_signing_key?),
+            venue_code_keys: venue_code_keys?,
+            pass_signing_keys: pass_signing_keys?,
         })
     })();
     (keys, generated)
@@ -507,7 +584,7 @@ fn decode_signing_key(value: &str) -> Result<[u8; 32], String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DatabaseUrl, LogFormat, DEV_SECRETS_FILE};
+    use super::super::{DatabaseUrl, LogFormat, DEV_SECRETS_FILE, SINGLE_KEY_ID};
     use super::*;
     use std::collections::HashMap;
 
@@ -533,8 +610,8 @@ mod tests {
         let first = load(&[("DATA_DIR", data)]).unwrap();
         let second = load(&[("DATA_DIR", data)]).unwrap();
         assert_eq!(
-            first.keys.jwt_secret.expose(),
-            second.keys.jwt_secret.expose()
+            first.keys.jwt_secrets.current().1,
+            second.keys.jwt_secrets.current().1
         );
         assert_eq!(first.keys.pii_key.expose(), second.keys.pii_key.expose());
         assert_eq!(first.server.port, 8080);
@@ -617,6 +694,52 @@ mod tests {
     }
 
     #[test]
+    fn keys_are_read_as_lists_with_ids_the_first_current() {
+        let dir = temp_dir();
+        const OTHER: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+        let settings = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("VENUE_CODE_KEYS", &format!("b:{OTHER}, a:{KEY}")),
+            ("JWT_SECRETS", &format!("2024-b:{JWT},2023-a:{JWT}x")),
+        ])
+        .unwrap();
+        let ids: Vec<&str> = settings
+            .keys
+            .venue_code_keys
+            .all()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert_eq!(settings.keys.jwt_secrets.current().0, "2024-b");
+        // A key given alone goes by the fixed id.
+        assert_eq!(settings.keys.pass_signing_keys.current().0, SINGLE_KEY_ID);
+    }
+
+    #[test]
+    fn key_lists_with_a_repeated_id_or_beside_a_single_key_are_refused() {
+        let dir = temp_dir();
+        let twice = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("VENUE_CODE_KEYS", &format!("a:{KEY},a:{KEY}")),
+        ])
+        .unwrap_err();
+        assert!(twice.problems[0].contains("twice"), "{twice}");
+        let both = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("JWT_SECRET", JWT),
+            ("JWT_SECRETS", &format!("a:{JWT}")),
+        ])
+        .unwrap_err();
+        assert!(both.problems[0].contains("not both"), "{both}");
+        let unnamed = load(&[
+            ("DATA_DIR", dir.path().to_str().unwrap()),
+            ("PASS_SIGNING_KEYS", KEY),
+        ])
+        .unwrap_err();
+        assert!(unnamed.problems[0].contains("id:value"), "{unnamed}");
+    }
+
+    #[test]
     fn development_ignores_the_placeholders_of_env_example() {
         let dir = temp_dir();
         let settings = load(&[
@@ -625,7 +748,7 @@ mod tests {
             ("PII_KEY", "change-me-openssl-rand-base64-32"),
         ])
         .unwrap();
-        assert!(!settings.keys.jwt_secret.expose().contains("change-me"));
+        assert!(!settings.keys.jwt_secrets.current().1.contains("change-me"));
     }
 
     #[test]

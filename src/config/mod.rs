@@ -174,14 +174,58 @@ pub struct DatabaseSettings {
 /// Every secret key of the deployment.
 #[derive(Debug, Clone)]
 pub struct Keys {
-    /// HMAC key of session tokens.
-    pub jwt_secret: Secret<String>,
+    /// HMAC keys of session tokens (`JWT_SECRETS`, or `JWT_SECRET` alone).
+    pub jwt_secrets: KeyRing<String>,
     /// AES-256 key for personal data at rest.
     pub pii_key: Secret<[u8; 32]>,
-    /// HMAC key that signs the tokens in venue QR codes. Changing it voids every printed poster.
-    pub venue_code_key: Secret<[u8; 32]>,
-    /// Ed25519 seed that signs pass tokens; its public key is published as a JWKS.
-    pub pass_signing_key: Secret<[u8; 32]>,
+    /// HMAC keys that sign the tokens in venue QR codes and paper codes (`VENUE_CODE_KEYS`, or
+    /// `VENUE_CODE_KEY` alone): codes signed under any of them scan until it is removed.
+    pub venue_code_keys: KeyRing<[u8; 32]>,
+    /// Ed25519 seeds that sign pass tokens (`PASS_SIGNING_KEYS`, or `PASS_SIGNING_KEY` alone);
+    /// every public key is published as a JWKS.
+    pub pass_signing_keys: KeyRing<[u8; 32]>,
+}
+
+/// The id a key given alone (`JWT_SECRET`, …) goes by.
+pub const SINGLE_KEY_ID: &str = "default";
+
+/// Keys with ids, the first the current one: new signatures are made with it, and those of any
+/// key still listed are accepted, so a key is rotated by putting a new one first and removed once
+/// nothing made under it is needed.
+#[derive(Debug, Clone)]
+pub struct KeyRing<T> {
+    keys: Vec<(String, Secret<T>)>,
+}
+
+impl<T> KeyRing<T> {
+    /// At least one key, ids distinct (checked when the settings are read).
+    pub fn new(keys: Vec<(String, T)>) -> Self {
+        assert!(!keys.is_empty(), "a key ring holds at least one key");
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|(id, key)| (id, Secret(key)))
+                .collect(),
+        }
+    }
+
+    /// One key, under [`SINGLE_KEY_ID`].
+    pub fn single(key: T) -> Self {
+        Self::new(vec![(SINGLE_KEY_ID.to_owned(), key)])
+    }
+
+    /// The key new signatures are made with, and its id.
+    pub fn current(&self) -> (&str, &T) {
+        let (id, key) = &self.keys[0];
+        (id, key.expose())
+    }
+
+    /// Every key, the current first.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.keys
+            .iter()
+            .map(|(id, key)| (id.as_str(), key.expose()))
+    }
 }
 
 #[derive(Debug, Clone)]

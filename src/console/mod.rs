@@ -383,7 +383,7 @@ fn unavailable(what: &str, error: impl std::fmt::Display) -> HttpResponse {
 /// it out.
 fn keyed(state: &AppState, purpose: &[u8], value: &str) -> String {
     let mut mac =
-        Hmac::<Sha256>::new_from_slice(state.settings.keys.jwt_secret.expose().as_bytes())
+        Hmac::<Sha256>::new_from_slice(state.settings.keys.jwt_secrets.current().1.as_bytes())
             .expect("HMAC takes any key length");
     mac.update(purpose);
     mac.update(value.as_bytes());

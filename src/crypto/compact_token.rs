@@ -1,6 +1,11 @@
 //! Short signed tokens: base32 (RFC 4648, upper case, no padding) of a few varint fields
 //! followed by a truncated HMAC-SHA-256 tag. Used for venue codes and paper codes, each
 //! with its own domain label so a token of one kind is never valid as the other.
+//!
+//! A signer holds one or more keys: it signs with the first and accepts a tag of any, so a key
+//! is rotated without voiding what hangs on walls. The token does not name its key — every byte
+//! makes a poster's QR code denser — so a token is checked against each key in turn (a few
+//! HMACs) and the key that matched is told.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -18,12 +23,20 @@ pub enum TokenError {
 
 #[derive(Clone)]
 pub struct CompactSigner {
-    key: [u8; 32],
+    /// (id, key), the first the one new tokens are signed with.
+    keys: Vec<(String, [u8; 32])>,
 }
 
 impl CompactSigner {
+    /// A signer of one key, under the id `default`.
     pub fn new(key: [u8; 32]) -> Self {
-        Self { key }
+        Self::with_keys(vec![("default".to_owned(), key)])
+    }
+
+    /// A signer of these keys, the first current.
+    pub fn with_keys(keys: Vec<(String, [u8; 32])>) -> Self {
+        assert!(!keys.is_empty(), "a signer needs a key");
+        Self { keys }
     }
 
     pub fn sign(&self, domain: &[u8], fields: &[u64]) -> String {
@@ -31,13 +44,24 @@ impl CompactSigner {
         for field in fields {
             write_varint(&mut bytes, *field);
         }
-        let tag = self.tag(domain, &bytes);
+        let tag = tag_of(&self.keys[0].1, domain, &bytes);
         bytes.extend_from_slice(&tag);
         base32_encode(&bytes)
     }
 
     /// The `count` fields of a genuine token.
     pub fn verify(&self, domain: &[u8], token: &str, count: usize) -> Result<Vec<u64>, TokenError> {
+        self.verify_with_key(domain, token, count)
+            .map(|(fields, _)| fields)
+    }
+
+    /// The `count` fields of a genuine token, and the id of the key that signed it.
+    pub fn verify_with_key(
+        &self,
+        domain: &[u8],
+        token: &str,
+        count: usize,
+    ) -> Result<(Vec<u64>, &str), TokenError> {
         if token.is_empty() || token.len() > 64 {
             return Err(TokenError::Malformed);
         }
@@ -54,21 +78,23 @@ impl CompactSigner {
         if !reader.is_empty() {
             return Err(TokenError::Malformed);
         }
-        if !constant_time_eq(&self.tag(domain, payload), tag) {
-            return Err(TokenError::Forged);
-        }
-        Ok(fields)
+        let signed_by = self
+            .keys
+            .iter()
+            .find(|(_, key)| constant_time_eq(&tag_of(key, domain, payload), tag))
+            .ok_or(TokenError::Forged)?;
+        Ok((fields, signed_by.0.as_str()))
     }
+}
 
-    fn tag(&self, domain: &[u8], payload: &[u8]) -> [u8; TAG_LEN] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("any key length");
-        mac.update(domain);
-        mac.update(payload);
-        let full = mac.finalize().into_bytes();
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&full[..TAG_LEN]);
-        tag
-    }
+fn tag_of(key: &[u8; 32], domain: &[u8], payload: &[u8]) -> [u8; TAG_LEN] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+    mac.update(domain);
+    mac.update(payload);
+    let full = mac.finalize().into_bytes();
+    let mut tag = [0u8; TAG_LEN];
+    tag.copy_from_slice(&full[..TAG_LEN]);
+    tag
 }
 
 fn base32_encode(bytes: &[u8]) -> String {

@@ -51,6 +51,13 @@ impl PaperCodeSigner {
         }
     }
 
+    /// A signer of these keys (id, key), the first current: codes printed under any of them scan.
+    pub fn with_keys(keys: Vec<(String, [u8; 32])>) -> Self {
+        Self {
+            signer: CompactSigner::with_keys(keys),
+        }
+    }
+
     /// The text of the QR code.
     pub fn text(&self, code: PaperCode) -> String {
         let day = (code.issued_on - epoch()).num_days().max(0) as u64;

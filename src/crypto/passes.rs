@@ -60,26 +60,53 @@ pub enum PassError {
     Invalid,
 }
 
-pub struct PassSigner {
-    /// The one signature every scan makes: ed25519-dalek signs in about 21 µs here, ring in 28.
-    signing: SigningKey,
-    /// The JWT header, base64url-encoded once: `{"typ":"JWT","alg":"EdDSA","kid":…}`.
-    header: String,
-    decoding: DecodingKey,
-    validation: Validation,
+/// A public key passes may be verified with.
+struct VerifyingKey {
+    /// Derived from the key, so it changes exactly when the key does.
     key_id: String,
     public_key: [u8; 32],
-    ttl: Duration,
+    decoding: DecodingKey,
 }
 
-impl PassSigner {
-    pub fn new(seed: &[u8; 32], ttl_seconds: u32) -> Self {
-        let signing = SigningKey::from_bytes(seed);
+impl VerifyingKey {
+    fn of(signing: &SigningKey) -> Self {
         let verifying = signing.verifying_key();
         let public_pem = verifying
             .to_public_key_pem(LineEnding::LF)
             .expect("an Ed25519 public key encodes");
         let public_key = verifying.to_bytes();
+        Self {
+            key_id: B64URL.encode(&Sha256::digest(public_key)[..12]),
+            public_key,
+            decoding: DecodingKey::from_ed_pem(public_pem.as_bytes()).expect("our own PEM"),
+        }
+    }
+}
+
+/// Signs passes with the current key (`PASS_SIGNING_KEYS`' first) and verifies those of every
+/// key still configured, each by the `kid` it names; the JWKS lists them all, so staff devices
+/// that cached it keep verifying through a rotation.
+pub struct PassSigner {
+    /// The one signature every scan makes: ed25519-dalek signs in about 21 µs here, ring in 28.
+    signing: SigningKey,
+    /// The JWT header, base64url-encoded once: `{"typ":"JWT","alg":"EdDSA","kid":…}`.
+    header: String,
+    /// Every key, the current first.
+    verifying: Vec<VerifyingKey>,
+    validation: Validation,
+    ttl: Duration,
+}
+
+impl PassSigner {
+    pub fn new(seed: &[u8; 32], ttl_seconds: u32) -> Self {
+        Self::with_keys(&[*seed], ttl_seconds)
+    }
+
+    /// Signs with the first seed; verifies passes of any.
+    pub fn with_keys(seeds: &[[u8; 32]], ttl_seconds: u32) -> Self {
+        assert!(!seeds.is_empty(), "passes need a key");
+        let keys: Vec<SigningKey> = seeds.iter().map(SigningKey::from_bytes).collect();
+        let verifying: Vec<VerifyingKey> = keys.iter().map(VerifyingKey::of).collect();
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
@@ -87,16 +114,12 @@ impl PassSigner {
         validation.leeway = 0;
         // Expiry is checked against the server's clock in `verify`, not the system time.
         validation.validate_exp = false;
-        // The key id is derived from the key, so it changes exactly when the key does.
-        let key_id = B64URL.encode(&Sha256::digest(public_key)[..12]);
-        let header = json!({"typ": "JWT", "alg": "EdDSA", "kid": key_id}).to_string();
+        let header = json!({"typ": "JWT", "alg": "EdDSA", "kid": verifying[0].key_id}).to_string();
         Self {
-            signing,
+            signing: keys[0].clone(),
             header: B64URL.encode(header),
-            decoding: DecodingKey::from_ed_pem(public_pem.as_bytes()).expect("our own PEM"),
+            verifying,
             validation,
-            key_id,
-            public_key,
             ttl: Duration::seconds(i64::from(ttl_seconds)),
         }
     }
@@ -142,7 +165,15 @@ impl PassSigner {
 
     /// The claims of a genuine pass that is still valid at `now`.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<PassClaims, PassError> {
-        let claims = decode::<PassClaims>(token, &self.decoding, &self.validation)
+        let kid = jsonwebtoken::decode_header(token)
+            .map_err(|_| PassError::Invalid)?
+            .kid;
+        let key = self
+            .verifying
+            .iter()
+            .find(|k| kid.as_deref() == Some(k.key_id.as_str()))
+            .ok_or(PassError::Invalid)?;
+        let claims = decode::<PassClaims>(token, &key.decoding, &self.validation)
             .map_err(|_| PassError::Invalid)?
             .claims;
         if claims.exp <= now.timestamp() {
@@ -151,18 +182,23 @@ impl PassSigner {
         Ok(claims)
     }
 
-    /// The public key as a JSON Web Key Set (RFC 8037 `OKP` / `Ed25519`).
+    /// Every public key as a JSON Web Key Set (RFC 8037 `OKP` / `Ed25519`), the current first.
     pub fn jwks(&self) -> Value {
-        json!({
-            "keys": [{
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": B64URL.encode(self.public_key),
-                "kid": self.key_id,
-                "alg": "EdDSA",
-                "use": "sig"
-            }]
-        })
+        let keys: Vec<Value> = self
+            .verifying
+            .iter()
+            .map(|key| {
+                json!({
+                    "kty": "OKP",
+                    "crv": "Ed25519",
+                    "x": B64URL.encode(key.public_key),
+                    "kid": key.key_id,
+                    "alg": "EdDSA",
+                    "use": "sig"
+                })
+            })
+            .collect();
+        json!({ "keys": keys })
     }
 }
 
@@ -244,7 +280,20 @@ mod tests {
         let signer = PassSigner::new(&[5u8; 32], 180);
         let jwks = signer.jwks();
         let x = jwks["keys"][0]["x"].as_str().unwrap();
-        assert_eq!(B64URL.decode(x).unwrap(), signer.public_key);
+        assert_eq!(B64URL.decode(x).unwrap(), signer.verifying[0].public_key);
         assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    }
+
+    #[test]
+    fn passes_of_an_earlier_key_verify_until_it_is_removed_and_the_jwks_lists_both() {
+        let before = PassSigner::new(&[5u8; 32], 180);
+        let old = sample(&before);
+        let rotated = PassSigner::with_keys(&[[6u8; 32], [5u8; 32]], 180);
+        assert!(rotated.verify(&old, Utc::now()).is_ok());
+        assert_eq!(rotated.jwks()["keys"].as_array().unwrap().len(), 2);
+        let fresh = sample(&rotated);
+        let removed = PassSigner::new(&[6u8; 32], 180);
+        assert_eq!(removed.verify(&old, Utc::now()), Err(PassError::Invalid));
+        assert!(removed.verify(&fresh, Utc::now()).is_ok());
     }
 }

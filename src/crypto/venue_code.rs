@@ -47,6 +47,13 @@ impl VenueCodeSigner {
         }
     }
 
+    /// A signer of these keys (id, key), the first current: codes signed under any of them scan.
+    pub fn with_keys(keys: Vec<(String, [u8; 32])>) -> Self {
+        Self {
+            signer: CompactSigner::with_keys(keys),
+        }
+    }
+
     pub fn token(&self, code: VenueCodeRef) -> String {
         self.signer
             .sign(DOMAIN, &[code.entrance_id as u64, code.version as u64])
@@ -105,14 +112,23 @@ impl VenueCodeSigner {
     }
 
     pub fn verify(&self, token: &str) -> Result<VenueCodeRef, VenueCodeError> {
-        let fields = self.signer.verify(DOMAIN, token, 2).map_err(|e| match e {
-            TokenError::Malformed => VenueCodeError::Malformed,
-            TokenError::Forged => VenueCodeError::Forged,
-        })?;
-        Ok(VenueCodeRef {
+        self.verify_with_key(token).map(|(code, _)| code)
+    }
+
+    /// What a genuine token names, and the id of the key it was signed under.
+    pub fn verify_with_key(&self, token: &str) -> Result<(VenueCodeRef, &str), VenueCodeError> {
+        let (fields, key) = self
+            .signer
+            .verify_with_key(DOMAIN, token, 2)
+            .map_err(|e| match e {
+                TokenError::Malformed => VenueCodeError::Malformed,
+                TokenError::Forged => VenueCodeError::Forged,
+            })?;
+        let code = VenueCodeRef {
             entrance_id: i64::try_from(fields[0]).map_err(|_| VenueCodeError::Forged)?,
             version: i32::try_from(fields[1]).map_err(|_| VenueCodeError::Forged)?,
-        })
+        };
+        Ok((code, key))
     }
 }
 

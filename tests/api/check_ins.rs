@@ -242,7 +242,7 @@ async fn a_code_of_a_venue_not_yet_approved_does_not_work() {
         .await;
     // Its code cannot be downloaded, so build it as the server would.
     let signer =
-        venuecode::crypto::VenueCodeSigner::new(*app.settings.keys.venue_code_key.expose());
+        venuecode::crypto::VenueCodeSigner::new(*app.settings.keys.venue_code_keys.current().1);
     let url = signer.url(
         &app.settings.server.public_base_url,
         venuecode::crypto::VenueCodeRef {

@@ -23,6 +23,7 @@ mod follow_ups;
 mod health_codes;
 mod helpers;
 mod identity;
+mod keys;
 mod manual_check_ins;
 mod me;
 mod messages;
