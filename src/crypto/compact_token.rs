@@ -39,6 +39,11 @@ impl CompactSigner {
         Self { keys }
     }
 
+    /// The id of the key new tokens are signed with.
+    pub fn current_key_id(&self) -> &str {
+        &self.keys[0].0
+    }
+
     pub fn sign(&self, domain: &[u8], fields: &[u64]) -> String {
         let mut bytes = Vec::with_capacity(24);
         for field in fields {

@@ -115,6 +115,11 @@ impl VenueCodeSigner {
         self.verify_with_key(token).map(|(code, _)| code)
     }
 
+    /// The id of the key new codes are signed with.
+    pub fn current_key_id(&self) -> &str {
+        self.signer.current_key_id()
+    }
+
     /// What a genuine token names, and the id of the key it was signed under.
     pub fn verify_with_key(&self, token: &str) -> Result<(VenueCodeRef, &str), VenueCodeError> {
         let (fields, key) = self

@@ -79,6 +79,8 @@ pub struct EntranceRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The venue-code key its poster was last downloaded under.
+    pub code_key_id: String,
 }
 
 impl EntranceRow {
@@ -604,4 +606,58 @@ pub fn of_account(
         .select((venues::id, venues::name))
         .load(conn)?;
     Ok((managed, staffed))
+}
+
+/// Records that these entrances' posters were downloaded under the venue-code key `key_id`.
+pub fn mark_printed(
+    conn: &mut DbConnection,
+    entrance_ids: &[i64],
+    key_id: &str,
+) -> Result<(), DbError> {
+    diesel::update(
+        entrances::table
+            .filter(entrances::id.eq_any(entrance_ids))
+            .filter(entrances::code_key_id.ne(key_id)),
+    )
+    .set(entrances::code_key_id.eq(key_id))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// An open entrance of an approved venue whose poster was last downloaded under another key than
+/// `current`, with its venue.
+#[derive(Debug, Clone, Queryable)]
+pub struct OutdatedPoster {
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub region_code: String,
+    pub entrance_id: i64,
+    pub entrance_name: String,
+    pub key_id: String,
+}
+
+/// The open entrances of approved venues in `region` (a code prefix) whose posters carry another
+/// key than `current`, by venue.
+pub fn outdated_posters(
+    conn: &mut DbConnection,
+    region: &str,
+    current: &str,
+) -> Result<Vec<OutdatedPoster>, DbError> {
+    Ok(entrances::table
+        .inner_join(venues::table)
+        .filter(venues::region_code.like(format!("{region}%")))
+        .filter(venues::status.eq(crate::domain::VenueStatus::Approved))
+        .filter(entrances::closed_at.is_null())
+        .filter(entrances::code_key_id.ne(current))
+        .order((venues::id.asc(), entrances::id.asc()))
+        .limit(5_000)
+        .select((
+            venues::id,
+            venues::name,
+            venues::region_code,
+            entrances::id,
+            entrances::name,
+            entrances::code_key_id,
+        ))
+        .load(conn)?)
 }

@@ -4,10 +4,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::venues::{entrance_description, EntranceRequest};
-use super::{created, State};
-use crate::auth::{Account, Caller};
+use super::{created, items, Items, State};
+use crate::auth::{Account, Caller, VenueAuthority};
 use crate::domain::{EntranceChanges, EntranceName, FieldError, FieldErrors};
-use crate::services::entrances::{self, CodeFile, CodeFormat};
+use crate::services::entrances::{self, CodeFile, CodeFormat, OutdatedPosterView};
 use crate::services::venues::EntranceView;
 use crate::web::{ApiError, Json};
 
@@ -125,4 +125,14 @@ pub async fn posters_zip(
 ) -> Result<HttpResponse, ApiError> {
     let file = entrances::posters_zip(&state, &caller, path.into_inner()).await?;
     Ok(download(file))
+}
+
+/// The posters of the region that still carry an earlier venue-code key.
+pub async fn outdated_posters(
+    VenueAuthority(authority): VenueAuthority,
+    state: State,
+) -> Result<web::Json<Items<OutdatedPosterView>>, ApiError> {
+    Ok(items(
+        entrances::outdated_posters(&state, &authority).await?,
+    ))
 }

@@ -103,6 +103,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::POST, "/api/v1/venues", venues::apply),
         // Fixed paths before the parameterised ones beside them.
         endpoint(M::POST, "/api/v1/venues/import", venues::register),
+        endpoint(
+            M::GET,
+            "/api/v1/venues/outdated-posters",
+            entrances::outdated_posters,
+        ),
         endpoint(M::GET, "/api/v1/venues", venues::list),
         endpoint(M::GET, "/api/v1/venues/{id}", venues::get),
         endpoint(M::PATCH, "/api/v1/venues/{id}", venues::update),

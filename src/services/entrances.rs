@@ -185,6 +185,7 @@ pub async fn code(
         })
         .await?;
     let url = code_url(state, &entrance);
+    mark_printed(state, vec![entrance.id]).await?;
     let stem = format!(
         "venue-{venue_id}-entrance-{}-v{}",
         entrance.id, entrance.code_version
@@ -236,6 +237,7 @@ pub async fn posters_zip(
             Ok((venue, entrances))
         })
         .await?;
+    mark_printed(state, entrances.iter().map(|e| e.id).collect()).await?;
     let state = Arc::clone(state);
     // Drawing a poster takes CPU time: off the request threads.
     tokio::task::spawn_blocking(move || zip_posters(&state, &venue, &entrances))
@@ -289,4 +291,47 @@ fn zip_posters(
         content_type: "application/zip",
         file_name: format!("venue-{}-posters.zip", venue.id),
     })
+}
+
+/// Records that these entrances' posters now carry the current venue-code key, so that after a
+/// rotation reviewers see which posters still carry an earlier one ([`outdated_posters`]).
+async fn mark_printed(state: &Arc<AppState>, entrance_ids: Vec<i64>) -> Result<(), VenueError> {
+    let key = state.venue_codes.current_key_id().to_owned();
+    Ok(state
+        .write(move |_, conn| venues::mark_printed(conn, &entrance_ids, &key))
+        .await?)
+}
+
+/// An entrance whose poster was last downloaded under an earlier venue-code key.
+#[derive(Debug, serde::Serialize)]
+pub struct OutdatedPosterView {
+    pub venue_id: i64,
+    pub venue: String,
+    pub entrance_id: i64,
+    pub entrance: String,
+    /// The key its poster carries.
+    pub key_id: String,
+}
+
+/// The entrances of the caller's region whose posters still carry another key than the current
+/// one: to be printed again (`posters.zip`) before that key is removed.
+pub async fn outdated_posters(
+    state: &Arc<AppState>,
+    authority: &crate::auth::Staff,
+) -> Result<Vec<OutdatedPosterView>, VenueError> {
+    let region = authority.region.to_string();
+    let current = state.venue_codes.current_key_id().to_owned();
+    let rows = state
+        .read(move |_, conn| venues::outdated_posters(conn, &region, &current))
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| OutdatedPosterView {
+            venue_id: row.venue_id,
+            venue: row.venue_name,
+            entrance_id: row.entrance_id,
+            entrance: row.entrance_name,
+            key_id: row.key_id,
+        })
+        .collect())
 }

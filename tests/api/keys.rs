@@ -43,6 +43,20 @@ async fn posters_passes_and_sessions_of_an_earlier_key_work_until_it_is_removed(
         ("default".into(), TEST_JWT_SECRET.into()),
     ]);
     let node = app.node_with(rotated.clone()).await;
+    let reviewer = app.reviewer(crate::helpers::LINWU).await;
+    let outdated_on_node = || {
+        app.client
+            .get(format!("{}/api/v1/venues/outdated-posters", node.address))
+            .bearer_auth(&reviewer)
+            .send()
+    };
+    // Every poster carries the key of before until it is downloaded again.
+    let listed: Value = outdated_on_node().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        listed["items"][0]["entrance_id"], venue.entrance_id,
+        "{listed}"
+    );
+    assert_eq!(listed["items"][0]["key_id"], "default");
     // The poster printed before, and the session of before, still scan.
     let page = node.scan(&resident.token, &venue.code_url).await;
     assert_eq!(page.status(), 201);
@@ -88,6 +102,14 @@ async fn posters_passes_and_sessions_of_an_earlier_key_work_until_it_is_removed(
     assert_eq!(png.status(), 200);
     let reprinted = decode_qr(&png.bytes().await.unwrap());
     assert_ne!(reprinted, venue.code_url);
+    let listed: Value = outdated_on_node().await.unwrap().json().await.unwrap();
+    let still: Vec<i64> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["entrance_id"].as_i64().unwrap())
+        .collect();
+    assert!(!still.contains(&venue.entrance_id), "{listed}");
 
     // The earlier keys removed: the old poster and the old session stop; the new ones work.
     let mut removed = rotated;

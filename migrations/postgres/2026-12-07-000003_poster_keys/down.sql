@@ -1,0 +1,1 @@
+ALTER TABLE entrances DROP COLUMN code_key_id;
