@@ -90,46 +90,81 @@ fn bearer_session(
     })
 }
 
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The caller a session stands for, as the account is now: a resident's account while it exists,
+/// a staff member's role and region as they are now (read at most a second earlier).
+async fn caller_of(state: web::Data<AppState>, kind: SessionKind) -> Result<Caller, ApiError> {
+    match kind {
+        SessionKind::Resident {
+            account_id,
+            platform,
+            issued_at,
+        } => Ok(Caller::Account(
+            live_account(&state, account_id, platform, issued_at).await?,
+        )),
+        SessionKind::Staff {
+            staff_id,
+            version,
+            session,
+        } => Ok(Caller::Staff(
+            services::staff::authenticate(&state, staff_id, version, &session).await?,
+        )),
+    }
+}
+
+/// The caller of a request, whose session `accept` then takes or refuses.
+fn extract<T: 'static>(
+    req: &HttpRequest,
+    accept: impl FnOnce(SessionKind) -> Result<(), ApiError> + 'static,
+    take: impl FnOnce(Caller) -> T + 'static,
+) -> Extracted<T> {
+    let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
+    Box::pin(async move {
+        let (state, kind) = found?;
+        accept(kind.clone())?;
+        Ok(take(caller_of(state, kind).await?))
+    })
+}
+
 impl FromRequest for Account {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
-        Box::pin(async move {
-            let (state, kind) = found?;
-            match kind {
-                SessionKind::Resident {
-                    account_id,
-                    platform,
-                    issued_at,
-                } => live_account(&state, account_id, platform, issued_at).await,
+        extract(
+            req,
+            |kind| match kind {
+                SessionKind::Resident { .. } => Ok(()),
                 SessionKind::Staff { .. } => {
                     Err(ApiError::forbidden("工作人员账号不能使用居民功能"))
                 }
-            }
-        })
+            },
+            |caller| match caller {
+                Caller::Account(account) => account,
+                Caller::Staff(_) => unreachable!("a resident session makes an account"),
+            },
+        )
     }
 }
 
 impl FromRequest for Staff {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     /// The token names the account; its role and region are read from the account as it is now.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
-        Box::pin(async move {
-            let (state, kind) = found?;
-            match kind {
-                SessionKind::Staff {
-                    staff_id,
-                    version,
-                    session,
-                } => Ok(services::staff::authenticate(&state, staff_id, version, &session).await?),
+        extract(
+            req,
+            |kind| match kind {
+                SessionKind::Staff { .. } => Ok(()),
                 SessionKind::Resident { .. } => Err(ApiError::forbidden("该功能仅限工作人员使用")),
-            }
-        })
+            },
+            |caller| match caller {
+                Caller::Staff(staff) => staff,
+                Caller::Account(_) => unreachable!("a staff session makes a staff member"),
+            },
+        )
     }
 }
 
@@ -142,29 +177,10 @@ pub enum Caller {
 
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
-        Box::pin(async move {
-            let (state, kind) = found?;
-            match kind {
-                SessionKind::Resident {
-                    account_id,
-                    platform,
-                    issued_at,
-                } => Ok(Caller::Account(
-                    live_account(&state, account_id, platform, issued_at).await?,
-                )),
-                SessionKind::Staff {
-                    staff_id,
-                    version,
-                    session,
-                } => Ok(Caller::Staff(
-                    services::staff::authenticate(&state, staff_id, version, &session).await?,
-                )),
-            }
-        })
+        extract(req, |_| Ok(()), |caller| caller)
     }
 }
 

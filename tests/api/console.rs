@@ -666,14 +666,7 @@ async fn the_dashboard_charts_the_regions_last_day_and_nothing_of_other_regions(
         .await;
     app.applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇待审超市")
         .await;
-    let jinan = app
-        .approved_venue_in(
-            "370102001",
-            "medical_transport",
-            "hospital",
-            "济南市历下区某医院",
-        )
-        .await;
+    let jinan = app.jinan_hospital().await;
     let official = app.official(LINWU).await;
     let green = app.resident("绿码人").await;
     let yellow = app.resident("黄码人").await;

@@ -569,6 +569,11 @@ impl TestApp {
         )
         .await
         .expect("staff account created");
+        self.staff_session(username).await
+    }
+
+    /// A new session of an existing staff account, through the API; its token.
+    pub async fn staff_session(&self, username: &str) -> String {
         let session = body_of(
             self.post_json(
                 "/api/v1/staff-sessions",
@@ -664,6 +669,17 @@ impl TestApp {
     pub async fn approved_venue_of(&self, category: &str, subtype: &str, name: &str) -> Venue {
         self.approved_venue_in(LINWU_TOWNSHIP, category, subtype, name)
             .await
+    }
+
+    /// An approved hospital in Jinan (370102), a region far from Linwu's officials.
+    pub async fn jinan_hospital(&self) -> Venue {
+        self.approved_venue_in(
+            "370102001",
+            "medical_transport",
+            "hospital",
+            "济南市历下区某医院",
+        )
+        .await
     }
 
     /// An approved venue of the given kind in the township `township`.

@@ -193,37 +193,25 @@ async fn cancelling_an_account_erases_it_and_keeps_its_check_ins_without_it() {
         "{row:?}"
     );
     assert!(row.4.is_none() && row.5.is_none() && row.6.is_none() && row.7.is_none());
-    let count = |n: i64| n;
-    assert_eq!(
-        count(
-            companions::table
-                .filter(companions::account_id.eq(id))
-                .count()
-                .get_result(&mut *conn)
-                .unwrap()
-        ),
-        0
-    );
-    assert_eq!(
-        count(
-            notifications::table
-                .filter(notifications::account_id.eq(id))
-                .count()
-                .get_result(&mut *conn)
-                .unwrap()
-        ),
-        0
-    );
-    assert_eq!(
-        count(
-            consent_events::table
-                .filter(consent_events::account_id.eq(id))
-                .count()
-                .get_result(&mut *conn)
-                .unwrap()
-        ),
-        0
-    );
+    // Its companions, notifications and consent history are gone.
+    let left: [i64; 3] = [
+        companions::table
+            .filter(companions::account_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap(),
+        notifications::table
+            .filter(notifications::account_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap(),
+        consent_events::table
+            .filter(consent_events::account_id.eq(id))
+            .count()
+            .get_result(&mut *conn)
+            .unwrap(),
+    ];
+    assert_eq!(left, [0, 0, 0]);
     let live_codes: i64 = paper_codes::table
         .filter(paper_codes::account_id.eq(id))
         .filter(paper_codes::revoked_at.is_null())

@@ -451,14 +451,7 @@ async fn a_case_outside_the_officials_region_cannot_be_traced() {
 async fn contacts_at_another_regions_venues_are_counted_and_referred_there() {
     let app = spawn_app().await;
     let shop = app.approved_venue().await;
-    let station = app
-        .approved_venue_in(
-            "370102001",
-            "medical_transport",
-            "hospital",
-            "济南市历下区某医院",
-        )
-        .await;
+    let station = app.jinan_hospital().await;
     let case = app.resident("甲病例").await;
     let local = app.resident("林接触").await;
     let jinan_contact = app

@@ -51,16 +51,7 @@ async fn logging_out_of_the_console_ends_the_session_for_pages_and_the_api() {
 }
 
 async fn api_login(app: &TestApp, username: &str) -> String {
-    let session = body_of(
-        app.post_json(
-            "/api/v1/staff-sessions",
-            &json!({"username": username, "password": STAFF_PASSWORD}),
-        )
-        .await,
-        200,
-    )
-    .await;
-    session["token"].as_str().unwrap().to_owned()
+    app.staff_session(username).await
 }
 
 #[tokio::test]
@@ -384,16 +375,9 @@ async fn a_person_with_an_account_is_a_companion_only_after_accepting_and_can_en
     let stranger = stranger(&app).await;
 
     // Typing his number makes a request, not a companion.
-    let added = body_of(
-        app.post_as(
-            &stranger,
-            "/api/v1/me/companions",
-            &json!({"name": "王爷爷", "id_number": grandpa_number, "relation": "爷爷"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let added = app
+        .add_companion(&stranger, "王爷爷", &grandpa_number, "爷爷")
+        .await;
     assert_eq!(added["status"], "awaiting_acceptance");
     assert_eq!(added["eligible"], false);
     let id = added["id"].as_i64().unwrap();
@@ -432,16 +416,7 @@ async fn a_person_with_an_account_is_a_companion_only_after_accepting_and_can_en
         "companion_request_not_found",
     )
     .await;
-    let accepted = body_of(
-        app.post_as(
-            &grandpa,
-            &format!("/api/v1/me/companion-requests/{id}/accept"),
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    let accepted = accept(&app, &grandpa, id).await;
     assert_eq!(accepted["status"], "active");
     body_of(scan(stranger.clone()).await, 201).await;
 
@@ -460,6 +435,20 @@ async fn a_person_with_an_account_is_a_companion_only_after_accepting_and_can_en
     .await;
     let told = app.read(&stranger, "/api/v1/me/notifications").await;
     assert!(told.to_string().contains("已结束"), "{told}");
+}
+
+/// `owner` accepts the companion request `id`; the request as it stands then.
+async fn accept(app: &TestApp, owner: &str, id: i64) -> Value {
+    body_of(
+        app.post_as(
+            owner,
+            &format!("/api/v1/me/companion-requests/{id}/accept"),
+            &json!({}),
+        )
+        .await,
+        200,
+    )
+    .await
 }
 
 // ---- colour notices ---------------------------------------------------------------------------
@@ -490,16 +479,8 @@ async fn a_colour_change_is_told_to_the_person_and_to_guardians_not_to_strangers
     let grandma = app
         .consented_resident("own-grandma", "赵奶奶", &elder_number, "13912340004")
         .await;
-    body_of(
-        app.post_as(
-            &stranger,
-            "/api/v1/me/companions",
-            &json!({"name": "赵奶奶", "id_number": elder_number, "relation": "奶奶"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    app.add_companion(&stranger, "赵奶奶", &elder_number, "奶奶")
+        .await;
     // A guardian of an elder without an account.
     let guardian = app.resident("孙子").await;
     let cared_for = elder(11);
@@ -639,27 +620,11 @@ async fn health_details_at_the_door_reach_only_the_person_and_their_guardian() {
     // Someone he accepted sees his colour and verdict, not his details; a guardian sees the
     // details of the elder she looks after.
     let family = app.resident("家人").await;
-    let request = body_of(
-        app.post_as(
-            &family.token,
-            "/api/v1/me/companions",
-            &json!({"name": "王爷爷", "id_number": grandpa_number, "relation": "爷爷"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let request = app
+        .add_companion(&family.token, "王爷爷", &grandpa_number, "爷爷")
+        .await;
     let id = request["id"].as_i64().unwrap();
-    body_of(
-        app.post_as(
-            &grandpa,
-            &format!("/api/v1/me/companion-requests/{id}/accept"),
-            &json!({}),
-        )
-        .await,
-        200,
-    )
-    .await;
+    accept(&app, &grandpa, id).await;
     let grandma = app
         .add_companion(&family.token, "钱奶奶", &cared_for, "奶奶")
         .await;
@@ -810,16 +775,9 @@ async fn a_companion_who_gets_an_account_of_their_own_is_asked_and_a_request_nev
 
     // A stranger's request that she never answered stays closed after she withdraws her consent.
     let stranger = stranger(&app).await;
-    let asked = body_of(
-        app.post_as(
-            &stranger,
-            "/api/v1/me/companions",
-            &json!({"name": "刘奶奶", "id_number": number, "relation": "奶奶"}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    let asked = app
+        .add_companion(&stranger, "刘奶奶", &number, "奶奶")
+        .await;
     assert_eq!(
         app.delete_as(&her, "/api/v1/me/consent").await.status(),
         204
@@ -844,14 +802,7 @@ async fn a_stay_typed_at_a_desk_gives_another_regions_officials_no_power_over_a_
     let linwu = app.official(LINWU).await;
     let number = elder(50);
     app.set_color(&linwu, &number, "王奶奶", "red").await;
-    let jinan_venue = app
-        .approved_venue_in(
-            "370102001",
-            "medical_transport",
-            "hospital",
-            "济南市历下区某医院",
-        )
-        .await;
+    let jinan_venue = app.jinan_hospital().await;
     // A manager in Jinan types her number at the desk.
     body_of(
         app.post_as(
