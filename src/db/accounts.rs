@@ -436,13 +436,23 @@ pub fn forget_consent_history(conn: &mut DbConnection, account_id: i64) -> Resul
 }
 
 /// Detaches a cancelled account from everything that named it: its check-ins stay, without it
-/// (pseudonymous: the person, no account), until the retention period deletes them; its
-/// notifications, face checks, phone proofs and venue staff places go; the venues it managed keep
-/// their manager's data as the application gave it, without the account.
+/// and without the names it typed for its companions (pseudonymous: the person, no account),
+/// until the retention period deletes them; its notifications, face checks, phone proofs and venue
+/// staff places go. The venues it managed keep their manager's data as the application gave it
+/// and stay tied to the cancelled account, which no one can log in as (so no one claims them by
+/// the manager's phone number); their region hands them over to a new manager.
 pub fn detach(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
     use super::schema::{
-        check_ins, identity_verifications, notifications, used_phone_proofs, venue_staff, venues,
+        check_ins, identity_verifications, notifications, used_phone_proofs, venue_staff,
     };
+    use crate::domain::CheckInSource;
+    diesel::update(
+        check_ins::table
+            .filter(check_ins::account_id.eq(account_id))
+            .filter(check_ins::source.eq(CheckInSource::Scan)),
+    )
+    .set(check_ins::typed_name_sealed.eq(None::<String>))
+    .execute(conn)?;
     diesel::update(check_ins::table.filter(check_ins::account_id.eq(account_id)))
         .set(check_ins::account_id.eq(None::<i64>))
         .execute(conn)?;
@@ -456,8 +466,22 @@ pub fn detach(conn: &mut DbConnection, account_id: i64) -> Result<(), DbError> {
         .execute(conn)?;
     diesel::delete(venue_staff::table.filter(venue_staff::account_id.eq(account_id)))
         .execute(conn)?;
-    diesel::update(venues::table.filter(venues::manager_account_id.eq(account_id)))
-        .set(venues::manager_account_id.eq(None::<i64>))
-        .execute(conn)?;
     forget_consent_history(conn, account_id)
+}
+
+/// Check-ins a cancelled account's scan wrote while the cancellation was reaching every node:
+/// detached like the rest (see [`detach`]).
+pub fn detach_late_check_ins(conn: &mut DbConnection) -> Result<usize, DbError> {
+    use super::schema::check_ins;
+    let cancelled = accounts::table
+        .filter(accounts::deleted_at.is_not_null())
+        .select(accounts::id.nullable());
+    Ok(
+        diesel::update(check_ins::table.filter(check_ins::account_id.eq_any(cancelled)))
+            .set((
+                check_ins::account_id.eq(None::<i64>),
+                check_ins::typed_name_sealed.eq(None::<String>),
+            ))
+            .execute(conn)?,
+    )
 }

@@ -39,6 +39,10 @@ pub fn purge(
 
     // A session past its expiry opens nothing; its row only said whether it had been ended.
     count("staff_sessions", super::staff::purge_sessions(conn, now)?);
+    count(
+        "check_ins_of_cancelled_accounts",
+        super::accounts::detach_late_check_ins(conn)?,
+    );
 
     // Alerts go with their check-in, so old check-ins take their alerts along.
     let old_check_ins = check_ins::table

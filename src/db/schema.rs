@@ -214,7 +214,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        code_key_id -> Text,
+        code_key_id -> Nullable<Text>,
     }
 }
 

@@ -79,8 +79,8 @@ pub struct EntranceRow {
     pub closed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    /// The venue-code key its poster was last downloaded under.
-    pub code_key_id: String,
+    /// The venue-code key its poster was last downloaded under by its venue; `None` before any.
+    pub code_key_id: Option<String>,
 }
 
 impl EntranceRow {
@@ -617,7 +617,11 @@ pub fn mark_printed(
     diesel::update(
         entrances::table
             .filter(entrances::id.eq_any(entrance_ids))
-            .filter(entrances::code_key_id.ne(key_id)),
+            .filter(
+                entrances::code_key_id
+                    .ne(key_id)
+                    .or(entrances::code_key_id.is_null()),
+            ),
     )
     .set(entrances::code_key_id.eq(key_id))
     .execute(conn)?;
@@ -649,6 +653,7 @@ pub fn outdated_posters(
         .filter(venues::status.eq(crate::domain::VenueStatus::Approved))
         .filter(entrances::closed_at.is_null())
         .filter(entrances::code_key_id.ne(current))
+        .filter(entrances::code_key_id.is_not_null())
         .order((venues::id.asc(), entrances::id.asc()))
         .limit(5_000)
         .select((
@@ -657,7 +662,7 @@ pub fn outdated_posters(
             venues::region_code,
             entrances::id,
             entrances::name,
-            entrances::code_key_id,
+            entrances::code_key_id.assume_not_null(),
         ))
         .load(conn)?)
 }

@@ -185,7 +185,7 @@ pub async fn code(
         })
         .await?;
     let url = code_url(state, &entrance);
-    mark_printed(state, vec![entrance.id]).await?;
+    mark_printed(state, std::slice::from_ref(&entrance)).await?;
     let stem = format!(
         "venue-{venue_id}-entrance-{}-v{}",
         entrance.id, entrance.code_version
@@ -223,6 +223,7 @@ pub async fn posters_zip(
     caller: &Caller,
     venue_id: i64,
 ) -> Result<CodeFile, VenueError> {
+    let by_venue = matches!(caller, Caller::Account(_));
     let caller = caller.clone();
     let (venue, entrances) = state
         .read(move |_, conn| {
@@ -237,7 +238,9 @@ pub async fn posters_zip(
             Ok((venue, entrances))
         })
         .await?;
-    mark_printed(state, entrances.iter().map(|e| e.id).collect()).await?;
+    if by_venue {
+        mark_printed(state, &entrances).await?;
+    }
     let state = Arc::clone(state);
     // Drawing a poster takes CPU time: off the request threads.
     tokio::task::spawn_blocking(move || zip_posters(&state, &venue, &entrances))
@@ -293,12 +296,21 @@ fn zip_posters(
     })
 }
 
-/// Records that these entrances' posters now carry the current venue-code key, so that after a
-/// rotation reviewers see which posters still carry an earlier one ([`outdated_posters`]).
-async fn mark_printed(state: &Arc<AppState>, entrance_ids: Vec<i64>) -> Result<(), VenueError> {
+/// Records that these entrances' posters, downloaded by their venue (its manager or staff, who
+/// hang them), now carry the current venue-code key, so that after a rotation reviewers see which
+/// posters still carry an earlier one ([`outdated_posters`]). Nothing is written when they did.
+async fn mark_printed(state: &Arc<AppState>, entrances: &[EntranceRow]) -> Result<(), VenueError> {
     let key = state.venue_codes.current_key_id().to_owned();
+    let stale: Vec<i64> = entrances
+        .iter()
+        .filter(|e| e.code_key_id.as_deref() != Some(key.as_str()))
+        .map(|e| e.id)
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
     Ok(state
-        .write(move |_, conn| venues::mark_printed(conn, &entrance_ids, &key))
+        .write(move |_, conn| venues::mark_printed(conn, &stale, &key))
         .await?)
 }
 

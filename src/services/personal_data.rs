@@ -200,9 +200,14 @@ fn collect(
     let me = identity_of(state, conn, &row)?;
     let identity = match (&me, row.person_id) {
         (Some(me), Some(person_id)) => {
-            let on_record = persons::open(conn, &state.cipher, person_id)?
-                .map(|p| p.name.as_ref().to_owned())
-                .filter(|name| name != me.name.as_ref());
+            // The person's own name is the holder's only once a face check proved they are
+            // the person; a declaration alone shows nothing but what it declared.
+            let on_record = match row.is_verified() {
+                true => persons::open(conn, &state.cipher, person_id)?
+                    .map(|p| p.name.as_ref().to_owned())
+                    .filter(|name| name != me.name.as_ref()),
+                false => None,
+            };
             Some(IdentityData {
                 name: me.name.as_ref().to_owned(),
                 name_on_record: on_record,
@@ -372,6 +377,12 @@ pub async fn cancel(state: &Arc<AppState>, account: &Account) -> Result<(), Pers
         .write(move |state, conn| {
             let row = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
             let now = state.clock.now_naive();
+            // Everyone the account named: itself and the companions it typed in.
+            let mut named: Vec<i64> = companions::list(conn, account_id)?
+                .iter()
+                .map(|held| held.row.person_id)
+                .collect();
+            named.extend(row.person_id);
             companions::remove_all_of_account(conn, account_id)?;
             paper_codes::revoke(conn, account_id, None, now)?;
             if let Some(person_id) = row.person_id {
@@ -380,8 +391,8 @@ pub async fn cancel(state: &Arc<AppState>, account: &Account) -> Result<(), Pers
             }
             accounts::detach(conn, account_id)?;
             accounts::cancel(conn, account_id, now)?;
-            if let Some(person_id) = row.person_id {
-                let cutoff = state.retained().since;
+            let cutoff = state.retained().since;
+            for person_id in named {
                 let alone = retention::left_with_nothing(conn, cutoff, Some(person_id))?;
                 retention::erase_people(conn, &alone)?;
             }

@@ -27,6 +27,17 @@ async fn posters_passes_and_sessions_of_an_earlier_key_work_until_it_is_removed(
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("轮换人").await;
+    // The manager prints the poster that will hang through the rotation.
+    let printed = app
+        .get_as(
+            &venue.manager,
+            &format!(
+                "/api/v1/venues/{}/entrances/{}/code.png",
+                venue.id, venue.entrance_id
+            ),
+        )
+        .await;
+    assert_eq!(decode_qr(&printed.bytes().await.unwrap()), venue.code_url);
 
     // The new keys go first; the earlier ones stay listed.
     let mut rotated = app.settings.clone();

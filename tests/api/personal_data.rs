@@ -219,12 +219,12 @@ async fn cancelling_an_account_erases_it_and_keeps_its_check_ins_without_it() {
         .get_result(&mut *conn)
         .unwrap();
     assert_eq!(live_codes, 0);
-    // The two check-ins stay, pseudonymous: the people, no account.
-    let kept: Vec<Option<i64>> = check_ins::table
-        .select(check_ins::account_id)
+    // The two check-ins stay, pseudonymous: the people, no account, no name it typed.
+    let kept: Vec<(Option<i64>, Option<String>)> = check_ins::table
+        .select((check_ins::account_id, check_ins::typed_name_sealed))
         .load(&mut *conn)
         .unwrap();
-    assert_eq!(kept, [None, None]);
+    assert_eq!(kept, [(None, None), (None, None)]);
     drop(conn);
 
     // The platform login later makes a new, empty account.
@@ -252,7 +252,10 @@ async fn a_person_nothing_else_holds_is_erased_with_the_account() {
         let mut conn = app.database().get().unwrap();
         persons::table.count().get_result(&mut *conn).unwrap()
     };
-    assert_eq!(person_count(&app), 1);
+    // A companion it typed in and never checked in goes with it.
+    app.add_companion(&token, "赵奶奶", &elder(44), "奶奶")
+        .await;
+    assert_eq!(person_count(&app), 2);
     assert_eq!(app.delete_as(&token, "/api/v1/me").await.status(), 204);
     assert_eq!(person_count(&app), 0);
 }
