@@ -148,6 +148,8 @@ pub fn due(
 ) -> Result<Vec<DueDelivery>, DbError> {
     Ok(notifications::table
         .inner_join(accounts::table)
+        // A cancelled account has no one at the platform to send to.
+        .filter(accounts::deleted_at.is_null())
         .filter(notifications::delivery.eq(Delivery::Pending))
         .filter(notifications::deliver_after.le(now))
         .order(notifications::deliver_after)

@@ -124,6 +124,8 @@ pub struct ManagedAccount {
     pub region_name: Option<String>,
     pub disabled: bool,
     pub created_at: String,
+    /// Whether the sysadmin may change it (not their own, not a peer's).
+    pub manageable: bool,
 }
 
 /// The accounts a sysadmin manages: those of their region, by username.
@@ -131,6 +133,7 @@ pub async fn accounts_of(
     state: &Arc<AppState>,
     admin: &Staff,
 ) -> Result<Vec<ManagedAccount>, StaffError> {
+    let operator = Operator::Sysadmin(admin.clone());
     let admin = admin.clone();
     state
         .read(move |state, conn| {
@@ -140,6 +143,7 @@ pub async fn accounts_of(
                     continue;
                 }
                 listed.push(ManagedAccount {
+                    manageable: operator.may_manage(&account),
                     region_name: region_name_of(conn, &account.region_code)?,
                     disabled: account.disabled_at.is_some(),
                     created_at: state.clock.show(account.created_at),

@@ -669,6 +669,17 @@ async fn a_sysadmin_cannot_disable_or_demote_a_peer_nor_make_one() {
     let app = spawn_app().await;
     let (cookie, csrf) = console_session(&app, "linwu-admin-a", "sysadmin", LINWU).await;
     app.staff_login("linwu-admin-b", "sysadmin", LINWU).await;
+    // The accounts page offers no change of a peer.
+    let page = console_get(&app, &cookie, "/console/staff")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("同级管理员"), "{page}");
+    assert!(
+        !page.contains("/console/staff/linwu-admin-b/access"),
+        "{page}"
+    );
     let post = |path: String, form: Vec<(&'static str, String)>| {
         let app = &app;
         let cookie = cookie.clone();
