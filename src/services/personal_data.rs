@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::accounts::{identity_of, AccountError};
 use super::audit;
 use super::cache_sync::changed;
+use super::scan::{HealthOnPage, TestOnPage, VaccinationOnPage};
 use crate::auth::Account;
 use crate::cache::CacheKey;
 use crate::db::audit::AuditEntry;
@@ -48,6 +49,9 @@ pub struct PersonalData {
     /// Each grant and withdrawal, oldest first.
     pub consent_history: Vec<ConsentChange>,
     pub identity: Option<IdentityData>,
+    /// The colour, latest nucleic-acid result and vaccination on record for the account's own
+    /// person, as the door shows them to the person.
+    pub health: Option<HealthOnPage>,
     pub companions: Vec<CompanionData>,
     /// The check-ins this account made (for itself, its companions, or with a paper code it
     /// printed) within the retention period, newest first; with a verified identity, every
@@ -220,6 +224,26 @@ fn collect(
         }
         _ => None,
     };
+    let health = match &me {
+        Some(me) => {
+            let unknown = state.settings.scan.unknown_color;
+            crate::db::health_codes::health_of(conn, &[me.id], unknown)?
+                .remove(&me.id)
+                .map(|known| HealthOnPage {
+                    color: known.color.color,
+                    updated_at: known.color.updated_at.map(show),
+                    test: known.test.map(|t| TestOnPage {
+                        result: t.result,
+                        sampled_at: show(t.sampled_at),
+                    }),
+                    vaccination: known.vaccination.map(|v| VaccinationOnPage {
+                        doses: v.doses,
+                        last_dose_on: v.last_dose_on.map(|d| d.to_string()),
+                    }),
+                })
+        }
+        None => None,
+    };
     let companions = companions::list(conn, account_id)?
         .iter()
         .map(|held| {
@@ -357,6 +381,7 @@ fn collect(
         },
         consent_history,
         identity,
+        health,
         companions,
         check_ins,
         notifications,

@@ -50,6 +50,7 @@ async fn a_resident_copies_everything_held_about_their_account() {
     assert_eq!(data["identity"]["name"], "陈大伟");
     assert_eq!(data["identity"]["id_number"], number);
     assert_eq!(data["identity"]["verified"], false);
+    assert_eq!(data["health"]["color"], "yellow");
     assert_eq!(data["companions"][0]["name"], "陈奶奶");
     assert_eq!(data["companions"][0]["id_number"], elder(41));
     assert_eq!(data["check_ins"].as_array().unwrap().len(), 2, "{data}");
