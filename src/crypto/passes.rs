@@ -106,7 +106,13 @@ impl PassSigner {
     pub fn with_keys(seeds: &[[u8; 32]], ttl_seconds: u32) -> Self {
         assert!(!seeds.is_empty(), "passes need a key");
         let keys: Vec<SigningKey> = seeds.iter().map(SigningKey::from_bytes).collect();
-        let verifying: Vec<VerifyingKey> = keys.iter().map(VerifyingKey::of).collect();
+        let mut verifying: Vec<VerifyingKey> = Vec::with_capacity(keys.len());
+        for key in keys.iter().map(VerifyingKey::of) {
+            // One seed listed under two ids is one key.
+            if !verifying.iter().any(|k| k.key_id == key.key_id) {
+                verifying.push(key);
+            }
+        }
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

@@ -244,6 +244,9 @@ pub struct ItineraryRow {
     pub region_code: String,
     pub address: String,
     pub typed_name_sealed: Option<String>,
+    /// The colour and verdict the door gave at the time.
+    pub health_color: crate::domain::HealthColor,
+    pub verdict: crate::domain::Verdict,
 }
 
 /// The check-ins an account recorded since `since` — scanned for itself and its companions, or
@@ -282,6 +285,8 @@ pub fn itinerary(
             venues::region_code,
             venues::address,
             check_ins::typed_name_sealed,
+            check_ins::health_color,
+            check_ins::verdict,
         ))
         .load(conn)?)
 }

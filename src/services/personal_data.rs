@@ -132,6 +132,9 @@ pub struct CheckInData {
     pub address: String,
     pub scanned_at: String,
     pub left_at: Option<String>,
+    /// The colour the door saw, and its verdict.
+    pub health_color: crate::domain::HealthColor,
+    pub verdict: crate::domain::Verdict,
 }
 
 #[derive(Debug, Serialize)]
@@ -297,6 +300,8 @@ fn collect(
             address: item.address,
             scanned_at: show(item.scanned_at),
             left_at: item.left_at.map(show),
+            health_color: item.health_color,
+            verdict: item.verdict,
         });
     }
     let deliveries = notifications::deliveries_of(conn, account_id)?;

@@ -64,6 +64,7 @@ async fn a_resident_copies_everything_held_about_their_account() {
         names.contains(&"陈大伟") && names.contains(&"陈奶奶"),
         "{data}"
     );
+    assert_eq!(data["check_ins"][0]["verdict"], "pass");
     assert_eq!(data["paper_codes"][0]["printed_for"], "陈奶奶");
     let kinds: Vec<&str> = data["notifications"]
         .as_array()
