@@ -92,39 +92,28 @@ fn bearer_session(
 
 type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
-/// The caller a session stands for, as the account is now: a resident's account while it exists,
-/// a staff member's role and region as they are now (read at most a second earlier).
-async fn caller_of(state: web::Data<AppState>, kind: SessionKind) -> Result<Caller, ApiError> {
-    match kind {
-        SessionKind::Resident {
-            account_id,
-            platform,
-            issued_at,
-        } => Ok(Caller::Account(
-            live_account(&state, account_id, platform, issued_at).await?,
-        )),
-        SessionKind::Staff {
-            staff_id,
-            version,
-            session,
-        } => Ok(Caller::Staff(
-            services::staff::authenticate(&state, staff_id, version, &session).await?,
-        )),
-    }
-}
-
-/// The caller of a request, whose session `accept` then takes or refuses.
-fn extract<T: 'static>(
-    req: &HttpRequest,
-    accept: impl FnOnce(SessionKind) -> Result<(), ApiError> + 'static,
-    take: impl FnOnce(Caller) -> T + 'static,
-) -> Extracted<T> {
+/// What `then` makes of the request's session, given the application state.
+fn with_session<T, F, Fut>(req: &HttpRequest, then: F) -> Extracted<T>
+where
+    F: FnOnce(web::Data<AppState>, SessionKind) -> Fut + 'static,
+    Fut: Future<Output = Result<T, ApiError>> + 'static,
+{
     let found = app_state(req).and_then(|state| Ok((state, session(req)?)));
     Box::pin(async move {
         let (state, kind) = found?;
-        accept(kind.clone())?;
-        Ok(take(caller_of(state, kind).await?))
+        then(state, kind).await
     })
+}
+
+/// The staff member a session stands for, as the account and the session are now (read at most
+/// a second earlier on any node).
+async fn staff_of(
+    state: &std::sync::Arc<AppState>,
+    staff_id: i64,
+    version: i32,
+    session: &str,
+) -> Result<Staff, ApiError> {
+    Ok(services::staff::authenticate(state, staff_id, version, session).await?)
 }
 
 impl FromRequest for Account {
@@ -132,19 +121,18 @@ impl FromRequest for Account {
     type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(
-            req,
-            |kind| match kind {
-                SessionKind::Resident { .. } => Ok(()),
+        with_session(req, |state, kind| async move {
+            match kind {
+                SessionKind::Resident {
+                    account_id,
+                    platform,
+                    issued_at,
+                } => live_account(&state, account_id, platform, issued_at).await,
                 SessionKind::Staff { .. } => {
                     Err(ApiError::forbidden("工作人员账号不能使用居民功能"))
                 }
-            },
-            |caller| match caller {
-                Caller::Account(account) => account,
-                Caller::Staff(_) => unreachable!("a resident session makes an account"),
-            },
-        )
+            }
+        })
     }
 }
 
@@ -154,17 +142,16 @@ impl FromRequest for Staff {
 
     /// The token names the account; its role and region are read from the account as it is now.
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(
-            req,
-            |kind| match kind {
-                SessionKind::Staff { .. } => Ok(()),
+        with_session(req, |state, kind| async move {
+            match kind {
+                SessionKind::Staff {
+                    staff_id,
+                    version,
+                    session,
+                } => staff_of(&state, staff_id, version, &session).await,
                 SessionKind::Resident { .. } => Err(ApiError::forbidden("该功能仅限工作人员使用")),
-            },
-            |caller| match caller {
-                Caller::Staff(staff) => staff,
-                Caller::Account(_) => unreachable!("a staff session makes a staff member"),
-            },
-        )
+            }
+        })
     }
 }
 
@@ -180,7 +167,20 @@ impl FromRequest for Caller {
     type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(req, |_| Ok(()), |caller| caller)
+        with_session(req, |state, kind| async move {
+            Ok(match kind {
+                SessionKind::Resident {
+                    account_id,
+                    platform,
+                    issued_at,
+                } => Caller::Account(live_account(&state, account_id, platform, issued_at).await?),
+                SessionKind::Staff {
+                    staff_id,
+                    version,
+                    session,
+                } => Caller::Staff(staff_of(&state, staff_id, version, &session).await?),
+            })
+        })
     }
 }
 

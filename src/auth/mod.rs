@@ -9,4 +9,6 @@ pub use caller::{
     Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff,
     VenueAuthority,
 };
-pub use tokens::{new_session_id, Claims, IssuedToken, SessionKind, Sessions};
+pub use tokens::{
+    new_session_id, well_formed_session_id, Claims, IssuedToken, SessionKind, Sessions,
+};

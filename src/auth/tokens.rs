@@ -70,7 +70,7 @@ pub struct IssuedToken {
 }
 
 /// Session ids are 22 characters of URL-safe base64; anything else is not one of ours.
-fn well_formed_session_id(id: &str) -> bool {
+pub fn well_formed_session_id(id: &str) -> bool {
     id.len() == 22
         && id
             .bytes()

@@ -91,10 +91,6 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
         dev_value: Option<&str>,
         parse: impl Fn(&str) -> Result<T, String>,
     ) -> Option<T> {
-        let is_placeholder = |value: &str| {
-            let lower = value.to_ascii_lowercase();
-            PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
-        };
         let value = match self.get(name) {
             // A copied .env.example must not stop `cargo run`: development ignores placeholders.
             Some(value) if !production && is_placeholder(&value) => dev_value?.to_owned(),
@@ -123,6 +119,12 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             .map_err(|reason| self.problem(format!("{name} {reason}")))
             .ok()
     }
+}
+
+/// Whether a secret is still the placeholder of `.env.example`.
+fn is_placeholder(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
 }
 
 impl<F: Fn(&str) -> Option<String>> Reader<F> {
@@ -168,11 +170,7 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
                 self.problem(format!("{list} names the key id `{id}` twice"));
                 return None;
             }
-            let lower = value.to_ascii_lowercase();
-            if production
-                && (PLACEHOLDER_MARKERS.iter().any(|m| lower.contains(m))
-                    || dev_value == Some(value))
-            {
+            if production && (is_placeholder(value) || dev_value == Some(value)) {
                 self.problem(format!(
                     "{list}: key `{id}` is a placeholder or the development secret"
                 ));

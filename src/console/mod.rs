@@ -448,11 +448,7 @@ fn login_form(
     username: String,
 ) -> HttpResponse {
     let nonce = cookie(request, LOGIN_COOKIE)
-        .filter(|n| {
-            n.len() == 22
-                && n.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+        .filter(|n| crate::auth::well_formed_session_id(n))
         .unwrap_or_else(crate::auth::new_session_id);
     let mut response = render(&LoginPage {
         problem,

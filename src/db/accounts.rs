@@ -285,26 +285,21 @@ pub fn clear_consent(conn: &mut DbConnection, account_id: i64) -> Result<(), DbE
     Ok(())
 }
 
-/// The accounts bound to one of these people (declared or verified), as (person id, account id).
-pub fn owners(conn: &mut DbConnection, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
-    Ok(accounts::table
-        .filter(accounts::person_id.eq_any(person_ids))
-        .select((accounts::person_id, accounts::id))
-        .load::<(Option<i64>, i64)>(conn)?
-        .into_iter()
-        .filter_map(|(person, account)| Some((person?, account)))
-        .collect())
-}
-
-/// The accounts that hold a verified identity of one of these people, as (person id, account id).
-pub fn verified_owners(
+/// The accounts bound to one of these people, as (person id, account id): every binding, or
+/// with `verified_only` those a face check proved.
+pub fn owners(
     conn: &mut DbConnection,
     person_ids: &[i64],
+    verified_only: bool,
 ) -> Result<Vec<(i64, i64)>, DbError> {
-    Ok(accounts::table
+    let mut query = accounts::table
         .filter(accounts::person_id.eq_any(person_ids))
-        .filter(accounts::identity_verified_at.is_not_null())
         .select((accounts::person_id, accounts::id))
+        .into_boxed();
+    if verified_only {
+        query = query.filter(accounts::identity_verified_at.is_not_null());
+    }
+    Ok(query
         .load::<(Option<i64>, i64)>(conn)?
         .into_iter()
         .filter_map(|(person, account)| Some((person?, account)))

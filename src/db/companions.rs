@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::persons::{Person, PersonRow};
-use super::schema::{accounts, companions, persons};
+use super::schema::{companions, persons};
 use super::{DbConnection, DbError};
 use crate::crypto::PiiCipher;
 
@@ -65,15 +65,7 @@ fn held(
     rows: Vec<(CompanionRow, PersonRow)>,
 ) -> Result<Vec<Held>, DbError> {
     let person_ids: Vec<i64> = rows.iter().map(|(row, _)| row.person_id).collect();
-    let mut owners: Vec<(i64, i64)> = Vec::new();
-    for chunk in person_ids.chunks(500) {
-        owners.extend(
-            accounts::table
-                .filter(accounts::person_id.eq_any(chunk.iter().map(|id| Some(*id))))
-                .select((accounts::person_id.assume_not_null(), accounts::id))
-                .load::<(i64, i64)>(conn)?,
-        );
-    }
+    let owners = super::accounts::owners(conn, &person_ids, false)?;
     Ok(rows
         .into_iter()
         .map(|(row, person)| Held {
@@ -169,36 +161,23 @@ pub fn accept(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> Result<(),
     Ok(())
 }
 
-/// The accounts that may check one of these people in (accepted rows), as (person id, account
-/// id).
-pub fn accepted_holders_of(
+/// The accounts that hold one of these people as a companion, as (person id, account id): every
+/// row, or with `accepted_only` those the account may check in.
+pub fn holders_of(
     conn: &mut DbConnection,
     person_ids: &[i64],
+    accepted_only: bool,
 ) -> Result<Vec<(i64, i64)>, DbError> {
     let mut holders = Vec::new();
     for chunk in person_ids.chunks(500) {
-        holders.extend(
-            companions::table
-                .filter(companions::person_id.eq_any(chunk))
-                .filter(companions::accepted_at.is_not_null())
-                .select((companions::person_id, companions::account_id))
-                .load::<(i64, i64)>(conn)?,
-        );
-    }
-    Ok(holders)
-}
-
-/// The accounts that hold one of these people as a companion, accepted or not, as (person id,
-/// account id).
-pub fn holders_of(conn: &mut DbConnection, person_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
-    let mut holders = Vec::new();
-    for chunk in person_ids.chunks(500) {
-        holders.extend(
-            companions::table
-                .filter(companions::person_id.eq_any(chunk))
-                .select((companions::person_id, companions::account_id))
-                .load::<(i64, i64)>(conn)?,
-        );
+        let mut query = companions::table
+            .filter(companions::person_id.eq_any(chunk))
+            .select((companions::person_id, companions::account_id))
+            .into_boxed();
+        if accepted_only {
+            query = query.filter(companions::accepted_at.is_not_null());
+        }
+        holders.extend(query.load::<(i64, i64)>(conn)?);
     }
     Ok(holders)
 }

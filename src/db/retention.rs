@@ -168,7 +168,7 @@ pub fn purge(
 pub fn left_with_nothing(
     conn: &mut DbConnection,
     cutoff: NaiveDateTime,
-    only: Option<i64>,
+    only: Option<&[i64]>,
 ) -> Result<Vec<i64>, DbError> {
     let mut query = persons::table
         .filter(not(exists(
@@ -210,8 +210,8 @@ pub fn left_with_nothing(
         )))
         .select(persons::id)
         .into_boxed();
-    if let Some(person_id) = only {
-        query = query.filter(persons::id.eq(person_id));
+    if let Some(people) = only {
+        query = query.filter(persons::id.eq_any(people.to_vec()));
     }
     Ok(query.load(conn)?)
 }

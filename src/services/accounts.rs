@@ -339,26 +339,36 @@ pub async fn withdraw_consent(
 ) -> Result<(), AccountError> {
     let account_id = account.id;
     state
-        .write(move |state, conn| {
-            companions::remove_all_of_account(conn, account_id)?;
-            changed(state, conn, &[CacheKey::Account(account_id)])?;
-            let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
-            if let Some(person_id) = account.person_id {
-                super::companions::identity_changed_hands(state, conn, person_id)?;
-            }
-            let withdrawn: Vec<&str> = [
-                ("profile", account.consent_profile_at.is_some()),
-                ("phone", account.consent_phone_at.is_some()),
-                ("identity", account.consent_identity_at.is_some()),
-            ]
-            .into_iter()
-            .filter_map(|(element, was)| was.then_some(element))
-            .collect();
-            accounts::record_consent(conn, account_id, &withdrawn, false, state.clock.now_naive())?;
-            paper_codes::revoke(conn, account_id, None, state.clock.now_naive())?;
-            Ok(accounts::clear_consent(conn, account_id)?)
-        })
+        .write(move |state, conn| withdraw_all(state, conn, account_id))
         .await
+}
+
+/// Withdraws all three elements of `account_id` in the caller's transaction (see
+/// [`withdraw_consent`]); cancelling an account begins with it.
+pub(crate) fn withdraw_all(
+    state: &AppState,
+    conn: &mut DbConnection,
+    account_id: i64,
+) -> Result<(), AccountError> {
+    let account = accounts::find(conn, account_id)?.ok_or(AccountError::Gone)?;
+    companions::remove_all_of_account(conn, account_id)?;
+    changed(state, conn, &[CacheKey::Account(account_id)])?;
+    if let Some(person_id) = account.person_id {
+        // Others' companion rows of this person wait for a new owner's word.
+        super::companions::identity_changed_hands(state, conn, person_id)?;
+    }
+    let withdrawn: Vec<&str> = [
+        ("profile", account.consent_profile_at.is_some()),
+        ("phone", account.consent_phone_at.is_some()),
+        ("identity", account.consent_identity_at.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(element, was)| was.then_some(element))
+    .collect();
+    let now = state.clock.now_naive();
+    accounts::record_consent(conn, account_id, &withdrawn, false, now)?;
+    paper_codes::revoke(conn, account_id, None, now)?;
+    Ok(accounts::clear_consent(conn, account_id)?)
 }
 
 /// What the scan needs of an account, from memory or, the first time, from the database.

@@ -107,29 +107,10 @@ pub async fn itinerary(
                     let name = regions::full_name_of(conn, &row.region_code)?;
                     region_names.insert(row.region_code.clone(), name);
                 }
-                let person = match (&own, &row.typed_name_sealed) {
-                    (Some(me), _) if me.id == row.person_id => ItineraryPerson {
-                        role: CheckInRole::Own,
-                        name: me.name.masked(),
-                    },
-                    // Anyone else this account recorded: a companion it checked in or
-                    // printed a paper code for.
-                    (_, Some(sealed)) => ItineraryPerson {
-                        role: CheckInRole::Companion,
-                        name: open_name(
-                            &state.cipher,
-                            sealed,
-                            format_args!("check-in {}", row.check_in_id),
-                        )?
-                        .masked(),
-                    },
-                    // Rows of the first release kept no typed name.
-                    (_, None) => ItineraryPerson {
-                        role: CheckInRole::Companion,
-                        name: persons::open(conn, &state.cipher, row.person_id)?
-                            .map(|p| p.name.masked())
-                            .unwrap_or_default(),
-                    },
+                let (role, name) = named(state, conn, own.as_ref(), &row)?;
+                let person = ItineraryPerson {
+                    role,
+                    name: name.map(|n| n.masked()).unwrap_or_default(),
                 };
                 items.push(ItineraryItem {
                     check_in_id: row.check_in_id,
@@ -145,4 +126,31 @@ pub async fn itinerary(
             Ok(items)
         })
         .await
+}
+
+/// Who a check-in the account recorded is, under the name the account knows them by: its own
+/// person, or anyone else it recorded (a companion it checked in or printed a paper code for)
+/// under the name it typed. `None` for a person gone from a row of the first release, which
+/// kept no typed name.
+pub(crate) fn named(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    own: Option<&crate::db::persons::Person>,
+    row: &check_ins::ItineraryRow,
+) -> Result<(CheckInRole, Option<crate::domain::PersonName>), DbError> {
+    Ok(match (own, &row.typed_name_sealed) {
+        (Some(me), _) if me.id == row.person_id => (CheckInRole::Own, Some(me.name.clone())),
+        (_, Some(sealed)) => (
+            CheckInRole::Companion,
+            Some(open_name(
+                &state.cipher,
+                sealed,
+                format_args!("check-in {}", row.check_in_id),
+            )?),
+        ),
+        (_, None) => (
+            CheckInRole::Companion,
+            persons::open(conn, &state.cipher, row.person_id)?.map(|p| p.name),
+        ),
+    })
 }

@@ -113,12 +113,18 @@ fn view(state: &AppState, held: &Held) -> Result<CompanionView, DbError> {
         relation: held.row.relation.clone(),
         age: birth_date.map(|born| age_on(born, today)),
         eligible: held.accepted() && birth_date.is_some_and(|born| rule.is_eligible(born, today)),
-        status: if held.accepted() {
-            "active"
-        } else {
-            "awaiting_acceptance"
-        },
+        status: status(held.accepted()),
     })
+}
+
+/// A companion row as its holder and its person see it: `active` once it may be checked in,
+/// `awaiting_acceptance` before.
+pub(crate) fn status(accepted: bool) -> &'static str {
+    if accepted {
+        "active"
+    } else {
+        "awaiting_acceptance"
+    }
 }
 
 pub async fn list(
@@ -250,7 +256,7 @@ pub fn identity_changed_hands(
     person_id: i64,
 ) -> Result<(), DbError> {
     companions::reset_acceptances(conn, person_id)?;
-    let holders = companions::holders_of(conn, &[person_id])?;
+    let holders = companions::holders_of(conn, &[person_id], false)?;
     for (_, holder) in &holders {
         // A paper code printed for them by another account stops working with its acceptance.
         paper_codes::revoke(conn, *holder, Some(person_id), state.clock.now_naive())?;
@@ -297,13 +303,7 @@ fn request_view(
     row: &CompanionRow,
 ) -> Result<CompanionRequestView, DbError> {
     let requested_by = match accounts::find(conn, row.account_id)? {
-        Some(holder) => match &holder.declared_name_sealed {
-            Some(sealed) => Some(
-                crate::db::open_name(&state.cipher, sealed, format_args!("account {}", holder.id))?
-                    .masked(),
-            ),
-            None => None,
-        },
+        Some(holder) => holder.declared_name(&state.cipher)?.map(|n| n.masked()),
         None => None,
     };
     Ok(CompanionRequestView {
@@ -311,11 +311,7 @@ fn request_view(
         requested_by,
         relation: row.relation.clone(),
         requested_at: state.clock.show(row.created_at),
-        status: if row.accepted_at.is_some() {
-            "active"
-        } else {
-            "awaiting_acceptance"
-        },
+        status: status(row.accepted_at.is_some()),
     })
 }
 

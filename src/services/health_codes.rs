@@ -491,14 +491,14 @@ fn tell_holders(
     let mut holders = BTreeSet::new();
     let mut owned = std::collections::HashSet::new();
     for chunk in people.chunks(500) {
-        for (person, account) in accounts::owners(conn, chunk)? {
+        for (person, account) in accounts::owners(conn, chunk, false)? {
             holders.insert((account, person, true));
             owned.insert(person);
         }
     }
     // Guardians are told only of the people they look after: those without an account of their
     // own. Someone who merely typed an adult's number learns nothing of their colour.
-    for (person, account) in companions::accepted_holders_of(conn, &people)? {
+    for (person, account) in companions::holders_of(conn, &people, true)? {
         if !owned.contains(&person) {
             holders.insert((account, person, false));
         }

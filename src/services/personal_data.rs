@@ -2,6 +2,7 @@
 //! of it ([`export`]) and cancelling the account (注销, [`cancel`]). A copy needs a fresh platform
 //! login; both are audited.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -15,8 +16,8 @@ use crate::auth::Account;
 use crate::cache::CacheKey;
 use crate::db::audit::AuditEntry;
 use crate::db::{
-    accounts, check_ins, companions, notifications, open_name, paper_codes, persons, retention,
-    venues, DbConnection, DbError,
+    accounts, check_ins, companions, notifications, paper_codes, persons, retention, venues,
+    DbConnection, DbError,
 };
 use crate::domain::{CheckInRole, Delivery, IdType, NotificationKind, Platform};
 use crate::platforms::PlatformProfile;
@@ -247,10 +248,13 @@ fn collect(
         }
         None => None,
     };
+    // The companions' names by person, for the paper codes printed for them too.
+    let mut typed_names: HashMap<i64, String> = HashMap::new();
     let companions = companions::list(conn, account_id)?
         .iter()
         .map(|held| {
             let opened = held.open(&state.cipher)?;
+            typed_names.insert(held.row.person_id, opened.name.as_ref().to_owned());
             Ok(CompanionData {
                 id: held.row.id,
                 name: opened.name.as_ref().to_owned(),
@@ -258,11 +262,7 @@ fn collect(
                 id_number: opened.id_number(),
                 birth_date: held.row.birth_date,
                 relation: held.row.relation.clone(),
-                status: if held.accepted() {
-                    "active"
-                } else {
-                    "awaiting_acceptance"
-                },
+                status: super::companions::status(held.accepted()),
                 added_at: show(held.row.created_at),
             })
         })
@@ -270,27 +270,8 @@ fn collect(
     let verified_person = me.as_ref().filter(|_| row.is_verified()).map(|p| p.id);
     let mut check_ins = Vec::new();
     for item in check_ins::itinerary(conn, account_id, verified_person, state.retained().since)? {
-        let (role, name) = match (&me, &item.typed_name_sealed) {
-            (Some(me), _) if me.id == item.person_id => {
-                (CheckInRole::Own, me.name.as_ref().to_owned())
-            }
-            (_, Some(sealed)) => (
-                CheckInRole::Companion,
-                open_name(
-                    &state.cipher,
-                    sealed,
-                    format_args!("check-in {}", item.check_in_id),
-                )?
-                .as_ref()
-                .to_owned(),
-            ),
-            (_, None) => (
-                CheckInRole::Companion,
-                persons::open(conn, &state.cipher, item.person_id)?
-                    .map(|p| p.name.as_ref().to_owned())
-                    .unwrap_or_default(),
-            ),
-        };
+        let (role, name) = super::check_ins::named(state, conn, me.as_ref(), &item)?;
+        let name = name.map(|n| n.as_ref().to_owned()).unwrap_or_default();
         check_ins.push(CheckInData {
             check_in_id: item.check_in_id,
             role,
@@ -329,20 +310,20 @@ fn collect(
             let printed_for = if me.as_ref().is_some_and(|me| me.id == code.person_id) {
                 "self".to_owned()
             } else {
-                companions::of_person(conn, account_id, code.person_id)?
-                    .map(|held| held.open(&state.cipher))
-                    .transpose()?
-                    .map(|p| p.name.as_ref().to_owned())
+                // A companion removed since is named no more.
+                typed_names
+                    .get(&code.person_id)
+                    .cloned()
                     .unwrap_or_default()
             };
-            Ok(PaperCodeData {
+            PaperCodeData {
                 id: code.id,
                 printed_for,
                 issued_on: code.issued_on,
                 revoked_at: code.revoked_at.map(show),
-            })
+            }
         })
-        .collect::<Result<Vec<_>, DbError>>()?;
+        .collect();
     let (managed, staffed) = venues::of_account(conn, account_id)?;
     let venues = managed
         .into_iter()
@@ -413,19 +394,11 @@ pub async fn cancel(state: &Arc<AppState>, account: &Account) -> Result<(), Pers
                 .map(|held| held.row.person_id)
                 .collect();
             named.extend(row.person_id);
-            companions::remove_all_of_account(conn, account_id)?;
-            paper_codes::revoke(conn, account_id, None, now)?;
-            if let Some(person_id) = row.person_id {
-                // Others' companion rows of this person wait for a new owner's word.
-                super::companions::identity_changed_hands(state, conn, person_id)?;
-            }
+            super::accounts::withdraw_all(state, conn, account_id)?;
             accounts::detach(conn, account_id)?;
             accounts::cancel(conn, account_id, now)?;
-            let cutoff = state.retained().since;
-            for person_id in named {
-                let alone = retention::left_with_nothing(conn, cutoff, Some(person_id))?;
-                retention::erase_people(conn, &alone)?;
-            }
+            let alone = retention::left_with_nothing(conn, state.retained().since, Some(&named))?;
+            retention::erase_people(conn, &alone)?;
             audit::record(state, conn, &[by_resident(account_id, "me.cancel", 1)])?;
             changed(state, conn, &[CacheKey::Account(account_id)])?;
             Ok::<_, PersonalDataError>(())

@@ -148,7 +148,7 @@ pub async fn create(
             // Stays that began before the retention period wait for the purge: never read.
             stays.retain(|stay| stay.from >= since);
             let person_ids: Vec<i64> = stays.iter().map(|s| s.person_id).collect();
-            let owners = accounts::verified_owners(conn, &person_ids)?;
+            let owners = accounts::owners(conn, &person_ids, true)?;
             // One notification per account and person: the person's verified account, and the
             // account that scanned the stay in or printed its paper code.
             let mut by_recipient = BTreeMap::new();
