@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
     let backend = settings.database.url.backend_name();
     let state = startup::offline_state(settings.clone()).await?;
     let mut conn = state.db.get()?;
-    let cipher = PiiCipher::new(settings.keys.pii_key.expose());
+    let cipher = PiiCipher::from_ring(&settings.keys.pii_keys);
     let mut rng = StdRng::seed_from_u64(2022);
 
     let started = Instant::now();

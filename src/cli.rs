@@ -1,4 +1,5 @@
-//! The command line: serve (the default), migrate, staff accounts, purge, audit anchor and verify.
+//! The command line: serve (the default), migrate, staff accounts, purge, audit anchor and verify,
+//! personal-data key status and reseal.
 //! Each command other than `serve` runs one use case against the configured database and exits.
 
 use std::io::{BufRead, IsTerminal};
@@ -49,6 +50,32 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Personal-data keys (PII_KEYS): what is still under an old key, and moving it to the current
+    /// one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Count, per column, the values not sealed under the current key (the first of PII_KEYS),
+    /// and the audit entries not under it. Exits with status 4 while any remain: an old key may
+    /// be removed once this exits 0.
+    Status,
+    /// Re-seal every personal value and its lookup hash under the current key, and move every
+    /// audit entry to it (each checked under its old key first), in short transactions while the
+    /// server serves. Run it once every server has the new key first; it can be stopped and run
+    /// again.
+    Reseal {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 500)]
+        batch: u32,
+        /// Rest this many milliseconds between transactions.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
     },
 }
 
@@ -114,6 +141,22 @@ impl std::fmt::Display for ChainBroken {
 
 impl std::error::Error for ChainBroken {}
 
+/// Values still under an old personal-data key: reported with its own exit code.
+#[derive(Debug)]
+struct KeysLeft(i64);
+
+impl std::fmt::Display for KeysLeft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} values are not under the current key yet: run `venuecode keys reseal` before removing an old key",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for KeysLeft {}
+
 fn parse_role(value: &str) -> Result<StaffRole, String> {
     StaffRole::parse(value).map_err(|e| e.message)
 }
@@ -140,6 +183,10 @@ pub fn main() -> ExitCode {
         Err(e) if e.downcast_ref::<ChainBroken>().is_some() => {
             eprintln!("venuecode: {e}");
             ExitCode::from(3)
+        }
+        Err(e) if e.downcast_ref::<KeysLeft>().is_some() => {
+            eprintln!("venuecode: {e}");
+            ExitCode::from(4)
         }
         Err(e) => {
             eprintln!("venuecode: {e:#}");
@@ -178,6 +225,42 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         } => {
             let state = startup::offline_state(settings).await?;
             report_chain(services::audit::verify(&state, anchor).await?)
+        }
+        Command::Keys {
+            command: KeysCommand::Status,
+        } => {
+            let state = startup::offline_state(settings).await?;
+            let counts = services::keys::status(&state).await?;
+            println!("current personal-data key: {}", state.cipher.current_id());
+            for (column, count) in &counts {
+                println!("{column}: {count} not under it");
+            }
+            let left: i64 = counts.iter().map(|(_, n)| n).sum();
+            if left > 0 {
+                return Err(KeysLeft(left).into());
+            }
+            println!("everything is under the current key");
+            Ok(())
+        }
+        Command::Keys {
+            command: KeysCommand::Reseal { batch, pause_ms },
+        } => {
+            let state = startup::offline_state(settings).await?;
+            let pace = services::keys::Pace {
+                batch: i64::from(batch.max(1)),
+                pause: std::time::Duration::from_millis(pause_ms),
+            };
+            println!("resealing under the key `{}`", state.cipher.current_id());
+            let report = services::keys::reseal(&state, pace, |column, done| {
+                println!(
+                    "{column}: {} resealed, {} changed meanwhile",
+                    done.values, done.skipped
+                )
+            })
+            .await?;
+            let total: u64 = report.iter().map(|(_, done)| done.values).sum();
+            println!("{total} values resealed in all; check with `venuecode keys status`");
+            Ok(())
         }
         Command::Staff {
             command: StaffCommand::Disable { username },
@@ -300,6 +383,9 @@ fn report_chain(report: ChainReport) -> anyhow::Result<()> {
         ),
         ChainReport::Truncated { last_seq, head_seq } => format!(
             "audit log ends intact at seq {last_seq} but entry seq {head_seq} was written: newer entries were removed or rewritten"
+        ),
+        ChainReport::KeyMissing { seq, id, key_id } => format!(
+            "audit entry seq {seq} (id {id}) was made under the personal-data key `{key_id}`, which is not configured: it cannot be checked (run `venuecode keys reseal` before removing a key)"
         ),
     };
     Err(ChainBroken(broken).into())

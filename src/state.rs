@@ -47,7 +47,7 @@ impl AppState {
     ) -> Self {
         let keys = &settings.keys;
         Self {
-            cipher: PiiCipher::new(keys.pii_key.expose()),
+            cipher: PiiCipher::from_ring(&keys.pii_keys),
             sessions: Sessions::with_keys(
                 keys.jwt_secrets
                     .all()

@@ -408,7 +408,13 @@ fn keys<F: Fn(&str) -> Option<String>>(
             }
         },
     );
-    let pii_key = r.secret("PII_KEY", production, dev_value("pii_key"), decode_key);
+    let pii_keys = r.key_ring(
+        "PII_KEY",
+        "PII_KEYS",
+        production,
+        dev_value("pii_key"),
+        decode_key,
+    );
     let venue_code_keys = r.key_ring(
         "VENUE_CODE_KEY",
         "VENUE_CODE_KEYS",
@@ -430,7 +436,7 @@ fn keys<F: Fn(&str) -> Option<String>>(
     let keys = (|| {
         Some(Keys {
             jwt_secrets: jwt_secrets?,
-            pii_key: Secret(pii_key?),
+            pii_keys: pii_keys?,
             venue_code_keys: venue_code_keys?,
             pass_signing_keys: pass_signing_keys?,
         })
@@ -611,7 +617,10 @@ mod tests {
             first.keys.jwt_secrets.current().1,
             second.keys.jwt_secrets.current().1
         );
-        assert_eq!(first.keys.pii_key.expose(), second.keys.pii_key.expose());
+        assert_eq!(
+            first.keys.pii_keys.current().1,
+            second.keys.pii_keys.current().1
+        );
         assert_eq!(first.server.port, 8080);
         assert_eq!(first.server.host, "127.0.0.1");
         assert_eq!(
@@ -649,7 +658,7 @@ mod tests {
         let dir = temp_dir();
         let data = dir.path().to_str().unwrap();
         let dev = load(&[("DATA_DIR", data)]).unwrap();
-        let dev_key = BASE64.encode(dev.keys.pii_key.expose());
+        let dev_key = BASE64.encode(dev.keys.pii_keys.current().1);
         let err = load(&[
             ("APP_ENV", "production"),
             ("DATA_DIR", data),

@@ -176,8 +176,9 @@ pub struct DatabaseSettings {
 pub struct Keys {
     /// HMAC keys of session tokens (`JWT_SECRETS`, or `JWT_SECRET` alone).
     pub jwt_secrets: KeyRing<String>,
-    /// AES-256 key for personal data at rest.
-    pub pii_key: Secret<[u8; 32]>,
+    /// AES-256 keys for personal data at rest (`PII_KEYS`, or `PII_KEY` alone): values are sealed
+    /// under the first, and opened under any still listed.
+    pub pii_keys: KeyRing<[u8; 32]>,
     /// HMAC keys that sign the tokens in venue QR codes and paper codes (`VENUE_CODE_KEYS`, or
     /// `VENUE_CODE_KEY` alone): codes signed under any of them scan until it is removed.
     pub venue_code_keys: KeyRing<[u8; 32]>,

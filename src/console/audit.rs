@@ -40,6 +40,12 @@ impl From<ChainReport> for ChainNotice {
                 class: "tampered",
                 text: format!("哈希链被截断：链止于第 {last_seq} 条，应至第 {head_seq} 条"),
             },
+            ChainReport::KeyMissing { seq, key_id, .. } => ChainNotice {
+                class: "tampered",
+                text: format!(
+                    "无法校验：第 {seq} 条记录使用的密钥（{key_id}）已不在配置中，请先完成密钥轮换的重新加密"
+                ),
+            },
         }
     }
 }

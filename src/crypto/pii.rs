@@ -1,7 +1,13 @@
 //! Personal data at rest. Names, ID numbers and phone numbers are stored sealed with AES-256-GCM
 //! (a random nonce per value, the column's purpose bound in as associated data so a sealed value
 //! cannot be moved to another column); equality lookups use a keyed hash (HMAC-SHA-256), so the
-//! database never holds these values in clear. Both keys are derived from `PII_KEY`.
+//! database never holds these values in clear. Both keys are derived from a `PII_KEYS` key.
+//!
+//! Keys have ids and the first is current: values are sealed as `v2:{id}:…` under it, and opened
+//! under whichever configured key their id names (values written before ids were `v1:…`, under the
+//! single key whose id is `default`). A lookup hash carries no id, so a lookup tries the hash of
+//! every configured key until `venuecode keys reseal` has rewritten everything under the current
+//! one.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -13,8 +19,11 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Format marker of sealed values, so a later key rotation can tell generations apart.
-const VERSION: &str = "v1";
+/// Format marker of sealed values that name their key.
+const VERSION: &str = "v2";
+/// Values sealed before keys had ids, all under the key with this id.
+const LEGACY_VERSION: &str = "v1";
+const LEGACY_KEY_ID: &str = crate::config::SINGLE_KEY_ID;
 const NONCE_LEN: usize = 12;
 
 /// What a sealed value is; part of the associated data and of the lookup hash.
@@ -61,33 +70,82 @@ impl Field {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("a sealed value could not be opened (damaged, or sealed with another PII_KEY)")]
+#[error("a sealed value could not be opened (damaged, or sealed under a key no longer configured)")]
 pub struct OpenError;
 
-#[derive(Clone)]
-pub struct PiiCipher {
+/// One key's derived keys.
+struct PiiKey {
+    id: String,
     aead: Aes256Gcm,
     lookup_key: [u8; 32],
     audit_key: [u8; 32],
 }
 
-impl PiiCipher {
-    pub fn new(pii_key: &[u8; 32]) -> Self {
+impl PiiKey {
+    fn new(id: &str, pii_key: &[u8; 32]) -> Self {
         let encryption_key = derive(pii_key, b"venuecode/pii/encryption/v1");
-        let lookup_key = derive(pii_key, b"venuecode/pii/lookup/v1");
-        let audit_key = derive(pii_key, b"venuecode/audit/chain/v1");
         Self {
+            id: id.to_owned(),
             aead: Aes256Gcm::new(&encryption_key.into()),
-            lookup_key,
-            audit_key,
+            lookup_key: derive(pii_key, b"venuecode/pii/lookup/v1"),
+            audit_key: derive(pii_key, b"venuecode/audit/chain/v1"),
         }
     }
 
-    /// `v1:` + base64(nonce ‖ ciphertext ‖ tag).
+    fn lookup_hash(&self, field: Field, value: &str) -> String {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.lookup_key).expect("any key length works");
+        mac.update(field.label());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+/// The personal-data keys, the current one first.
+#[derive(Clone)]
+pub struct PiiCipher {
+    keys: std::sync::Arc<Vec<PiiKey>>,
+}
+
+impl PiiCipher {
+    /// One key, under the id a key given alone goes by.
+    pub fn new(pii_key: &[u8; 32]) -> Self {
+        Self::with_keys(&[(LEGACY_KEY_ID, pii_key)])
+    }
+
+    /// The configured keys (`PII_KEYS`).
+    pub fn from_ring(ring: &crate::config::KeyRing<[u8; 32]>) -> Self {
+        Self::with_keys(&ring.all().collect::<Vec<_>>())
+    }
+
+    /// Keys with ids, the current first (ids distinct, checked when the settings are read).
+    pub fn with_keys(keys: &[(&str, &[u8; 32])]) -> Self {
+        assert!(!keys.is_empty(), "at least one personal-data key");
+        Self {
+            keys: std::sync::Arc::new(keys.iter().map(|(id, key)| PiiKey::new(id, key)).collect()),
+        }
+    }
+
+    fn current(&self) -> &PiiKey {
+        &self.keys[0]
+    }
+
+    fn key(&self, id: &str) -> Option<&PiiKey> {
+        self.keys.iter().find(|key| key.id == id)
+    }
+
+    /// The id of the key new values are sealed and hashed under.
+    pub fn current_id(&self) -> &str {
+        &self.current().id
+    }
+
+    /// `v2:{key id}:` + base64(nonce ‖ ciphertext ‖ tag), under the current key.
     pub fn seal(&self, field: Field, plaintext: &str) -> String {
+        let key = self.current();
         let mut nonce = [0u8; NONCE_LEN];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let ciphertext = self
+        let ciphertext = key
             .aead
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -100,20 +158,39 @@ impl PiiCipher {
         let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
-        format!("{VERSION}:{}", B64.encode(sealed))
+        format!("{VERSION}:{}:{}", key.id, B64.encode(sealed))
+    }
+
+    /// The id of the key a sealed value names (`default` for the values from before ids).
+    pub fn key_id_of(sealed: &str) -> Option<&str> {
+        let (version, rest) = sealed.split_once(':')?;
+        match version {
+            VERSION => rest.split_once(':').map(|(id, _)| id),
+            LEGACY_VERSION => Some(LEGACY_KEY_ID),
+            _ => None,
+        }
+    }
+
+    /// Whether `sealed` is already under the current key.
+    pub fn is_current(&self, sealed: &str) -> bool {
+        Self::key_id_of(sealed) == Some(self.current_id()) && sealed.starts_with(VERSION)
     }
 
     pub fn open(&self, field: Field, sealed: &str) -> Result<String, OpenError> {
-        let encoded = sealed
-            .strip_prefix(VERSION)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .ok_or(OpenError)?;
+        let (key, encoded) = match sealed.split_once(':').ok_or(OpenError)? {
+            (VERSION, rest) => {
+                let (id, encoded) = rest.split_once(':').ok_or(OpenError)?;
+                (self.key(id).ok_or(OpenError)?, encoded)
+            }
+            (LEGACY_VERSION, encoded) => (self.key(LEGACY_KEY_ID).ok_or(OpenError)?, encoded),
+            _ => return Err(OpenError),
+        };
         let bytes = B64.decode(encoded).map_err(|_| OpenError)?;
         if bytes.len() < NONCE_LEN {
             return Err(OpenError);
         }
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let plaintext = self
+        let plaintext = key
             .aead
             .decrypt(
                 Nonce::from_slice(nonce),
@@ -126,24 +203,31 @@ impl PiiCipher {
         String::from_utf8(plaintext).map_err(|_| OpenError)
     }
 
-    /// A stable keyed hash for equality lookups (hex, 64 characters).
+    /// A stable keyed hash for equality lookups (hex, 64 characters), under the current key: what
+    /// is written.
     pub fn lookup_hash(&self, field: Field, value: &str) -> String {
-        let mut mac =
-            <HmacSha256 as Mac>::new_from_slice(&self.lookup_key).expect("any key length works");
-        mac.update(field.label());
-        mac.update(&[0]);
-        mac.update(value.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        self.current().lookup_hash(field, value)
+    }
+
+    /// The lookup hash under every configured key, the current first: what a lookup matches, so
+    /// that rows not yet resealed are still found.
+    pub fn lookup_hashes(&self, field: Field, value: &str) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|key| key.lookup_hash(field, value))
+            .collect()
     }
 }
 
 impl PiiCipher {
-    /// The keyed hash that links an audit entry to the one before it. Keyed, so that someone who
-    /// can write to the database still cannot forge a consistent chain.
-    pub fn audit_chain_hash(&self, content: &str) -> String {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.audit_key).expect("any key length");
+    /// The keyed hash that links an audit entry to the one before it, under the key `key_id`
+    /// (`None` when that key is no longer configured). Keyed, so that someone who can write to
+    /// the database still cannot forge a consistent chain.
+    pub fn audit_chain_hash(&self, key_id: &str, content: &str) -> Option<String> {
+        let key = self.key(key_id)?;
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&key.audit_key).expect("any key length");
         mac.update(content.as_bytes());
-        hex(&mac.finalize().into_bytes())
+        Some(hex(&mac.finalize().into_bytes()))
     }
 }
 
@@ -169,7 +253,7 @@ mod tests {
     fn sealed_values_open_and_hide_the_plaintext() {
         let c = cipher();
         let sealed = c.seal(Field::IdNumber, "11010519491231002X");
-        assert!(sealed.starts_with("v1:"));
+        assert!(sealed.starts_with("v2:default:"));
         assert!(!sealed.contains("11010519491231002X"));
         assert_eq!(
             c.open(Field::IdNumber, &sealed).unwrap(),
@@ -193,7 +277,7 @@ mod tests {
             Err(OpenError)
         );
         let mut damaged = sealed.clone().into_bytes();
-        damaged[10] = if damaged[10] == b'A' { b'B' } else { b'A' };
+        damaged[20] = if damaged[20] == b'A' { b'B' } else { b'A' };
         let damaged = String::from_utf8(damaged).unwrap();
         assert_eq!(c.open(Field::Name, &damaged), Err(OpenError));
         assert_eq!(c.open(Field::Name, "garbage"), Err(OpenError));
@@ -209,6 +293,53 @@ mod tests {
         assert_ne!(
             a,
             PiiCipher::new(&[8u8; 32]).lookup_hash(Field::IdNumber, "11010519491231002X")
+        );
+    }
+
+    #[test]
+    fn values_name_their_key_and_open_under_any_key_still_configured() {
+        let (a, b) = ([7u8; 32], [9u8; 32]);
+        let old = PiiCipher::new(&a);
+        let sealed_before = old.seal(Field::Name, "张三");
+        // Values from before keys had ids: `v1:`, under the single key `default`.
+        let legacy = sealed_before.replacen("v2:default:", "v1:", 1);
+        let rotated = PiiCipher::with_keys(&[("2026b", &b), ("default", &a)]);
+        assert_eq!(rotated.current_id(), "2026b");
+        for value in [&sealed_before, &legacy] {
+            assert_eq!(rotated.open(Field::Name, value).unwrap(), "张三");
+            assert!(!rotated.is_current(value));
+        }
+        let sealed_after = rotated.seal(Field::Name, "张三");
+        assert!(sealed_after.starts_with("v2:2026b:"));
+        assert!(rotated.is_current(&sealed_after));
+        assert_eq!(PiiCipher::key_id_of(&legacy), Some("default"));
+        // The old key removed: what it sealed no longer opens, what the new one sealed does.
+        let only_new = PiiCipher::with_keys(&[("2026b", &b)]);
+        assert_eq!(only_new.open(Field::Name, &sealed_before), Err(OpenError));
+        assert_eq!(only_new.open(Field::Name, &legacy), Err(OpenError));
+        assert_eq!(only_new.open(Field::Name, &sealed_after).unwrap(), "张三");
+        // A value naming one key is not tried under another.
+        let renamed = sealed_before.replacen("v2:default:", "v2:2026b:", 1);
+        assert_eq!(rotated.open(Field::Name, &renamed), Err(OpenError));
+    }
+
+    #[test]
+    fn a_lookup_matches_the_hash_of_every_configured_key_and_writes_the_current() {
+        let (a, b) = ([7u8; 32], [9u8; 32]);
+        let rotated = PiiCipher::with_keys(&[("2026b", &b), ("default", &a)]);
+        let hashes = rotated.lookup_hashes(Field::Phone, "13800000000");
+        assert_eq!(
+            hashes,
+            vec![
+                PiiCipher::with_keys(&[("x", &b)]).lookup_hash(Field::Phone, "13800000000"),
+                PiiCipher::new(&a).lookup_hash(Field::Phone, "13800000000"),
+            ]
+        );
+        assert_eq!(rotated.lookup_hash(Field::Phone, "13800000000"), hashes[0]);
+        assert_eq!(rotated.audit_chain_hash("gone", "entry"), None);
+        assert_ne!(
+            rotated.audit_chain_hash("2026b", "entry"),
+            rotated.audit_chain_hash("default", "entry")
         );
     }
 }

@@ -324,13 +324,16 @@ pub fn sealed_phones_of(
 /// Records that `account_id` used a phone proof; `false` when another account used it before.
 pub fn claim_phone_proof(
     conn: &mut DbConnection,
-    proof_hash: &str,
+    proof_hashes: &[String],
     account_id: i64,
     now: NaiveDateTime,
 ) -> Result<bool, DbError> {
     use super::schema::used_phone_proofs;
+    let proof_hash = proof_hashes
+        .first()
+        .ok_or_else(|| DbError::Other("a phone proof needs its hash".into()))?;
     let earlier: Option<i64> = used_phone_proofs::table
-        .find(proof_hash)
+        .filter(used_phone_proofs::proof_hash.eq_any(proof_hashes))
         .select(used_phone_proofs::account_id)
         .first(conn)
         .optional()?;

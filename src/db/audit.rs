@@ -40,6 +40,11 @@ pub struct AuditRow {
     pub prev_hash: String,
     pub hash: String,
     pub region_code: String,
+    /// The personal-data key the entry's hashes are checked under.
+    pub key_id: String,
+    /// Set when the entry was moved to `key_id` after it was written: that key's hash of the
+    /// entry and of `hash`, which stays as it was so that the chain does not change.
+    pub rekeyed_hash: Option<String>,
 }
 
 /// The fields an entry's hash covers.
@@ -78,6 +83,19 @@ impl ChainLink<'_> {
 }
 
 impl AuditRow {
+    /// Whether the entry is what was written, checked under its key; `None` when that key is no
+    /// longer configured.
+    pub fn is_intact(&self, cipher: &PiiCipher) -> Option<bool> {
+        let content = self.link().content();
+        Some(match &self.rekeyed_hash {
+            None => cipher.audit_chain_hash(&self.key_id, &content)? == self.hash,
+            Some(rekeyed) => {
+                cipher.audit_chain_hash(&self.key_id, &rekeyed_content(&content, &self.hash))?
+                    == *rekeyed
+            }
+        })
+    }
+
     pub fn link(&self) -> ChainLink<'_> {
         ChainLink {
             seq: self.seq,
@@ -91,6 +109,57 @@ impl AuditRow {
             region: &self.region_code,
         }
     }
+}
+
+/// What the hash of an entry moved to another key covers: its content and the hash it is chained
+/// by.
+fn rekeyed_content(content: &str, hash: &str) -> String {
+    format!("rekeyed\n{content}\n{hash}")
+}
+
+/// How many entries are not under `key_id`.
+pub fn count_not_under(conn: &mut DbConnection, key_id: &str) -> Result<i64, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::key_id.ne(key_id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Entries not under `key_id`, oldest first, after `after_seq`.
+pub fn not_under(
+    conn: &mut DbConnection,
+    key_id: &str,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::key_id.ne(key_id))
+        .filter(audit_log::seq.gt(after_seq))
+        .order(audit_log::seq.asc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)?)
+}
+
+/// Moves an entry to the current key, once it was checked under its own (the caller checks):
+/// its chain and its subject's pseudonym stay as they are. `false` when it changed meanwhile.
+pub fn rekey(conn: &mut DbConnection, cipher: &PiiCipher, row: &AuditRow) -> Result<bool, DbError> {
+    let current = cipher.current_id();
+    let rekeyed = cipher
+        .audit_chain_hash(current, &rekeyed_content(&row.link().content(), &row.hash))
+        .expect("the current key is configured");
+    let updated = diesel::update(
+        audit_log::table
+            .filter(audit_log::id.eq(row.id))
+            .filter(audit_log::key_id.eq(&row.key_id))
+            .filter(audit_log::hash.eq(&row.hash)),
+    )
+    .set((
+        audit_log::key_id.eq(current),
+        audit_log::rekeyed_hash.eq(rekeyed),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Appends one entry. Call inside the transaction of the action it records.
@@ -110,7 +179,7 @@ pub fn for_subject(
     subject: &str,
 ) -> Result<Vec<AuditRow>, DbError> {
     Ok(audit_log::table
-        .filter(audit_log::subject_hash.eq(cipher.lookup_hash(Field::AuditSubject, subject)))
+        .filter(audit_log::subject_hash.eq_any(cipher.lookup_hashes(Field::AuditSubject, subject)))
         .order(audit_log::seq.desc())
         .select(AuditRow::as_select())
         .load(conn)?)
@@ -145,20 +214,23 @@ pub fn append_many(
     for (offset, entry) in entries.iter().enumerate() {
         let seq = first_seq + offset as i64;
         let subject_hash = cipher.lookup_hash(Field::AuditSubject, &entry.subject);
-        let hash = cipher.audit_chain_hash(
-            &ChainLink {
-                seq,
-                at,
-                actor: &entry.actor,
-                role: entry.role,
-                action: entry.action,
-                subject_hash: &subject_hash,
-                count: entry.count,
-                prev_hash: &prev_hash,
-                region: &entry.region,
-            }
-            .content(),
-        );
+        let hash = cipher
+            .audit_chain_hash(
+                cipher.current_id(),
+                &ChainLink {
+                    seq,
+                    at,
+                    actor: &entry.actor,
+                    role: entry.role,
+                    action: entry.action,
+                    subject_hash: &subject_hash,
+                    count: entry.count,
+                    prev_hash: &prev_hash,
+                    region: &entry.region,
+                }
+                .content(),
+            )
+            .expect("the current key is configured");
         rows.push((
             audit_log::seq.eq(seq),
             audit_log::at.eq(at),
@@ -170,6 +242,7 @@ pub fn append_many(
             audit_log::prev_hash.eq(prev_hash.clone()),
             audit_log::hash.eq(hash.clone()),
             audit_log::region_code.eq(entry.region.clone()),
+            audit_log::key_id.eq(cipher.current_id().to_owned()),
         ));
         prev_hash = hash;
     }
@@ -206,6 +279,13 @@ pub enum ChainReport {
         last_seq: i64,
         head_seq: i64,
     },
+    /// An entry was made under a key that is no longer configured, so it cannot be checked:
+    /// `venuecode keys reseal` moves entries to the current key before the old one is removed.
+    KeyMissing {
+        seq: i64,
+        id: i64,
+        key_id: String,
+    },
 }
 
 /// Walks the whole chain, oldest first. The oldest entry kept is the anchor: entries older than
@@ -228,11 +308,21 @@ pub fn verify(conn: &mut DbConnection, cipher: &PiiCipher) -> Result<ChainReport
         let Some(last) = page.last() else { break };
         after = last.seq;
         for row in &page {
-            if cipher.audit_chain_hash(&row.link().content()) != row.hash {
-                return Ok(ChainReport::Changed {
-                    seq: row.seq,
-                    id: row.id,
-                });
+            match row.is_intact(cipher) {
+                Some(true) => {}
+                Some(false) => {
+                    return Ok(ChainReport::Changed {
+                        seq: row.seq,
+                        id: row.id,
+                    })
+                }
+                None => {
+                    return Ok(ChainReport::KeyMissing {
+                        seq: row.seq,
+                        id: row.id,
+                        key_id: row.key_id.clone(),
+                    })
+                }
             }
             if let Some((prev_seq, prev_hash)) = &previous {
                 if row.seq != prev_seq + 1 || &row.prev_hash != prev_hash {

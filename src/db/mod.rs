@@ -22,6 +22,7 @@ pub mod paper_codes;
 pub mod partitions;
 pub mod persons;
 pub mod regions;
+pub mod reseal;
 pub mod retention;
 pub mod risk_windows;
 pub mod schema;

@@ -12,7 +12,7 @@ use super::schema::{check_ins, persons, venues};
 use super::{accounts, DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 pub use crate::domain::PersonKey;
-use crate::domain::{IdDocument, IdType, PersonName, RegionCode};
+use crate::domain::{IdDocument, IdType, PersonName, RegionCode, MOBILE};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = persons)]
@@ -34,9 +34,6 @@ pub struct PersonRow {
     /// The region of the official who first named someone whose document names none.
     pub region_code: Option<String>,
 }
-
-/// The `id_type` stored for someone known by their mobile number only.
-const MOBILE: &str = "mobile";
 
 fn hash(key: &PersonKey, cipher: &PiiCipher) -> String {
     cipher.lookup_hash(Field::IdNumber, &key.lookup_text())
@@ -152,7 +149,10 @@ fn find_by_key(
     key: &PersonKey,
 ) -> Result<Option<PersonRow>, DbError> {
     Ok(persons::table
-        .filter(persons::id_number_hash.eq(hash(key, cipher)))
+        .filter(
+            persons::id_number_hash
+                .eq_any(cipher.lookup_hashes(Field::IdNumber, &key.lookup_text())),
+        )
         .select(PersonRow::as_select())
         .first(conn)
         .optional()?)

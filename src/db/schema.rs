@@ -252,6 +252,8 @@ diesel::table! {
         prev_hash -> Text,
         hash -> Text,
         region_code -> Text,
+        key_id -> Text,
+        rekeyed_hash -> Nullable<Text>,
     }
 }
 

@@ -44,12 +44,13 @@ pub fn redeem(
     account_id: i64,
     now: NaiveDateTime,
 ) -> Result<Option<i64>, DbError> {
-    let hash = cipher.lookup_hash(Field::OneTimeCode, code);
+    // Under every configured key: invitations are not resealed (only their hash is kept).
+    let hashes = cipher.lookup_hashes(Field::OneTimeCode, code);
     // Claiming the code first makes a code redeemable exactly once, even when two accounts
     // race for it.
     let claimed = diesel::update(
         venue_staff_invitations::table
-            .filter(venue_staff_invitations::code_hash.eq(&hash))
+            .filter(venue_staff_invitations::code_hash.eq_any(&hashes))
             .filter(venue_staff_invitations::redeemed_at.is_null())
             .filter(venue_staff_invitations::expires_at.gt(now)),
     )
@@ -62,7 +63,9 @@ pub fn redeem(
         return Ok(None);
     }
     let venue_id: i64 = venue_staff_invitations::table
-        .filter(venue_staff_invitations::code_hash.eq(&hash))
+        .filter(venue_staff_invitations::code_hash.eq_any(&hashes))
+        .filter(venue_staff_invitations::redeemed_by.eq(account_id))
+        .filter(venue_staff_invitations::redeemed_at.eq(now))
         .select(venue_staff_invitations::venue_id)
         .first(conn)?;
     let manager: Option<i64> = venues::table

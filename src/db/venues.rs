@@ -284,13 +284,14 @@ pub fn list_for_manager(
         ManagerFilter::All => {}
         ManagerFilter::Phone(phone) => {
             query = query.filter(
-                venues::manager_phone_hash.eq(cipher.lookup_hash(Field::Phone, phone.as_ref())),
+                venues::manager_phone_hash
+                    .eq_any(cipher.lookup_hashes(Field::Phone, phone.as_ref())),
             )
         }
         ManagerFilter::Document(document) => {
             query = query.filter(
                 venues::manager_id_number_hash
-                    .eq(cipher.lookup_hash(Field::IdNumber, &document.key())),
+                    .eq_any(cipher.lookup_hashes(Field::IdNumber, &document.key())),
             )
         }
     }
@@ -552,11 +553,11 @@ pub fn names(conn: &mut DbConnection, ids: &[i64]) -> Result<VenueNames, DbError
 }
 
 /// Whether a registrar registered a venue, not yet claimed, for the manager of this phone.
-pub fn has_unclaimed(conn: &mut DbConnection, phone_hash: &str) -> Result<bool, DbError> {
+pub fn has_unclaimed(conn: &mut DbConnection, phone_hashes: &[String]) -> Result<bool, DbError> {
     Ok(diesel::select(diesel::dsl::exists(
         venues::table
             .filter(venues::manager_account_id.is_null())
-            .filter(venues::manager_phone_hash.eq(phone_hash)),
+            .filter(venues::manager_phone_hash.eq_any(phone_hashes)),
     ))
     .get_result(conn)?)
 }
@@ -566,12 +567,12 @@ pub fn has_unclaimed(conn: &mut DbConnection, phone_hash: &str) -> Result<bool, 
 pub fn claim_by_phone(
     conn: &mut DbConnection,
     account_id: i64,
-    phone_hash: &str,
+    phone_hashes: &[String],
     now: NaiveDateTime,
 ) -> Result<Vec<i64>, DbError> {
     let unclaimed: Vec<i64> = venues::table
         .filter(venues::manager_account_id.is_null())
-        .filter(venues::manager_phone_hash.eq(phone_hash))
+        .filter(venues::manager_phone_hash.eq_any(phone_hashes))
         .select(venues::id)
         .load(conn)?;
     if !unclaimed.is_empty() {

@@ -204,10 +204,18 @@ impl IdDocument {
     /// made before other documents were taken), `kind:number` for the others, so that a passport
     /// number never meets an ID number that happens to read the same.
     pub fn key(&self) -> String {
-        match self.kind {
-            IdType::ResidentId => self.number.clone(),
-            kind => format!("{}:{}", kind.as_str(), self.number),
-        }
+        lookup_text(self.kind.as_str(), &self.number)
+    }
+}
+
+/// The text a lookup hashes for a document of the stored `kind` (or `mobile`, for someone known
+/// by a mobile number only) and its number: the number alone for a resident ID, `kind:number`
+/// otherwise.
+pub fn lookup_text(kind: &str, number: &str) -> String {
+    if kind == IdType::ResidentId.as_str() {
+        number.to_owned()
+    } else {
+        format!("{kind}:{number}")
     }
 }
 
@@ -219,6 +227,9 @@ impl From<IdNumber> for IdDocument {
         }
     }
 }
+
+/// The kind stored for someone known by their mobile number only.
+pub const MOBILE: &str = "mobile";
 
 /// What a person is known by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,7 +244,7 @@ impl PersonKey {
     pub fn lookup_text(&self) -> String {
         match self {
             PersonKey::Document(document) => document.key(),
-            PersonKey::Mobile(mobile) => format!("mobile:{}", mobile.as_ref()),
+            PersonKey::Mobile(mobile) => lookup_text(MOBILE, mobile.as_ref()),
         }
     }
 

@@ -37,7 +37,7 @@ pub use health::{
     test_required_notice, HealthColor, HealthReason, TestOnRecord, TestResult, VaccinationOnRecord,
     Verdict,
 };
-pub use id_document::{parse_birth_date, IdDocument, IdType, PersonKey};
+pub use id_document::{lookup_text, parse_birth_date, IdDocument, IdType, PersonKey, MOBILE};
 pub use id_number::{age_on, IdNumber, Sex};
 pub use masking::{mask_id_number, mask_mobile, mask_name};
 pub use mobile::MobileNumber;

@@ -212,9 +212,9 @@ pub async fn grant_consent(
         None => None,
     };
     // An Alipay phone answer names no user: each is accepted for one account only.
-    let proof_hash = match &offer.phone {
+    let proof_hashes = match &offer.phone {
         Some(PhoneProof::AlipayResponse(response)) => {
-            Some(state.cipher.lookup_hash(Field::PhoneProof, response))
+            Some(state.cipher.lookup_hashes(Field::PhoneProof, response))
         }
         _ => None,
     };
@@ -229,8 +229,8 @@ pub async fn grant_consent(
     state
         .write(move |state, conn| {
             let now = state.clock.now_naive();
-            if let Some(hash) = &proof_hash {
-                if !accounts::claim_phone_proof(conn, hash, row.id, now)? {
+            if let Some(hashes) = &proof_hashes {
+                if !accounts::claim_phone_proof(conn, hashes, row.id, now)? {
                     return Err(PlatformError::CodeInvalid(
                         "this phone answer was used by another account".into(),
                     )

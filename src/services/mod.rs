@@ -14,6 +14,7 @@ pub mod entrances;
 pub mod follow_ups;
 pub mod health_codes;
 pub mod identity;
+pub mod keys;
 pub mod manual_check_ins;
 pub mod notifications;
 pub mod paper_codes;

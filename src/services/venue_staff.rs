@@ -14,6 +14,7 @@ use super::cache_sync::changed;
 use super::venues::VenueError;
 use crate::auth::Account;
 use crate::cache::CacheKey;
+use crate::crypto::Field;
 use crate::db::{accounts, persons, venue_staff, venues, DbError};
 use crate::state::AppState;
 
@@ -188,21 +189,25 @@ pub async fn my_venues(
 ) -> Result<Vec<MyVenue>, VenueStaffError> {
     let account_id = account.id;
     // A read first: only an account with venues to claim takes a write.
-    let (phone_hash, to_claim) = state
-        .read(move |_, conn| {
-            let phone_hash = accounts::find(conn, account_id)?.and_then(|a| a.phone_hash);
-            let to_claim = match &phone_hash {
-                Some(hash) => venues::has_unclaimed(conn, hash)?,
-                None => false,
+    let (phone_hashes, to_claim) = state
+        .read(move |state, conn| {
+            let phone = match accounts::find(conn, account_id)? {
+                Some(row) => row.phone(&state.cipher)?,
+                None => None,
             };
-            Ok::<_, DbError>((phone_hash, to_claim))
+            // Under every configured key: the venue may not be resealed yet.
+            let phone_hashes = phone
+                .map(|phone| state.cipher.lookup_hashes(Field::Phone, phone.as_ref()))
+                .unwrap_or_default();
+            let to_claim = !phone_hashes.is_empty() && venues::has_unclaimed(conn, &phone_hashes)?;
+            Ok::<_, DbError>((phone_hashes, to_claim))
         })
         .await?;
-    if let (Some(phone_hash), true) = (phone_hash, to_claim) {
+    if to_claim {
         state
             .write(move |state, conn| {
                 let now = state.clock.now_naive();
-                let claimed = venues::claim_by_phone(conn, account_id, &phone_hash, now)?;
+                let claimed = venues::claim_by_phone(conn, account_id, &phone_hashes, now)?;
                 let keys: Vec<CacheKey> = claimed.iter().map(|id| CacheKey::Venue(*id)).collect();
                 changed(state, conn, &keys)?;
                 tracing::info!(

@@ -363,6 +363,16 @@ impl TestApp {
 }
 
 impl Node {
+    /// `GET path` as `token` on this node.
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// `POST /api/v1/check-ins` on this node.
     pub async fn scan(&self, token: &str, code: &str) -> Response {
         self.client
@@ -858,7 +868,7 @@ impl TestApp {
     }
 
     pub fn cipher(&self) -> venuecode::crypto::PiiCipher {
-        venuecode::crypto::PiiCipher::new(self.settings.keys.pii_key.expose())
+        venuecode::crypto::PiiCipher::from_ring(&self.settings.keys.pii_keys)
     }
 
     /// The audit entries about `subject` (`venue:3`), newest first.

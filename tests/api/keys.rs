@@ -147,3 +147,253 @@ async fn posters_passes_and_sessions_of_an_earlier_key_work_until_it_is_removed(
     let body: Value = old_poster.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_venue_code");
 }
+
+const NEW_PII_KEY: [u8; 32] = [44; 32];
+
+/// `PII_KEYS` for the command line: `keys` in order, each `id:base64`.
+fn pii_keys_env(keys: &[(&str, [u8; 32])]) -> String {
+    use base64::Engine;
+    keys.iter()
+        .map(|(id, key)| {
+            format!(
+                "{id}:{}",
+                base64::engine::general_purpose::STANDARD.encode(key)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The binary with `PII_KEYS` set to `keys`.
+fn with_pii_keys(
+    app: &crate::helpers::TestApp,
+    keys: &[(&str, [u8; 32])],
+) -> std::process::Command {
+    let mut command = app.command();
+    command
+        .env_remove("PII_KEY")
+        .env("PII_KEYS", pii_keys_env(keys));
+    command
+}
+
+#[derive(diesel::QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Every value of a sealed column, read straight from the database.
+fn stored(app: &crate::helpers::TestApp, table: &str, column: &str) -> Vec<String> {
+    use diesel::RunQueryDsl;
+    let mut conn = app.database().get().unwrap();
+    diesel::sql_query(format!(
+        "SELECT {column} AS value FROM {table} WHERE {column} IS NOT NULL"
+    ))
+    .load::<Stored>(&mut *conn)
+    .unwrap()
+    .into_iter()
+    .map(|row| row.value)
+    .collect()
+}
+
+/// A new consented resident, made through `node` (so under its keys).
+async fn resident_on(app: &crate::helpers::TestApp, node: &crate::helpers::Node, n: u32) -> String {
+    let login: Value = app
+        .client
+        .post(format!("{}/api/v1/sessions/dev", node.address))
+        .json(&serde_json::json!({"platform": "wechat", "subject": format!("during-{n}")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let consent = app
+        .client
+        .put(format!("{}/api/v1/me/consent", node.address))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "profile": {"nickname": format!("during-{n}")},
+            "phone": {"wechat_code": format!("139{:08}", 500 + n)},
+            "identity": {"name": "扫码人", "id_number": crate::helpers::adult(500 + n)}
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), 200);
+    token
+}
+
+#[tokio::test]
+async fn personal_data_is_resealed_under_a_new_key_while_scans_go_on() {
+    use venuecode::crypto::{Field, PiiCipher};
+    use venuecode::db::reseal::SEALED;
+
+    let app = spawn_app().await;
+    let old_key = decoded(crate::helpers::TEST_PII_KEY);
+    // Made under the key of before: a venue's manager, residents with their identity verified,
+    // a companion, check-ins, a colour set with a note, audit entries.
+    let venue = app.approved_venue().await;
+    let resident = app.resident("轮换甲").await;
+    app.verify_identity(&resident.token, serde_json::json!({}))
+        .await;
+    let companion = app
+        .add_companion(
+            &resident.token,
+            "轮换奶奶",
+            &crate::helpers::elder(7),
+            "奶奶",
+        )
+        .await;
+    app.check_in_at(
+        &resident.token,
+        &venue.code_url,
+        None,
+        &[companion["id"].as_i64().unwrap()],
+    )
+    .await;
+    let official = app.official(crate::helpers::LINWU).await;
+    app.set_color(&official, &crate::helpers::adult(901), "轮换乙", "yellow")
+        .await;
+    let under_old: usize = SEALED
+        .iter()
+        .map(|c| stored(&app, c.table, c.column).len())
+        .sum();
+    assert!(under_old >= 10, "{under_old} sealed values made");
+
+    // Every node gets the new key first, the old one still listed.
+    let both = [("2026b", NEW_PII_KEY), ("default", old_key)];
+    let mut rotated = app.settings.clone();
+    rotated.keys.pii_keys = KeyRing::new(both.iter().map(|(id, k)| (id.to_string(), *k)).collect());
+    let node = app.node_with(rotated.clone()).await;
+    let status = with_pii_keys(&app, &both)
+        .args(["keys", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(4), "{status:?}");
+
+    // The reseal runs in small batches while people go on scanning on the node.
+    let mut reseal = with_pii_keys(&app, &both)
+        .args(["keys", "reseal", "--batch", "1", "--pause-ms", "5"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut scans_during = 0;
+    loop {
+        let scanner = resident_on(&app, &node, scans_during).await;
+        let page = node.scan(&scanner, &venue.code_url).await;
+        assert_eq!(page.status(), 201);
+        let again = node.scan(&resident.token, &venue.code_url).await;
+        assert_eq!(again.status(), 201);
+        scans_during += 1;
+        if reseal.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    let output = reseal.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(scans_during >= 1);
+    let status = with_pii_keys(&app, &both)
+        .args(["keys", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{status:?}");
+
+    // A restart without the old key: everything still reads.
+    let mut removed = rotated;
+    removed.keys.pii_keys = KeyRing::new(vec![("2026b".into(), NEW_PII_KEY)]);
+    let last = app.node_with(removed).await;
+    let me: Value = last
+        .get_as(&resident.token, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["identity"]["verified"], true, "{me}");
+    let data = last.get_as(&resident.token, "/api/v1/me/data").await;
+    assert_eq!(data.status(), 200);
+    let data: Value = data.json().await.unwrap();
+    assert_eq!(data["identity"]["name"], "轮换甲", "{data}");
+    let companions: Value = last
+        .get_as(&resident.token, "/api/v1/me/companions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        companions["items"][0]["id"], companion["id"],
+        "{companions}"
+    );
+    let managed = last
+        .get_as(&venue.manager, &format!("/api/v1/venues/{}", venue.id))
+        .await;
+    assert_eq!(managed.status(), 200);
+    // Lookups find the people made under the old key: the same person, not a new one.
+    let colour: Value = last
+        .get_as(
+            &official,
+            &format!("/api/v1/health-codes/{}", crate::helpers::adult(901)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(colour["color"], "yellow", "{colour}");
+    assert_eq!(
+        last.scan(&resident.token, &venue.code_url).await.status(),
+        201
+    );
+    let verify = with_pii_keys(&app, &[("2026b", NEW_PII_KEY)])
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{verify:?}");
+
+    // Nothing in the database is under the old key any more.
+    let prefix = "v2:2026b:";
+    for column in SEALED {
+        for value in stored(&app, column.table, column.column) {
+            assert!(
+                value.starts_with(prefix),
+                "{}.{} still holds {value}",
+                column.table,
+                column.column
+            );
+        }
+    }
+    let (old, new) = (
+        PiiCipher::new(&old_key),
+        PiiCipher::with_keys(&[("2026b", &NEW_PII_KEY)]),
+    );
+    let hashes = stored(&app, "persons", "id_number_hash");
+    assert!(hashes.contains(&new.lookup_hash(Field::IdNumber, &resident.id_number)));
+    assert!(!hashes.contains(&old.lookup_hash(Field::IdNumber, &resident.id_number)));
+    let audit_keys = stored(&app, "audit_log", "key_id");
+    assert!(!audit_keys.is_empty());
+    assert!(audit_keys.iter().all(|id| id == "2026b"), "{audit_keys:?}");
+    // An entry moved to the new key is still guarded: changing it breaks the chain.
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.database().get().unwrap();
+        diesel::sql_query("UPDATE audit_log SET count = count + 1 WHERE seq = 1")
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let verify = with_pii_keys(&app, &[("2026b", NEW_PII_KEY)])
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(3), "{verify:?}");
+    // And a reseal refuses to vouch for it under yet another key.
+    let third = [("2027a", [45; 32]), ("2026b", NEW_PII_KEY)];
+    let refused = with_pii_keys(&app, &third)
+        .args(["keys", "reseal"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("audit entry seq 1"),
+        "{refused:?}"
+    );
+}
