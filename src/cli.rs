@@ -76,6 +76,10 @@ enum KeysCommand {
         /// Rest this many milliseconds between transactions.
         #[arg(long, default_value_t = 0)]
         pause_ms: u64,
+        /// An anchor printed by `audit anchor` before the old key could have leaked: the audit
+        /// chain must still hold it unchanged before any entry moves to the new key.
+        #[arg(long)]
+        anchor: Option<services::audit::Anchor>,
     },
 }
 
@@ -243,7 +247,12 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys {
-            command: KeysCommand::Reseal { batch, pause_ms },
+            command:
+                KeysCommand::Reseal {
+                    batch,
+                    pause_ms,
+                    anchor,
+                },
         } => {
             let state = startup::offline_state(settings).await?;
             let pace = services::keys::Pace {
@@ -251,13 +260,20 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 pause: std::time::Duration::from_millis(pause_ms),
             };
             println!("resealing under the key `{}`", state.cipher.current_id());
-            let report = services::keys::reseal(&state, pace, |column, done| {
+            let resealed = services::keys::reseal(&state, pace, anchor, |column, done| {
                 println!(
                     "{column}: {} resealed, {} changed meanwhile",
                     done.values, done.skipped
                 )
             })
-            .await?;
+            .await;
+            let report = match resealed {
+                // Said as `audit verify` says it, with its exit status.
+                Err(services::keys::KeysError::ChainNotIntact(chain)) => {
+                    return report_chain(chain)
+                }
+                other => other?,
+            };
             let total: u64 = report.iter().map(|(_, done)| done.values).sum();
             println!("{total} values resealed in all; check with `venuecode keys status`");
             Ok(())

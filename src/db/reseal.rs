@@ -3,8 +3,9 @@
 //! short transaction and rewrites a value only if it is still the one read, so the server goes on
 //! writing (under the current key already) while this runs.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
@@ -27,6 +28,9 @@ pub struct Sealed {
     pub hash: Option<Hashed>,
     /// The table's `id` is text (otherwise a 64-bit integer).
     pub text_id: bool,
+    /// A timestamp column the table is partitioned by on PostgreSQL, so that each rewrite looks in
+    /// one partition only.
+    pub partition_column: Option<&'static str>,
 }
 
 const fn sealed(table: &'static str, column: &'static str, field: Field) -> Sealed {
@@ -36,6 +40,7 @@ const fn sealed(table: &'static str, column: &'static str, field: Field) -> Seal
         field,
         hash: None,
         text_id: false,
+        partition_column: None,
     }
 }
 
@@ -55,6 +60,7 @@ const fn hashed(
             kind_column,
         }),
         text_id: false,
+        partition_column: None,
     }
 }
 
@@ -105,8 +111,14 @@ pub const SEALED: &[Sealed] = &[
     ),
     sealed("health_code_changes", "note_sealed", Field::Note),
     sealed("companions", "name_sealed", Field::Name),
-    sealed("check_ins", "typed_name_sealed", Field::Name),
-    sealed("check_ins", "typed_phone_sealed", Field::Phone),
+    Sealed {
+        partition_column: Some("scanned_at"),
+        ..sealed("check_ins", "typed_name_sealed", Field::Name)
+    },
+    Sealed {
+        partition_column: Some("scanned_at"),
+        ..sealed("check_ins", "typed_phone_sealed", Field::Phone)
+    },
     sealed("alerts", "details_sealed", Field::TraceResult),
     sealed("alerts", "note", Field::Note),
     sealed("traces", "result_sealed", Field::TraceResult),
@@ -116,7 +128,9 @@ pub const SEALED: &[Sealed] = &[
 #[derive(QueryableByName)]
 struct Pending {
     #[diesel(sql_type = Text)]
-    id: String,
+    row_id: String,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    row_at: Option<NaiveDateTime>,
     #[diesel(sql_type = Text)]
     value: String,
     #[diesel(sql_type = Nullable<Text>)]
@@ -213,9 +227,12 @@ pub fn batch(
         Some(_) => (" AND id > $2", "$3"),
         None => ("", "$2"),
     };
+    // Ordered by the column itself (not by the text the id is read as), so that the cursor
+    // follows the primary key.
     let sql = format!(
-        "SELECT CAST(id AS TEXT) AS id, {col} AS value, {kind} AS kind FROM {table} \
-         WHERE {not_under}{after_sql} ORDER BY id LIMIT {limit_param}",
+        "SELECT CAST(id AS TEXT) AS row_id, {at} AS row_at, {col} AS value, {kind} AS kind \
+         FROM {table} WHERE {not_under}{after_sql} ORDER BY {table}.id LIMIT {limit_param}",
+        at = column.partition_column.unwrap_or("CAST(NULL AS TIMESTAMP)"),
         col = column.column,
         table = column.table,
         not_under = column.not_under(),
@@ -237,7 +254,7 @@ pub fn batch(
         }
     }
     let next = match rows.last() {
-        Some(last) if rows.len() as i64 == limit => Cursor::After(last.id.clone()),
+        Some(last) if rows.len() as i64 == limit => Cursor::After(last.row_id.clone()),
         _ => Cursor::Done,
     };
     Ok((done, next))
@@ -258,7 +275,7 @@ fn reseal_one(
     let plaintext = cipher.open(column.field, &row.value).map_err(|e| {
         DbError::Other(format!(
             "{}.{} of row {}: {e}",
-            column.table, column.column, row.id
+            column.table, column.column, row.row_id
         ))
     })?;
     let resealed = cipher.seal(column.field, &plaintext);
@@ -293,15 +310,27 @@ fn reseal_one(
         }
         _ => None,
     };
+    // Only PostgreSQL partitions; SQLite compares timestamps as the text they are kept as.
+    let partitioned = matches!(conn, DbConnection::Postgresql(_));
+    let at = match (column.partition_column, row.row_at) {
+        (Some(at_column), Some(at)) if partitioned => {
+            sql += &format!(" AND {at_column} = ${}", next());
+            Some(at)
+        }
+        _ => None,
+    };
     let mut query = diesel::sql_query(sql)
         .into_boxed::<Backend>()
         .bind::<Text, _>(&resealed);
     if let Some((_, hash)) = &hash {
         query = query.bind::<Text, _>(hash);
     }
-    query = bind_id(query, column, &row.id)?.bind::<Text, _>(&row.value);
+    query = bind_id(query, column, &row.row_id)?.bind::<Text, _>(&row.value);
     if let Some(kind) = kind {
         query = query.bind::<Text, _>(kind);
+    }
+    if let Some(at) = at {
+        query = query.bind::<Timestamp, _>(at);
     }
     Ok(query.execute(conn)? == 1)
 }

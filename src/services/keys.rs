@@ -5,15 +5,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::audit;
+use crate::db::audit::{self, ChainReport};
 use crate::db::reseal::{self, Cursor, Resealed, SEALED};
 use crate::db::DbError;
+use crate::services::audit::{Anchor, AuditError};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeysError {
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The audit chain is not intact before the reseal: moving its entries to the new key would
+    /// hide what changed.
+    #[error("the audit chain is not intact ({0:?}); run `venuecode audit verify` and investigate before resealing")]
+    ChainNotIntact(ChainReport),
     /// An audit entry no longer matches its hash: it is not moved to the new key, since that
     /// would vouch for a changed entry.
     #[error("audit entry seq {seq} does not match its hash; run `venuecode audit verify` and investigate before resealing")]
@@ -53,24 +60,36 @@ pub async fn status(state: &Arc<AppState>) -> Result<Vec<(String, i64)>, KeysErr
         .await?)
 }
 
-/// Reseals every column, then moves the audit entries; `progress` hears of each column when it is
-/// done. Values the server writes meanwhile are under the current key already.
+/// A batch that fails (a deadlock with the server's writes, a busy database, a failover) is
+/// tried again this many times, a little later each time, before the reseal gives up.
+const BATCH_ATTEMPTS: u32 = 5;
+
+/// Verifies the audit chain (against `anchor` too, when given), reseals every column, then moves
+/// the audit entries; `progress` hears of each column when it is done. Values the server writes
+/// meanwhile are under the current key already.
 pub async fn reseal(
     state: &Arc<AppState>,
     pace: Pace,
+    anchor: Option<Anchor>,
     progress: impl Fn(&str, Resealed),
 ) -> Result<Vec<(String, Resealed)>, KeysError> {
+    match crate::services::audit::verify(state, anchor).await? {
+        ChainReport::Intact { .. } => {}
+        report => return Err(KeysError::ChainNotIntact(report)),
+    }
     let mut report = Vec::with_capacity(SEALED.len() + 1);
     for (index, column) in SEALED.iter().enumerate() {
         let mut total = Resealed::default();
         let mut cursor = Cursor::Start;
         while cursor != Cursor::Done {
             let after = cursor.clone();
-            let (done, next) = state
-                .write(move |state, conn| {
+            let (done, next) = with_retries(|| {
+                let after = after.clone();
+                state.write(move |state, conn| {
                     reseal::batch(conn, &state.cipher, &SEALED[index], &after, pace.batch)
                 })
-                .await?;
+            })
+            .await?;
             total.values += done.values;
             total.skipped += done.skipped;
             cursor = next;
@@ -122,6 +141,25 @@ async fn rekey_audit(state: &Arc<AppState>, pace: Pace) -> Result<Resealed, Keys
             None => return Ok(total),
         }
         rest(pace).await;
+    }
+}
+
+/// Runs one batch, again after a pause when the database failed it for a reason that may pass.
+async fn with_retries<T, F, Fut>(mut batch: F) -> Result<T, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match batch().await {
+            Err(error) if attempt < BATCH_ATTEMPTS && !error.is_unique_violation() => {
+                tracing::warn!(%error, attempt, "reseal batch failed; trying it again");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
     }
 }
 

@@ -256,13 +256,33 @@ async fn personal_data_is_resealed_under_a_new_key_while_scans_go_on() {
     let official = app.official(crate::helpers::LINWU).await;
     app.set_color(&official, &crate::helpers::adult(901), "轮换乙", "yellow")
         .await;
+    // More people than a batch holds, so that the reseal's cursor walks past ten ids.
+    for n in 0..12 {
+        app.resident(&format!("早先{n}")).await;
+    }
     let under_old: usize = SEALED
         .iter()
         .map(|c| stored(&app, c.table, c.column).len())
         .sum();
     assert!(under_old >= 10, "{under_old} sealed values made");
 
-    // Every node gets the new key first, the old one still listed.
+    // First every node reads under the new key too, the old one still current: what a node
+    // writes now is found by a node of either phase.
+    let behind = [("default", old_key), ("2026b", NEW_PII_KEY)];
+    let mut reading = app.settings.clone();
+    reading.keys.pii_keys =
+        KeyRing::new(behind.iter().map(|(id, k)| (id.to_string(), *k)).collect());
+    let reader = app.node_with(reading).await;
+    let early = resident_on(&app, &reader, 1000).await;
+    assert_eq!(reader.scan(&early, &venue.code_url).await.status(), 201);
+    // Nothing is under another key than the current (still the old) one yet.
+    let status = with_pii_keys(&app, &behind)
+        .args(["keys", "status"])
+        .output()
+        .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{status:?}");
+
+    // Then every node gets the new key first, the old one still listed.
     let both = [("2026b", NEW_PII_KEY), ("default", old_key)];
     let mut rotated = app.settings.clone();
     rotated.keys.pii_keys = KeyRing::new(both.iter().map(|(id, k)| (id.to_string(), *k)).collect());
@@ -344,6 +364,13 @@ async fn personal_data_is_resealed_under_a_new_key_while_scans_go_on() {
         last.scan(&resident.token, &venue.code_url).await.status(),
         201
     );
+    let early_me: Value = last
+        .get_as(&early, "/api/v1/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(early_me["identity"]["name"], "扫**", "{early_me}");
     let verify = with_pii_keys(&app, &[("2026b", NEW_PII_KEY)])
         .args(["audit", "verify"])
         .output()
@@ -385,15 +412,20 @@ async fn personal_data_is_resealed_under_a_new_key_while_scans_go_on() {
         .output()
         .unwrap();
     assert_eq!(verify.status.code(), Some(3), "{verify:?}");
-    // And a reseal refuses to vouch for it under yet another key.
+    // And a reseal refuses to vouch for it under yet another key: it verifies the chain first.
     let third = [("2027a", [45; 32]), ("2026b", NEW_PII_KEY)];
     let refused = with_pii_keys(&app, &third)
         .args(["keys", "reseal"])
         .output()
         .unwrap();
-    assert!(!refused.status.success());
+    assert_eq!(refused.status.code(), Some(3), "{refused:?}");
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("audit entry seq 1"),
         "{refused:?}"
+    );
+    let unchanged = stored(&app, "persons", "id_number_sealed");
+    assert!(
+        unchanged.iter().all(|value| value.starts_with(prefix)),
+        "nothing was resealed: {unchanged:?}"
     );
 }
