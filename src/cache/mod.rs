@@ -6,7 +6,6 @@
 //! even if a change were missed.
 
 mod accounts;
-mod entrances;
 mod feed;
 mod keys;
 mod map;
@@ -16,13 +15,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 pub use accounts::{AccountSnapshot, CompanionSnapshot};
-pub use entrances::EntranceSnapshot;
 pub use feed::Feed;
 pub use keys::CacheKey;
 pub use map::Map;
 pub use staff::{SessionCache, SessionRecord, StaffCache, StaffRecord};
 
-use crate::db::health_codes::PersonHealth;
+use crate::domain::scan::EntranceSnapshot;
+use crate::domain::PersonHealth;
 
 /// The longest any entry is trusted without being read again.
 pub const MAX_AGE: Duration = Duration::from_secs(30);

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 
-use crate::domain::{CompanionRule, HealthColor, Taxonomy, Temperature};
+use crate::domain::Taxonomy;
 use crate::platforms::messages::MessageTemplates;
 
+pub use crate::domain::scan::ScanPolicy;
 pub use dev_secrets::FILE_NAME as DEV_SECRETS_FILE;
 
 /// A value that must never appear in logs or debug output.
@@ -235,29 +236,6 @@ pub struct SessionSettings {
     pub resident_hours: u32,
     /// Lifetime of a staff session token.
     pub staff_hours: u32,
-}
-
-/// The rules of a scan that a deployment may tune.
-#[derive(Debug, Clone)]
-pub struct ScanPolicy {
-    /// A located scan farther than this from the venue's map point is refused (vehicles exempt).
-    pub max_distance_m: u32,
-    /// A scan without a location is refused (vehicles exempt), so that leaving the location out
-    /// does not skip the distance check (`REQUIRE_SCAN_LOCATION`).
-    pub require_location: bool,
-    /// How far back an offline scan's own time may lie.
-    pub offline_window_hours: u32,
-    /// Check-ins one account may make in an hour.
-    pub hourly_limit: u32,
-    /// People one venue staff account may register at the door (by hand or paper code) in an hour.
-    pub door_hourly_limit: u32,
-    /// The colour of a person with none on record.
-    pub unknown_color: HealthColor,
-    /// A temperature taken at the door from this reading up turns the person away (`FEVER_FROM_C`).
-    pub fever_from: Temperature,
-    pub companions: CompanionRule,
-    /// Lifetime of the pass token shown at the door.
-    pub pass_ttl_seconds: u32,
 }
 
 #[derive(Debug, Clone)]

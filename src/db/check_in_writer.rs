@@ -1,37 +1,28 @@
 //! The one writer of check-ins (group commit). Every scan, hand registration and paper scan of
 //! this node hands its rows here and waits; a dedicated thread takes all the entries waiting, and
 //! in one transaction locks their accounts (PostgreSQL), reads their recent entries and their
-//! possible repeats in one query each, decides each entry (new, repeat, over its hourly limit),
-//! writes the new rows in one multi-row insert and commits. Only then is each entry answered: an
+//! possible repeats in one query each, has the scan's rules decide each entry (new, repeat, over
+//! its hourly limit: `domain/scan.rs`), writes the new rows in one multi-row insert with the
+//! alerts and follow-ups the rules ask for, and commits. Only then is each entry answered: an
 //! acknowledged check-in is durable. If the transaction fails, the entries are written again one
 //! by one, so that one bad entry fails alone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::check_ins::{self, CheckInRow};
 use super::follow_ups::{self, NewFollowUp};
 use super::{alerts, Database, DbConnection, DbError};
-use crate::domain::{CheckInSource, FollowUpCause, HealthColor};
+use crate::domain::scan::{self, Decision, HourlyLimit, Pending, REPEAT_WINDOW};
+use crate::domain::{CheckInSource, FollowUpCause};
 
 /// Entries waiting beyond this many make the next ones wait for room.
 const QUEUE: usize = 20_000;
 /// Rows written in one transaction at most.
 const MAX_BATCH_ROWS: usize = 2_000;
-
-/// How many entries of which sources an account may record in the hour before `now`.
-#[derive(Debug, Clone, Copy)]
-pub struct HourlyLimit {
-    pub sources: &'static [CheckInSource],
-    pub per_hour: u32,
-    /// An hour before now.
-    pub since: NaiveDateTime,
-    /// The earliest entry time a row recorded since `since` can have (offline scans lie back).
-    pub scanned_since: NaiveDateTime,
-}
 
 /// One entry to record: its rows (ids and group are the writer's), the person whose entry it is
 /// first.
@@ -42,8 +33,6 @@ pub struct Entry {
     pub rows: Vec<CheckInRow>,
     /// The region of the venue, for the alert a red person raises.
     pub region_code: String,
-    /// The same people at the same entrance within this time are a repeat.
-    pub repeat_window: Duration,
 }
 
 #[derive(Debug)]
@@ -380,15 +369,6 @@ fn past<'a>(
     Ok(Past::Kept(&hourly.kept))
 }
 
-/// What became of one entry before the rows are written.
-enum Decision {
-    New(Vec<CheckInRow>),
-    /// A repeat of an entry written earlier (its group) or earlier in this batch (its index).
-    RepeatOfGroup(i64),
-    RepeatInBatch(usize),
-    LimitReached,
-}
-
 /// The results of a batch, and the entries it wrote (account, source, when) for the hourly record.
 type Written = (
     Vec<Result<Recorded, WriteError>>,
@@ -406,46 +386,35 @@ fn write(
     account_ids.dedup();
     let past = past(conn, hourly, entries, &account_ids)?;
     let nearby = possible_repeats(conn, entries)?;
-    let mut groups: HashMap<i64, Vec<CheckInRow>> = HashMap::new();
-    for earlier in entries.iter().filter_map(|e| latest_near(&nearby, e)) {
-        let group = earlier.group_id.unwrap_or(earlier.id);
-        if let std::collections::hash_map::Entry::Vacant(slot) = groups.entry(group) {
-            slot.insert(check_ins::group_of(conn, earlier)?);
-        }
-    }
 
-    // Decide each entry in order; rows are numbered once the new ones are known.
-    let mut decisions: Vec<Decision> = Vec::with_capacity(entries.len());
-    let mut recorded_in_batch: HashMap<(i64, CheckInSource), u32> = HashMap::new();
-    for (index, entry) in entries.iter().enumerate() {
-        let decision = if let Some(group) = latest_near(&nearby, entry)
-            .map(|r| r.group_id.unwrap_or(r.id))
-            .filter(|g| {
-                groups
-                    .get(g)
-                    .is_some_and(|rows| same_people(rows, &entry.rows))
-            }) {
-            Decision::RepeatOfGroup(group)
-        } else if let Some(earlier) = (0..index).rev().find(|&i| {
-            matches!(decisions[i], Decision::New(_))
-                && repeats(&entries[i].rows, &entry.rows, entry.repeat_window)
-        }) {
-            Decision::RepeatInBatch(earlier)
-        } else if over_limit(entry, &past, &recorded_in_batch) {
-            Decision::LimitReached
-        } else {
-            *recorded_in_batch
-                .entry((entry.account_id, entry.rows[0].source))
-                .or_default() += 1;
-            Decision::New(entry.rows.clone())
+    // What the rules decide from: each entry, with the group it may repeat and its account's hour.
+    let mut groups: HashMap<i64, Vec<CheckInRow>> = HashMap::new();
+    let mut pending = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let earlier = match latest_near(&nearby, entry) {
+            Some(row) => {
+                let group = row.group_id.unwrap_or(row.id);
+                if let std::collections::hash_map::Entry::Vacant(slot) = groups.entry(group) {
+                    slot.insert(check_ins::group_of(conn, row)?);
+                }
+                Some((group, people_of(&groups[&group])))
+            }
+            None => None,
         };
-        decisions.push(decision);
+        let first = &entry.rows[0];
+        pending.push(Pending {
+            account_id: entry.account_id,
+            source: first.source,
+            entrance_id: first.entrance_id,
+            scanned_at: first.scanned_at,
+            people: people_of(&entry.rows),
+            limit: entry.limit,
+            earlier,
+            past: past.count(entry.account_id, &entry.limit),
+        });
     }
-    if together
-        && decisions
-            .iter()
-            .any(|d| matches!(d, Decision::LimitReached))
-    {
+    let decisions = scan::decide(&pending);
+    if together && decisions.contains(&Decision::LimitReached) {
         // Entries recorded together fail together: nothing is written.
         let refused = entries
             .iter()
@@ -454,30 +423,32 @@ fn write(
         return Ok((refused, Vec::new()));
     }
 
-    let new_rows: usize = decisions
+    // The new entries' rows, numbered; each entry is a group named by its first row.
+    let new_rows: usize = entries
         .iter()
-        .map(|d| match d {
-            Decision::New(rows) => rows.len(),
-            _ => 0,
-        })
+        .zip(&decisions)
+        .filter(|(_, d)| **d == Decision::New)
+        .map(|(e, _)| e.rows.len())
         .sum();
     let mut ids = check_ins::next_ids(conn, new_rows)?.into_iter().peekable();
-    let mut written: Vec<CheckInRow> = Vec::with_capacity(new_rows);
-    for decision in &mut decisions {
-        if let Decision::New(rows) = decision {
+    let mut numbered: Vec<Option<Vec<CheckInRow>>> = Vec::with_capacity(entries.len());
+    for (entry, decision) in entries.iter().zip(&decisions) {
+        numbered.push((*decision == Decision::New).then(|| {
             let group = *ids.peek().expect("an id per row");
-            for row in rows.iter_mut() {
+            let mut rows = entry.rows.clone();
+            for row in &mut rows {
                 row.id = ids.next().expect("an id per row");
                 row.group_id = Some(group);
             }
-            written.extend(rows.iter().cloned());
-        }
+            rows
+        }));
     }
+    let written: Vec<CheckInRow> = numbered.iter().flatten().flatten().cloned().collect();
     check_ins::insert_rows(conn, &written)?;
     let mut follow_up = Vec::new();
-    for (entry, decision) in entries.iter().zip(&decisions) {
-        if let Decision::New(rows) = decision {
-            for row in rows.iter().filter(|r| r.health_color == HealthColor::Red) {
+    for (entry, rows) in entries.iter().zip(&numbered) {
+        for row in rows.iter().flatten() {
+            if scan::raises_alert(row.health_color) {
                 alerts::raise_red_scan(
                     conn,
                     row.venue_id,
@@ -487,19 +458,16 @@ fn write(
                     row.recorded_at,
                 )?;
             }
-            // Yellow and red people are followed up by the community of the venue's region.
-            follow_up.extend(
-                rows.iter()
-                    .filter(|r| r.health_color != HealthColor::Green)
-                    .map(|row| NewFollowUp {
-                        person_id: row.person_id,
-                        region_code: entry.region_code.clone(),
-                        color: row.health_color,
-                        cause: FollowUpCause::Scan,
-                        venue_id: Some(row.venue_id),
-                        check_in_id: Some(row.id),
-                    }),
-            );
+            if scan::followed_up(row.health_color) {
+                follow_up.push(NewFollowUp {
+                    person_id: row.person_id,
+                    region_code: entry.region_code.clone(),
+                    color: row.health_color,
+                    cause: FollowUpCause::Scan,
+                    venue_id: Some(row.venue_id),
+                    check_in_id: Some(row.id),
+                });
+            }
         }
     }
     if let Some(first) = written.first() {
@@ -508,25 +476,33 @@ fn write(
 
     let written_entries = entries
         .iter()
-        .zip(&decisions)
-        .filter_map(|(entry, decision)| match decision {
-            Decision::New(rows) => Some((entry.account_id, rows[0].source, rows[0].recorded_at)),
-            _ => None,
+        .zip(&numbered)
+        .filter_map(|(entry, rows)| {
+            let first = &rows.as_ref()?[0];
+            Some((entry.account_id, first.source, first.recorded_at))
         })
         .collect();
     let results = decisions
         .iter()
-        .map(|decision| match decision {
-            Decision::New(rows) => Ok(Recorded::New(rows.clone())),
-            Decision::RepeatOfGroup(group) => Ok(Recorded::Repeat(groups[group].clone())),
-            Decision::RepeatInBatch(index) => match &decisions[*index] {
-                Decision::New(rows) => Ok(Recorded::Repeat(rows.clone())),
-                _ => unreachable!("a repeat in the batch is of a new entry"),
-            },
-            Decision::LimitReached => Err(WriteError::LimitReached),
+        .zip(&numbered)
+        .map(|(decision, rows)| match (decision, rows) {
+            (Decision::New, Some(rows)) => Ok(Recorded::New(rows.clone())),
+            (Decision::RepeatOfGroup(group), _) => Ok(Recorded::Repeat(groups[group].clone())),
+            (Decision::RepeatInBatch(index), _) => Ok(Recorded::Repeat(
+                numbered[*index]
+                    .clone()
+                    .expect("a repeat in the batch is of a new entry"),
+            )),
+            (Decision::LimitReached, _) => Err(WriteError::LimitReached),
+            (Decision::New, None) => unreachable!("a new entry's rows are numbered"),
         })
         .collect();
     Ok((results, written_entries))
+}
+
+/// The people of an entry, the one whose entry it is first.
+fn people_of(rows: &[CheckInRow]) -> Vec<i64> {
+    rows.iter().map(|row| row.person_id).collect()
 }
 
 /// The check-ins already written that may be repeated by an entry: those of its first person within
@@ -542,8 +518,8 @@ fn possible_repeats(
         .map(|e| {
             let first = &e.rows[0];
             (
-                first.scanned_at - e.repeat_window,
-                first.scanned_at + e.repeat_window,
+                first.scanned_at - REPEAT_WINDOW,
+                first.scanned_at + REPEAT_WINDOW,
                 first.person_id,
             )
         })
@@ -574,52 +550,17 @@ fn possible_repeats(
     Ok(nearby)
 }
 
-/// The latest check-in already written of the entry's first person at its entrance within the
-/// repeat window.
+/// The latest check-in already written of the entry's first person that the entry may repeat.
 fn latest_near<'a>(nearby: &'a [CheckInRow], entry: &Entry) -> Option<&'a CheckInRow> {
     let first = &entry.rows[0];
     nearby
         .iter()
         .filter(|r| {
             r.person_id == first.person_id
-                && r.entrance_id == first.entrance_id
-                && (r.scanned_at - first.scanned_at).abs() <= entry.repeat_window
+                && scan::repeats_near(
+                    (r.entrance_id, r.scanned_at),
+                    (first.entrance_id, first.scanned_at),
+                )
         })
         .max_by_key(|r| r.id)
-}
-
-/// Whether an earlier entry's rows and these are the same people, in the same order.
-fn same_people(earlier: &[CheckInRow], rows: &[CheckInRow]) -> bool {
-    earlier.len() == rows.len()
-        && earlier
-            .iter()
-            .zip(rows)
-            .all(|(a, b)| a.person_id == b.person_id)
-}
-
-/// Whether `rows` repeat `earlier` (both not yet written): same people, same entrance, close in time.
-fn repeats(earlier: &[CheckInRow], rows: &[CheckInRow], window: Duration) -> bool {
-    earlier[0].entrance_id == rows[0].entrance_id
-        && (earlier[0].scanned_at - rows[0].scanned_at).abs() <= window
-        && same_people(earlier, rows)
-}
-
-/// Whether the entry's account has used its hourly limit, counting what this batch records.
-fn over_limit(
-    entry: &Entry,
-    past: &Past<'_>,
-    in_batch: &HashMap<(i64, CheckInSource), u32>,
-) -> bool {
-    let limit = &entry.limit;
-    let now: u32 = limit
-        .sources
-        .iter()
-        .map(|source| {
-            in_batch
-                .get(&(entry.account_id, *source))
-                .copied()
-                .unwrap_or(0)
-        })
-        .sum();
-    past.count(entry.account_id, limit) + i64::from(now) >= i64::from(limit.per_hour)
 }

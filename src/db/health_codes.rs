@@ -10,23 +10,7 @@ use super::schema::{health_code_changes, health_codes};
 use super::test_results;
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{HealthColor, HealthReason, TestOnRecord, VaccinationOnRecord};
-
-/// A person's colour and when it last changed; `None` time means no colour on record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CurrentColor {
-    pub color: HealthColor,
-    pub updated_at: Option<NaiveDateTime>,
-}
-
-/// What the door knows of a person's health: the colour, the latest nucleic-acid result, the
-/// vaccination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PersonHealth {
-    pub color: CurrentColor,
-    pub test: Option<TestOnRecord>,
-    pub vaccination: Option<VaccinationOnRecord>,
-}
+use crate::domain::{CurrentColor, HealthColor, HealthReason, PersonHealth};
 
 /// [`PersonHealth`] of `person_ids`; people without a colour get `default`.
 pub fn health_of(

@@ -89,6 +89,22 @@ pub struct VaccinationOnRecord {
     pub last_dose_on: Option<NaiveDate>,
 }
 
+/// A person's colour and when it last changed; `None` time means no colour on record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentColor {
+    pub color: HealthColor,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// What the door knows of a person's health: the colour, the latest nucleic-acid result, the
+/// vaccination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PersonHealth {
+    pub color: CurrentColor,
+    pub test: Option<TestOnRecord>,
+    pub vaccination: Option<VaccinationOnRecord>,
+}
+
 /// The notice of a door that requires a negative result within `hours`.
 pub fn test_required_notice(hours: u32) -> String {
     format!("请出示{hours}小时内核酸阴性证明")

@@ -15,6 +15,7 @@ mod masking;
 mod mobile;
 mod named;
 mod region_code;
+pub mod scan;
 mod staff_role;
 mod stay;
 pub mod taxonomy;
@@ -34,8 +35,8 @@ pub use credit_code::CreditCode;
 pub use field_error::{FieldError, FieldErrors};
 pub use geo::MapPoint;
 pub use health::{
-    test_required_notice, HealthColor, HealthReason, TestOnRecord, TestResult, VaccinationOnRecord,
-    Verdict,
+    test_required_notice, CurrentColor, HealthColor, HealthReason, PersonHealth, TestOnRecord,
+    TestResult, VaccinationOnRecord, Verdict,
 };
 pub use id_document::{lookup_text, parse_birth_date, IdDocument, IdType, PersonKey, MOBILE};
 pub use id_number::{age_on, IdNumber, Sex};

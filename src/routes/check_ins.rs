@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{created, State};
 use crate::auth::Account;
+use crate::domain::scan as scan_rules;
 use crate::domain::{FieldError, FieldErrors, MapPoint};
 use crate::services::check_ins::{self, Checkout, ItineraryItem};
-use crate::services::companions::MAX_PER_ACCOUNT;
 use crate::services::scan::{self, ScanInput};
 use crate::web::{ApiError, Json, Query};
 
@@ -46,15 +46,10 @@ impl TryFrom<ScanRequest> for ScanInput {
                 }),
             )
         });
-        let mut seen = std::collections::HashSet::new();
-        if request.companion_ids.len() > MAX_PER_ACCOUNT
-            || !request.companion_ids.iter().all(|id| seen.insert(*id))
-        {
-            errors.add(
-                "companion_ids",
-                FieldError::new("companion_ids_invalid", "同行人员不能重复，且最多5人"),
-            );
-        }
+        errors.check(
+            "companion_ids",
+            scan_rules::companion_ids(&request.companion_ids),
+        );
         errors.finish()?;
         Ok(ScanInput {
             code: request.code,

@@ -22,12 +22,10 @@ use crate::crypto::Field;
 use crate::db::companions::{self, CompanionRow, Held, NewCompanion as NewRow};
 use crate::db::persons::{NewPerson, Person, PersonKey};
 use crate::db::{accounts, notifications, paper_codes, persons, DbError};
+use crate::domain::scan::MAX_COMPANIONS;
 use crate::domain::CompanionRule;
 use crate::domain::{age_on, IdDocument, IdType, NotificationKind, PersonName};
 use crate::state::AppState;
-
-/// At most this many companions per account.
-pub const MAX_PER_ACCOUNT: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompanionError {
@@ -154,7 +152,7 @@ pub async fn add(
     state
         .write(move |state, conn| {
             let me = consented_person(state, conn, account_id)?;
-            if companions::count_of_account(conn, account_id)? >= MAX_PER_ACCOUNT as i64 {
+            if companions::count_of_account(conn, account_id)? >= MAX_COMPANIONS as i64 {
                 return Err(CompanionError::TooMany);
             }
             let now = state.clock.now_naive();

@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::scan::{self, DoorPage, DoorRegistration, EntryTime, ScanError, SheetRow};
+use super::scan::{self, DoorPage, DoorRegistration, ScanError, SheetRow};
 use crate::auth::Account;
 use crate::db::persons::{self, NewPerson, Person, PersonRow};
 use crate::db::DbError;
+use crate::domain::scan::{entry_time, EntryTime};
 use crate::domain::{CheckInSource, FieldErrors, MobileNumber, PersonKey, PersonName, Temperature};
 use crate::state::AppState;
 
@@ -109,7 +110,11 @@ pub async fn register_sheet(
         .map(|(i, (_, at))| {
             errors.check(
                 format!("rows[{i}].scanned_at"),
-                EntryTime::offline(state, *at),
+                entry_time(
+                    state.clock.now(),
+                    Some(*at),
+                    state.settings.scan.offline_window_hours,
+                ),
             )
         })
         .collect();

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::error::{ApiError, ErrorCode};
+use crate::domain::scan::Refusal;
 use crate::domain::{FieldError, FieldErrors};
 use crate::platforms::PlatformError;
 use crate::services::accounts::AccountError;
@@ -188,10 +189,7 @@ impl From<ScanError> for ApiError {
     fn from(e: ScanError) -> Self {
         match e {
             ScanError::InvalidCode => ApiError::new(ErrorCode::InvalidVenueCode),
-            ScanError::Revoked => ApiError::new(ErrorCode::VenueCodeRevoked),
-            ScanError::NotActive => ApiError::new(ErrorCode::VenueNotActive),
-            ScanError::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
-            ScanError::Suspended => ApiError::new(ErrorCode::VenueSuspended),
+            ScanError::Refused(refusal) => refusal.into(),
             ScanError::TooManyScans { retry_after_secs } => {
                 ApiError::new(ErrorCode::TooManyRequests)
                     .with_message("扫码过于频繁，请稍后再试")
@@ -202,23 +200,6 @@ impl From<ScanError> for ApiError {
                     .with_message("本账号登记过于频繁，请稍后再试")
                     .with_retry_after(retry_after_secs)
             }
-            ScanError::LocationRequired => ApiError::new(ErrorCode::LocationRequired),
-            ScanError::TooFar {
-                distance_m,
-                max_distance_m,
-            } => ApiError::new(ErrorCode::TooFarFromVenue).with_details(json!({
-                "distance_m": distance_m,
-                "max_distance_m": max_distance_m
-            })),
-            ScanError::CompanionNotFound(id) => ApiError::new(ErrorCode::CompanionNotFound)
-                .with_details(json!({ "companion_id": id })),
-            ScanError::CompanionNotAccepted(id) => ApiError::new(ErrorCode::CompanionNotAccepted)
-                .with_details(json!({ "companion_id": id })),
-            ScanError::CompanionNotEligible(id, rule) => {
-                ApiError::new(ErrorCode::CompanionNotEligible)
-                    .with_message(rule.requirement())
-                    .with_details(json!({ "companion_id": id }))
-            }
             ScanError::InvalidPaperCode => ApiError::new(ErrorCode::InvalidPaperCode),
             ScanError::PaperCodeExpired => ApiError::new(ErrorCode::PaperCodeExpired),
             ScanError::PaperCodeRevoked => ApiError::new(ErrorCode::PaperCodeRevoked),
@@ -226,6 +207,34 @@ impl From<ScanError> for ApiError {
             ScanError::Venue(e) => e.into(),
             ScanError::Invalid(e) => e.into(),
             ScanError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(e: Refusal) -> Self {
+        match e {
+            Refusal::Revoked => ApiError::new(ErrorCode::VenueCodeRevoked),
+            Refusal::NotActive => ApiError::new(ErrorCode::VenueNotActive),
+            Refusal::EntranceClosed => ApiError::new(ErrorCode::EntranceClosed),
+            Refusal::Suspended => ApiError::new(ErrorCode::VenueSuspended),
+            Refusal::LocationRequired => ApiError::new(ErrorCode::LocationRequired),
+            Refusal::TooFar {
+                distance_m,
+                max_distance_m,
+            } => ApiError::new(ErrorCode::TooFarFromVenue).with_details(json!({
+                "distance_m": distance_m,
+                "max_distance_m": max_distance_m
+            })),
+            Refusal::CompanionNotFound(id) => ApiError::new(ErrorCode::CompanionNotFound)
+                .with_details(json!({ "companion_id": id })),
+            Refusal::CompanionNotAccepted(id) => ApiError::new(ErrorCode::CompanionNotAccepted)
+                .with_details(json!({ "companion_id": id })),
+            Refusal::CompanionNotEligible(id, rule) => {
+                ApiError::new(ErrorCode::CompanionNotEligible)
+                    .with_message(rule.requirement())
+                    .with_details(json!({ "companion_id": id }))
+            }
         }
     }
 }
