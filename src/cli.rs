@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::config::Settings;
-use crate::db::audit::ChainReport;
+use crate::domain::ChainReport;
 use crate::domain::StaffRole;
 use crate::services;
 use crate::services::staff::Operator;

@@ -51,7 +51,11 @@ impl Application {
         services::cache_sync::spawn(Arc::clone(&state));
         spawn_purge(Arc::clone(&state), metrics.clone());
         spawn_audit_anchor(Arc::clone(&state));
-        services::delivery::spawn(Arc::clone(&state), metrics.clone());
+        let messages = metrics.clone();
+        services::delivery::spawn(
+            Arc::clone(&state),
+            Box::new(move |platform, outcome| messages.observe_message(platform, outcome)),
+        );
         services::regions::spawn_village_load(Arc::clone(&state));
         let server = run(listener, Arc::clone(&state), metrics)?;
         Ok(Self {

@@ -10,6 +10,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use super::staff_sessions::SessionError;
 use super::tokens::{SessionKind, Sessions};
 use crate::domain::{Platform, RegionCode, StaffRole};
 use crate::services;
@@ -113,7 +114,13 @@ async fn staff_of(
     version: i32,
     session: &str,
 ) -> Result<Staff, ApiError> {
-    Ok(services::staff::authenticate(state, staff_id, version, session).await?)
+    super::staff_sessions::authenticate(state, staff_id, version, session)
+        .await
+        .map_err(|e| match e {
+            SessionError::Ended => ApiError::new(ErrorCode::Unauthorized)
+                .with_message("账号已停用或权限已变更，请重新登录"),
+            SessionError::Db(e) => e.into(),
+        })
 }
 
 impl FromRequest for Account {

@@ -3,6 +3,7 @@
 
 mod caller;
 pub mod password;
+pub mod staff_sessions;
 mod tokens;
 
 pub use caller::{

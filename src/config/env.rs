@@ -489,7 +489,7 @@ fn platforms<F: Fn(&str) -> Option<String>>(
             .required_with("WECHAT_SECRET", "WECHAT_APPID")
             .map(|secret| WechatSettings {
                 appid,
-                secret: Secret(secret),
+                secret: Secret::new(secret),
                 api_base: r
                     .get("WECHAT_API_BASE")
                     .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
@@ -506,9 +506,9 @@ fn platforms<F: Fn(&str) -> Option<String>>(
                 .zip(public_key)
                 .map(|(private_key, public_key)| AlipaySettings {
                     app_id,
-                    private_key: Secret(private_key),
+                    private_key: Secret::new(private_key),
                     alipay_public_key: public_key,
-                    aes_key: r.get("ALIPAY_AES_KEY").map(Secret),
+                    aes_key: r.get("ALIPAY_AES_KEY").map(Secret::new),
                     gateway: r
                         .get("ALIPAY_GATEWAY")
                         .unwrap_or_else(|| "https://openapi.alipay.com/gateway.do".into()),

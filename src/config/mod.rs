@@ -9,35 +9,15 @@ mod env;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono_tz::Tz;
 
-use crate::domain::Taxonomy;
-use crate::platforms::messages::MessageTemplates;
+use crate::domain::{Secret, Taxonomy};
+use crate::platforms::{AlipaySettings, WechatSettings};
 
 pub use crate::domain::scan::ScanPolicy;
+
 pub use dev_secrets::FILE_NAME as DEV_SECRETS_FILE;
-
-/// A value that must never appear in logs or debug output.
-#[derive(Clone)]
-pub struct Secret<T>(T);
-
-impl<T> Secret<T> {
-    pub fn new(value: T) -> Self {
-        Self(value)
-    }
-
-    pub fn expose(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for Secret<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -206,7 +186,7 @@ impl<T> KeyRing<T> {
         Self {
             keys: keys
                 .into_iter()
-                .map(|(id, key)| (id, Secret(key)))
+                .map(|(id, key)| (id, Secret::new(key)))
                 .collect(),
         }
     }
@@ -257,31 +237,6 @@ pub struct DeliverySettings {
     pub poll_seconds: u32,
     /// Messages sent at once (`DELIVERY_CONCURRENCY`).
     pub concurrency: usize,
-}
-
-#[derive(Debug, Clone)]
-pub struct WechatSettings {
-    pub appid: String,
-    pub secret: Secret<String>,
-    pub api_base: String,
-    pub timeout: Duration,
-    /// Subscribe-message templates by kind of notification (`WECHAT_TEMPLATE_*`).
-    pub templates: MessageTemplates,
-}
-
-#[derive(Debug, Clone)]
-pub struct AlipaySettings {
-    pub app_id: String,
-    /// PKCS#1 or PKCS#8, PEM or bare base64 DER.
-    pub private_key: Secret<String>,
-    /// SubjectPublicKeyInfo (or PKCS#1), PEM or bare base64 DER.
-    pub alipay_public_key: String,
-    /// Base64 AES key for `my.getPhoneNumber` answers, when the app has one.
-    pub aes_key: Option<Secret<String>>,
-    pub gateway: String,
-    pub timeout: Duration,
-    /// Template messages by kind of notification (`ALIPAY_TEMPLATE_*`).
-    pub templates: MessageTemplates,
 }
 
 /// Every problem found in the configuration, reported together.

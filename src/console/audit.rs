@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{render, signed_in_as, unavailable, Frame};
-use crate::db::audit::ChainReport;
+use crate::domain::ChainReport;
 use crate::domain::StaffRole;
 use crate::services;
 use crate::services::audit::{AuditFilter, AuditItem};

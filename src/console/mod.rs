@@ -174,7 +174,7 @@ async fn session(state: &Arc<AppState>, request: &HttpRequest) -> Option<Session
     else {
         return None;
     };
-    let staff = services::staff::authenticate(state, staff_id, version, &session)
+    let staff = crate::auth::staff_sessions::authenticate(state, staff_id, version, &session)
         .await
         .ok()?;
     let me = services::staff::me(state, &staff).await.ok()?;

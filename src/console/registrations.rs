@@ -8,9 +8,9 @@ use askama::Template;
 
 use super::{field, form_fields, posted_as, render, signed_in_as, unavailable, Frame};
 use crate::domain::{FieldErrors, StaffRole};
-use crate::routes::venues::sheet_registrations;
 use crate::services::venues::{self, RegisteredVenue, VenueError};
 use crate::state::AppState;
+use crate::web::venue_requests::sheet_registrations;
 
 const REGISTRAR: &[StaffRole] = &[StaffRole::Registrar];
 const PAGE: &str = "/console/venues/import";

@@ -11,11 +11,11 @@ use super::{
 };
 use crate::auth::Caller;
 use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
-use crate::routes::venues::manager_of;
 use crate::services::entrances;
 use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
 use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
+use crate::web::venue_requests::manager_of;
 
 const STAFF: &[StaffRole] = &[
     StaffRole::Reviewer,

@@ -4,39 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+pub use super::check_in_row::CheckInRow;
 use super::schema::{check_ins, entrances, paper_codes, venues};
 use super::{DbConnection, DbError};
 use crate::domain::{CheckInRole, CheckInSource, HealthColor, Verdict};
-
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
-#[diesel(table_name = check_ins)]
-pub struct CheckInRow {
-    pub id: i64,
-    pub venue_id: i64,
-    pub entrance_id: i64,
-    pub person_id: i64,
-    pub account_id: Option<i64>,
-    pub group_id: Option<i64>,
-    pub role: CheckInRole,
-    pub source: CheckInSource,
-    pub health_color: HealthColor,
-    pub verdict: Verdict,
-    pub scanned_at: NaiveDateTime,
-    pub recorded_at: NaiveDateTime,
-    pub ends_at: NaiveDateTime,
-    pub left_at: Option<NaiveDateTime>,
-    pub offline: bool,
-    pub located: bool,
-    pub distance_m: Option<i32>,
-    /// The name the recording account typed (a companion's, a hand registration's), sealed.
-    pub typed_name_sealed: Option<String>,
-    /// The phone venue staff typed at a hand registration, sealed.
-    pub typed_phone_sealed: Option<String>,
-    /// The paper code scanned at the door, if the entry came from one.
-    pub paper_code_id: Option<i64>,
-    /// The temperature taken at a hand registration, in tenths of a degree Celsius.
-    pub temperature_dc: Option<i16>,
-}
 
 /// `n` new check-in ids, in increasing order. Call inside the writer's transaction: on SQLite it
 /// holds the write lock, so no one else takes ids meanwhile (they follow the largest id, read

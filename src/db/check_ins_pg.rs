@@ -10,7 +10,7 @@ use diesel::sql_types::{
     Array, BigInt, Bool, Integer, Nullable, SmallInt, Text, Timestamp, Untyped,
 };
 
-use super::check_ins::CheckInRow;
+use super::check_in_row::CheckInRow;
 use super::DbError;
 use crate::domain::CheckInSource;
 

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod audit;
 pub mod changes;
+pub mod check_in_row;
 pub mod check_in_writer;
 pub mod check_ins;
 mod check_ins_pg;

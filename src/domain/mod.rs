@@ -2,6 +2,7 @@
 //! every value that crosses the edge is parsed once into one of these types, and a value of the type
 //! is valid by construction.
 
+mod audit_chain;
 mod check_in;
 mod companion_rule;
 mod credit_code;
@@ -16,6 +17,7 @@ mod mobile;
 mod named;
 mod region_code;
 pub mod scan;
+mod secret;
 mod staff_role;
 mod stay;
 pub mod taxonomy;
@@ -26,6 +28,7 @@ mod venue;
 mod venue_status;
 mod window;
 
+pub use audit_chain::ChainReport;
 pub use check_in::{
     AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
     NotificationKind, Platform, VerificationStatus,
@@ -44,6 +47,7 @@ pub use masking::{mask_id_number, mask_mobile, mask_name};
 pub use mobile::MobileNumber;
 pub use named::parse_named;
 pub use region_code::{RegionCode, RegionLevel};
+pub use secret::Secret;
 pub use staff_role::StaffRole;
 pub use stay::Stay;
 pub use taxonomy::{Category, Subtype, Taxonomy, TransportKind};

@@ -19,11 +19,10 @@ use serde_json::Value;
 use super::messages::{MessageSender, MessageTemplates, OutgoingMessage, SendError};
 use super::rsa2::{Rsa2Signer, Rsa2Verifier};
 use super::{
-    IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin, PlatformProfile,
-    VerificationOutcome, VerificationTicket,
+    AlipaySettings, IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin,
+    PlatformProfile, VerificationOutcome, VerificationTicket,
 };
 use crate::clock::Clock;
-use crate::config::AlipaySettings;
 
 const OAUTH_METHOD: &str = "alipay.system.oauth.token";
 const USER_INFO_METHOD: &str = "alipay.user.info.share";

@@ -10,12 +10,15 @@ pub mod rsa2;
 pub mod wechat;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::Platform;
+use crate::domain::Secret;
+use messages::MessageTemplates;
 
 /// Who the platform says the caller is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,4 +180,31 @@ pub(crate) fn http_client(timeout: std::time::Duration) -> Result<reqwest::Clien
 /// The configured outside base URL with `path` appended.
 pub(crate) fn join_url(base: &str, path: &str) -> String {
     format!("{}{}", base.trim_end_matches('/'), path)
+}
+
+/// The WeChat mini-program this deployment logs in through (`WECHAT_*`).
+#[derive(Debug, Clone)]
+pub struct WechatSettings {
+    pub appid: String,
+    pub secret: Secret<String>,
+    pub api_base: String,
+    pub timeout: Duration,
+    /// Subscribe-message templates by kind of notification (`WECHAT_TEMPLATE_*`).
+    pub templates: MessageTemplates,
+}
+
+/// The Alipay mini-program this deployment logs in through (`ALIPAY_*`).
+#[derive(Debug, Clone)]
+pub struct AlipaySettings {
+    pub app_id: String,
+    /// PKCS#1 or PKCS#8, PEM or bare base64 DER.
+    pub private_key: Secret<String>,
+    /// SubjectPublicKeyInfo (or PKCS#1), PEM or bare base64 DER.
+    pub alipay_public_key: String,
+    /// Base64 AES key for `my.getPhoneNumber` answers, when the app has one.
+    pub aes_key: Option<Secret<String>>,
+    pub gateway: String,
+    pub timeout: Duration,
+    /// Template messages by kind of notification (`ALIPAY_TEMPLATE_*`).
+    pub templates: MessageTemplates,
 }

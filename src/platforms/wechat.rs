@@ -15,10 +15,9 @@ use tokio::sync::Mutex;
 use super::messages::{cut, MessageSender, OutgoingMessage, SendError};
 use super::{
     join_url, IdentityClaim, IdentityProvider, PhoneProof, PlatformError, PlatformLogin,
-    VerificationOutcome, VerificationTicket,
+    VerificationOutcome, VerificationTicket, WechatSettings,
 };
 use crate::clock::Clock;
-use crate::config::WechatSettings;
 
 /// Token errors after which one refresh and one retry are allowed.
 const STALE_TOKEN_ERRCODES: [i64; 3] = [40001, 42001, 40014];

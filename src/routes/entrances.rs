@@ -3,12 +3,12 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::venues::{entrance_description, EntranceRequest};
 use super::{created, items, Items, State};
 use crate::auth::{Account, Caller, VenueAuthority};
 use crate::domain::{EntranceChanges, EntranceName, FieldError, FieldErrors};
 use crate::services::entrances::{self, CodeFile, CodeFormat, OutdatedPosterView};
 use crate::services::venues::EntranceView;
+use crate::web::venue_requests::{entrance_description, EntranceRequest};
 use crate::web::{ApiError, Json};
 
 #[derive(Deserialize)]

@@ -57,7 +57,7 @@ pub async fn metrics(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&state.db, admission.as_deref().map(|a| &**a))))
+        .body(metrics.render(&state.db, admission.map(|a| (a.in_flight(), a.queued())))))
 }
 
 fn metrics_allowed(settings: &Settings, bearer: Option<&str>, peer: Option<IpAddr>) -> bool {
@@ -92,7 +92,7 @@ mod tests {
         assert!(!metrics_allowed(&settings, None, remote));
         settings.env = AppEnv::Production;
         assert!(!metrics_allowed(&settings, None, loopback));
-        settings.server.metrics_token = Some(crate::config::Secret::new("t".repeat(20)));
+        settings.server.metrics_token = Some(crate::domain::Secret::new("t".repeat(20)));
         assert!(metrics_allowed(&settings, Some(&"t".repeat(20)), remote));
         assert!(!metrics_allowed(&settings, Some("t"), loopback));
         assert!(!metrics_allowed(&settings, None, loopback));

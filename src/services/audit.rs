@@ -6,8 +6,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::auth::Staff;
-use crate::db::audit::{self, AuditEntry, ChainReport};
+use crate::db::audit::{self, AuditEntry};
 use crate::db::{DbConnection, DbError};
+use crate::domain::ChainReport;
 
 use crate::state::AppState;
 

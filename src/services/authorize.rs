@@ -11,7 +11,7 @@ use crate::db::{DbConnection, DbError};
 use crate::domain::{IdDocument, StaffRole};
 use crate::state::AppState;
 
-use super::venues::VenueError;
+use super::venue_error::VenueError;
 
 /// What an account is at a venue; the manager may do everything venue staff may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

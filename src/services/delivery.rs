@@ -20,7 +20,6 @@ use crate::domain::{Delivery, HealthColor, Platform};
 use crate::platforms::dev;
 use crate::platforms::messages::{OutgoingMessage, SendError};
 use crate::state::AppState;
-use crate::web::metrics::Metrics;
 
 /// Notifications taken in one claim.
 const BATCH: i64 = 100;
@@ -114,9 +113,13 @@ impl Round {
     }
 }
 
+/// Hears of each message sent or not: its platform and the outcome's name (`sent`, `failed`, …),
+/// for the node's metrics.
+pub type Observe = dyn Fn(&str, &str) + Send + Sync;
+
 /// One round: claims up to a batch of due notifications, sends them `DELIVERY_CONCURRENCY` at a
 /// time, and records every outcome.
-pub async fn send_due(state: &Arc<AppState>, metrics: Option<&Metrics>) -> Result<Round, DbError> {
+pub async fn send_due(state: &Arc<AppState>, observe: &Observe) -> Result<Round, DbError> {
     let now = state.clock.now_naive();
     let lease_until = now + Duration::seconds(LEASE_SECONDS);
     let claimed: Vec<DueDelivery> = state
@@ -144,9 +147,7 @@ pub async fn send_due(state: &Arc<AppState>, metrics: Option<&Metrics>) -> Resul
     let mut round = Round::default();
     for (_, platform, outcome) in &outcomes {
         let name = round.count(outcome);
-        if let Some(metrics) = metrics {
-            metrics.observe_message(platform.as_str(), name);
-        }
+        observe(platform.as_str(), name);
     }
     let done = state.clock.now_naive();
     state
@@ -198,7 +199,7 @@ async fn attempt(state: &AppState, due: &DueDelivery) -> TryOutcome {
 }
 
 /// Runs rounds every `DELIVERY_POLL_SECONDS`, at once again while whole batches come back.
-pub fn spawn(state: Arc<AppState>, metrics: Metrics) {
+pub fn spawn(state: Arc<AppState>, observe: Box<Observe>) {
     let seconds = state.settings.delivery.poll_seconds;
     if seconds == 0 {
         return;
@@ -209,7 +210,7 @@ pub fn spawn(state: Arc<AppState>, metrics: Metrics) {
         loop {
             ticks.tick().await;
             loop {
-                match send_due(&state, Some(&metrics)).await {
+                match send_due(&state, &*observe).await {
                     Ok(round) if round.total() as i64 >= BATCH => continue,
                     Ok(round) if round.total() > 0 => {
                         tracing::info!(?round, "platform messages");

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::audit::{self, ChainReport};
+use crate::db::audit;
 use crate::db::reseal::{self, Cursor, Resealed, SEALED};
 use crate::db::DbError;
+use crate::domain::ChainReport;
 use crate::services::audit::{Anchor, AuditError};
 use crate::state::AppState;
 

@@ -30,6 +30,7 @@ pub mod staff;
 pub mod stats;
 pub mod traces;
 pub mod venue_codes;
+pub mod venue_error;
 pub mod venue_staff;
 pub mod venues;
 pub mod visitors;

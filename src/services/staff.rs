@@ -12,7 +12,6 @@ use super::audit;
 use super::cache_sync::changed;
 use crate::auth::{new_session_id, password, SessionKind, Staff};
 use crate::cache::CacheKey;
-use crate::cache::{SessionRecord, StaffRecord};
 use crate::crypto::Field;
 use crate::db::audit::AuditEntry;
 use crate::db::staff::{self, NewStaffAccount, StaffAccountRow};
@@ -314,67 +313,6 @@ fn region_name_of(conn: &mut DbConnection, code: &str) -> Result<Option<String>,
         return Ok(None);
     };
     Ok(regions::find(conn, &code)?.map(|r| r.name))
-}
-
-/// The staff member a session stands for, as the account is now: a disabled account, a changed
-/// role or region, a new session version, or the session ended by logging out ends it.
-pub async fn authenticate(
-    state: &Arc<AppState>,
-    staff_id: i64,
-    version: i32,
-    session: &str,
-) -> Result<Staff, StaffError> {
-    let now = state.clock.now();
-    let record = match state.caches.staff.get(&staff_id, now) {
-        Some(record) => record,
-        None => {
-            let row = state
-                .read(move |_, conn| staff::find(conn, staff_id))
-                .await?
-                .ok_or(StaffError::SessionEnded)?;
-            let record = Arc::new(StaffRecord {
-                id: row.id,
-                role: row.role,
-                region: RegionCode::parse(&row.region_code)
-                    .map_err(|_| DbError::Other(format!("staff {}: stored region", row.id)))?,
-                session_version: row.session_version,
-                disabled: row.disabled_at.is_some(),
-            });
-            state.caches.staff.put(staff_id, Arc::clone(&record), now);
-            record
-        }
-    };
-    if record.disabled || record.session_version != version {
-        return Err(StaffError::SessionEnded);
-    }
-    let recorded = match state.caches.staff_sessions.get(&session.to_owned(), now) {
-        Some(recorded) => recorded,
-        None => {
-            let id = session.to_owned();
-            let row = state
-                .read(move |_, conn| staff::find_session(conn, &id))
-                .await?
-                .ok_or(StaffError::SessionEnded)?;
-            let recorded = Arc::new(SessionRecord {
-                staff_id: row.staff_id,
-                ended: row.ended_at.is_some(),
-            });
-            state
-                .caches
-                .staff_sessions
-                .put(session.to_owned(), Arc::clone(&recorded), now);
-            recorded
-        }
-    };
-    if recorded.ended || recorded.staff_id != staff_id {
-        return Err(StaffError::SessionEnded);
-    }
-    Ok(Staff {
-        id: record.id,
-        role: record.role,
-        region: record.region.clone(),
-        session: session.to_owned(),
-    })
 }
 
 /// Ends the caller's session (logging out): its token opens nothing on any node a second later,

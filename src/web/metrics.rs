@@ -7,7 +7,6 @@ use prometheus::{
 };
 
 use crate::db::Database;
-use crate::web::admission::Admission;
 
 #[derive(Clone)]
 pub struct Metrics {
@@ -187,11 +186,12 @@ impl Metrics {
             .observe(seconds);
     }
 
-    /// The registry in Prometheus text format, with pool, admission and circuit gauges read now.
-    pub fn render(&self, db: &Database, admission: Option<&Admission>) -> String {
-        if let Some(admission) = admission {
-            self.in_flight.set(admission.in_flight() as i64);
-            self.queued.set(admission.queued() as i64);
+    /// The registry in Prometheus text format, with pool and circuit gauges read now, and the
+    /// admission's (requests in flight, requests queued) when this node admits requests.
+    pub fn render(&self, db: &Database, admission: Option<(usize, usize)>) -> String {
+        if let Some((in_flight, queued)) = admission {
+            self.in_flight.set(in_flight as i64);
+            self.queued.set(queued as i64);
         }
         self.circuit_state.set(db.circuit().state() as i64);
         self.circuit_opened.set(db.circuit().opened_total() as i64);

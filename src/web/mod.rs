@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod request_context;
 mod service_errors;
 pub mod sheet;
+pub mod venue_requests;
 
 pub use error::{ApiError, ErrorCode};
 pub use extract::{Json, JsonOrCsv, Query};

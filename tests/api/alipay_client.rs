@@ -4,11 +4,11 @@ use std::time::Duration;
 
 use serde_json::json;
 use venuecode::clock::Clock;
-use venuecode::config::AlipaySettings;
-use venuecode::config::Secret;
 use venuecode::domain::NotificationKind;
+use venuecode::domain::Secret;
 use venuecode::platforms::alipay::AlipayClient;
 use venuecode::platforms::messages::{MessageSender, MessageTemplates, OutgoingMessage, SendError};
+use venuecode::platforms::AlipaySettings;
 use venuecode::platforms::PlatformError;
 use wiremock::MockServer;
 

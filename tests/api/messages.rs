@@ -45,7 +45,7 @@ async fn platforms(poll: &str) -> Platforms {
 }
 
 async fn round(app: &TestApp) -> Round {
-    delivery::send_due(&app.state, None).await.unwrap()
+    delivery::send_due(&app.state, &|_, _| {}).await.unwrap()
 }
 
 /// (delivery, attempts, error) of every notification of the account, oldest first.

@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use venuecode::clock::Clock;
-use venuecode::config::Secret;
-use venuecode::config::WechatSettings;
 use venuecode::domain::NotificationKind;
+use venuecode::domain::Secret;
 use venuecode::platforms::messages::{MessageTemplates, OutgoingMessage, SendError};
 use venuecode::platforms::wechat::WechatClient;
 use venuecode::platforms::PlatformError;
+use venuecode::platforms::WechatSettings;
 use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
