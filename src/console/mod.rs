@@ -30,6 +30,7 @@ mod audit;
 mod charts;
 mod dashboard;
 mod follow_ups;
+mod health_code_imports;
 mod health_codes;
 mod registrations;
 mod reviews;
@@ -57,6 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     reviews::routes(cfg);
     dashboard::routes(cfg);
     health_codes::routes(cfg);
+    health_code_imports::routes(cfg);
     traces::routes(cfg);
     risk_windows::routes(cfg);
     alerts::routes(cfg);

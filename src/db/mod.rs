@@ -14,6 +14,7 @@ pub mod check_ins;
 mod check_ins_pg;
 pub mod circuit;
 pub mod companions;
+pub mod entrances;
 pub mod follow_ups;
 pub mod health_code_imports;
 pub mod health_codes;

@@ -7,9 +7,8 @@ use serde::Deserialize;
 use super::{items, DocumentQuery, Items, State};
 use crate::auth::HealthOfficial;
 use crate::domain::{ChangeStatus, FieldError, FieldErrors};
-use crate::services::health_codes::{
-    self, ColorInput, HealthCodeView, ImportView, NewColor, MAX_IMPORT_ROWS,
-};
+use crate::services::health_code_imports::{self, ImportView};
+use crate::services::health_codes::{self, ColorInput, HealthCodeView, NewColor, MAX_IMPORT_ROWS};
 use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
@@ -115,7 +114,7 @@ pub async fn import(
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     let changes = Vec::<NewColor>::try_from(body.0)?;
-    let view = health_codes::import(&state, &official, changes).await?;
+    let view = health_code_imports::import(&state, &official, changes).await?;
     Ok(match view.status {
         ChangeStatus::Pending => HttpResponse::Accepted().json(view),
         _ => HttpResponse::Ok().json(view),
@@ -127,7 +126,7 @@ pub async fn pending_imports(
     state: State,
 ) -> Result<web::Json<Items<ImportView>>, ApiError> {
     Ok(items(
-        health_codes::pending_imports(&state, &official).await?,
+        health_code_imports::pending_imports(&state, &official).await?,
     ))
 }
 
@@ -137,6 +136,6 @@ pub async fn confirm_import(
     state: State,
 ) -> Result<web::Json<ImportView>, ApiError> {
     Ok(web::Json(
-        health_codes::confirm_import(&state, &official, path.into_inner()).await?,
+        health_code_imports::confirm_import(&state, &official, path.into_inner()).await?,
     ))
 }

@@ -11,7 +11,8 @@ use crate::auth::{Caller, HealthOfficial};
 use crate::domain::{
     FieldError, FieldErrors, IdDocument, PersonName, TestOnRecord, TestResult, VaccinationOnRecord,
 };
-use crate::services::health_codes::{self, NewTestRecord, MAX_IMPORT_ROWS};
+use crate::services::health_codes::MAX_IMPORT_ROWS;
+use crate::services::test_results::{self, NewTestRecord};
 use crate::services::venues::{self, VenueView};
 use crate::state::AppState;
 use crate::web::sheet::Sheet;
@@ -258,7 +259,7 @@ pub async fn import(
         .map(|(i, row)| check_row(&state, &mut errors, &format!("results[{i}]."), row))
         .collect();
     let records = errors.into_result(records.into_iter().collect::<Option<Vec<_>>>())?;
-    let rows = health_codes::import_tests(&state, &official, records).await?;
+    let rows = test_results::import(&state, &official, records).await?;
     Ok(web::Json(TestImportView { rows }))
 }
 

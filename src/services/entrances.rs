@@ -8,7 +8,8 @@ use super::cache_sync::changed;
 use super::venues::{code_url, entrance_view, EntranceView, VenueError};
 use crate::auth::{Account, Caller};
 use crate::cache::CacheKey;
-use crate::db::venues::{self, EntranceRow, VenueRow};
+use crate::db::entrances::{self, EntranceRow};
+use crate::db::venues::VenueRow;
 use crate::db::{DbConnection, DbError};
 use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
 use crate::posters::{self, PosterText};
@@ -20,7 +21,7 @@ fn entrance(
     venue_id: i64,
     entrance_id: i64,
 ) -> Result<EntranceRow, VenueError> {
-    venues::find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)
+    entrances::find_entrance(conn, venue_id, entrance_id)?.ok_or(VenueError::NotFound)
 }
 
 fn reload(
@@ -47,11 +48,11 @@ pub async fn add(
     state
         .write(move |state, conn| {
             let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
-            if venues::entrance_name_taken(conn, venue_id, &new.name, None)? {
+            if entrances::entrance_name_taken(conn, venue_id, &new.name, None)? {
                 return Err(VenueError::EntranceNameTaken(new.name.into_inner()));
             }
             let now = state.clock.now_naive();
-            let id = venues::insert_entrance(conn, venue_id, &new.name, &new.description, now)?;
+            let id = entrances::insert_entrance(conn, venue_id, &new.name, &new.description, now)?;
             reload(state, conn, &venue, id)
         })
         .await
@@ -73,11 +74,11 @@ pub async fn update(
                 return Err(VenueError::EntranceClosed);
             }
             if let Some(name) = &changes.name {
-                if venues::entrance_name_taken(conn, venue_id, name, Some(entrance_id))? {
+                if entrances::entrance_name_taken(conn, venue_id, name, Some(entrance_id))? {
                     return Err(VenueError::EntranceNameTaken(name.as_ref().to_owned()));
                 }
             }
-            venues::update_entrance(
+            entrances::update_entrance(
                 conn,
                 entrance_id,
                 changes.name.as_ref(),
@@ -103,7 +104,7 @@ pub async fn close(
         .write(move |state, conn| {
             authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
             entrance(conn, venue_id, entrance_id)?;
-            venues::close_entrance(conn, entrance_id, state.clock.now_naive())?;
+            entrances::close_entrance(conn, entrance_id, state.clock.now_naive())?;
             changed(state, conn, &[CacheKey::Venue(venue_id)])?;
             Ok::<_, VenueError>(())
         })
@@ -123,7 +124,7 @@ pub async fn rotate_code(
         .write(move |state, conn| {
             let venue = authorize::venue(conn, venue_id, account_id, VenueRole::Manager)?;
             let current = printable(conn, &venue, entrance_id)?;
-            venues::set_code_version(
+            entrances::set_code_version(
                 conn,
                 entrance_id,
                 current.code_version + 1,
@@ -231,7 +232,7 @@ pub async fn posters_zip(
             if venue.status != VenueStatus::Approved {
                 return Err(VenueError::NotActive);
             }
-            let entrances: Vec<EntranceRow> = venues::entrances_of(conn, venue_id)?
+            let entrances: Vec<EntranceRow> = entrances::entrances_of(conn, venue_id)?
                 .into_iter()
                 .filter(EntranceRow::is_open)
                 .collect();
@@ -310,7 +311,7 @@ async fn mark_printed(state: &Arc<AppState>, entrances: &[EntranceRow]) -> Resul
         return Ok(());
     }
     Ok(state
-        .write(move |_, conn| venues::mark_printed(conn, &stale, &key))
+        .write(move |_, conn| entrances::mark_printed(conn, &stale, &key))
         .await?)
 }
 
@@ -334,7 +335,7 @@ pub async fn outdated_posters(
     let region = authority.region.to_string();
     let current = state.venue_codes.current_key_id().to_owned();
     let rows = state
-        .read(move |_, conn| venues::outdated_posters(conn, &region, &current))
+        .read(move |_, conn| entrances::outdated_posters(conn, &region, &current))
         .await?;
     Ok(rows
         .into_iter()

@@ -12,7 +12,8 @@ pub use super::venue_error::VenueError;
 use crate::auth::{Account, Caller, Staff};
 use crate::cache::CacheKey;
 use crate::crypto::VenueCodeRef;
-use crate::db::venues::{self, EntranceRow, Registrant, VenueRow};
+use crate::db::entrances::{self, EntranceRow};
+use crate::db::venues::{self, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
     FieldError, FieldErrors, IdType, Manager, ManagerFilter, RegionCode, StaffRole, TransportKind,
@@ -129,7 +130,7 @@ pub fn view(
     venue: VenueRow,
 ) -> Result<VenueView, DbError> {
     let manager = venue.manager(&state.cipher)?;
-    let entrances = venues::entrances_of(conn, venue.id)?;
+    let entrances = entrances::entrances_of(conn, venue.id)?;
     let region_name = regions::full_name_of(conn, &venue.region_code)?;
     let (category_name, subtype_name) = state.taxonomy.label(&venue.category, &venue.subtype);
     let subtype = state.taxonomy.subtype(&venue.category, &venue.subtype);
@@ -443,7 +444,7 @@ pub async fn register(
             for application in &applications {
                 let id = venues::insert(conn, &state.cipher, by, application, now)?;
                 let venue = venues::find(conn, id)?.ok_or(VenueError::NotFound)?;
-                let entrances = venues::entrances_of(conn, id)?
+                let entrances = entrances::entrances_of(conn, id)?
                     .into_iter()
                     .map(|e| entrance_view(state, &venue, e))
                     .collect();

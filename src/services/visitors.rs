@@ -103,10 +103,11 @@ pub async fn list(
             person_ids.sort_unstable();
             person_ids.dedup();
             let people = persons::contacts(conn, &state.cipher, &person_ids)?;
-            let entrances: HashMap<i64, String> = venues::entrances_of(conn, venue_id)?
-                .into_iter()
-                .map(|e| (e.id, e.name))
-                .collect();
+            let entrances: HashMap<i64, String> =
+                crate::db::entrances::entrances_of(conn, venue_id)?
+                    .into_iter()
+                    .map(|e| (e.id, e.name))
+                    .collect();
             let mut items = Vec::with_capacity(rows.len());
             for row in rows {
                 let person = people.get(&row.person_id).cloned().unwrap_or_default();
