@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{AlertStatus, FollowUpCause, HealthColor, StaffRole};
+use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, StaffRole};
 use crate::services::follow_ups::{self, FollowUpError, FollowUpView};
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ impl FollowUpsPage {
     }
 
     fn is_open(task: &FollowUpView) -> bool {
-        task.status == AlertStatus::Open
+        task.status == FollowUpStatus::Open
     }
 }
 
@@ -61,7 +61,7 @@ async fn list(
         Err(answer) => return answer,
     };
     let all = query.status.as_deref() == Some("all");
-    let status = (!all).then_some(AlertStatus::Open);
+    let status = (!all).then_some(FollowUpStatus::Open);
     let tasks = match follow_ups::list(&state, &session.staff, status).await {
         Ok(tasks) => tasks,
         Err(e) => return unavailable("follow-up tasks", e),

@@ -32,11 +32,11 @@ mod dashboard;
 mod follow_ups;
 mod health_code_imports;
 mod health_codes;
-mod registrations;
 mod reviews;
 mod risk_windows;
 mod staff;
 mod traces;
+mod venue_imports;
 mod venues;
 
 const COOKIE: &str = "vc_console";
@@ -63,7 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     risk_windows::routes(cfg);
     alerts::routes(cfg);
     follow_ups::routes(cfg);
-    registrations::routes(cfg);
+    venue_imports::routes(cfg);
     venues::routes(cfg);
     staff::routes(cfg);
     audit::routes(cfg);

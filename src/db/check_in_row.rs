@@ -26,12 +26,12 @@ pub struct CheckInRow {
     pub offline: bool,
     pub located: bool,
     pub distance_m: Option<i32>,
-    /// The name the recording account typed (a companion's, a hand registration's), sealed.
+    /// The name the recording account typed (a companion's, a manual check-in's), sealed.
     pub typed_name_sealed: Option<String>,
-    /// The phone venue staff typed at a hand registration, sealed.
+    /// The phone venue staff typed at a manual check-in, sealed.
     pub typed_phone_sealed: Option<String>,
     /// The paper code scanned at the door, if the entry came from one.
     pub paper_code_id: Option<i64>,
-    /// The temperature taken at a hand registration, in tenths of a degree Celsius.
+    /// The temperature taken at a manual check-in, in tenths of a degree Celsius.
     pub temperature_dc: Option<i16>,
 }

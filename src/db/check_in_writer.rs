@@ -1,4 +1,4 @@
-//! The one writer of check-ins (group commit). Every scan, hand registration and paper scan of
+//! The one writer of check-ins (group commit). Every scan, manual check-in and paper scan of
 //! this node hands its rows here and waits; a dedicated thread takes all the entries waiting, and
 //! in one transaction locks their accounts (PostgreSQL), reads their recent entries and their
 //! possible repeats in one query each, has the scan's rules decide each entry (new, repeat, over

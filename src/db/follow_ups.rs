@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::schema::{follow_ups, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{AlertStatus, FollowUpCause, HealthColor, RegionCode};
+use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, RegionCode};
 
 /// A task to open, unless the person already has an open one in the region.
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub fn open(
     for batch in person_ids.chunks(5_000) {
         let rows: Vec<(i64, String)> = follow_ups::table
             .filter(follow_ups::person_id.eq_any(batch))
-            .filter(follow_ups::status.eq(AlertStatus::Open))
+            .filter(follow_ups::status.eq(FollowUpStatus::Open))
             .select((follow_ups::person_id, follow_ups::region_code))
             .load(conn)?;
         open_already.extend(rows);
@@ -52,7 +52,7 @@ pub fn open(
                 follow_ups::cause.eq(task.cause),
                 follow_ups::venue_id.eq(task.venue_id),
                 follow_ups::check_in_id.eq(task.check_in_id),
-                follow_ups::status.eq(AlertStatus::Open),
+                follow_ups::status.eq(FollowUpStatus::Open),
                 follow_ups::created_at.eq(now),
             ))
             .execute(conn)?;
@@ -70,7 +70,7 @@ pub struct FollowUpRow {
     pub cause: FollowUpCause,
     pub venue_id: Option<i64>,
     pub venue: Option<String>,
-    pub status: AlertStatus,
+    pub status: FollowUpStatus,
     pub created_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub outcome_sealed: Option<String>,
@@ -80,7 +80,7 @@ pub struct FollowUpRow {
 pub fn in_region(
     conn: &mut DbConnection,
     scope: &RegionCode,
-    status: Option<AlertStatus>,
+    status: Option<FollowUpStatus>,
     limit: i64,
 ) -> Result<Vec<FollowUpRow>, DbError> {
     let mut query = follow_ups::table
@@ -109,7 +109,7 @@ pub fn in_region(
 }
 
 /// A task's region and status.
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<(String, AlertStatus)>, DbError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<(String, FollowUpStatus)>, DbError> {
     Ok(follow_ups::table
         .find(id)
         .select((follow_ups::region_code, follow_ups::status))
@@ -129,10 +129,10 @@ pub fn close(
     let closed = diesel::update(
         follow_ups::table
             .filter(follow_ups::id.eq(id))
-            .filter(follow_ups::status.eq(AlertStatus::Open)),
+            .filter(follow_ups::status.eq(FollowUpStatus::Open)),
     )
     .set((
-        follow_ups::status.eq(AlertStatus::Closed),
+        follow_ups::status.eq(FollowUpStatus::Closed),
         follow_ups::closed_at.eq(now),
         follow_ups::closed_by.eq(staff_id),
         follow_ups::outcome_sealed.eq(cipher.seal(Field::Note, outcome)),

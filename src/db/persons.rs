@@ -285,7 +285,7 @@ pub fn in_region(
 }
 
 /// Name, document and phone of people, opened (an official's view). The phone is the one the
-/// person's account consented to give (the platform verified it), else one a hand registration of
+/// person's account consented to give (the platform verified it), else one a manual check-in of
 /// the first release stored with the person.
 pub fn contacts(
     conn: &mut DbConnection,

@@ -10,8 +10,8 @@ use diesel::sql_types::Text;
 
 use crate::domain::{
     AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
-    HealthColor, HealthReason, NotificationKind, Platform, StaffRole, TestResult, VenueStatus,
-    Verdict, VerificationStatus,
+    FollowUpStatus, HealthColor, HealthReason, NotificationKind, Platform, StaffRole, TestResult,
+    VenueStatus, Verdict, VerificationStatus,
 };
 
 macro_rules! text_columns {
@@ -50,6 +50,7 @@ text_columns! {
     AlertKindColumn => AlertKind,
     AlertStatusColumn => AlertStatus,
     FollowUpCauseColumn => FollowUpCause,
+    FollowUpStatusColumn => FollowUpStatus,
     NotificationKindColumn => NotificationKind,
     DeliveryColumn => Delivery,
     VerificationStatusColumn => VerificationStatus,

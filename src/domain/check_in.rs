@@ -31,6 +31,14 @@ named_enum! {
 }
 
 named_enum! {
+    /// Where a follow-up stands: open until the community records its outcome.
+    pub enum FollowUpStatus {
+        Open = "open",
+        Closed = "closed",
+    }
+}
+
+named_enum! {
     /// Why a person is followed up by their community.
     pub enum FollowUpCause {
         /// They scanned in at a venue of the region with a yellow or red code.

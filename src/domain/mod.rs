@@ -31,7 +31,7 @@ mod window;
 pub use audit_chain::ChainReport;
 pub use check_in::{
     AlertKind, AlertStatus, ChangeStatus, CheckInRole, CheckInSource, Delivery, FollowUpCause,
-    NotificationKind, Platform, VerificationStatus,
+    FollowUpStatus, NotificationKind, Platform, VerificationStatus,
 };
 pub use companion_rule::CompanionRule;
 pub use credit_code::CreditCode;

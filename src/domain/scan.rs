@@ -299,8 +299,8 @@ pub struct HourlyLimit {
 }
 
 impl HourlyLimit {
-    /// The limit of the recording account: its own scans, or its registrations at the door (by
-    /// hand and by paper code together).
+    /// The limit of the recording account: its own scans, or its door check-ins
+    /// (manual check-ins and paper scans together).
     pub fn of(policy: &ScanPolicy, source: CheckInSource, now: NaiveDateTime) -> Self {
         let (sources, per_hour): (&'static [CheckInSource], u32) = match source {
             CheckInSource::Scan => (&[CheckInSource::Scan], policy.hourly_limit),
@@ -722,7 +722,7 @@ mod tests {
             decisions,
             vec![Decision::New, Decision::LimitReached, Decision::New]
         );
-        // The door counts hand registrations and paper codes together, not scans.
+        // The door counts manual check-ins and paper codes together, not scans.
         let door = HourlyLimit::of(&policy(), CheckInSource::Paper, at(0));
         assert_eq!(door.sources, &[CheckInSource::Manual, CheckInSource::Paper]);
         assert_eq!(door.per_hour, 120);

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::{items, status_query, Items, State};
 use crate::auth::FollowUpStaff;
-use crate::domain::AlertStatus;
+use crate::domain::FollowUpStatus;
 use crate::services::follow_ups::{self, FollowUpView};
 use crate::web::{ApiError, Json, Query};
 
@@ -22,9 +22,9 @@ pub async fn list(
 ) -> Result<web::Json<Items<FollowUpView>>, ApiError> {
     let status = status_query(
         query.0.status.as_deref(),
-        AlertStatus::Open,
-        AlertStatus::ALL,
-        AlertStatus::as_str,
+        FollowUpStatus::Open,
+        FollowUpStatus::ALL,
+        FollowUpStatus::as_str,
     )?;
     Ok(items(follow_ups::list(&state, &staff, status).await?))
 }

@@ -163,26 +163,25 @@ impl TryFrom<SheetRequest> for ManualSheet {
     }
 }
 
-pub async fn register(
+pub async fn record(
     account: Account,
     path: web::Path<i64>,
     body: Json<ManualRequest>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     let input = ManualCheckIn::try_from(body.0)?;
-    let page = manual_check_ins::register(&state, &account, path.into_inner(), input).await?;
+    let page = manual_check_ins::record(&state, &account, path.into_inner(), input).await?;
     Ok(created(page))
 }
 
 /// A paper sheet's rows, all or nothing: `{"items": [door page, …]}` in the sheet's order.
-pub async fn register_sheet(
+pub async fn record_sheet(
     account: Account,
     path: web::Path<i64>,
     body: Json<SheetRequest, { 256 * 1024 }>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     let sheet = ManualSheet::try_from(body.0)?;
-    let pages =
-        manual_check_ins::register_sheet(&state, &account, path.into_inner(), sheet).await?;
+    let pages = manual_check_ins::record_sheet(&state, &account, path.into_inner(), sheet).await?;
     Ok(created(Items { items: pages }))
 }

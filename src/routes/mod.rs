@@ -102,7 +102,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/me/venues", venue_staff::my_venues),
         endpoint(M::POST, "/api/v1/venues", venues::apply),
         // Fixed paths before the parameterised ones beside them.
-        endpoint(M::POST, "/api/v1/venues/import", venues::register),
+        endpoint(M::POST, "/api/v1/venues/import", venues::import),
         endpoint(
             M::GET,
             "/api/v1/venues/outdated-posters",
@@ -188,12 +188,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint(
             M::POST,
             "/api/v1/venues/{id}/manual-check-ins",
-            manual_check_ins::register,
+            manual_check_ins::record,
         ),
         endpoint(
             M::POST,
             "/api/v1/venues/{id}/manual-check-ins/sheets",
-            manual_check_ins::register_sheet,
+            manual_check_ins::record_sheet,
         ),
         endpoint(
             M::POST,

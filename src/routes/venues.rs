@@ -7,8 +7,8 @@ use crate::auth::{Account, Caller, Registrar};
 use crate::domain::{ManagerFilter, VenueEdit};
 use crate::services::venues::{self, VenueView};
 use crate::web::venue_requests::{
-    manager_of_request, registrations, sheet, ApplicationRequest, ChangesRequest, HandoverRequest,
-    ListQuery, RegistrationRequest,
+    manager_of_request, sheet, venues_to_import, ApplicationRequest, ChangesRequest,
+    HandoverRequest, ListQuery, VenueImportRequest,
 };
 use crate::web::{ApiError, Json, JsonOrCsv, Query};
 
@@ -56,17 +56,17 @@ pub async fn update(
 
 /// Many venues at once by a registrar of their region (JSON `{"venues": […]}` or CSV with a
 /// header row): all or nothing, every bad field named by its row; approved at once.
-pub async fn register(
+pub async fn import(
     Registrar(registrar): Registrar,
-    body: JsonOrCsv<RegistrationRequest, { 8 * 1024 * 1024 }>,
+    body: JsonOrCsv<VenueImportRequest, { 8 * 1024 * 1024 }>,
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     let requests = match body {
         JsonOrCsv::Json(request) => request.venues,
         JsonOrCsv::Csv(text) => sheet(&text)?,
     };
-    let applications = registrations(&requests, &state.taxonomy)?;
-    let registered = venues::register(&state, &registrar, applications).await?;
+    let applications = venues_to_import(&requests, &state.taxonomy)?;
+    let registered = venues::import(&state, &registrar, applications).await?;
     Ok(created(items(registered).0))
 }
 

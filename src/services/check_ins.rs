@@ -85,8 +85,8 @@ pub async fn checkout(
 }
 
 /// The places the account recorded in the last `days` — its own scans and the companions it
-/// checked in — newest first. A verified identity adds every check-in of its person (a hand
-/// registration at a door, a companion check-in by family). Each line carries the name the
+/// checked in — newest first. A verified identity adds every check-in of its person (a manual
+/// check-in at a door, a companion check-in by family). Each line carries the name the
 /// account knows the person by: its own, or the one it typed for its companion.
 pub async fn itinerary(
     state: &Arc<AppState>,

@@ -13,7 +13,7 @@ use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::{follow_ups, persons, DbError};
 use crate::domain::{
-    required_text, AlertStatus, FieldError, FieldErrors, FollowUpCause, HealthColor, IdType,
+    required_text, FieldError, FieldErrors, FollowUpCause, FollowUpStatus, HealthColor, IdType,
 };
 use crate::state::AppState;
 
@@ -56,7 +56,7 @@ pub struct FollowUpPerson {
 #[derive(Debug, Serialize)]
 pub struct FollowUpView {
     pub id: i64,
-    pub status: AlertStatus,
+    pub status: FollowUpStatus,
     pub color: HealthColor,
     pub cause: FollowUpCause,
     pub region_code: String,
@@ -73,7 +73,7 @@ pub struct FollowUpView {
 pub async fn list(
     state: &Arc<AppState>,
     staff: &Staff,
-    status: Option<AlertStatus>,
+    status: Option<FollowUpStatus>,
 ) -> Result<Vec<FollowUpView>, FollowUpError> {
     let staff = staff.clone();
     state
@@ -138,7 +138,7 @@ pub async fn close(
                 .filter(|(region, _)| staff.covers(region))
                 .ok_or(FollowUpError::NotFound)?;
             let now = state.clock.now_naive();
-            if status != AlertStatus::Open
+            if status != FollowUpStatus::Open
                 || !follow_ups::close(conn, &state.cipher, id, staff.id, &outcome, now)?
             {
                 return Err(FollowUpError::Closed);

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::scan::{self, DoorPage, DoorRegistration, ScanError, SheetRow};
+use super::scan::{self, DoorCheckIn, DoorPage, ScanError, SheetRow};
 use crate::auth::Account;
 use crate::db::persons::{self, NewPerson, Person, PersonRow};
 use crate::db::DbError;
@@ -68,7 +68,7 @@ fn typed_person(
     })
 }
 
-pub async fn register(
+pub async fn record(
     state: &Arc<AppState>,
     account: &Account,
     venue_id: i64,
@@ -81,7 +81,7 @@ pub async fn register(
         .await?;
     scan::record_at_door(
         state,
-        DoorRegistration {
+        DoorCheckIn {
             entrance,
             venue_staff_account: account.id,
             source: CheckInSource::Manual,
@@ -96,7 +96,7 @@ pub async fn register(
 }
 
 /// Records a paper sheet all or nothing (see [`scan::record_sheet`]); one door page per row.
-pub async fn register_sheet(
+pub async fn record_sheet(
     state: &Arc<AppState>,
     account: &Account,
     venue_id: i64,

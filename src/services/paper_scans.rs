@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::accounts::identity_of;
-use super::scan::{self, DoorPage, DoorRegistration, ScanError};
+use super::scan::{self, DoorCheckIn, DoorPage, ScanError};
 use crate::auth::Account;
 use crate::crypto::PaperCodeError;
 use crate::db::persons::Person;
@@ -42,7 +42,7 @@ pub async fn scan(
         .await?;
     scan::record_at_door(
         state,
-        DoorRegistration {
+        DoorCheckIn {
             entrance,
             venue_staff_account: account.id,
             source: CheckInSource::Paper,

@@ -385,8 +385,8 @@ pub async fn apply(
         .await
 }
 
-/// The most venues one registration may carry.
-pub const MAX_REGISTERED: usize = 5_000;
+/// The most venues one import may carry.
+pub const MAX_IMPORTED: usize = 5_000;
 
 /// A venue a registrar registered: its id and its entrances with their codes.
 #[derive(Debug, Serialize)]
@@ -399,8 +399,8 @@ pub struct RegisteredVenue {
 /// Venues registered by a registrar of their region, all or nothing: approved at once (the
 /// street office or community is the local authority), each claimed later by its manager. A
 /// venue outside the registrar's region, or of an unknown region, is named by its row
-/// (`venues[3].region_code`). One audit entry for the whole registration.
-pub async fn register(
+/// (`venues[3].region_code`). One audit entry for the whole import.
+pub async fn import(
     state: &Arc<AppState>,
     registrar: &Staff,
     applications: Vec<VenueApplication>,

@@ -56,8 +56,8 @@ pub struct Visitor {
     pub id_type: Option<IdType>,
     pub id_number: Option<String>,
     pub phone: Option<String>,
-    /// The name typed for this stay when it differs from the person's (a companion or a hand
-    /// registration).
+    /// The name typed for this stay when it differs from the person's (a companion or a manual
+    /// check-in).
     pub typed_name: Option<String>,
     pub entrance: String,
     pub source: CheckInSource,

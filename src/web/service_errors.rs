@@ -195,7 +195,7 @@ impl From<ScanError> for ApiError {
                     .with_message("扫码过于频繁，请稍后再试")
                     .with_retry_after(retry_after_secs)
             }
-            ScanError::TooManyRegistrations { retry_after_secs } => {
+            ScanError::TooManyDoorCheckIns { retry_after_secs } => {
                 ApiError::new(ErrorCode::TooManyRequests)
                     .with_message("本账号登记过于频繁，请稍后再试")
                     .with_retry_after(retry_after_secs)

@@ -9,7 +9,7 @@ use crate::domain::{
     ManagerFilter, MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel,
     Taxonomy, VenueApplication, VenueEdit, VenueName,
 };
-use crate::services::venues::MAX_REGISTERED;
+use crate::services::venues::MAX_IMPORTED;
 use crate::web::sheet::Sheet;
 use crate::web::ApiError;
 
@@ -18,7 +18,7 @@ const MAX_DESCRIPTION_CHARS: usize = 200;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RegistrationRequest {
+pub struct VenueImportRequest {
     pub venues: Vec<ApplicationRequest>,
 }
 
@@ -329,7 +329,7 @@ impl TryFrom<ListQuery> for ManagerFilter {
     }
 }
 
-/// The columns of a registration sheet, in any order after a header row.
+/// The columns of a venue import sheet, in any order after a header row.
 const SHEET_COLUMNS: [&str; 15] = [
     "name",
     "category",
@@ -348,7 +348,7 @@ const SHEET_COLUMNS: [&str; 15] = [
     "manager_id_type",
 ];
 
-/// The venues of a registration sheet; entrance names are separated by `|`. A cell that cannot
+/// The venues of a venue import sheet; entrance names are separated by `|`. A cell that cannot
 /// be read is named like a JSON field (`venues[2].location`).
 pub fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
     let sheet = Sheet::read(text);
@@ -413,28 +413,22 @@ pub fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
     errors.into_result(Some(venues))
 }
 
-/// The venues of a registration sheet (CSV text with a header row), checked row by row: every
+/// The venues of a venue import sheet (CSV text with a header row), checked row by row: every
 /// bad field is named by its row (`venues[3].manager.phone`). The console's upload reads the
 /// same sheet.
-pub fn sheet_registrations(
-    text: &str,
-    taxonomy: &Taxonomy,
-) -> Result<Vec<VenueApplication>, FieldErrors> {
-    registrations(&sheet(text)?, taxonomy)
+pub fn import_sheet(text: &str, taxonomy: &Taxonomy) -> Result<Vec<VenueApplication>, FieldErrors> {
+    venues_to_import(&sheet(text)?, taxonomy)
 }
 
-/// Between one and `MAX_REGISTERED` applications, each checked.
-pub fn registrations(
+/// Between one and `MAX_IMPORTED` applications, each checked.
+pub fn venues_to_import(
     requests: &[ApplicationRequest],
     taxonomy: &Taxonomy,
 ) -> Result<Vec<VenueApplication>, FieldErrors> {
-    if requests.is_empty() || requests.len() > MAX_REGISTERED {
+    if requests.is_empty() || requests.len() > MAX_IMPORTED {
         return Err(FieldErrors::one(
             "venues",
-            FieldError::new(
-                "venues_count",
-                format!("每次登记1至{}个场所", MAX_REGISTERED),
-            ),
+            FieldError::new("venues_count", format!("每次登记1至{}个场所", MAX_IMPORTED)),
         ));
     }
     let mut errors = FieldErrors::default();

@@ -283,7 +283,7 @@ async fn a_verified_binding_is_released_only_by_an_official_of_the_persons_regio
 async fn names_typed_by_others_never_rename_a_person() {
     let app = spawn_app().await;
     let official = app.official(LINWU).await;
-    // A hand registration and two guardians' companions, each with a name of their own.
+    // A manual check-in and two guardians' companions, each with a name of their own.
     let resident = app.resident("王真名").await;
     let venue = app.approved_venue().await;
     body_of(

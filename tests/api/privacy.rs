@@ -64,7 +64,7 @@ async fn no_name_id_number_or_phone_is_stored_in_clear() {
         .await;
     assert_eq!(response.status(), 200);
 
-    // A hand registration with a phone, a colour with a note, a red alert closed with a note.
+    // A manual check-in with a phone, a colour with a note, a red alert closed with a note.
     let venue = app.approved_venue().await;
     let response = app
         .post_as(&venue.manager, &format!("/api/v1/venues/{}/manual-check-ins", venue.id), &json!({

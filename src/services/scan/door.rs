@@ -18,11 +18,11 @@ use crate::services::authorize::{self, VenueRole};
 use crate::state::AppState;
 
 /// One person registered at the door by venue staff: by hand, or from their paper code.
-pub struct DoorRegistration {
+pub struct DoorCheckIn {
     pub entrance: Arc<EntranceSnapshot>,
     pub venue_staff_account: i64,
     pub source: CheckInSource,
-    /// The person, under the name the door page shows: what was typed for a hand registration,
+    /// The person, under the name the door page shows: what was typed for a manual check-in,
     /// the name the printing account knows them by for a paper code.
     pub person: Person,
     /// Whether `person.name` is a name someone typed rather than the person's own.
@@ -65,26 +65,24 @@ pub async fn door_entrance(
 /// Records one person entering now, registered at the door (rules 7–11).
 pub async fn record_at_door(
     state: &Arc<AppState>,
-    registration: DoorRegistration,
+    check_in: DoorCheckIn,
 ) -> Result<DoorPage, ScanError> {
-    let typed_name = registration
-        .name_typed
-        .then(|| registration.person.name.clone());
+    let typed_name = check_in.name_typed.then(|| check_in.person.name.clone());
     record(
         state,
         Entry {
-            entrance: registration.entrance,
-            account_id: registration.venue_staff_account,
-            source: registration.source,
+            entrance: check_in.entrance,
+            account_id: check_in.venue_staff_account,
+            source: check_in.source,
             time: EntryTime::now(state.clock.now()),
             located: false,
             distance_m: None,
-            typed_phone: registration.typed_phone,
-            paper_code_id: registration.paper_code_id,
-            temperature: registration.temperature,
+            typed_phone: check_in.typed_phone,
+            paper_code_id: check_in.paper_code_id,
+            temperature: check_in.temperature,
         },
         vec![Attendee {
-            person: registration.person,
+            person: check_in.person,
             role: CheckInRole::Own,
             typed_name,
             // Venue staff at the door: the verdict and its rule, not the health details.
@@ -94,7 +92,7 @@ pub async fn record_at_door(
     .await
 }
 
-/// One row of a paper sheet the door kept while it could not record (`DoorRegistration`, with
+/// One row of a paper sheet the door kept while it could not record (`DoorCheckIn`, with
 /// the time the sheet gives).
 pub struct SheetRow {
     /// Under the name typed on the sheet.

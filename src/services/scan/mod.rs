@@ -1,6 +1,6 @@
 //! The scan: `POST /api/v1/check-ins` records the entry of a resident and their companions and
 //! answers with the door page. [`scan`] applies the rules of `domain/scan.rs` in their order;
-//! hand registrations and paper codes (`door.rs`) record through the same [`record`] and answer
+//! manual check-ins and paper codes (`door.rs`) record through the same [`record`] and answer
 //! the same door page (`page.rs`).
 //!
 //! At the peak nothing known before the request is read during it: the entrance, the account
@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
 
-pub use self::door::{door_entrance, record_at_door, record_sheet, DoorRegistration, SheetRow};
+pub use self::door::{door_entrance, record_at_door, record_sheet, DoorCheckIn, SheetRow};
 pub use self::page::{
     DoorPage, HealthOnPage, PassOnPage, PersonOnPage, TestOnPage, VaccinationOnPage, VenueOnPage,
 };
@@ -51,8 +51,10 @@ pub enum ScanError {
     Refused(#[from] Refusal),
     #[error("the account reached its hourly limit of scans")]
     TooManyScans { retry_after_secs: u32 },
-    #[error("the venue staff account reached its hourly limit of registrations")]
-    TooManyRegistrations { retry_after_secs: u32 },
+    #[error(
+        "the venue staff account reached its hourly limit of manual check-ins and paper scans"
+    )]
+    TooManyDoorCheckIns { retry_after_secs: u32 },
     #[error("the paper code is not one of ours")]
     InvalidPaperCode,
     #[error("the paper code has expired")]
@@ -281,7 +283,7 @@ struct Entry {
     typed_phone: Option<MobileNumber>,
     /// The paper code scanned at the door.
     paper_code_id: Option<i64>,
-    /// The temperature venue staff took (a hand registration).
+    /// The temperature venue staff took (a manual check-in).
     temperature: Option<Temperature>,
 }
 
@@ -325,7 +327,7 @@ fn refused(error: WriteError, source: CheckInSource) -> ScanError {
         (WriteError::LimitReached, CheckInSource::Scan) => ScanError::TooManyScans {
             retry_after_secs: LIMIT_RETRY_AFTER_SECS,
         },
-        (WriteError::LimitReached, _) => ScanError::TooManyRegistrations {
+        (WriteError::LimitReached, _) => ScanError::TooManyDoorCheckIns {
             retry_after_secs: LIMIT_RETRY_AFTER_SECS,
         },
         (WriteError::Db(e), _) => ScanError::Db(e),

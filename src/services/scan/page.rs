@@ -45,7 +45,7 @@ pub struct PersonOnPage {
     /// Masked.
     pub id_number: Option<String>,
     pub health: HealthOnPage,
-    /// °C, when venue staff took it at a hand registration.
+    /// °C, when venue staff took it at a manual check-in.
     pub temperature: Option<f64>,
     pub verdict: Verdict,
     pub check_in_id: i64,

@@ -347,7 +347,7 @@ pub fn trace(
     ))
 }
 
-/// The phone number venue staff typed with a hand registration, opened; a damaged one is left out.
+/// The phone number venue staff typed with a manual check-in, opened; a damaged one is left out.
 fn typed_phone(cipher: &PiiCipher, row: &CheckInRow) -> Option<String> {
     let sealed = row.typed_phone_sealed.as_deref()?;
     cipher.open(Field::Phone, sealed).ok()

@@ -10,7 +10,7 @@ use super::{field, form_fields, posted_as, render, signed_in_as, unavailable, Fr
 use crate::domain::{FieldErrors, StaffRole};
 use crate::services::venues::{self, RegisteredVenue, VenueError};
 use crate::state::AppState;
-use crate::web::venue_requests::sheet_registrations;
+use crate::web::venue_requests::import_sheet;
 
 const REGISTRAR: &[StaffRole] = &[StaffRole::Registrar];
 const PAGE: &str = "/console/venues/import";
@@ -21,7 +21,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Template)]
-#[template(path = "console/registrations.html")]
+#[template(path = "console/venue_import.html")]
 struct RegistrationPage {
     frame: Frame,
     problems: Vec<String>,
@@ -35,7 +35,7 @@ impl RegistrationPage {
             frame,
             problems: Vec::new(),
             registered: Vec::new(),
-            limit: venues::MAX_REGISTERED,
+            limit: venues::MAX_IMPORTED,
         }
     }
 }
@@ -94,11 +94,11 @@ async fn upload(
         Ok(fields) => fields,
         Err(problem) => return refused(page, vec![problem.into()]),
     };
-    let applications = match sheet_registrations(field(&fields, "file"), &state.taxonomy) {
+    let applications = match import_sheet(field(&fields, "file"), &state.taxonomy) {
         Ok(applications) => applications,
         Err(errors) => return refused(page, row_problems(&errors)),
     };
-    match venues::register(&state, &session.staff, applications).await {
+    match venues::import(&state, &session.staff, applications).await {
         Ok(registered) => {
             page.registered = registered;
             render(&page)
