@@ -5,7 +5,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{entrances, venues};
-use super::venues::VenueRow;
 use super::{DbConnection, DbError};
 use crate::domain::EntranceName;
 
@@ -47,19 +46,6 @@ pub fn find_entrance(
         .find(entrance_id)
         .filter(entrances::venue_id.eq(venue_id))
         .select(EntranceRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-/// An entrance and its venue, by entrance id alone (what a scanned code names).
-pub fn entrance_with_venue(
-    conn: &mut DbConnection,
-    entrance_id: i64,
-) -> Result<Option<(EntranceRow, VenueRow)>, DbError> {
-    Ok(entrances::table
-        .inner_join(venues::table)
-        .filter(entrances::id.eq(entrance_id))
-        .select((EntranceRow::as_select(), VenueRow::as_select()))
         .first(conn)
         .optional()?)
 }

@@ -3,7 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{venue_staff, venues};
+use super::entrances::EntranceRow;
+use super::schema::{entrances, venue_staff, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 use crate::domain::{
@@ -455,4 +456,17 @@ pub fn of_account(
         .select((venues::id, venues::name))
         .load(conn)?;
     Ok((managed, staffed))
+}
+
+/// An entrance and its venue, by entrance id alone (what a scanned code names).
+pub fn entrance_with_venue(
+    conn: &mut DbConnection,
+    entrance_id: i64,
+) -> Result<Option<(EntranceRow, VenueRow)>, DbError> {
+    Ok(entrances::table
+        .inner_join(venues::table)
+        .filter(entrances::id.eq(entrance_id))
+        .select((EntranceRow::as_select(), VenueRow::as_select()))
+        .first(conn)
+        .optional()?)
 }

@@ -314,7 +314,7 @@ fn declare_identity(
     let person = persons::find_or_create(conn, &state.cipher, new, now)?;
     if account.person_id != Some(person.id) {
         // Accounts that hold this person as a companion now need this account's acceptance.
-        super::companions::identity_changed_hands(state, conn, person.id)?;
+        identity_changed_hands(state, conn, person.id)?;
     }
     accounts::bind_person(conn, &state.cipher, account.id, person.id, name, None, now).map_err(
         |e| {
@@ -355,7 +355,7 @@ pub(crate) fn withdraw_all(
     changed(state, conn, &[CacheKey::Account(account_id)])?;
     if let Some(person_id) = account.person_id {
         // Others' companion rows of this person wait for a new owner's word.
-        super::companions::identity_changed_hands(state, conn, person_id)?;
+        identity_changed_hands(state, conn, person_id)?;
     }
     let withdrawn: Vec<&str> = [
         ("profile", account.consent_profile_at.is_some()),
@@ -450,4 +450,26 @@ pub fn consented_person(
 ) -> Result<Person, AccountError> {
     let account = consented(conn, account_id)?;
     identity_of(state, conn, &account)?.ok_or(AccountError::ConsentRequired(vec!["identity"]))
+}
+
+/// The person's identity was bound to an account, or released from one (a declaration, a
+/// verified claim that took it from another account, a withdrawal, an official's release): what
+/// the previous holder accepted is nobody's word now, so every companion row of the person waits
+/// for an acceptance again, and the holders' accounts are read again on every node.
+pub fn identity_changed_hands(
+    state: &AppState,
+    conn: &mut crate::db::DbConnection,
+    person_id: i64,
+) -> Result<(), DbError> {
+    crate::db::companions::reset_acceptances(conn, person_id)?;
+    let holders = crate::db::companions::holders_of(conn, &[person_id], false)?;
+    for (_, holder) in &holders {
+        // A paper code printed for them by another account stops working with its acceptance.
+        crate::db::paper_codes::revoke(conn, *holder, Some(person_id), state.clock.now_naive())?;
+    }
+    let keys: Vec<CacheKey> = holders
+        .into_iter()
+        .map(|(_, holder)| CacheKey::Account(holder))
+        .collect();
+    changed(state, conn, &keys)
 }

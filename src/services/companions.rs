@@ -244,28 +244,6 @@ pub async fn remove(
         .await
 }
 
-/// The person's identity was bound to an account, or released from one (a declaration, a
-/// verified claim that took it from another account, a withdrawal, an official's release): what
-/// the previous holder accepted is nobody's word now, so every companion row of the person waits
-/// for an acceptance again, and the holders' accounts are read again on every node.
-pub fn identity_changed_hands(
-    state: &AppState,
-    conn: &mut crate::db::DbConnection,
-    person_id: i64,
-) -> Result<(), DbError> {
-    companions::reset_acceptances(conn, person_id)?;
-    let holders = companions::holders_of(conn, &[person_id], false)?;
-    for (_, holder) in &holders {
-        // A paper code printed for them by another account stops working with its acceptance.
-        paper_codes::revoke(conn, *holder, Some(person_id), state.clock.now_naive())?;
-    }
-    let keys: Vec<CacheKey> = holders
-        .into_iter()
-        .map(|(_, holder)| CacheKey::Account(holder))
-        .collect();
-    changed(state, conn, &keys)
-}
-
 /// Removes a companion row: the paper codes its account printed for the person stop working.
 fn forget(
     state: &AppState,

@@ -271,7 +271,7 @@ fn bind_verified(
     persons::set_verified_name(conn, &state.cipher, person.id, name, now)?;
     if account.person_id != Some(person.id) {
         // Whatever a previous holder of the identity accepted is not this account's word.
-        super::companions::identity_changed_hands(state, conn, person.id)?;
+        accounts::identity_changed_hands(state, conn, person.id)?;
     }
     account_rows::bind_person(
         conn,
@@ -297,7 +297,7 @@ fn release_binding(
     changed(state, conn, &[CacheKey::Account(owner.id)])?;
     if let Some(person_id) = owner.person_id {
         paper_codes::revoke(conn, owner.id, Some(person_id), now)?;
-        super::companions::identity_changed_hands(state, conn, person_id)?;
+        accounts::identity_changed_hands(state, conn, person_id)?;
     }
     notifications::insert_message(
         conn,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::crypto::VenueCodeError;
-use crate::db::{entrances, DbError};
+use crate::db::{venues, DbError};
 use crate::domain::VenueStatus;
 use crate::state::AppState;
 
@@ -33,7 +33,7 @@ pub async fn status(state: &Arc<AppState>, token: &str) -> Result<CodeStatus, Db
         }
     };
     let found = state
-        .read(move |_, conn| entrances::entrance_with_venue(conn, code.entrance_id))
+        .read(move |_, conn| venues::entrance_with_venue(conn, code.entrance_id))
         .await?;
     Ok(match found {
         None => CodeStatus::Unknown,

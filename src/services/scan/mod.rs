@@ -30,7 +30,7 @@ use crate::db::check_in_writer::{self, Recorded, WriteError};
 use crate::db::check_ins::CheckInRow;
 use crate::db::health_codes;
 use crate::db::persons::Person;
-use crate::db::{entrances, regions, DbConnection, DbError};
+use crate::db::{regions, venues, DbConnection, DbError};
 use crate::domain::scan::{
     self as rules, CompanionOnFile, EntranceSnapshot, EntryTime, HourlyLimit, Refusal,
 };
@@ -168,7 +168,7 @@ fn load_entrance(
     conn: &mut DbConnection,
     entrance_id: i64,
 ) -> Result<Option<Arc<EntranceSnapshot>>, DbError> {
-    let Some((entrance, venue)) = entrances::entrance_with_venue(conn, entrance_id)? else {
+    let Some((entrance, venue)) = venues::entrance_with_venue(conn, entrance_id)? else {
         return Ok(None);
     };
     let (category, subtype_name) = state.taxonomy.label(&venue.category, &venue.subtype);
