@@ -321,8 +321,8 @@ impl HourlyLimit {
     }
 }
 
-/// Rule 8. Whether a check-in already written (`at`, `entrance_id`) is close enough to an entry to
-/// be repeated by it.
+/// Rule 8. Whether two entries, each given as (`entrance_id`, `scanned_at`), are close enough
+/// for the later to repeat the earlier: a check-in already written, or one earlier in the batch.
 pub fn repeats_near(written: (i64, NaiveDateTime), entry: (i64, NaiveDateTime)) -> bool {
     written.0 == entry.0 && (written.1 - entry.1).abs() <= REPEAT_WINDOW
 }

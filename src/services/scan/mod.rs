@@ -1,7 +1,8 @@
 //! The scan: `POST /api/v1/check-ins` records the entry of a resident and their companions and
 //! answers with the door page. [`scan`] applies the rules of `domain/scan.rs` in their order;
-//! manual check-ins and paper codes (`door.rs`) record through the same [`record`] and answer
-//! the same door page (`page.rs`).
+//! manual check-ins and paper scans (`door.rs`) record through the same `record` (a paper
+//! sheet's rows through the same rows and writer, all in one transaction) and answer the same
+//! door page (`page.rs`).
 //!
 //! At the peak nothing known before the request is read during it: the entrance, the account
 //! (consent, person, companions) and colours come from memory (`cache/`, kept true on every node
