@@ -192,11 +192,17 @@ impl FromRequest for Caller {
 }
 
 /// Extractors for a staff member of one role: the route states the role, the handler never checks.
+/// The console's pages ask for the same roles (`ROLES`).
 macro_rules! role_extractors {
-    ($($(#[$doc:meta])* $name:ident => $role:pat,)*) => {$(
+    ($($(#[$doc:meta])* $name:ident => [$($role:ident),+],)*) => {$(
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub Staff);
+
+        impl $name {
+            /// The roles this extractor admits.
+            pub const ROLES: &'static [StaffRole] = &[$(StaffRole::$role),+];
+        }
 
         impl FromRequest for $name {
             type Error = ApiError;
@@ -206,7 +212,7 @@ macro_rules! role_extractors {
                 let staff = Staff::from_request(req, payload);
                 Box::pin(async move {
                     let staff = staff.await?;
-                    if matches!(staff.role, $role) {
+                    if Self::ROLES.contains(&staff.role) {
                         Ok($name(staff))
                     } else {
                         Err(ApiError::new(ErrorCode::Forbidden))
@@ -219,15 +225,17 @@ macro_rules! role_extractors {
 
 role_extractors! {
     /// A county reviewer of venue applications.
-    Reviewer => StaffRole::Reviewer,
+    Reviewer => [Reviewer],
     /// A health official: colours, traces, risky windows, alerts.
-    HealthOfficial => StaffRole::HealthOfficial,
+    HealthOfficial => [HealthOfficial],
     /// An auditor of the audit log.
-    Auditor => StaffRole::Auditor,
+    Auditor => [Auditor],
     /// A street office's or community's registrar of venues.
-    Registrar => StaffRole::Registrar,
+    Registrar => [Registrar],
     /// A local authority over venues: a county reviewer or a registrar.
-    VenueAuthority => StaffRole::Reviewer | StaffRole::Registrar,
+    VenueAuthority => [Reviewer, Registrar],
     /// Who follows up yellow and red people: a registrar or a health official.
-    FollowUpStaff => StaffRole::Registrar | StaffRole::HealthOfficial,
+    FollowUpStaff => [Registrar, HealthOfficial],
+    /// Who keeps the staff accounts.
+    Sysadmin => [Sysadmin],
 }

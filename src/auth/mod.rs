@@ -7,7 +7,7 @@ pub mod staff_sessions;
 mod tokens;
 
 pub use caller::{
-    Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff,
+    Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff, Sysadmin,
     VenueAuthority,
 };
 pub use tokens::{

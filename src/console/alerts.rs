@@ -2,16 +2,15 @@
 //! traces found here. Each is closed with a note on how it was handled. Reading them is an
 //! official access, audited by the service.
 
+use crate::auth::HealthOfficial;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{AlertKind, AlertStatus, StaffRole};
+use crate::domain::{AlertKind, AlertStatus};
 use crate::services::alerts::{self, AlertError, AlertView};
 use crate::state::AppState;
-
-const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/alerts", web::get().to(list))
@@ -49,7 +48,7 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -80,7 +79,7 @@ async fn close(
     form: web::Form<CloseForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

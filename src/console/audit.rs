@@ -1,12 +1,12 @@
 //! The auditor's page: the region's newest audit entries, and a check of the whole hash chain.
 
+use crate::auth::Auditor;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{render, signed_in_as, unavailable, Frame};
 use crate::domain::ChainReport;
-use crate::domain::StaffRole;
 use crate::services;
 use crate::services::audit::{AuditFilter, AuditItem};
 use crate::state::AppState;
@@ -70,7 +70,7 @@ async fn log(
     query: web::Query<AuditQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, &[StaffRole::Auditor]).await {
+    let session = match signed_in_as(&state, &request, Auditor::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,16 +1,15 @@
 //! Follow-up tasks of the region, for registrars and health officials: who, which colour, why,
 //! and a form to close each with how it was handled.
 
+use crate::auth::FollowUpStaff;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, StaffRole};
+use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor};
 use crate::services::follow_ups::{self, FollowUpError, FollowUpView};
 use crate::state::AppState;
-
-const ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::HealthOfficial];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/follow-ups", web::get().to(list))
@@ -56,7 +55,7 @@ async fn list(
     query: web::Query<ListQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, ROLES).await {
+    let session = match signed_in_as(&state, &request, FollowUpStaff::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -87,7 +86,7 @@ async fn close(
     form: web::Form<CloseForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, ROLES, &form.csrf).await {
+    let session = match posted_as(&state, &request, FollowUpStaff::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,13 +1,14 @@
 //! Health officials' colour imports in the console: many people by CSV upload, previewed before
 //! anything changes, and the queue of large imports waiting for a second official of the region.
 
+use crate::auth::HealthOfficial;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use super::health_codes::{column_label, Choices, OFFICIAL};
+use super::health_codes::{column_label, Choices};
 use super::{
     field, form_fields, posted_as, redirect, render, signed_in_as, stale_form, unavailable,
     CsrfForm, Frame, Session,
@@ -166,7 +167,7 @@ async fn upload_page(
     done: web::Query<Done>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -256,7 +257,7 @@ async fn preview(
     let state = state.into_inner();
     let fields = form_fields(payload).await;
     let csrf = fields.as_deref().map_or("", |f| field(f, "csrf"));
-    let session = match posted_as(&state, &request, OFFICIAL, csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -297,7 +298,14 @@ async fn import(
     let Ok(fields) = form_fields(payload).await else {
         return stale_form();
     };
-    let session = match posted_as(&state, &request, OFFICIAL, field(&fields, "csrf")).await {
+    let session = match posted_as(
+        &state,
+        &request,
+        HealthOfficial::ROLES,
+        field(&fields, "csrf"),
+    )
+    .await
+    {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -346,7 +354,7 @@ async fn pending(
     done: web::Query<Done>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -410,7 +418,7 @@ async fn pending_one(
     id: web::Path<i64>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    match signed_in_as(&state, &request, OFFICIAL).await {
+    match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => review_page(&state, &session, id.into_inner(), None).await,
         Err(answer) => answer,
     }
@@ -423,7 +431,7 @@ async fn confirm(
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,6 +1,7 @@
 //! Health officials' colour pages: one person looked up and given a colour (many at once:
 //! `health_code_imports.rs`). ID numbers travel only in form bodies, never in addresses.
 
+use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -9,11 +10,9 @@ use serde::Deserialize;
 use super::{
     posted_as, problems, render, signed_in_as, unavailable, DocumentField, Frame, Session,
 };
-use crate::domain::{FieldErrors, HealthColor, HealthReason, IdDocument, StaffRole};
+use crate::domain::{FieldErrors, HealthColor, HealthReason, IdDocument};
 use crate::services::health_codes::{self, ColorInput, HealthCodeError, HealthCodeView, NewColor};
 use crate::state::AppState;
-
-pub(super) const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/health-codes", web::get().to(person_page))
@@ -118,7 +117,7 @@ impl PersonPage {
 
 async fn person_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     let state = state.into_inner();
-    match signed_in_as(&state, &request, OFFICIAL).await {
+    match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => render(&PersonPage::new(
             session.frame(&state, "/console/health-codes"),
         )),
@@ -152,7 +151,7 @@ async fn lookup(
     form: web::Form<LookupForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -202,7 +201,7 @@ async fn set(
 ) -> HttpResponse {
     let state = state.into_inner();
     let form = form.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,11 +1,12 @@
 //! The reviewer's queue: a region's pending applications, each approved or rejected with a reason.
 
+use crate::auth::Reviewer;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
 use super::{posted_as, redirect, render, signed_in_as, unavailable, Frame};
-use crate::domain::{StaffRole, VenueStatus};
+use crate::domain::VenueStatus;
 use crate::services;
 use crate::services::reviews::Decision;
 use crate::services::venues::VenueView;
@@ -66,7 +67,7 @@ async fn queue(
     notice: web::Query<Notice>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, &[StaffRole::Reviewer]).await {
+    let session = match signed_in_as(&state, &request, Reviewer::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -101,7 +102,7 @@ async fn decide(
     form: web::Form<DecisionForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, &[StaffRole::Reviewer], &form.csrf).await {
+    let session = match posted_as(&state, &request, Reviewer::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,6 +1,7 @@
 //! Risky windows: an official marks a time at a venue of the region risky; everyone whose stay
 //! overlapped it is told in their notices. The page lists the region's newest windows.
 
+use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -10,11 +11,10 @@ use serde::Deserialize;
 use super::{
     filters, form_window, posted_as, problems, render, signed_in_as, unavailable, Frame, Session,
 };
-use crate::domain::{FieldError, FieldErrors, StaffRole};
+use crate::domain::{FieldError, FieldErrors};
 use crate::services::risk_windows::{self, DeclaredWindow, NewWindow, RiskWindowError};
 use crate::state::AppState;
 
-const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
 /// How many of the region's windows the page lists.
 const LISTED: i64 = 50;
 
@@ -73,7 +73,7 @@ async fn page(
     prefill: web::Query<Prefill>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -111,7 +111,7 @@ async fn create(
 ) -> HttpResponse {
     let state = state.into_inner();
     let form = form.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -2,6 +2,7 @@
 //! password; an account disabled or enabled again, or given another role or region. Each change
 //! ends the account's sessions on every node within a second and is audited.
 
+use crate::auth::Sysadmin;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -12,8 +13,6 @@ use crate::auth::password::{PasswordError, MAX_LENGTH, MIN_LENGTH};
 use crate::domain::StaffRole;
 use crate::services::staff::{self, ManagedAccount, Operator, StaffError};
 use crate::state::AppState;
-
-const SYSADMIN: &[StaffRole] = &[StaffRole::Sysadmin];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/staff", web::get().to(list))
@@ -93,7 +92,7 @@ async fn list(
     done: web::Query<Done>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, SYSADMIN).await {
+    let session = match signed_in_as(&state, &request, Sysadmin::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -154,7 +153,7 @@ async fn create(
 ) -> HttpResponse {
     let state = state.into_inner();
     let form = form.into_inner();
-    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -188,7 +187,7 @@ async fn access(
     form: web::Form<AccessForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -215,7 +214,7 @@ async fn role(
     form: web::Form<RoleForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, SYSADMIN, &form.csrf).await {
+    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

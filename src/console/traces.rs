@@ -2,6 +2,7 @@
 //! and referrals), and their CSV export. The ID number travels in the form's body; the trace is
 //! then addressed by its id, and every reading of it is audited.
 
+use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -13,13 +14,11 @@ use super::{
     download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
     unavailable, CsrfForm, DocumentField, Frame,
 };
-use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, StaffRole};
+use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason};
 use crate::services::traces::{
     self, ContactsColor, TraceError, TraceQuery, TraceView, TraceWindow,
 };
 use crate::state::AppState;
-
-const OFFICIAL: &[StaffRole] = &[StaffRole::HealthOfficial];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/traces", web::get().to(form_page))
@@ -50,7 +49,7 @@ struct FormPage {
 
 async fn form_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -94,7 +93,7 @@ async fn create(
 ) -> HttpResponse {
     let state = state.into_inner();
     let form = form.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -169,7 +168,7 @@ async fn show(
     outcome: web::Query<Outcome>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -234,7 +233,7 @@ async fn request_change(
     form: web::Form<ChangeForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -273,7 +272,7 @@ async fn confirm_change(
     form: web::Form<CsrfForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, OFFICIAL, &form.csrf).await {
+    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -294,7 +293,7 @@ async fn export(
     id: web::Path<i64>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, OFFICIAL).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

@@ -1,18 +1,18 @@
 //! Bulk registration for registrars: a sheet of venues uploaded at once, all or nothing, every
 //! bad cell named by its row; the registered venues listed with their posters to download.
 
+use crate::auth::Registrar;
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{field, form_fields, posted_as, render, signed_in_as, unavailable, Frame};
-use crate::domain::{FieldErrors, StaffRole};
+use crate::domain::FieldErrors;
 use crate::services::venues::{self, RegisteredVenue, VenueError};
 use crate::state::AppState;
 use crate::web::venue_requests::import_sheet;
 
-const REGISTRAR: &[StaffRole] = &[StaffRole::Registrar];
 const PAGE: &str = "/console/venues/import";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -42,7 +42,7 @@ impl RegistrationPage {
 
 async fn upload_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
     let state = state.into_inner();
-    match signed_in_as(&state, &request, REGISTRAR).await {
+    match signed_in_as(&state, &request, Registrar::ROLES).await {
         Ok(session) => render(&RegistrationPage::new(session.frame(&state, PAGE))),
         Err(answer) => answer,
     }
@@ -79,7 +79,7 @@ async fn upload(
     let state = state.into_inner();
     let fields = form_fields(payload).await;
     let csrf = fields.as_deref().map_or("", |f| field(f, "csrf"));
-    let session = match posted_as(&state, &request, REGISTRAR, csrf).await {
+    let session = match posted_as(&state, &request, Registrar::ROLES, csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };

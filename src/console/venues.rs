@@ -1,6 +1,7 @@
 //! Venue search and detail for reviewers and health officials, inside their region: status,
 //! address and map point, the masked manager, entrances and their codes.
 
+use crate::auth::{HealthOfficial, VenueAuthority};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -22,8 +23,6 @@ const STAFF: &[StaffRole] = &[
     StaffRole::HealthOfficial,
     StaffRole::Registrar,
 ];
-/// The local authorities over venues, who suspend and resume them.
-const AUTHORITIES: &[StaffRole] = &[StaffRole::Reviewer, StaffRole::Registrar];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/venues", web::get().to(search))
@@ -152,7 +151,7 @@ async fn detail(
                 frame: session.frame(&state, "/console/venues"),
                 status: status_label(venue.status),
                 official: session.staff.role == StaffRole::HealthOfficial,
-                authority: AUTHORITIES.contains(&session.staff.role),
+                authority: VenueAuthority::ROLES.contains(&session.staff.role),
                 approved: venue.status == VenueStatus::Approved,
                 notice: match outcome.done.as_deref() {
                     Some("suspended") => Some("已暂停该场所的场所码"),
@@ -236,7 +235,7 @@ async fn visitor_list(
     query: web::Query<WindowQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, &[StaffRole::HealthOfficial]).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -267,7 +266,7 @@ async fn visitor_csv(
     query: web::Query<WindowQuery>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, &[StaffRole::HealthOfficial]).await {
+    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -302,7 +301,7 @@ async fn suspension(
     form: web::Form<SuspensionForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, AUTHORITIES, &form.csrf).await {
+    let session = match posted_as(&state, &request, VenueAuthority::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -331,7 +330,7 @@ async fn posters(
     id: web::Path<i64>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, AUTHORITIES).await {
+    let session = match signed_in_as(&state, &request, VenueAuthority::ROLES).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
@@ -363,7 +362,7 @@ async fn handover(
     form: web::Form<HandoverForm>,
 ) -> HttpResponse {
     let state = state.into_inner();
-    let session = match posted_as(&state, &request, AUTHORITIES, &form.csrf).await {
+    let session = match posted_as(&state, &request, VenueAuthority::ROLES, &form.csrf).await {
         Ok(session) => session,
         Err(answer) => return answer,
     };
