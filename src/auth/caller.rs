@@ -191,6 +191,11 @@ impl FromRequest for Caller {
     }
 }
 
+/// The roles a staff extractor admits: the API's routes and the console's pages ask for the same.
+pub trait Roles {
+    const ROLES: &'static [StaffRole];
+}
+
 /// Extractors for a staff member of one role: the route states the role, the handler never checks.
 /// The console's pages ask for the same roles (`ROLES`).
 macro_rules! role_extractors {
@@ -199,9 +204,8 @@ macro_rules! role_extractors {
         #[derive(Debug, Clone)]
         pub struct $name(pub Staff);
 
-        impl $name {
-            /// The roles this extractor admits.
-            pub const ROLES: &'static [StaffRole] = &[$(StaffRole::$role),+];
+        impl Roles for $name {
+            const ROLES: &'static [StaffRole] = &[$(StaffRole::$role),+];
         }
 
         impl FromRequest for $name {
@@ -238,4 +242,8 @@ role_extractors! {
     FollowUpStaff => [Registrar, HealthOfficial],
     /// Who keeps the staff accounts.
     Sysadmin => [Sysadmin],
+    /// Who watches the region's counts on the dashboard: reviewers and health officials.
+    RegionWatcher => [Reviewer, HealthOfficial],
+    /// Who looks up the region's venues: reviewers, health officials and registrars.
+    VenueReader => [Reviewer, HealthOfficial, Registrar],
 }

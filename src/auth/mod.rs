@@ -7,8 +7,8 @@ pub mod staff_sessions;
 mod tokens;
 
 pub use caller::{
-    Account, Auditor, Caller, FollowUpStaff, HealthOfficial, Registrar, Reviewer, Staff, Sysadmin,
-    VenueAuthority,
+    Account, Auditor, Caller, FollowUpStaff, HealthOfficial, RegionWatcher, Registrar, Reviewer,
+    Roles, Staff, Sysadmin, VenueAuthority, VenueReader,
 };
 pub use tokens::{
     new_session_id, well_formed_session_id, Claims, IssuedToken, SessionKind, Sessions,

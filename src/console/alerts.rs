@@ -3,11 +3,12 @@
 //! official access, audited by the service.
 
 use crate::auth::HealthOfficial;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
+use super::edge::{csrf_forms, Answer, Posted, Signed};
+use super::{filters, redirect, render, Frame};
 use crate::domain::{AlertKind, AlertStatus};
 use crate::services::alerts::{self, AlertError, AlertView};
 use crate::state::AppState;
@@ -44,26 +45,18 @@ struct ListQuery {
 
 async fn list(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     query: web::Query<ListQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(AlertStatus::Open);
-    let alerts = match alerts::list(&state, &session.staff, status).await {
-        Ok(alerts) => alerts,
-        Err(e) => return unavailable("alerts", e),
-    };
-    render(&AlertsPage {
+    let alerts = alerts::list(&state, &session.staff, status).await?;
+    Ok(render(&AlertsPage {
         frame: session.frame(&state, "/console/alerts"),
         all,
         notice: (query.done.as_deref() == Some("closed")).then_some("已办结该预警"),
         alerts,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -72,25 +65,21 @@ struct CloseForm {
     note: String,
 }
 
+csrf_forms!(CloseForm);
+
 async fn close(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    posted: Posted<HealthOfficial, CloseForm>,
     id: web::Path<i64>,
-    form: web::Form<CloseForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
     // `required` and `maxlength` keep a person from sending most of those.
-    let Ok(note) = alerts::note(&form.note) else {
-        return redirect("/console/alerts");
+    let Ok(note) = alerts::note(&posted.form.note) else {
+        return Ok(redirect("/console/alerts"));
     };
-    match alerts::close(&state, &session.staff, id.into_inner(), note).await {
-        Ok(_) => redirect("/console/alerts?done=closed"),
-        Err(AlertError::NotFound) => redirect("/console/alerts"),
-        Err(e) => unavailable("closing an alert", e),
+    match alerts::close(&state, &posted.staff, id.into_inner(), note).await {
+        Ok(_) => Ok(redirect("/console/alerts?done=closed")),
+        Err(AlertError::NotFound) => Ok(redirect("/console/alerts")),
+        Err(e) => Err(e.into()),
     }
 }

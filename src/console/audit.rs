@@ -1,11 +1,12 @@
 //! The auditor's page: the region's newest audit entries, and a check of the whole hash chain.
 
 use crate::auth::Auditor;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{render, signed_in_as, unavailable, Frame};
+use super::edge::{Answer, Signed};
+use super::{render, Frame};
 use crate::domain::ChainReport;
 use crate::services;
 use crate::services::audit::{AuditFilter, AuditItem};
@@ -66,18 +67,13 @@ struct AuditQuery {
 /// The auditor's region's newest entries; with `?verify=1`, the whole chain checked first.
 async fn log(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<Auditor>,
     query: web::Query<AuditQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, Auditor::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let report = match query.verify {
         Some(_) => match services::audit::verify(&state, None).await {
             Ok(report) => Some(ChainNotice::from(report)),
-            Err(e) => return unavailable("the audit chain", e),
+            Err(e) => return Err(e.into()),
         },
         None => None,
     };
@@ -86,13 +82,10 @@ async fn log(
         before_seq: None,
         limit: 100,
     };
-    let entries = match services::audit::list(&state, &session.staff, filter).await {
-        Ok(entries) => entries,
-        Err(e) => return unavailable("the audit log", e),
-    };
-    render(&AuditPage {
+    let entries = services::audit::list(&state, &session.staff, filter).await?;
+    Ok(render(&AuditPage {
         frame: session.frame(&state, "/console/audit"),
         report,
         entries,
-    })
+    }))
 }

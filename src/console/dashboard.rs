@@ -2,11 +2,12 @@
 //! scans by colour, venues issued against venues in use, the share of scans without a location,
 //! and the busiest venues. Counts only.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 
-use super::{charts, render, signed_in_as, unavailable, Frame};
-use crate::domain::StaffRole;
+use super::edge::{Answer, Signed};
+use super::{charts, render, Frame};
+use crate::auth::RegionWatcher;
 use crate::services::stats;
 use crate::state::AppState;
 
@@ -33,23 +34,14 @@ struct DashboardPage {
     has_top: bool,
 }
 
-async fn dashboard(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    let state = state.into_inner();
-    let roles = [StaffRole::Reviewer, StaffRole::HealthOfficial];
-    let session = match signed_in_as(&state, &request, &roles).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let region = match stats::region_last_day(&state, &session.staff).await {
-        Ok(region) => region,
-        Err(e) => return unavailable("the region's counts", e),
-    };
+async fn dashboard(state: web::Data<AppState>, session: Signed<RegionWatcher>) -> Answer {
+    let region = stats::region_last_day(&state, &session.staff).await?;
     let share = if region.scans == 0 {
         0.0
     } else {
         100.0 * f64::from(region.unlocated) / f64::from(region.scans)
     };
-    render(&DashboardPage {
+    Ok(render(&DashboardPage {
         frame: session.frame(&state, "/console/dashboard"),
         scans: region.scans,
         red: region.hours.iter().map(|h| h.red).sum(),
@@ -67,5 +59,5 @@ async fn dashboard(state: web::Data<AppState>, request: HttpRequest) -> HttpResp
         ),
         has_top: !region.top_venues.is_empty(),
         top_chart: charts::top_venues(&region.top_venues),
-    })
+    }))
 }

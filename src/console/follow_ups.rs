@@ -2,11 +2,12 @@
 //! and a form to close each with how it was handled.
 
 use crate::auth::FollowUpStaff;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame};
+use super::edge::{csrf_forms, Answer, Posted, Signed};
+use super::{filters, redirect, render, Frame};
 use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor};
 use crate::services::follow_ups::{self, FollowUpError, FollowUpView};
 use crate::state::AppState;
@@ -51,26 +52,18 @@ struct ListQuery {
 
 async fn list(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<FollowUpStaff>,
     query: web::Query<ListQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, FollowUpStaff::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(FollowUpStatus::Open);
-    let tasks = match follow_ups::list(&state, &session.staff, status).await {
-        Ok(tasks) => tasks,
-        Err(e) => return unavailable("follow-up tasks", e),
-    };
-    render(&FollowUpsPage {
+    let tasks = follow_ups::list(&state, &session.staff, status).await?;
+    Ok(render(&FollowUpsPage {
         frame: session.frame(&state, "/console/follow-ups"),
         all,
         notice: (query.done.as_deref() == Some("closed")).then_some("已办结该跟进任务"),
         tasks,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -79,25 +72,21 @@ struct CloseForm {
     outcome: String,
 }
 
+csrf_forms!(CloseForm);
+
 async fn close(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<FollowUpStaff, CloseForm>,
     id: web::Path<i64>,
-    form: web::Form<CloseForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, FollowUpStaff::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     // The rule of the API (blank, too long or hidden characters: nothing happens); the form's
     // `required` and `maxlength` keep a person from sending most of those.
     let Ok(outcome) = follow_ups::outcome(&form.outcome) else {
-        return redirect("/console/follow-ups");
+        return Ok(redirect("/console/follow-ups"));
     };
     match follow_ups::close(&state, &session.staff, id.into_inner(), outcome).await {
-        Ok(()) => redirect("/console/follow-ups?done=closed"),
-        Err(FollowUpError::NotFound | FollowUpError::Closed) => redirect("/console/follow-ups"),
-        Err(e) => unavailable("closing a follow-up task", e),
+        Ok(()) => Ok(redirect("/console/follow-ups?done=closed")),
+        Err(FollowUpError::NotFound | FollowUpError::Closed) => Ok(redirect("/console/follow-ups")),
+        Err(e) => Err(e.into()),
     }
 }

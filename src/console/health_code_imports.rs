@@ -2,17 +2,14 @@
 //! anything changes, and the queue of large imports waiting for a second official of the region.
 
 use crate::auth::HealthOfficial;
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
+use super::edge::{Answer, EmptyForm, Posted, Session, Signed, Uploaded};
 use super::health_codes::{column_label, Choices};
-use super::{
-    field, form_fields, posted_as, redirect, render, signed_in_as, stale_form, unavailable,
-    CsrfForm, Frame, Session,
-};
+use super::{redirect, render, Frame};
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason, IdType};
 use crate::services::health_code_imports::{self, PreviewOutcome, PreviewRow};
 use crate::services::health_codes::{ColorInput, HealthCodeError, NewColor, MAX_IMPORT_ROWS};
@@ -163,25 +160,20 @@ struct Done {
 
 async fn upload_page(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     done: web::Query<Done>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let notice = match (done.done.as_deref(), done.rows) {
         (Some("applied"), Some(rows)) => Some(format!("已导入{rows}人的健康码，即时生效")),
         _ => None,
     };
-    render(&UploadPage {
+    Ok(render(&UploadPage {
         frame: session.frame(&state, "/console/health-codes/import"),
         choices: Choices::default(),
         threshold: state.settings.trace_confirm_threshold,
         notice,
         problems: Vec::new(),
-    })
+    }))
 }
 
 /// A preview row as the page shows it.
@@ -235,7 +227,7 @@ struct PreviewPage {
     threshold: u32,
 }
 
-fn upload_problems(state: &AppState, frame: Frame, problems: Vec<String>) -> HttpResponse {
+fn upload_problems(state: &AppState, frame: Frame, problems: Vec<String>) -> Answer {
     let mut response = render(&UploadPage {
         frame,
         choices: Choices::default(),
@@ -244,40 +236,22 @@ fn upload_problems(state: &AppState, frame: Frame, problems: Vec<String>) -> Htt
         problems,
     });
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    response
+    Ok(response)
 }
 
 /// An uploaded sheet checked and shown row by row: who changes from which colour to which.
 /// Nothing changes yet.
-async fn preview(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: Multipart,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let fields = form_fields(payload).await;
-    let csrf = fields.as_deref().map_or("", |f| field(f, "csrf"));
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let frame = session.frame(&state, "/console/health-codes/import");
-    let fields = match fields {
-        Ok(fields) => fields,
-        Err(problem) => return upload_problems(&state, frame, vec![problem.into()]),
-    };
-    let sheet = field(&fields, "file").to_owned();
+async fn preview(state: web::Data<AppState>, form: Uploaded<HealthOfficial>) -> Answer {
+    let frame = form.frame(&state, "/console/health-codes/import");
+    let sheet = form.field("file").to_owned();
     let changes = match parse_sheet(&sheet) {
         Ok(changes) => changes,
         Err(problems) => return upload_problems(&state, frame, problems),
     };
-    let rows = match health_code_imports::preview(&state, &session.staff, changes).await {
-        Ok(rows) => rows,
-        Err(e) => return unavailable("an import preview", e),
-    };
+    let rows = health_code_imports::preview(&state, &form.staff, changes).await?;
     let lines: Vec<PreviewLine> = rows.into_iter().map(PreviewLine::from).collect();
     let threshold = state.settings.trace_confirm_threshold;
-    render(&PreviewPage {
+    Ok(render(&PreviewPage {
         frame,
         changing: lines.iter().filter(|l| l.applies).count(),
         blocked: lines.iter().filter(|l| !l.applies).count(),
@@ -285,43 +259,25 @@ async fn preview(
         threshold,
         sheet,
         lines,
-    })
+    }))
 }
 
 /// The previewed sheet applied: at once, or kept for a second official above the threshold.
-async fn import(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: Multipart,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let Ok(fields) = form_fields(payload).await else {
-        return stale_form();
-    };
-    let session = match posted_as(
-        &state,
-        &request,
-        HealthOfficial::ROLES,
-        field(&fields, "csrf"),
-    )
-    .await
-    {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+async fn import(state: web::Data<AppState>, form: Uploaded<HealthOfficial>) -> Answer {
+    let session = &form.session;
     let frame = session.frame(&state, "/console/health-codes/import");
-    let changes = match parse_sheet(field(&fields, "sheet")) {
+    let changes = match parse_sheet(form.field("sheet")) {
         Ok(changes) => changes,
         Err(problems) => return upload_problems(&state, frame, problems),
     };
     match health_code_imports::import(&state, &session.staff, changes).await {
         Ok(view) if view.status == ChangeStatus::Pending => {
-            redirect("/console/health-codes/imports?done=requested")
+            Ok(redirect("/console/health-codes/imports?done=requested"))
         }
-        Ok(view) => redirect(&format!(
+        Ok(view) => Ok(redirect(&format!(
             "/console/health-codes/import?done=applied&rows={}",
             view.rows
-        )),
+        ))),
         Err(HealthCodeError::OutsideRegion { .. } | HealthCodeError::Invalid(_)) => {
             upload_problems(
                 &state,
@@ -329,7 +285,7 @@ async fn import(
                 vec!["部分人员不属于本地区或缺少姓名，请按预览修改后重新上传".into()],
             )
         }
-        Err(e) => unavailable("an import", e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -350,24 +306,16 @@ struct PendingPage {
 
 async fn pending(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     done: web::Query<Done>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let imports = match health_code_imports::pending_imports(&state, &session.staff).await {
-        Ok(imports) => imports,
-        Err(e) => return unavailable("pending imports", e),
-    };
+) -> Answer {
+    let imports = health_code_imports::pending_imports(&state, &session.staff).await?;
     let notice = match done.done.as_deref() {
         Some("requested") => Some("导入人数超过复核门槛，已提交，待本地区另一名工作人员复核后生效"),
         Some("confirmed") => Some("已复核，该批健康码已生效"),
         _ => None,
     };
-    render(&PendingPage {
+    Ok(render(&PendingPage {
         frame: session.frame(&state, "/console/health-codes/imports"),
         notice,
         imports: imports
@@ -378,7 +326,7 @@ async fn pending(
                 requested_at: i.requested_at.unwrap_or_default(),
             })
             .collect(),
-    })
+    }))
 }
 
 #[derive(Template)]
@@ -397,53 +345,43 @@ async fn review_page(
     session: &Session,
     id: i64,
     problem: Option<&'static str>,
-) -> HttpResponse {
+) -> Answer {
     match health_code_imports::pending_import(state, &session.staff, id).await {
-        Ok(import) => render(&ReviewPage {
+        Ok(import) => Ok(render(&ReviewPage {
             frame: session.frame(state, "/console/health-codes/imports"),
             id,
             requested_at: import.view.requested_at.unwrap_or_default(),
             own: import.requested_by == session.staff.id,
             problem,
             lines: import.rows.into_iter().map(PreviewLine::from).collect(),
-        }),
-        Err(HealthCodeError::ImportNotFound) => redirect("/console/health-codes/imports"),
-        Err(e) => unavailable("a pending import", e),
+        })),
+        Err(HealthCodeError::ImportNotFound) => Ok(redirect("/console/health-codes/imports")),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn pending_one(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => review_page(&state, &session, id.into_inner(), None).await,
-        Err(answer) => answer,
-    }
+) -> Answer {
+    review_page(&state, &session, id.into_inner(), None).await
 }
 
 async fn confirm(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, .. }: Posted<HealthOfficial, EmptyForm>,
     id: web::Path<i64>,
-    form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let id = id.into_inner();
     match health_code_imports::confirm_import(&state, &session.staff, id).await {
-        Ok(_) => redirect("/console/health-codes/imports?done=confirmed"),
+        Ok(_) => Ok(redirect("/console/health-codes/imports?done=confirmed")),
         Err(HealthCodeError::SecondOfficialRequired) => {
             review_page(&state, &session, id, Some("须由提交人以外的工作人员复核")).await
         }
         Err(HealthCodeError::ImportNotFound | HealthCodeError::ImportNotPending) => {
-            redirect("/console/health-codes/imports")
+            Ok(redirect("/console/health-codes/imports"))
         }
-        Err(e) => unavailable("an import confirmation", e),
+        Err(e) => Err(e.into()),
     }
 }

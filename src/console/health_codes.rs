@@ -3,13 +3,12 @@
 
 use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{
-    posted_as, problems, render, signed_in_as, unavailable, DocumentField, Frame, Session,
-};
+use super::edge::{csrf_forms, Answer, Posted, Session, Signed};
+use super::{problems, render, DocumentField, Frame};
 use crate::domain::{FieldErrors, HealthColor, HealthReason, IdDocument};
 use crate::services::health_codes::{self, ColorInput, HealthCodeError, HealthCodeView, NewColor};
 use crate::state::AppState;
@@ -115,14 +114,10 @@ impl PersonPage {
     }
 }
 
-async fn person_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    let state = state.into_inner();
-    match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => render(&PersonPage::new(
-            session.frame(&state, "/console/health-codes"),
-        )),
-        Err(answer) => answer,
-    }
+async fn person_page(state: web::Data<AppState>, session: Signed<HealthOfficial>) -> Answer {
+    Ok(render(&PersonPage::new(
+        session.frame(&state, "/console/health-codes"),
+    )))
 }
 
 pub(super) fn column_label(field: &str) -> &'static str {
@@ -144,17 +139,13 @@ struct LookupForm {
     id_number: String,
 }
 
+csrf_forms!(LookupForm);
+
 /// The colour and history of one person of the region (an audited read).
 async fn lookup(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    form: web::Form<LookupForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+    Posted { session, form, .. }: Posted<HealthOfficial, LookupForm>,
+) -> Answer {
     let mut page = PersonPage::new(session.frame(&state, "/console/health-codes"));
     page.id_number = form.id_number.trim().to_owned();
     page.document = DocumentField::new(form.id_type.as_deref());
@@ -162,7 +153,7 @@ async fn lookup(
         Ok(document) => document,
         Err(errors) => {
             page.problems = problems(&errors, column_label);
-            return render(&page);
+            return Ok(render(&page));
         }
     };
     show_person(&state, &session, page, document).await
@@ -173,13 +164,13 @@ async fn show_person(
     session: &Session,
     mut page: PersonPage,
     document: IdDocument,
-) -> HttpResponse {
+) -> Answer {
     match health_codes::get(state, &session.staff, document).await {
         Ok(view) => page.person = Some(view.into()),
         Err(HealthCodeError::NotFound) => page.unknown = true,
-        Err(e) => return unavailable("a health code", e),
+        Err(e) => return Err(e.into()),
     }
-    render(&page)
+    Ok(render(&page))
 }
 
 #[derive(Deserialize)]
@@ -193,18 +184,13 @@ struct ColorForm {
     note: Option<String>,
 }
 
+csrf_forms!(ColorForm);
+
 /// One person's colour set, then shown with its history.
 async fn set(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    form: web::Form<ColorForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let form = form.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+    Posted { session, form, .. }: Posted<HealthOfficial, ColorForm>,
+) -> Answer {
     let mut page = PersonPage::new(session.frame(&state, "/console/health-codes"));
     page.id_number = form.id_number.trim().to_owned();
     page.document = DocumentField::new(form.id_type.as_deref());
@@ -224,7 +210,7 @@ async fn set(
             page.problems = problems(&errors, column_label);
             let mut response = render(&page);
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            return response;
+            return Ok(response);
         }
     };
     match health_codes::set(&state, &session.staff, change).await {
@@ -235,19 +221,19 @@ async fn set(
                 view.color.label()
             ));
             page.person = Some(view.into());
-            render(&page)
+            Ok(render(&page))
         }
         Err(HealthCodeError::NotFound) => {
             page.unknown = true;
             page.problems
                 .push("本地区无此人记录，且该身份证号不属于本地区，无法赋码".into());
-            render(&page)
+            Ok(render(&page))
         }
         Err(HealthCodeError::Invalid(errors)) => {
             page.unknown = true;
             page.problems = problems(&errors, column_label);
-            render(&page)
+            Ok(render(&page))
         }
-        Err(e) => unavailable("a colour change", e),
+        Err(e) => Err(e.into()),
     }
 }

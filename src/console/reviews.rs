@@ -1,11 +1,12 @@
 //! The reviewer's queue: a region's pending applications, each approved or rejected with a reason.
 
 use crate::auth::Reviewer;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{posted_as, redirect, render, signed_in_as, unavailable, Frame};
+use super::edge::{csrf_forms, Answer, Posted, Signed};
+use super::{redirect, render, Frame};
 use crate::domain::VenueStatus;
 use crate::services;
 use crate::services::reviews::Decision;
@@ -63,29 +64,21 @@ struct Notice {
 
 async fn queue(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<Reviewer>,
     notice: web::Query<Notice>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, Reviewer::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let pending = Some(VenueStatus::Pending);
-    let venues = match services::reviews::list(&state, &session.staff, pending).await {
-        Ok(venues) => venues,
-        Err(e) => return unavailable("the review queue", e),
-    };
+    let venues = services::reviews::list(&state, &session.staff, pending).await?;
     let notice = match notice.done.as_deref() {
         Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
         Some("rejected") => Some("已驳回该申请".to_owned()),
         _ => None,
     };
-    render(&ReviewsPage {
+    Ok(render(&ReviewsPage {
         frame: session.frame(&state, "/console/reviews"),
         notice,
         venues: venues.into_iter().map(QueueRow::from).collect(),
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -95,17 +88,13 @@ struct DecisionForm {
     reason: Option<String>,
 }
 
+csrf_forms!(DecisionForm);
+
 async fn decide(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<Reviewer, DecisionForm>,
     id: web::Path<i64>,
-    form: web::Form<DecisionForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, Reviewer::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let (decision, done) = match (form.decision.as_str(), form.reason.as_deref()) {
         ("approve", _) => (Decision::Approve, "approved"),
         ("reject", Some(reason)) if !reason.trim().is_empty() => (
@@ -114,13 +103,13 @@ async fn decide(
             },
             "rejected",
         ),
-        _ => return redirect("/console/reviews"),
+        _ => return Ok(redirect("/console/reviews")),
     };
     match services::reviews::decide(&state, &session.staff, id.into_inner(), decision).await {
-        Ok(_) => redirect(&format!("/console/reviews?done={done}")),
+        Ok(_) => Ok(redirect(&format!("/console/reviews?done={done}"))),
         Err(e) => {
             tracing::debug!(error = %e, "a console decision was refused");
-            redirect("/console/reviews")
+            Ok(redirect("/console/reviews"))
         }
     }
 }

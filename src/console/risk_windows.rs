@@ -3,14 +3,13 @@
 
 use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::{
-    filters, form_window, posted_as, problems, render, signed_in_as, unavailable, Frame, Session,
-};
+use super::edge::{csrf_forms, Answer, Posted, Session, Signed};
+use super::{filters, form_window, problems, render, Frame};
 use crate::domain::{FieldError, FieldErrors};
 use crate::services::risk_windows::{self, DeclaredWindow, NewWindow, RiskWindowError};
 use crate::state::AppState;
@@ -45,12 +44,9 @@ async fn show(
     state: &std::sync::Arc<AppState>,
     session: &Session,
     mut page: WindowsPage,
-) -> HttpResponse {
-    page.windows = match risk_windows::recent(state, &session.staff, LISTED).await {
-        Ok(windows) => windows,
-        Err(e) => return unavailable("risky windows", e),
-    };
-    render(&page)
+) -> Answer {
+    page.windows = risk_windows::recent(state, &session.staff, LISTED).await?;
+    Ok(render(&page))
 }
 
 fn blank(state: &AppState, session: &Session) -> WindowsPage {
@@ -69,14 +65,9 @@ fn blank(state: &AppState, session: &Session) -> WindowsPage {
 
 async fn page(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     prefill: web::Query<Prefill>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let mut page = blank(&state, &session);
     page.venue_id = prefill
         .venue_id
@@ -94,6 +85,8 @@ struct WindowForm {
     message: String,
 }
 
+csrf_forms!(WindowForm);
+
 fn field_label(field: &str) -> &'static str {
     match field {
         "venue_id" => "场所编号",
@@ -106,15 +99,8 @@ fn field_label(field: &str) -> &'static str {
 
 async fn create(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    form: web::Form<WindowForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let form = form.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+    Posted { session, form, .. }: Posted<HealthOfficial, WindowForm>,
+) -> Answer {
     let mut errors = FieldErrors::default();
     let venue_id = form.venue_id.trim().parse::<i64>().ok();
     if venue_id.is_none() {
@@ -146,16 +132,14 @@ async fn create(
             Err(RiskWindowError::VenueNotFound) => {
                 page.problems.push("本地区没有该编号的场所".into())
             }
-            Err(e) => return unavailable("a risky window", e),
+            Err(e) => return Err(e.into()),
         }
     }
     page.venue_id = form.venue_id;
     page.from = form.from;
     page.to = form.to;
     page.message = form.message;
-    let mut response = show(&state, &session, page).await;
-    if response.status() == StatusCode::OK {
-        *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    response
+    let mut response = show(&state, &session, page).await?;
+    *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(response)
 }

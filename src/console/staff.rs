@@ -4,11 +4,12 @@
 
 use crate::auth::Sysadmin;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{filters, posted_as, redirect, render, signed_in_as, unavailable, Frame, Session};
+use super::edge::{csrf_forms, Answer, Posted, Session, Signed};
+use super::{filters, redirect, render, Frame};
 use crate::auth::password::{PasswordError, MAX_LENGTH, MIN_LENGTH};
 use crate::domain::StaffRole;
 use crate::services::staff::{self, ManagedAccount, Operator, StaffError};
@@ -54,11 +55,8 @@ async fn show(
     session: &Session,
     notice: Option<String>,
     problems: Vec<String>,
-) -> HttpResponse {
-    let accounts = match staff::accounts_of(state, &session.staff).await {
-        Ok(accounts) => accounts,
-        Err(e) => return unavailable("staff accounts", e),
-    };
+) -> Answer {
+    let accounts = staff::accounts_of(state, &session.staff).await?;
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -78,7 +76,7 @@ async fn show(
     if response.status() == StatusCode::OK {
         *response.status_mut() = status;
     }
-    response
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -88,14 +86,9 @@ struct Done {
 
 async fn list(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<Sysadmin>,
     done: web::Query<Done>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, Sysadmin::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let notice = match done.done.as_deref() {
         Some("created") => Some("已创建账号，请将用户名和初始密码当面交给本人".to_owned()),
         Some("disabled") => Some("已停用该账号，其登录已失效".to_owned()),
@@ -127,12 +120,12 @@ async fn changed(
     session: &Session,
     result: Result<(), StaffError>,
     done: &str,
-) -> HttpResponse {
+) -> Answer {
     match result {
-        Ok(()) => redirect(&format!("/console/staff?done={done}")),
+        Ok(()) => Ok(redirect(&format!("/console/staff?done={done}"))),
         Err(e) => match problem_of(&e) {
             Some(problem) => show(state, session, None, vec![problem]).await,
-            None => unavailable("a staff account change", e),
+            None => Err(e.into()),
         },
     }
 }
@@ -146,17 +139,12 @@ struct NewAccountForm {
     password: String,
 }
 
+csrf_forms!(NewAccountForm);
+
 async fn create(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    form: web::Form<NewAccountForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let form = form.into_inner();
-    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+    Posted { session, form, .. }: Posted<Sysadmin, NewAccountForm>,
+) -> Answer {
     let Ok(role) = StaffRole::parse(&form.role) else {
         return show(&state, &session, None, vec!["请选择角色".into()]).await;
     };
@@ -180,17 +168,13 @@ struct AccessForm {
     disabled: String,
 }
 
+csrf_forms!(AccessForm);
+
 async fn access(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<Sysadmin, AccessForm>,
     username: web::Path<String>,
-    form: web::Form<AccessForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let disabled = form.disabled == "true";
     let by = Operator::Sysadmin(session.staff.clone());
     let result = staff::set_disabled(&state, &by, &username, disabled)
@@ -207,17 +191,13 @@ struct RoleForm {
     region: String,
 }
 
+csrf_forms!(RoleForm);
+
 async fn role(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<Sysadmin, RoleForm>,
     username: web::Path<String>,
-    form: web::Form<RoleForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, Sysadmin::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let Ok(role) = StaffRole::parse(&form.role) else {
         return show(&state, &session, None, vec!["请选择角色".into()]).await;
     };

@@ -4,16 +4,14 @@
 
 use crate::auth::HealthOfficial;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use chrono::Duration;
 use serde::Deserialize;
 
+use super::edge::{csrf_forms, Answer, EmptyForm, Posted, Signed};
 use super::health_codes::Choices;
-use super::{
-    download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
-    unavailable, CsrfForm, DocumentField, Frame,
-};
+use super::{download, filters, form_window, problems, redirect, render, DocumentField, Frame};
 use crate::domain::{ChangeStatus, FieldErrors, HealthColor, HealthReason};
 use crate::services::traces::{
     self, ContactsColor, TraceError, TraceQuery, TraceView, TraceWindow,
@@ -47,14 +45,9 @@ struct FormPage {
     problems: Vec<String>,
 }
 
-async fn form_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+async fn form_page(state: web::Data<AppState>, session: Signed<HealthOfficial>) -> Answer {
     let now = state.clock.now_naive();
-    render(&FormPage {
+    Ok(render(&FormPage {
         frame: session.frame(&state, "/console/traces"),
         document: DocumentField::new(None),
         id_number: String::new(),
@@ -62,7 +55,7 @@ async fn form_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResp
         to: state.clock.local_input(now),
         depth: 1,
         problems: Vec::new(),
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -74,6 +67,8 @@ struct TraceForm {
     to: String,
     depth: Option<u8>,
 }
+
+csrf_forms!(TraceForm);
 
 fn field_label(field: &str) -> &'static str {
     match field {
@@ -88,15 +83,8 @@ fn field_label(field: &str) -> &'static str {
 
 async fn create(
     state: web::Data<AppState>,
-    request: HttpRequest,
-    form: web::Form<TraceForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let form = form.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+    Posted { session, form, .. }: Posted<HealthOfficial, TraceForm>,
+) -> Answer {
     let mut errors = FieldErrors::default();
     let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));
     let window = TraceWindow {
@@ -110,12 +98,12 @@ async fn create(
     let mut problems = problems(&errors, field_label);
     if let Some(query) = query.filter(|_| problems.is_empty()) {
         match traces::create(&state, &session.staff, query).await {
-            Ok(trace) => return redirect(&format!("/console/traces/{}", trace.trace_id)),
+            Ok(trace) => return Ok(redirect(&format!("/console/traces/{}", trace.trace_id))),
             Err(TraceError::CaseUnknown) => problems.push(
                 "本地区无此人记录（身份证号不属本地区、非本地区登记，且保留期内未到访本地区场所）"
                     .into(),
             ),
-            Err(e) => return unavailable("a trace", e),
+            Err(e) => return Err(e.into()),
         }
     }
     let mut response = render(&FormPage {
@@ -128,7 +116,7 @@ async fn create(
         problems,
     });
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    response
+    Ok(response)
 }
 
 /// A colour change for the trace's contacts, as the page lists it.
@@ -163,25 +151,17 @@ struct Outcome {
 
 async fn show(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     id: web::Path<i64>,
     outcome: web::Query<Outcome>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let id = id.into_inner();
     let trace = match traces::get(&state, &session.staff, id).await {
         Ok(trace) => trace,
-        Err(TraceError::NotFound) => return redirect("/console/traces"),
-        Err(e) => return unavailable("a trace", e),
+        Err(TraceError::NotFound) => return Ok(redirect("/console/traces")),
+        Err(e) => return Err(e.into()),
     };
-    let changes = match traces::color_changes(&state, &session.staff, id).await {
-        Ok(changes) => changes,
-        Err(e) => return unavailable("a trace's colour changes", e),
-    };
+    let changes = traces::color_changes(&state, &session.staff, id).await?;
     let notice = match outcome.done.as_deref() {
         Some("applied") => Some("已为接触人员赋码，即时生效"),
         Some("pending") => Some("人数超过复核门槛，已提交，待本地区另一名工作人员复核后生效"),
@@ -189,7 +169,7 @@ async fn show(
         Some("own") => Some("须由提交人以外的工作人员复核"),
         _ => None,
     };
-    render(&TracePage {
+    Ok(render(&TracePage {
         frame: session.frame(&state, "/console/traces"),
         trace,
         choices: Choices::default(),
@@ -213,7 +193,7 @@ async fn show(
             })
             .collect(),
         notice,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -225,25 +205,21 @@ struct ChangeForm {
     level: String,
 }
 
+csrf_forms!(ChangeForm);
+
 /// A colour for the trace's contacts: applied at once, or held for a second official.
 async fn request_change(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<HealthOfficial, ChangeForm>,
     id: web::Path<i64>,
-    form: web::Form<ChangeForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let id = id.into_inner();
     let back = format!("/console/traces/{id}");
     let (Ok(color), Ok(reason)) = (
         HealthColor::parse(&form.color),
         HealthReason::parse(&form.reason_code),
     ) else {
-        return redirect(&back);
+        return Ok(redirect(&back));
     };
     let level = match form.level.as_str() {
         "1" => Some(1),
@@ -257,50 +233,43 @@ async fn request_change(
     };
     match traces::request_color_change(&state, &session.staff, id, change).await {
         Ok(view) if view.status == ChangeStatus::Pending => {
-            redirect(&format!("{back}?done=pending"))
+            Ok(redirect(&format!("{back}?done=pending")))
         }
-        Ok(_) => redirect(&format!("{back}?done=applied")),
-        Err(TraceError::NotFound) => redirect("/console/traces"),
-        Err(e) => unavailable("a colour change for contacts", e),
+        Ok(_) => Ok(redirect(&format!("{back}?done=applied"))),
+        Err(TraceError::NotFound) => Ok(redirect("/console/traces")),
+        Err(e) => Err(e.into()),
     }
 }
 
 async fn confirm_change(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, .. }: Posted<HealthOfficial, EmptyForm>,
     path: web::Path<(i64, i64)>,
-    form: web::Form<CsrfForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, HealthOfficial::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let (id, change) = path.into_inner();
     let back = format!("/console/traces/{id}");
     match traces::confirm_color_change(&state, &session.staff, id, change).await {
-        Ok(_) => redirect(&format!("{back}?done=confirmed")),
-        Err(TraceError::SecondOfficialRequired) => redirect(&format!("{back}?done=own")),
-        Err(TraceError::NotFound | TraceError::ChangeNotPending) => redirect(&back),
-        Err(e) => unavailable("a colour change confirmation", e),
+        Ok(_) => Ok(redirect(&format!("{back}?done=confirmed"))),
+        Err(TraceError::SecondOfficialRequired) => Ok(redirect(&format!("{back}?done=own"))),
+        Err(TraceError::NotFound | TraceError::ChangeNotPending) => Ok(redirect(&back)),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The contacts as a CSV download, as the API exports them (audited).
 async fn export(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let id = id.into_inner();
     match traces::export_csv(&state, &session.staff, id).await {
-        Ok(csv) => download("text/csv; charset=utf-8", &format!("trace-{id}.csv"), csv),
-        Err(TraceError::NotFound) => redirect("/console/traces"),
-        Err(e) => unavailable("a trace export", e),
+        Ok(csv) => Ok(download(
+            "text/csv; charset=utf-8",
+            &format!("trace-{id}.csv"),
+            csv,
+        )),
+        Err(TraceError::NotFound) => Ok(redirect("/console/traces")),
+        Err(e) => Err(e.into()),
     }
 }

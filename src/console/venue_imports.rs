@@ -2,12 +2,12 @@
 //! bad cell named by its row; the registered venues listed with their posters to download.
 
 use crate::auth::Registrar;
-use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 use askama::Template;
 
-use super::{field, form_fields, posted_as, render, signed_in_as, unavailable, Frame};
+use super::edge::{Answer, Signed, Uploaded};
+use super::{render, Frame};
 use crate::domain::FieldErrors;
 use crate::services::venues::{self, RegisteredVenue, VenueError};
 use crate::state::AppState;
@@ -40,12 +40,8 @@ impl RegistrationPage {
     }
 }
 
-async fn upload_page(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    let state = state.into_inner();
-    match signed_in_as(&state, &request, Registrar::ROLES).await {
-        Ok(session) => render(&RegistrationPage::new(session.frame(&state, PAGE))),
-        Err(answer) => answer,
-    }
+async fn upload_page(state: web::Data<AppState>, session: Signed<Registrar>) -> Answer {
+    Ok(render(&RegistrationPage::new(session.frame(&state, PAGE))))
 }
 
 /// `venues[3].manager.phone` → `第4行 manager.phone：…`; a problem of the whole sheet as it is.
@@ -71,39 +67,24 @@ fn row_problems(errors: &FieldErrors) -> Vec<String> {
 }
 
 /// Registers every venue of the sheet, or none and says why, row by row.
-async fn upload(
-    state: web::Data<AppState>,
-    request: HttpRequest,
-    payload: Multipart,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let fields = form_fields(payload).await;
-    let csrf = fields.as_deref().map_or("", |f| field(f, "csrf"));
-    let session = match posted_as(&state, &request, Registrar::ROLES, csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
-    let mut page = RegistrationPage::new(session.frame(&state, PAGE));
+async fn upload(state: web::Data<AppState>, form: Uploaded<Registrar>) -> Answer {
+    let mut page = RegistrationPage::new(form.frame(&state, PAGE));
     let refused = |mut page: RegistrationPage, problems: Vec<String>| {
         page.problems = problems;
         let mut response = render(&page);
         *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        response
+        Ok(response)
     };
-    let fields = match fields {
-        Ok(fields) => fields,
-        Err(problem) => return refused(page, vec![problem.into()]),
-    };
-    let applications = match import_sheet(field(&fields, "file"), &state.taxonomy) {
+    let applications = match import_sheet(form.field("file"), &state.taxonomy) {
         Ok(applications) => applications,
         Err(errors) => return refused(page, row_problems(&errors)),
     };
-    match venues::import(&state, &session.staff, applications).await {
+    match venues::import(&state, &form.staff, applications).await {
         Ok(registered) => {
             page.registered = registered;
-            render(&page)
+            Ok(render(&page))
         }
         Err(VenueError::Invalid(errors)) => refused(page, row_problems(&errors)),
-        Err(e) => unavailable("a registration", e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,15 +1,13 @@
 //! Venue search and detail for reviewers and health officials, inside their region: status,
 //! address and map point, the masked manager, entrances and their codes.
 
-use crate::auth::{HealthOfficial, VenueAuthority};
-use actix_web::{web, HttpRequest, HttpResponse};
+use crate::auth::{HealthOfficial, Roles, VenueAuthority, VenueReader};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
-use super::{
-    download, filters, form_window, posted_as, problems, redirect, render, signed_in_as,
-    unavailable, DocumentField, Frame,
-};
+use super::edge::{csrf_forms, Answer, Posted, Signed};
+use super::{download, filters, form_window, problems, redirect, render, DocumentField, Frame};
 use crate::auth::Caller;
 use crate::domain::{CheckInSource, FieldErrors, StaffRole, VenueStatus};
 use crate::services::entrances;
@@ -17,12 +15,6 @@ use crate::services::venues::{self, VenueError, VenueView, SEARCH_LIMIT};
 use crate::services::visitors::{self, Visitor, VisitorList, VisitorsError, Window};
 use crate::state::AppState;
 use crate::web::venue_requests::manager_of;
-
-const STAFF: &[StaffRole] = &[
-    StaffRole::Reviewer,
-    StaffRole::HealthOfficial,
-    StaffRole::Registrar,
-];
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console/venues", web::get().to(search))
@@ -74,14 +66,9 @@ struct SearchQuery {
 
 async fn search(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<VenueReader>,
     query: web::Query<SearchQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, STAFF).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let query = query.into_inner();
     let q: String = query
         .q
@@ -91,11 +78,8 @@ async fn search(
         .take(50)
         .collect();
     let status = query.status.as_deref().and_then(VenueStatus::from_name);
-    let found = match venues::search_in_region(&state, &session.staff, q.clone(), status).await {
-        Ok(found) => found,
-        Err(e) => return unavailable("a venue search", e),
-    };
-    render(&SearchPage {
+    let found = venues::search_in_region(&state, &session.staff, q.clone(), status).await?;
+    Ok(render(&SearchPage {
         frame: session.frame(&state, "/console/venues"),
         q,
         status: status.map(|s| s.as_str().to_owned()).unwrap_or_default(),
@@ -105,7 +89,7 @@ async fn search(
             .collect(),
         venues: found,
         limit: SEARCH_LIMIT,
-    })
+    }))
 }
 
 #[derive(Template)]
@@ -135,19 +119,14 @@ struct DetailOutcome {
 
 async fn detail(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<VenueReader>,
     id: web::Path<i64>,
     outcome: web::Query<DetailOutcome>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, STAFF).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     match venues::get_in_region(&state, &session.staff, id.into_inner()).await {
         Ok(venue) => {
             let now = state.clock.now_naive();
-            render(&DetailPage {
+            Ok(render(&DetailPage {
                 frame: session.frame(&state, "/console/venues"),
                 status: status_label(venue.status),
                 official: session.staff.role == StaffRole::HealthOfficial,
@@ -172,10 +151,10 @@ async fn detail(
                 from: state.clock.local_input(now - chrono::Duration::hours(2)),
                 // A form's times are whole minutes: round up, so that the window includes now.
                 to: state.clock.local_input(now + chrono::Duration::minutes(1)),
-            })
+            }))
         }
-        Err(VenueError::NotFound) => redirect("/console/venues"),
-        Err(e) => unavailable("a venue", e),
+        Err(VenueError::NotFound) => Ok(redirect("/console/venues")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -230,15 +209,10 @@ impl VisitorsPage {
 /// Everyone at the venue in a window (health officials; audited by the service).
 async fn visitor_list(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     id: web::Path<i64>,
     query: web::Query<WindowQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let venue_id = id.into_inner();
     let mut page = VisitorsPage {
         frame: session.frame(&state, "/console/venues"),
@@ -251,37 +225,32 @@ async fn visitor_list(
     match window_of(&state, &query) {
         Ok(window) => match visitors::list(&state, &session.staff, venue_id, window).await {
             Ok(list) => page.list = Some(list),
-            Err(VisitorsError::VenueNotFound) => return redirect("/console/venues"),
-            Err(e) => return unavailable("a visitor list", e),
+            Err(VisitorsError::VenueNotFound) => return Ok(redirect("/console/venues")),
+            Err(e) => return Err(e.into()),
         },
         Err(problems) => page.problems = problems,
     }
-    render(&page)
+    Ok(render(&page))
 }
 
 async fn visitor_csv(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<HealthOfficial>,
     id: web::Path<i64>,
     query: web::Query<WindowQuery>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, HealthOfficial::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let venue_id = id.into_inner();
     let Ok(window) = window_of(&state, &query) else {
-        return redirect(&format!("/console/venues/{venue_id}"));
+        return Ok(redirect(&format!("/console/venues/{venue_id}")));
     };
     match visitors::list(&state, &session.staff, venue_id, window).await {
-        Ok(list) => download(
+        Ok(list) => Ok(download(
             "text/csv; charset=utf-8",
             &format!("visitors-{venue_id}.csv"),
             visitors::to_csv(&list),
-        ),
-        Err(VisitorsError::VenueNotFound) => redirect("/console/venues"),
-        Err(e) => unavailable("a visitor list", e),
+        )),
+        Err(VisitorsError::VenueNotFound) => Ok(redirect("/console/venues")),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -293,55 +262,46 @@ struct SuspensionForm {
     reason: String,
 }
 
+csrf_forms!(SuspensionForm);
+
 /// A reviewer or registrar suspends or resumes the venue's codes, with a reason.
 async fn suspension(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<VenueAuthority, SuspensionForm>,
     id: web::Path<i64>,
-    form: web::Form<SuspensionForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, VenueAuthority::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let venue_id = id.into_inner();
     let back = format!("/console/venues/{venue_id}");
     let reason: String = form.reason.trim().to_owned();
     if reason.is_empty() || reason.chars().count() > venues::MAX_REASON_CHARS {
-        return redirect(&format!("{back}?done=reason"));
+        return Ok(redirect(&format!("{back}?done=reason")));
     }
     let suspend = form.action == "suspend";
     match venues::set_suspended(&state, &session.staff, venue_id, suspend, reason).await {
-        Ok(_) if suspend => redirect(&format!("{back}?done=suspended")),
-        Ok(_) => redirect(&format!("{back}?done=resumed")),
-        Err(VenueError::NotFound) => redirect("/console/venues"),
+        Ok(_) if suspend => Ok(redirect(&format!("{back}?done=suspended"))),
+        Ok(_) => Ok(redirect(&format!("{back}?done=resumed"))),
+        Err(VenueError::NotFound) => Ok(redirect("/console/venues")),
         Err(VenueError::Suspended | VenueError::NotSuspended | VenueError::NotActive) => {
-            redirect(&format!("{back}?done=conflict"))
+            Ok(redirect(&format!("{back}?done=conflict")))
         }
-        Err(e) => unavailable("a venue suspension", e),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// Every open entrance's code and A4 poster in one zip, for the local authorities.
 async fn posters(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    session: Signed<VenueAuthority>,
     id: web::Path<i64>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match signed_in_as(&state, &request, VenueAuthority::ROLES).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let venue_id = id.into_inner();
-    match entrances::posters_zip(&state, &Caller::Staff(session.staff), venue_id).await {
-        Ok(file) => download(file.content_type, &file.file_name, file.bytes),
-        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => redirect("/console/venues"),
-        Err(VenueError::NotActive) => {
-            redirect(&format!("/console/venues/{venue_id}?done=conflict"))
-        }
-        Err(e) => unavailable("a venue's posters", e),
+    match entrances::posters_zip(&state, &Caller::Staff(session.session.staff), venue_id).await {
+        Ok(file) => Ok(download(file.content_type, &file.file_name, file.bytes)),
+        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => Ok(redirect("/console/venues")),
+        Err(VenueError::NotActive) => Ok(redirect(&format!(
+            "/console/venues/{venue_id}?done=conflict"
+        ))),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -354,18 +314,14 @@ struct HandoverForm {
     id_number: String,
 }
 
+csrf_forms!(HandoverForm);
+
 /// A reviewer or registrar hands the venue over to another manager.
 async fn handover(
     state: web::Data<AppState>,
-    request: HttpRequest,
+    Posted { session, form, .. }: Posted<VenueAuthority, HandoverForm>,
     id: web::Path<i64>,
-    form: web::Form<HandoverForm>,
-) -> HttpResponse {
-    let state = state.into_inner();
-    let session = match posted_as(&state, &request, VenueAuthority::ROLES, &form.csrf).await {
-        Ok(session) => session,
-        Err(answer) => return answer,
-    };
+) -> Answer {
     let venue_id = id.into_inner();
     let back = format!("/console/venues/{venue_id}");
     let Ok(manager) = manager_of(
@@ -374,13 +330,13 @@ async fn handover(
         form.id_type.as_deref(),
         &form.id_number,
     ) else {
-        return redirect(&format!("{back}?done=manager"));
+        return Ok(redirect(&format!("{back}?done=manager")));
     };
     match venues::hand_over(&state, &Caller::Staff(session.staff), venue_id, manager).await {
-        Ok(_) => redirect(&format!("{back}?done=handed_over")),
-        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => redirect("/console/venues"),
-        Err(VenueError::NotActive) => redirect(&format!("{back}?done=conflict")),
-        Err(VenueError::Invalid(_)) => redirect(&format!("{back}?done=manager")),
-        Err(e) => unavailable("a venue handover", e),
+        Ok(_) => Ok(redirect(&format!("{back}?done=handed_over"))),
+        Err(VenueError::NotFound | VenueError::ForStaffOfVenues) => Ok(redirect("/console/venues")),
+        Err(VenueError::NotActive) => Ok(redirect(&format!("{back}?done=conflict"))),
+        Err(VenueError::Invalid(_)) => Ok(redirect(&format!("{back}?done=manager"))),
+        Err(e) => Err(e.into()),
     }
 }

@@ -151,6 +151,21 @@ impl ApiError {
         self
     }
 
+    /// What the person is told (Chinese).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `Retry-After` of an answer to come back later.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        self.retry_after_secs
+    }
+
+    /// What went wrong inside, for the log line of a 5xx.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
     pub fn code(&self) -> ErrorCode {
         self.code
     }
