@@ -5,8 +5,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, body_of, child, elder, field_code, spawn_app, spawn_app_with, tampered, TestApp,
-    LINWU, LINWU_TOWNSHIP,
+    assert_error, body_of, child, elder, field_code, spawn_app, spawn_app_with, tampered, LINWU,
+    LINWU_TOWNSHIP,
 };
 
 #[tokio::test]
@@ -41,14 +41,14 @@ async fn the_door_page_shows_the_venue_and_the_person_masked() {
 #[tokio::test]
 async fn the_door_page_names_the_region_once_when_the_address_repeats_it() {
     let app = spawn_app().await;
-    let manager = app.resident("钱多多").await.token;
-    let mut application = TestApp::application(LINWU_TOWNSHIP, "临武县舜峰镇人民餐馆");
-    application["address"] = json!("湖南省郴州市临武县舜峰镇人民路1号");
-    let applied = app.apply(&manager, application).await;
-    let approved = app.approve(applied["id"].as_i64().unwrap()).await;
-    let code = approved["entrances"][0]["code_url"].as_str().unwrap();
+    let venue = app
+        .new_venue()
+        .named("临武县舜峰镇人民餐馆")
+        .with("address", json!("湖南省郴州市临武县舜峰镇人民路1号"))
+        .approved()
+        .await;
     let page = app
-        .check_in(&app.resident("刘德明").await.token, code)
+        .check_in(&app.resident("刘德明").await.token, &venue.code_url)
         .await;
     assert_eq!(
         page["venue"]["address"],
@@ -120,7 +120,7 @@ async fn a_scan_without_consent_names_what_is_missing() {
     let venue = app.approved_venue().await;
     let bare = app.account().await;
     let body = assert_error(
-        app.scan(&bare, json!({"code": venue.code_url})).await,
+        app.new_scan(&bare, &venue.code_url).send().await,
         StatusCode::FORBIDDEN,
         "consent_required",
     )
@@ -139,7 +139,7 @@ async fn forged_and_foreign_codes_are_refused() {
     let forged = tampered(&venue.code_url, 3);
     for code in [forged.as_str(), "https://weixin.qq.com/r/abc", "hello"] {
         assert_error(
-            app.scan(&resident.token, json!({"code": code})).await,
+            app.new_scan(&resident.token, code).send().await,
             StatusCode::BAD_REQUEST,
             "invalid_venue_code",
         )
@@ -153,11 +153,10 @@ async fn a_scan_far_from_the_venue_is_refused() {
     let venue = app.approved_venue().await;
     let resident = app.resident("周平").await;
     let body = assert_error(
-        app.scan(
-            &resident.token,
-            json!({"code": venue.code_url, "location": {"lat": 28.2282, "lng": 112.9388}}),
-        )
-        .await,
+        app.new_scan(&resident.token, &venue.code_url)
+            .located(28.2282, 112.9388)
+            .send()
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "too_far_from_venue",
     )
@@ -171,33 +170,27 @@ async fn with_the_location_required_a_scan_without_one_is_refused_except_on_a_ve
     let venue = app.approved_venue().await;
     let resident = app.resident("周平").await;
     assert_error(
-        app.scan(&resident.token, json!({"code": venue.code_url}))
-            .await,
+        app.new_scan(&resident.token, &venue.code_url).send().await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "location_required",
     )
     .await;
     // Located at the venue: accepted.
-    body_of(
-        app.scan(
-            &resident.token,
-            json!({"code": venue.code_url, "location": {"lat": 25.2800, "lng": 112.5630}}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    app.new_scan(&resident.token, &venue.code_url)
+        .located(25.2800, 112.5630)
+        .admitted()
+        .await;
     // On a bus the location says nothing of the door: not asked for.
-    let manager = app.resident("司机").await.token;
-    let mut bus = TestApp::application(LINWU_TOWNSHIP, "临武县公交K1路");
-    bus["category"] = json!("medical_transport");
-    bus["subtype"] = json!("bus");
-    bus["transport_line"] = json!("K1路");
-    bus["plate_number"] = json!("湘L·12345");
-    let applied = app.apply(&manager, bus).await;
-    let approved = app.approve(applied["id"].as_i64().unwrap()).await;
-    let code = approved["entrances"][0]["code_url"].as_str().unwrap();
-    app.check_in(&app.resident("乘客").await.token, code).await;
+    let bus = app
+        .new_venue()
+        .named("临武县公交K1路")
+        .of_kind("medical_transport", "bus")
+        .with("transport_line", json!("K1路"))
+        .with("plate_number", json!("湘L·12345"))
+        .approved()
+        .await;
+    app.check_in(&app.resident("乘客").await.token, &bus.code_url)
+        .await;
 }
 
 #[tokio::test]
@@ -205,15 +198,10 @@ async fn a_scan_at_the_venue_records_its_distance() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("周平").await;
-    body_of(
-        app.scan(
-            &resident.token,
-            json!({"code": venue.code_url, "location": {"lat": 25.2800, "lng": 112.5630}}),
-        )
-        .await,
-        201,
-    )
-    .await;
+    app.new_scan(&resident.token, &venue.code_url)
+        .located(25.2800, 112.5630)
+        .admitted()
+        .await;
 }
 
 #[tokio::test]
@@ -223,8 +211,7 @@ async fn a_rotated_code_is_revoked_and_the_new_one_works() {
     let resident = app.resident("周平").await;
     let rotated = app.rotate_code(&venue).await;
     assert_error(
-        app.scan(&resident.token, json!({"code": venue.code_url}))
-            .await,
+        app.new_scan(&resident.token, &venue.code_url).send().await,
         StatusCode::GONE,
         "venue_code_revoked",
     )
@@ -251,7 +238,7 @@ async fn a_code_of_a_venue_not_yet_approved_does_not_work() {
         },
     );
     assert_error(
-        app.scan(&resident.token, json!({"code": url})).await,
+        app.new_scan(&resident.token, &url).send().await,
         StatusCode::CONFLICT,
         "venue_not_active",
     )
@@ -309,11 +296,10 @@ async fn an_offline_scan_in_the_future_or_too_old_is_refused() {
     for (hours, code) in [(1, "scanned_at_future"), (-30, "scanned_at_too_old")] {
         let when = (Utc::now() + Duration::hours(hours)).to_rfc3339();
         let body = assert_error(
-            app.scan(
-                &resident.token,
-                json!({"code": venue.code_url, "scanned_at": when}),
-            )
-            .await,
+            app.new_scan(&resident.token, &venue.code_url)
+                .at(&when)
+                .send()
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         )
@@ -329,11 +315,10 @@ async fn companions_must_be_distinct_and_at_most_five() {
     let resident = app.resident("冯买").await;
     for ids in [json!([1, 1]), json!([1, 2, 3, 4, 5, 6])] {
         let body = assert_error(
-            app.scan(
-                &resident.token,
-                json!({"code": venue.code_url, "companion_ids": ids}),
-            )
-            .await,
+            app.new_scan(&resident.token, &venue.code_url)
+                .with_companions(json!(ids))
+                .send()
+                .await,
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         )
@@ -372,9 +357,7 @@ async fn the_hourly_limit_answers_429_with_retry_after() {
         app.check_in(&resident.token, &venue.code_url).await;
     }
     let venue = app.approved_venue().await;
-    let response = app
-        .scan(&resident.token, json!({"code": venue.code_url}))
-        .await;
+    let response = app.new_scan(&resident.token, &venue.code_url).send().await;
     assert!(response.headers().contains_key("retry-after"));
     assert_error(response, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
 }
@@ -509,7 +492,7 @@ async fn concurrent_scans_all_land() {
     let scans = tokens.iter().flat_map(|token| {
         [1, 2].map(|hours| {
             let when = (Utc::now() - Duration::hours(hours)).to_rfc3339();
-            app.scan(token, json!({"code": venue.code_url, "scanned_at": when}))
+            app.new_scan(token, &venue.code_url).at(&when).send()
         })
     });
     let statuses: Vec<u16> = futures_util::future::join_all(scans)
@@ -532,7 +515,7 @@ async fn a_genuine_token_under_another_host_is_refused() {
         format!("http://127.0.0.1@example.net/V/{token}"),
     ] {
         assert_error(
-            app.scan(&resident.token, json!({"code": code})).await,
+            app.new_scan(&resident.token, &code).send().await,
             StatusCode::BAD_REQUEST,
             "invalid_venue_code",
         )
@@ -555,7 +538,7 @@ async fn parallel_scans_cannot_pass_the_hourly_limit() {
     let resident = app.resident("冯买").await;
     let scans = codes
         .iter()
-        .map(|code| app.scan(&resident.token, json!({"code": code})));
+        .map(|code| app.new_scan(&resident.token, code).send());
     let statuses: Vec<u16> = futures_util::future::join_all(scans)
         .await
         .iter()
@@ -627,7 +610,7 @@ async fn a_scan_the_database_refuses_fails_alone_in_its_batch() {
     let north = refused["code_url"].as_str().unwrap();
     let scans = tokens.iter().enumerate().map(|(n, token)| {
         let code = if n == 5 { north } else { &venue.code_url };
-        app.scan(token, json!({ "code": code }))
+        app.new_scan(token, code).send()
     });
     let statuses: Vec<u16> = futures_util::future::join_all(scans)
         .await

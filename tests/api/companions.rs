@@ -171,8 +171,14 @@ async fn adding_someone_as_a_companion_reveals_none_of_their_history() {
     let app = spawn_app().await;
     // An elderly resident with an account of their own goes out alone.
     let grandma = app
-        .consented_resident("grandma", "孙奶奶", &elder(2), "13700001111")
-        .await;
+        .new_resident()
+        .subject("grandma")
+        .named("孙奶奶")
+        .id_number(elder(2))
+        .phone("13700001111")
+        .build()
+        .await
+        .token;
     let venue = app.approved_venue().await;
     app.check_in(&grandma, &venue.code_url).await;
 

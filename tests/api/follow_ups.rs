@@ -20,7 +20,10 @@ async fn yellow_and_red_scans_and_colours_open_one_task_each_closed_with_an_outc
     app.check_in(&green.token, &venue.code_url).await;
 
     let registrar = app
-        .staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
+        .new_staff("registrar")
+        .in_region(LINWU_TOWNSHIP)
+        .named("linwu-street")
+        .login()
         .await;
     let tasks = app.read(&registrar, "/api/v1/follow-ups").await;
     let items = tasks["items"].as_array().unwrap();

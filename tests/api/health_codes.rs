@@ -298,8 +298,14 @@ async fn an_official_of_another_region_cannot_read_set_or_import_a_residents_col
 async fn someone_who_stayed_at_a_venue_of_the_region_is_within_it() {
     let app = spawn_app().await;
     let visitor = app
-        .consented_resident("visitor", "济南客", &jinan(2), "13900002222")
-        .await;
+        .new_resident()
+        .subject("visitor")
+        .named("济南客")
+        .id_number(jinan(2))
+        .phone("13900002222")
+        .build()
+        .await
+        .token;
     let linwu = app.official(LINWU).await;
     let path = format!("/api/v1/health-codes/{}", jinan(2));
     assert_error(

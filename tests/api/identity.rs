@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::fake_alipay;
 use crate::fake_wechat;
 use crate::helpers::{adult, assert_error, body_of, spawn_app, TestApp, LINWU};
-use crate::sessions::{alipay_login, app_with_platforms, wechat_login};
+use crate::helpers::{alipay_login, app_with_platforms, wechat_login};
 
 /// The victim: a Linwu resident.
 const NAME: &str = "欧阳娜娜";

@@ -5,8 +5,8 @@ use serde_json::{json, Value};
 
 use crate::fake_alipay;
 use crate::fake_wechat;
+use crate::helpers::{alipay_login, app_with_platforms, wechat_login};
 use crate::helpers::{assert_error, body_of, field_code, spawn_app};
-use crate::sessions::{alipay_login, app_with_platforms, wechat_login};
 
 fn full_consent(identity_name: &str, id_number: &str) -> Value {
     json!({

@@ -16,7 +16,7 @@ use crate::fake_messages::{
 };
 use crate::fake_wechat;
 use crate::helpers::{adult, body_of, elder, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP};
-use crate::sessions::{alipay_login, wechat_login};
+use crate::helpers::{alipay_login, wechat_login};
 
 struct Platforms {
     app: TestApp,

@@ -15,8 +15,14 @@ use venuecode::db::schema::{
 /// code and checked in with her; the account id and token.
 async fn busy_resident(app: &TestApp, subject: &str, number: &str) -> (i64, String, Value) {
     let token = app
-        .consented_resident(subject, "陈大伟", number, "13912345601")
-        .await;
+        .new_resident()
+        .subject(subject)
+        .named("陈大伟")
+        .id_number(number)
+        .phone("13912345601")
+        .build()
+        .await
+        .token;
     let venue = app.approved_venue().await;
     let (grandma, _) = app.companion_with_paper_code(&token, "陈奶奶", 41).await;
     body_of(
@@ -243,13 +249,14 @@ async fn cancelling_an_account_erases_it_and_keeps_its_check_ins_without_it() {
 async fn a_person_nothing_else_holds_is_erased_with_the_account() {
     let app = spawn_app().await;
     let token = app
-        .consented_resident(
-            "never-scanned",
-            "赵一次",
-            &crate::helpers::adult(43),
-            "13912345602",
-        )
-        .await;
+        .new_resident()
+        .subject("never-scanned")
+        .named("赵一次")
+        .id_number(crate::helpers::adult(43))
+        .phone("13912345602")
+        .build()
+        .await
+        .token;
     let person_count = |app: &TestApp| -> i64 {
         let mut conn = app.database().get().unwrap();
         persons::table.count().get_result(&mut *conn).unwrap()

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::fake_alipay;
 use crate::fake_wechat;
+use crate::helpers::app_with_platforms;
 use crate::helpers::TestDatabase;
-use crate::sessions::app_with_platforms;
 
 const PEOPLE: [(&str, &str); 2] = [
     ("李秀英", "11010519491231002X"),

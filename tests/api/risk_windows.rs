@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, body_of, elder, spawn_app, LINWU};
-use crate::traces::{scenario, Scenario};
+use crate::helpers::{scenario, Scenario};
 
 async fn declare(s: &Scenario) -> Value {
     body_of(

@@ -8,7 +8,12 @@ use crate::helpers::{assert_error, body_of, spawn_app, spawn_app_with, TestApp, 
 #[tokio::test]
 async fn a_staff_account_logs_in_and_sees_itself() {
     let app = spawn_app().await;
-    let token = app.staff_login("linwu-review", "reviewer", "431025").await;
+    let token = app
+        .new_staff("reviewer")
+        .in_region("431025")
+        .named("linwu-review")
+        .login()
+        .await;
     let me: Value = app
         .get_as(&token, "/api/v1/staff/me")
         .await
@@ -42,7 +47,10 @@ async fn a_resident_token_is_refused_on_a_staff_route() {
 #[tokio::test]
 async fn wrong_passwords_and_unknown_usernames_answer_alike() {
     let app = spawn_app().await;
-    app.staff_login("linwu-health", "health_official", "431025")
+    app.new_staff("health_official")
+        .in_region("431025")
+        .named("linwu-health")
+        .login()
         .await;
     for username in ["linwu-health", "nobody-here"] {
         let body = assert_error(
@@ -62,7 +70,11 @@ async fn wrong_passwords_and_unknown_usernames_answer_alike() {
 #[tokio::test]
 async fn guessing_is_slowed_then_refused_for_a_while() {
     let app = spawn_app().await;
-    app.staff_login("target", "health_official", "431025").await;
+    app.new_staff("health_official")
+        .in_region("431025")
+        .named("target")
+        .login()
+        .await;
     let guess = json!({"username": "target", "password": "guess guess guess"});
     let attempt = || app.post_json("/api/v1/staff-sessions", &guess);
     let mut slowest = std::time::Duration::ZERO;
@@ -99,13 +111,21 @@ async fn guessing_is_slowed_then_refused_for_a_while() {
         .await;
     assert_error(response, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     // Other usernames are not affected.
-    app.staff_login("bystander", "auditor", "43").await;
+    app.new_staff("auditor")
+        .in_region("43")
+        .named("bystander")
+        .login()
+        .await;
 }
 
 #[tokio::test]
 async fn parallel_guesses_are_counted_one_after_another() {
     let app = spawn_app().await;
-    app.staff_login("target", "health_official", "431025").await;
+    app.new_staff("health_official")
+        .in_region("431025")
+        .named("target")
+        .login()
+        .await;
     let guess = json!({"username": "target", "password": "guess guess guess"});
     let attempts = (0..25).map(|_| app.post_json("/api/v1/staff-sessions", &guess));
     let statuses: Vec<u16> = futures_util::future::join_all(attempts)
@@ -140,7 +160,10 @@ async fn staff_logging_in_from_one_office_do_not_lock_it() {
     let app = spawn_app().await;
     // One more than the address's limit of 30 attempts.
     for n in 0..31 {
-        app.staff_login(&format!("office-{n}"), "reviewer", "431025")
+        app.new_staff("reviewer")
+            .in_region("431025")
+            .named(&format!("office-{n}"))
+            .login()
             .await;
     }
 }
@@ -207,7 +230,12 @@ fn run(app: &TestApp, args: &[&str]) -> String {
 #[tokio::test]
 async fn a_disabled_account_is_refused_within_a_second_and_cannot_log_in() {
     let app = spawn_app().await;
-    let token = app.staff_login("leaver", "health_official", "431025").await;
+    let token = app
+        .new_staff("health_official")
+        .in_region("431025")
+        .named("leaver")
+        .login()
+        .await;
     app.read(&token, "/api/v1/staff/me").await;
     // Another process (another node, for this one) disables the account.
     assert!(run(&app, &["staff", "disable", "leaver"]).contains("disabled"));
@@ -230,7 +258,12 @@ async fn a_disabled_account_is_refused_within_a_second_and_cannot_log_in() {
 #[tokio::test]
 async fn a_role_change_ends_the_sessions_and_the_new_role_comes_from_the_account() {
     let app = spawn_app().await;
-    let token = app.staff_login("mover", "health_official", "431025").await;
+    let token = app
+        .new_staff("health_official")
+        .in_region("431025")
+        .named("mover")
+        .login()
+        .await;
     app.read(&token, "/api/v1/alerts").await;
     let printed = run(
         &app,

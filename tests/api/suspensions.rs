@@ -26,9 +26,7 @@ async fn a_suspended_venue_refuses_check_ins_until_it_is_resumed() {
     assert_eq!(suspended["suspension"]["reason"], "消防检查不合格");
     assert_eq!(suspended["status"], "approved");
 
-    let scan = app
-        .scan(&resident.token, json!({"code": venue.code_url}))
-        .await;
+    let scan = app.new_scan(&resident.token, &venue.code_url).send().await;
     assert_error(scan, StatusCode::CONFLICT, "venue_suspended").await;
     let by_hand = app
         .post_as(
@@ -46,7 +44,10 @@ async fn a_suspended_venue_refuses_check_ins_until_it_is_resumed() {
 
     // A registrar of the township resumes it; scans work again at once.
     let registrar = app
-        .staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
+        .new_staff("registrar")
+        .in_region(LINWU_TOWNSHIP)
+        .named("linwu-street")
+        .login()
         .await;
     let resumed = body_of(
         app.post_as(&registrar, &path("resume"), &json!({"reason": "整改完成"}))

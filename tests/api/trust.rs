@@ -7,11 +7,11 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::console::{console_get, console_session, login_page};
 use crate::helpers::{
     adult, assert_error, body_of, elder, field_code, spawn_app, spawn_app_with, TestApp, LINWU,
     STAFF_PASSWORD,
 };
+use crate::helpers::{console_get, console_session, login_page};
 
 // ---- sessions that end ------------------------------------------------------------------------
 
@@ -58,7 +58,9 @@ async fn api_login(app: &TestApp, username: &str) -> String {
 async fn each_login_is_a_session_of_its_own_and_logging_out_ends_only_that_one() {
     let app = spawn_app().await;
     let first = app
-        .staff_login("linwu-health-twice", "health_official", LINWU)
+        .new_staff("health_official")
+        .named("linwu-health-twice")
+        .login()
         .await;
     let second = api_login(&app, "linwu-health-twice").await;
     let third = api_login(&app, "linwu-health-twice").await;
@@ -101,7 +103,9 @@ async fn each_login_is_a_session_of_its_own_and_logging_out_ends_only_that_one()
 async fn a_logout_on_one_node_ends_the_session_on_another_within_a_second() {
     let app = spawn_app().await;
     let token = app
-        .staff_login("linwu-review-nodes", "reviewer", LINWU)
+        .new_staff("reviewer")
+        .named("linwu-review-nodes")
+        .login()
         .await;
     let node = app.second_node().await;
     let me_on_node = || {
@@ -154,7 +158,9 @@ fn sets_a_session(response: &reqwest::Response) -> bool {
 #[tokio::test]
 async fn a_login_posted_by_another_site_signs_no_one_in() {
     let app = spawn_app().await;
-    app.staff_login("linwu-review-csrf", "reviewer", LINWU)
+    app.new_staff("reviewer")
+        .named("linwu-review-csrf")
+        .login()
         .await;
 
     // A page elsewhere posts the form as it is: no login cookie, no token.
@@ -370,8 +376,14 @@ async fn a_person_with_an_account_is_a_companion_only_after_accepting_and_can_en
     let venue = app.approved_venue().await;
     let grandpa_number = elder(7);
     let grandpa = app
-        .consented_resident("grandpa", "王爷爷", &grandpa_number, "13912340002")
-        .await;
+        .new_resident()
+        .subject("grandpa")
+        .named("王爷爷")
+        .id_number(&grandpa_number)
+        .phone("13912340002")
+        .build()
+        .await
+        .token;
     let stranger = stranger(&app).await;
 
     // Typing his number makes a request, not a companion.
@@ -385,7 +397,9 @@ async fn a_person_with_an_account_is_a_companion_only_after_accepting_and_can_en
         let app = &app;
         let code = venue.code_url.clone();
         async move {
-            app.scan(&token, json!({"code": code, "companion_ids": [id]}))
+            app.new_scan(&token, &code)
+                .with_companions(json!([id]))
+                .send()
                 .await
         }
     };
@@ -470,15 +484,27 @@ async fn a_colour_change_is_told_to_the_person_and_to_guardians_not_to_strangers
     // An adult with an account of his own, declared but not verified.
     let adult_number = adult(9);
     let owner = app
-        .consented_resident("declared-owner", "李成人", &adult_number, "13912340003")
-        .await;
+        .new_resident()
+        .subject("declared-owner")
+        .named("李成人")
+        .id_number(&adult_number)
+        .phone("13912340003")
+        .build()
+        .await
+        .token;
     // An elder with an account of her own whose number a stranger typed (the request waits; she
     // never accepted).
     let stranger = stranger(&app).await;
     let elder_number = elder(10);
     let grandma = app
-        .consented_resident("own-grandma", "赵奶奶", &elder_number, "13912340004")
-        .await;
+        .new_resident()
+        .subject("own-grandma")
+        .named("赵奶奶")
+        .id_number(&elder_number)
+        .phone("13912340004")
+        .build()
+        .await
+        .token;
     app.add_companion(&stranger, "赵奶奶", &elder_number, "奶奶")
         .await;
     // A guardian of an elder without an account.
@@ -599,8 +625,14 @@ async fn health_details_at_the_door_reach_only_the_person_and_their_guardian() {
     let official = app.official(LINWU).await;
     let grandpa_number = elder(20);
     let grandpa = app
-        .consented_resident("door-grandpa", "王爷爷", &grandpa_number, "13912340005")
-        .await;
+        .new_resident()
+        .subject("door-grandpa")
+        .named("王爷爷")
+        .id_number(&grandpa_number)
+        .phone("13912340005")
+        .build()
+        .await
+        .token;
     let cared_for = elder(21);
     let sampled = (Utc::now() - Duration::hours(2)).to_rfc3339();
     body_of(
@@ -673,7 +705,10 @@ async fn health_details_at_the_door_reach_only_the_person_and_their_guardian() {
 async fn a_sysadmin_cannot_disable_or_demote_a_peer_nor_make_one() {
     let app = spawn_app().await;
     let (cookie, csrf) = console_session(&app, "linwu-admin-a", "sysadmin", LINWU).await;
-    app.staff_login("linwu-admin-b", "sysadmin", LINWU).await;
+    app.new_staff("sysadmin")
+        .named("linwu-admin-b")
+        .login()
+        .await;
     // The accounts page offers no change of a peer.
     let page = console_get(&app, &cookie, "/console/staff")
         .await
@@ -770,7 +805,9 @@ async fn a_companion_who_gets_an_account_of_their_own_is_asked_and_a_request_nev
         let token = grandson.token.clone();
         let code = venue.code_url.clone();
         async move {
-            app.scan(&token, json!({"code": code, "companion_ids": [id]}))
+            app.new_scan(&token, &code)
+                .with_companions(json!([id]))
+                .send()
                 .await
         }
     };
@@ -778,8 +815,14 @@ async fn a_companion_who_gets_an_account_of_their_own_is_asked_and_a_request_nev
 
     // She gets a phone and declares her identity: her grandson now needs her word.
     let her = app
-        .consented_resident("grandma-phone", "刘奶奶", &number, "13912340006")
-        .await;
+        .new_resident()
+        .subject("grandma-phone")
+        .named("刘奶奶")
+        .id_number(&number)
+        .phone("13912340006")
+        .build()
+        .await
+        .token;
     assert_error(
         scan_with_her().await,
         StatusCode::CONFLICT,
@@ -865,7 +908,12 @@ async fn a_paper_code_printed_for_a_companion_stops_when_her_identity_changes_ha
         .companion_with_paper_code(&grandson.token, "李奶奶", 60)
         .await;
     // She declares her identity with a phone of her own.
-    app.consented_resident("paper-grandma", "李奶奶", &elder(60), "13912340007")
+    app.new_resident()
+        .subject("paper-grandma")
+        .named("李奶奶")
+        .id_number(elder(60))
+        .phone("13912340007")
+        .build()
         .await;
     let desk = app.venue_staff(&venue).await;
     let scanned = app

@@ -14,7 +14,10 @@ fn venue(n: usize, phone: &str) -> Value {
 }
 
 async fn registrar(app: &TestApp) -> String {
-    app.staff_login("linwu-street", "registrar", LINWU_TOWNSHIP)
+    app.new_staff("registrar")
+        .in_region(LINWU_TOWNSHIP)
+        .named("linwu-street")
+        .login()
         .await
 }
 
@@ -59,13 +62,14 @@ async fn a_registrar_registers_venues_that_work_at_once_and_their_manager_claims
 
     // The manager logs in with the mobile the registrar typed and finds the venues theirs.
     let manager = app
-        .consented_resident(
-            "shopkeeper",
-            "王建国",
-            &id_number("43102519800315001"),
-            "13900001111",
-        )
-        .await;
+        .new_resident()
+        .subject("shopkeeper")
+        .named("王建国")
+        .id_number(id_number("43102519800315001"))
+        .phone("13900001111")
+        .build()
+        .await
+        .token;
     let mine = app.read(&manager, "/api/v1/me/venues").await;
     let managed: Vec<&Value> = mine["items"]
         .as_array()
@@ -302,8 +306,14 @@ async fn a_venue_is_handed_over_to_the_manager_who_proves_the_new_mobile() {
     assert_eq!(again.status(), 404);
     // The new one logs in with that mobile and has it.
     let li = app
-        .consented_resident("li", "李新", &id_number("43102519900101002"), "13900005555")
-        .await;
+        .new_resident()
+        .subject("li")
+        .named("李新")
+        .id_number(id_number("43102519900101002"))
+        .phone("13900005555")
+        .build()
+        .await
+        .token;
     let mine = app.read(&li, "/api/v1/me/venues").await;
     assert_eq!(mine["items"][0]["id"], venue.id, "{mine}");
     assert_eq!(app.get_as(&li, &code).await.status(), 200);

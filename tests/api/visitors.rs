@@ -3,8 +3,8 @@
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 
+use crate::helpers::scenario;
 use crate::helpers::{assert_error, body_of, LINWU};
-use crate::traces::scenario;
 
 fn window_query(from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc>) -> String {
     let enc = |t: chrono::DateTime<Utc>| t.to_rfc3339().replace('+', "%2B");

@@ -1,5 +1,8 @@
 //! Fixtures of the API suite: the running server on a fresh database, one helper per request,
-//! and builders for who and what a test needs (`app.resident()`, `app.approved_venue()`, …).
+//! builders for who and what a test needs (`world`: `app.new_resident()`, `app.new_venue()`,
+//! `app.new_staff(role)`, `app.new_scan(token, code)`; `app.resident(name)` and the like are their
+//! common cases), and the steps several feature files share (platform logins, the console's form
+//! login, the trace scenario). Feature files import from here, never from each other.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,15 @@ use sha2::{Digest, Sha256};
 use venuecode::config::{DatabaseUrl, Settings};
 use venuecode::startup::Application;
 use venuecode::state::AppState;
+
+mod console;
+mod platforms;
+mod scenario;
+mod world;
+
+pub use console::{console_get, console_login, console_session, login_page};
+pub use platforms::{alipay_login, app_with_platforms, login, wechat_login};
+pub use scenario::{scenario, trace, Scenario};
 
 /// Fixed secrets so tests never touch a developer's data folder.
 pub const TEST_JWT_SECRET: &str = "test-jwt-secret-0123456789abcdef0123456789abcdef";
@@ -505,43 +517,12 @@ impl TestApp {
 
     /// A new mini-program account that has not consented to anything.
     pub async fn account(&self) -> String {
-        self.dev_login("wechat", &format!("account-{}", self.next()))
-            .await
-    }
-
-    /// A development account that consents to all three elements.
-    pub async fn consented_resident(
-        &self,
-        subject: &str,
-        name: &str,
-        id_number: &str,
-        phone: &str,
-    ) -> String {
-        let token = self.dev_login("wechat", subject).await;
-        let response = self
-            .put_as(
-                &token,
-                "/api/v1/me/consent",
-                &json!({
-                    "profile": {"nickname": subject},
-                    "phone": {"wechat_code": phone},
-                    "identity": {"name": name, "id_number": id_number}
-                }),
-            )
-            .await;
-        body_of(response, 200).await;
-        token
+        self.new_resident().without_consent().build().await.token
     }
 
     /// A new consented adult resident called `name`.
     pub async fn resident(&self, name: &str) -> Resident {
-        let n = self.next();
-        let id_number = adult(n);
-        let phone = format!("138{:08}", n);
-        let token = self
-            .consented_resident(&format!("resident-{n}"), name, &id_number, &phone)
-            .await;
-        Resident { token, id_number }
+        self.new_resident().named(name).build().await
     }
 
     /// A face check of `token`'s account for `claim` (`{}`: its declared identity), answered by
@@ -597,8 +578,7 @@ impl TestApp {
     }
 
     async fn staff_of(&self, role: &str, region: &str) -> String {
-        let username = format!("{}-{}", role.replace('_', "-"), self.next());
-        self.staff_login(&username, role, region).await
+        self.new_staff(role).in_region(region).login().await
     }
 
     pub async fn official(&self, region: &str) -> String {
@@ -635,8 +615,12 @@ impl TestApp {
     /// A new manager's application, stored: the manager's token and the venue.
     pub async fn applied_venue(&self, region: &str, name: &str) -> (String, Value) {
         let manager = self.account().await;
-        let venue = self.apply(&manager, Self::application(region, name)).await;
-        (manager, venue)
+        self.new_venue()
+            .in_township(region)
+            .named(name)
+            .managed_by(&manager)
+            .applied()
+            .await
     }
 
     /// Sends an application that must be accepted.
@@ -700,24 +684,12 @@ impl TestApp {
         subtype: &str,
         name: &str,
     ) -> Venue {
-        let manager = self.resident("钱多多").await.token;
-        let mut application = Self::application(township, name);
-        application["category"] = json!(category);
-        application["subtype"] = json!(subtype);
-        let applied = self.apply(&manager, application).await;
-        let json = self
-            .approve_in(&township[..6], applied["id"].as_i64().unwrap())
-            .await;
-        Venue {
-            manager,
-            id: json["id"].as_i64().unwrap(),
-            entrance_id: json["entrances"][0]["id"].as_i64().unwrap(),
-            code_url: json["entrances"][0]["code_url"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-            json,
-        }
+        self.new_venue()
+            .in_township(township)
+            .of_kind(category, subtype)
+            .named(name)
+            .approved()
+            .await
     }
 
     /// Adds an entrance to an approved venue; the new entrance with its code.
@@ -786,7 +758,7 @@ impl TestApp {
 
     /// A scan of `code` that must be accepted; the door page.
     pub async fn check_in(&self, token: &str, code: &str) -> Value {
-        body_of(self.scan(token, json!({"code": code})).await, 201).await
+        self.new_scan(token, code).admitted().await
     }
 
     /// A scan at a time of the client's, with companions; the door page.
