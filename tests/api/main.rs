@@ -20,6 +20,7 @@ mod fake_messages;
 mod fake_wechat;
 mod faults;
 mod follow_ups;
+mod formation;
 mod health_codes;
 mod helpers;
 mod identity;
