@@ -51,6 +51,7 @@ impl Application {
         services::cache_sync::spawn(Arc::clone(&state));
         spawn_purge(Arc::clone(&state), metrics.clone());
         spawn_audit_anchor(Arc::clone(&state));
+        spawn_replica_lag(&state);
         let messages = metrics.clone();
         services::delivery::spawn(
             Arc::clone(&state),
@@ -228,4 +229,18 @@ fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Measures the standby's replay lag every half second, when there is one.
+fn spawn_replica_lag(state: &Arc<AppState>) {
+    let Some(replica) = state.replica.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let measured = Arc::clone(&replica);
+            let _ = tokio::task::spawn_blocking(move || measured.measure()).await;
+            tokio::time::sleep(crate::db::replica::LAG_EVERY).await;
+        }
+    });
 }

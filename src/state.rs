@@ -8,6 +8,7 @@ use crate::cache::Caches;
 use crate::config::Settings;
 use crate::crypto::{PaperCodeSigner, PassSigner, PiiCipher, VenueCodeSigner};
 use crate::db::check_in_writer::CheckInWriter;
+use crate::db::replica::Replica;
 use crate::db::{Database, DbConnection, DbError};
 use crate::domain::Taxonomy;
 use crate::platforms::messages::MessageSenders;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub caches: Caches,
     /// The one writer of check-ins (group commit).
     pub check_ins: CheckInWriter,
+    /// A hot standby for reads that may be a little behind (`DATABASE_READ_URL`).
+    pub replica: Option<Arc<Replica>>,
 }
 
 /// The venue-code keys as the signers take them: (id, key), the current first.
@@ -69,6 +72,13 @@ impl AppState {
             ),
             caches: Caches::default(),
             check_ins: CheckInWriter::start(db.clone()),
+            replica: settings.database.read_url.as_ref().map(|url| {
+                Arc::new(Replica::new(
+                    url,
+                    settings.database.pool_size,
+                    settings.database.read_max_lag_ms,
+                ))
+            }),
             providers,
             senders,
             clock,
@@ -92,6 +102,30 @@ impl AppState {
     {
         let state = Arc::clone(self);
         self.db.run(move |conn| work(&state, conn)).await
+    }
+
+    /// As [`AppState::read`], for a read that may be a few seconds behind (visitor lists,
+    /// dashboards, the itinerary, exports, audit reading): on the standby while it is fresh
+    /// enough (`READ_MAX_LAG_MS`), else on the primary. Never for the scan nor a write.
+    pub async fn read_behind<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let Some(replica) = self.replica.clone() else {
+            return self.read(work).await;
+        };
+        let state = Arc::clone(self);
+        let tried =
+            tokio::task::spawn_blocking(move || replica.try_run(move |conn| work(&state, conn)))
+                .await
+                .map_err(|e| E::from(DbError::Other(format!("database task failed: {e}"))))?;
+        match tried {
+            Ok(result) => result,
+            // Lagging, unreachable or not measured yet: the primary answers.
+            Err(work) => self.db.run(work).await,
+        }
     }
 
     /// The same inside one write transaction: all of `work` happens, or none of it.

@@ -367,10 +367,21 @@ fn database<F: Fn(&str) -> Option<String>>(
     if !(10..=5000).contains(&checkout_timeout_ms) {
         r.problem("DATABASE_CHECKOUT_TIMEOUT_MS must be between 10 and 5000");
     }
+    let read_url = r
+        .get("DATABASE_READ_URL")
+        .and_then(|url| match DatabaseUrl::parse(&url) {
+            Ok(url @ DatabaseUrl::Postgres(_)) => Some(url),
+            _ => {
+                r.problem("DATABASE_READ_URL must be a postgres:// URL of a hot standby");
+                None
+            }
+        });
     DatabaseSettings {
         url,
         pool_size,
         checkout_timeout: Duration::from_millis(checkout_timeout_ms.clamp(10, 5000)),
+        read_url,
+        read_max_lag_ms: r.number("READ_MAX_LAG_MS", 2000u64),
     }
 }
 

@@ -150,6 +150,11 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     /// How long a request waits for a pooled connection before it is answered 503.
     pub checkout_timeout: std::time::Duration,
+    /// A hot standby (`DATABASE_READ_URL`) for reads that may be a little behind: visitor lists,
+    /// dashboards, the itinerary, exports, audit reading; never the scan nor a write.
+    pub read_url: Option<DatabaseUrl>,
+    /// The standby is read only while its replay lag is under this (`READ_MAX_LAG_MS`).
+    pub read_max_lag_ms: u64,
 }
 
 /// Every secret key of the deployment.

@@ -24,6 +24,7 @@ pub mod paper_codes;
 pub mod partitions;
 pub mod persons;
 pub mod regions;
+pub mod replica;
 pub mod reseal;
 pub mod retention;
 pub mod risk_windows;
@@ -331,6 +332,28 @@ impl Database {
             backend: url.backend_name(),
             circuit: Arc::default(),
         })
+    }
+
+    /// A pool that opens no connection until one is asked for, waiting at most half a second for
+    /// one (a standby that may be down: see `replica`).
+    pub fn lazy(url: &DatabaseUrl, pool_size: u32) -> Self {
+        let manager = ConnectionManager {
+            url: url.clone(),
+            breaks: Arc::default(),
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_millis(500))
+            .test_on_check_out(true)
+            .error_handler(Box::new(QuietErrors))
+            .build_unchecked(manager.clone());
+        Self {
+            pool,
+            manager,
+            backend: url.backend_name(),
+            circuit: Arc::default(),
+        }
     }
 
     pub fn backend(&self) -> &'static str {

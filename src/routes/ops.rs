@@ -57,7 +57,11 @@ pub async fn metrics(
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(metrics.render(&state.db, admission.map(|a| (a.in_flight(), a.queued())))))
+        .body(metrics.render(
+            &state.db,
+            state.replica.as_deref(),
+            admission.map(|a| (a.in_flight(), a.queued())),
+        )))
 }
 
 fn metrics_allowed(settings: &Settings, bearer: Option<&str>, peer: Option<IpAddr>) -> bool {

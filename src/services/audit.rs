@@ -105,7 +105,7 @@ pub async fn list(
 ) -> Result<Vec<AuditItem>, AuditError> {
     let region = auditor.region.to_string();
     state
-        .read(move |state, conn| {
+        .read_behind(move |state, conn| {
             let rows = audit::list(
                 conn,
                 &region,

@@ -95,7 +95,7 @@ pub async fn itinerary(
 ) -> Result<Vec<ItineraryItem>, CheckInError> {
     let account_id = account.id;
     state
-        .read(move |state, conn| {
+        .read_behind(move |state, conn| {
             let account = accounts::find(conn, account_id)?.ok_or(CheckInError::AccountGone)?;
             let own = identity_of(state, conn, &account)?;
             let verified_person = own.as_ref().filter(|_| account.is_verified()).map(|p| p.id);

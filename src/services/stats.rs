@@ -114,7 +114,7 @@ pub async fn region_last_day(state: &Arc<AppState>, staff: &Staff) -> Result<Reg
     let this_hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
     let first = this_hour - Duration::hours(23);
     state
-        .read(move |state, conn| {
+        .read_behind(move |state, conn| {
             let mut stats = RegionStats::default();
             let mut per_venue: HashMap<i64, u32> = HashMap::new();
             for n in 0..24 {

@@ -83,9 +83,12 @@ pub async fn list(
     venue_id: i64,
     window: Window,
 ) -> Result<VisitorList, VisitorsError> {
-    let official = official.clone();
-    state
-        .write(move |state, conn| {
+    let reader = official.clone();
+    // Read where reads may be a little behind (a standby), then the access audited on the
+    // primary: the list is answered only once its audit entry is committed.
+    let (list, people) = state
+        .read_behind(move |state, conn| {
+            let official = reader;
             let venue = venues::find(conn, venue_id)?
                 .filter(|v| official.covers(&v.region_code))
                 .ok_or(VisitorsError::VenueNotFound)?;
@@ -132,23 +135,27 @@ pub async fn list(
                     to: state.clock.show(row.ends_at),
                 });
             }
-            let entry = audit::by_staff(
-                &official,
-                "venue.visitors",
-                format!("venue:{venue_id}"),
-                person_ids.len() as i64,
-            );
-            audit::record(state, conn, &[entry])?;
-            Ok(VisitorList {
+            let list = VisitorList {
                 venue_id,
                 venue: venue.name,
                 from: state.clock.show(window.from),
                 to: state.clock.show(window.to),
                 people: person_ids.len(),
                 items,
-            })
+            };
+            Ok::<_, VisitorsError>((list, person_ids.len()))
         })
-        .await
+        .await?;
+    let entry = audit::by_staff(
+        official,
+        "venue.visitors",
+        format!("venue:{venue_id}"),
+        people as i64,
+    );
+    state
+        .write(move |state, conn| audit::record(state, conn, &[entry]))
+        .await?;
+    Ok(list)
 }
 
 /// The list as CSV for spreadsheets: UTF-8 with a byte-order mark, every cell formula-safe.

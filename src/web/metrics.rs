@@ -6,6 +6,7 @@ use prometheus::{
     TextEncoder,
 };
 
+use crate::db::replica::Replica;
 use crate::db::Database;
 
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct Metrics {
     queued: IntGauge,
     circuit_state: IntGauge,
     circuit_opened: IntGauge,
+    replica_lag: IntGauge,
+    reads_behind: IntGaugeVec,
 }
 
 /// Buckets in seconds of the wait for a place (most wait nothing).
@@ -113,6 +116,19 @@ impl Metrics {
             "Times the database circuit opened since start",
         )
         .expect("static metric definition");
+        let replica_lag = IntGauge::new(
+            "db_replica_lag_ms",
+            "Replay lag of the standby that serves reads (DATABASE_READ_URL), -1 when unknown",
+        )
+        .expect("static metric definition");
+        let reads_behind = IntGaugeVec::new(
+            Opts::new(
+                "db_reads_behind_total",
+                "Reads that may be a little behind, by where they were served since start",
+            ),
+            &["served_by"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -127,6 +143,8 @@ impl Metrics {
             Box::new(queued.clone()),
             Box::new(circuit_state.clone()),
             Box::new(circuit_opened.clone()),
+            Box::new(replica_lag.clone()),
+            Box::new(reads_behind.clone()),
         ] {
             registry
                 .register(collector)
@@ -147,6 +165,8 @@ impl Metrics {
             queued,
             circuit_state,
             circuit_opened,
+            replica_lag,
+            reads_behind,
         }
     }
 
@@ -188,7 +208,21 @@ impl Metrics {
 
     /// The registry in Prometheus text format, with pool and circuit gauges read now, and the
     /// admission's (requests in flight, requests queued) when this node admits requests.
-    pub fn render(&self, db: &Database, admission: Option<(usize, usize)>) -> String {
+    pub fn render(
+        &self,
+        db: &Database,
+        replica: Option<&Replica>,
+        admission: Option<(usize, usize)>,
+    ) -> String {
+        if let Some(replica) = replica {
+            self.replica_lag.set(replica.lag());
+            let (standby, primary) = replica.reads();
+            for (served_by, reads) in [("replica", standby), ("primary", primary)] {
+                self.reads_behind
+                    .with_label_values(&[served_by])
+                    .set(i64::try_from(reads).unwrap_or(i64::MAX));
+            }
+        }
         if let Some((in_flight, queued)) = admission {
             self.in_flight.set(in_flight as i64);
             self.queued.set(queued as i64);

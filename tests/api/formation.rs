@@ -336,3 +336,78 @@ async fn a_planned_switchover_loses_nothing_and_stops_writes_for_at_most_three_s
         "{outcome:?}"
     );
 }
+
+/// Runs `sql` on the formation's standby (as its superuser).
+fn on_standby(url: &str, sql: &str) {
+    let mut conn = diesel::PgConnection::establish(url).expect("the standby");
+    diesel::sql_query(sql).execute(&mut conn).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn visitor_lists_are_read_on_the_standby_until_it_lags_then_on_the_primary() {
+    if !wanted() {
+        return;
+    }
+    let mut held = FORMATION.lock().await;
+    let url = database(&mut held).await;
+    let standby = database_url_with_name(&formation("read-url"), url_database(&url));
+    let app = spawn_app_with(&[
+        ("DATABASE_URL", url.as_str()),
+        ("DATABASE_READ_URL", standby.as_str()),
+        ("READ_MAX_LAG_MS", "1000"),
+    ])
+    .await;
+    let replica = app.state.replica.clone().expect("a standby for reads");
+    let official = app.official(crate::helpers::LINWU).await;
+    let venue = app.approved_venue().await;
+    let enc = |t: chrono::DateTime<Utc>| t.to_rfc3339().replace('+', "%2B");
+    let list = |at: chrono::DateTime<Utc>| {
+        format!(
+            "/api/v1/venues/{}/visitors?from={}&to={}",
+            venue.id,
+            enc(at - chrono::Duration::hours(1)),
+            enc(at + chrono::Duration::minutes(1))
+        )
+    };
+    let people = |list: serde_json::Value| list["people"].as_u64().unwrap();
+
+    app.check_in(&app.resident("先到").await.token, &venue.code_url)
+        .await;
+    // Measured, and caught up: the list comes from the standby.
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut seen = 0;
+    while Instant::now() < until {
+        let (before, _) = replica.reads();
+        seen = people(app.read(&official, &list(Utc::now())).await);
+        if replica.reads().0 > before && seen == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(seen, 1);
+    let (on_standby_before, on_primary_before) = replica.reads();
+    assert!(on_standby_before > 0, "the standby served the list");
+
+    // The standby stops replaying: what is written now is not there.
+    on_standby(&standby, "SELECT pg_wal_replay_pause()");
+    app.check_in(&app.resident("后到").await.token, &venue.code_url)
+        .await;
+    let until = Instant::now() + Duration::from_secs(10);
+    while replica.lag() <= 1000 && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lag = replica.lag();
+    let seen = people(app.read(&official, &list(Utc::now())).await);
+    on_standby(&standby, "SELECT pg_wal_replay_resume()");
+    assert!(lag > 1000, "the standby lags: {lag} ms");
+    assert_eq!(seen, 2, "the primary answered, with the newest check-in");
+    let (on_standby_after, on_primary_after) = replica.reads();
+    assert_eq!(on_standby_after, on_standby_before);
+    assert!(on_primary_after > on_primary_before);
+}
+
+/// The database name of a URL.
+fn url_database(url: &str) -> &str {
+    let path = url.split('?').next().unwrap();
+    &path[path.rfind('/').unwrap() + 1..]
+}
