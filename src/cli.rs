@@ -51,6 +51,13 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// A consistent copy of the embedded SQLite database, made while the server goes on serving.
+    /// Restore by stopping the server and putting the copy in DATABASE_URL's place.
+    Backup {
+        /// The new file (must not exist).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Personal-data keys (PII_KEYS): what is still under an old key, and moving it to the current
     /// one.
     Keys {
@@ -205,6 +212,16 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         Command::Migrate => {
             startup::offline_state(settings).await?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Backup { to } => {
+            let state = startup::offline_state(settings).await?;
+            let copy = to.clone();
+            let bytes = state
+                .db
+                .run(move |conn| crate::db::backup::sqlite_copy(conn, &copy))
+                .await?;
+            println!("copied the database to {} ({bytes} bytes)", to.display());
             Ok(())
         }
         Command::Purge { days } => {

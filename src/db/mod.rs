@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod backup;
 pub mod changes;
 pub mod check_in_row;
 pub mod check_in_writer;

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
-use crate::helpers::{TestDatabase, TEST_JWT_SECRET, TEST_PII_KEY};
+use serde_json::json;
+
+use crate::helpers::{spawn_app_with, TestDatabase, TEST_JWT_SECRET, TEST_PII_KEY};
 
 const SETTINGS: &[&str] = &[
     "APP_ENV",
@@ -365,4 +367,116 @@ fn a_client_cannot_make_the_server_log_errors_and_successes_are_not_logged() {
         after.iter().all(|l| !l.contains("\"request\"")),
         "a line per request: {after:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_a_consistent_copy_made_while_scans_go_on() {
+    let app = spawn_app_with(&[("CHECKIN_HOURLY_LIMIT", "100000")]).await;
+    if app.database.is_postgres() {
+        // PostgreSQL is backed up by WAL archiving and base backups (tests/api/formation.rs).
+        let out = app
+            .command()
+            .args(["backup", "--to", "/nonexistent/copy.db"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_basebackup"));
+        return;
+    }
+    let venue = app.approved_venue().await;
+    let mut residents = Vec::new();
+    for _ in 0..4 {
+        residents.push(app.new_resident().build().await.token);
+    }
+    let before = {
+        let mut ids = Vec::new();
+        for token in &residents {
+            ids.push(
+                app.check_in(token, &venue.code_url).await["check_in_id"]
+                    .as_i64()
+                    .unwrap(),
+            );
+        }
+        ids
+    };
+    // Scans go on, each at its own minute of the last day, while the copy is made.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scanning = {
+        let (stop, address, code) = (stop.clone(), app.address.clone(), venue.code_url.clone());
+        let tokens = residents.clone();
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut answers = Vec::new();
+            let mut n: i64 = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let when = chrono::Utc::now() - chrono::Duration::minutes(2 + n);
+                let status = client
+                    .post(format!("{address}/api/v1/check-ins"))
+                    .bearer_auth(&tokens[n as usize % tokens.len()])
+                    .json(&json!({"code": code, "scanned_at": when.to_rfc3339()}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                answers.push(status);
+            }
+            answers
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let copy = app.settings.server.data_dir.join("copy.db");
+    let mut command = app.command();
+    command.args(["backup", "--to"]).arg(&copy);
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers = scanning.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !answers.is_empty() && answers.iter().all(|s| *s == 201),
+        "{answers:?}"
+    );
+
+    // The copy opens, is sound, and holds every check-in acknowledged before it began.
+    #[derive(QueryableByName)]
+    struct Text {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text: String,
+    }
+    let mut conn = diesel::SqliteConnection::establish(&copy.to_string_lossy()).unwrap();
+    let check: Vec<String> =
+        diesel::sql_query("SELECT integrity_check AS text FROM pragma_integrity_check")
+            .load::<Text>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+    assert_eq!(check, ["ok"]);
+    let ids = before
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let found = diesel::sql_query(format!(
+        "SELECT CAST(COUNT(*) AS TEXT) AS text FROM check_ins WHERE id IN ({ids})"
+    ))
+    .get_result::<Text>(&mut conn)
+    .unwrap();
+    assert_eq!(found.text, before.len().to_string());
+    // Copying again onto the same file is refused.
+    let again = app
+        .command()
+        .args(["backup", "--to"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
 }
