@@ -34,6 +34,7 @@ mod overload;
 mod paper_codes;
 mod passes;
 mod personal_data;
+mod pg_backups;
 mod privacy;
 mod regions;
 mod retention;
