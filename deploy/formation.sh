@@ -158,7 +158,16 @@ read_url() {
     echo "postgres://postgres@127.0.0.1:$standby/$DB"
 }
 
+# Whether something listens on loopback `port`.
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 up() {
+    local name
+    for name in monitor "${NODES[@]}"; do
+        if [ ! -d "$DIR/$name" ] && listening "$(port_of "$name")"; then
+            die "port $(port_of "$name") is taken by another server: set FORMATION_PORT (or stop the formation there)"
+        fi
+    done
     mkdir -p "$DIR"
     [ "$(id -u)" != 0 ] || chown postgres: "$DIR"
     start_monitor

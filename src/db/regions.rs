@@ -85,30 +85,40 @@ pub fn villages_loaded(conn: &mut DbConnection, province: &str) -> QueryResult<O
         .optional()
 }
 
-/// Replaces one province's villages with `villages` in one transaction, and records the file's
-/// `checksum`. Returns the rows written.
+/// Replaces one province's villages with `villages`, `BATCH` rows a transaction, calling `pause`
+/// between them, so that no other write (a scan, the command line) waits long behind the load; the
+/// province counts as loaded, with the file's `checksum`, only once the last row is in (a load cut
+/// short is done again at the next start). Returns the rows written.
 pub fn load_villages(
     conn: &mut DbConnection,
     province: &str,
     villages: &[Division],
     checksum: &str,
     now: NaiveDateTime,
+    pause: &dyn Fn(),
 ) -> Result<usize, DbError> {
     let set = format!("{VILLAGE_SET_PREFIX}{province}");
     super::write_transaction::<_, DbError, _>(conn, |conn| {
+        diesel::delete(reference_data::table.find(&set)).execute(conn)?;
         diesel::delete(
             regions::table
                 .filter(regions::level.eq(RegionLevel::Village.as_i16()))
                 .filter(regions::code.like(format!("{province}%"))),
         )
         .execute(conn)?;
-        for batch in villages.chunks(BATCH) {
-            let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();
+        Ok(())
+    })?;
+    for batch in villages.chunks(BATCH) {
+        pause();
+        let rows: Vec<NewRegion> = batch.iter().map(new_region).collect();
+        super::write_transaction::<_, DbError, _>(conn, |conn| {
             crate::per_backend!(conn, |c| diesel::insert_into(regions::table)
                 .values(&rows)
                 .execute(c))?;
-        }
-        diesel::delete(reference_data::table.find(&set)).execute(conn)?;
+            Ok(())
+        })?;
+    }
+    super::write_transaction::<_, DbError, _>(conn, |conn| {
         diesel::insert_into(reference_data::table)
             .values((
                 reference_data::name.eq(&set),

@@ -94,6 +94,7 @@ pub async fn load_villages(state: &Arc<AppState>) -> Result<usize, DbError> {
         return Ok(0);
     }
     let now = state.clock.now_naive();
+    let sqlite = state.db.backend() == "sqlite";
     state
         .db
         .run(move |conn| {
@@ -119,7 +120,16 @@ pub async fn load_villages(state: &Arc<AppState>) -> Result<usize, DbError> {
             let by_province = divisions::villages(Some(&stale)).map_err(DbError::Other)?;
             let mut written = 0;
             for (province, villages) in &by_province {
-                written += regions::load_villages(conn, province, villages, &checksum, now)?;
+                // On SQLite a write holds the whole database: between batches the loader leaves
+                // it free for longer than a waiting writer's busy handler sleeps (up to 100 ms a
+                // try), or scans and the command line starve behind it. PostgreSQL locks rows.
+                let pause = || {
+                    if sqlite {
+                        std::thread::sleep(std::time::Duration::from_millis(120));
+                    }
+                };
+                written +=
+                    regions::load_villages(conn, province, villages, &checksum, now, &pause)?;
             }
             Ok(written)
         })

@@ -173,3 +173,86 @@ async fn villages_are_loaded_after_start_up_and_chosen_from_the_list() {
         0
     );
 }
+
+/// How many provinces' villages are in, as the loader records them.
+fn provinces_loaded(app: &TestApp) -> i64 {
+    use diesel::{QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = app.database().get().unwrap();
+    venuecode::per_backend!(&mut *conn, |c| diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM reference_data WHERE name LIKE 'villages:%'"
+    )
+    .get_result::<Count>(c))
+    .unwrap()
+    .n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_villages_load_a_client_is_never_refused_and_the_command_line_writes() {
+    // The largest provinces, loaded in the background from the start.
+    let app = spawn_app_with(&[("VILLAGE_PROVINCES", "41,43,44,51")]).await;
+    let began = std::time::Instant::now();
+    let mut requests = 0;
+    let mut staff = 0;
+    while provinces_loaded(&app) < 4 {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(240),
+            "the villages never finished loading"
+        );
+        // One request at a time, each a write: never 503 while the server is healthy.
+        let login = app
+            .post_json(
+                "/api/v1/sessions/dev",
+                &json!({"platform": "wechat", "subject": format!("steady-{requests}")}),
+            )
+            .await;
+        let status = login.status();
+        assert_eq!(
+            status,
+            200,
+            "request {requests} during the load: {}",
+            login.text().await.unwrap_or_default()
+        );
+        requests += 1;
+        if requests % 25 == 0 {
+            // And the command line never meets a locked database.
+            let mut create = app.command();
+            create.args([
+                "staff",
+                "create",
+                "--username",
+                &format!("loader-{staff}"),
+                "--role",
+                "reviewer",
+                "--region",
+                "431025",
+            ]);
+            create.stdin(std::process::Stdio::piped());
+            create.stdout(std::process::Stdio::piped());
+            create.stderr(std::process::Stdio::piped());
+            let mut child = create.spawn().unwrap();
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery staple\n")
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "staff create during the load: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            staff += 1;
+        }
+    }
+    assert!(
+        staff > 0 && requests > 100,
+        "{requests} requests, {staff} accounts made during the load"
+    );
+}
