@@ -102,7 +102,9 @@ def summarise(event, at, writes_back, answers):
         chunk = ",".join(map(str, acked[i:i + 5000]))
         found += int(psql(f"select count(distinct id) from check_ins where id in ({chunk})") or 0)
     done_201 = sorted(a[1] for a in answers if a[2] == 201)
-    gap = max((b - a for a, b in zip(done_201, done_201[1:])), default=0.0)
+    # Until the load stopped: writes that never came back count as one long gap.
+    ends = done_201 + [max((a[1] for a in answers), default=0.0)]
+    gap = max((b - a for a, b in zip(ends, ends[1:])), default=0.0)
     after_pg = min((t for t in done_201 if writes_back is not None and t >= writes_back), default=None)
     resumed = "n/a" if after_pg is None else f"{after_pg - writes_back:.2f}"
     errors = sum(1 for a in answers if a[2] >= 500 and a[2] != 503)

@@ -13,7 +13,7 @@
 #                                            any PostgreSQL timestamp), then taking writes. Start it with
 #                                            pg_ctl -D DATA start (as the postgres user).
 #
-# In production ARCHIVE is storage off the database hosts (a mounted volume, or an archive_command
+# ARCHIVE is a path without quote characters. In production it is storage off the database hosts (a mounted volume, or an archive_command
 # that copies to object storage); take a base backup daily and keep the WAL since the oldest kept.
 set -euo pipefail
 
@@ -36,7 +36,7 @@ settings() {
     cat <<EOF
 wal_level = replica
 archive_mode = on
-archive_command = 'test ! -f $archive/wal/%f && cp %p $archive/wal/%f'
+archive_command = 'test ! -f "$archive/wal/%f" && cp %p "$archive/wal/%f.part" && sync "$archive/wal/%f.part" && mv "$archive/wal/%f.part" "$archive/wal/%f"'
 archive_timeout = 60
 EOF
 }
@@ -56,7 +56,9 @@ restore() {
     local archive=$1 target=$2 data=$3 chosen="" dir
     [ ! -e "$data" ] || die "$data exists already"
     # The newest base backup taken before the target time.
-    for dir in $(ls -d "$archive"/base-* 2>/dev/null | sort); do
+    # (A folder without .taken_at is a base backup that never finished: skipped.)
+    for dir in "$archive"/base-*; do
+        [ -f "$dir/.taken_at" ] || continue
         if [ "$(date -u -d "$(cat "$dir/.taken_at")" +%s)" -le "$(date -u -d "$target" +%s)" ]; then
             chosen=$dir
         fi
@@ -67,7 +69,7 @@ restore() {
     cp -a "$chosen" "$data"
     rm -f "$data/.taken_at" "$data/postmaster.pid" "$data/standby.signal"
     cat >>"$data/postgresql.auto.conf" <<EOF
-restore_command = 'cp $archive/wal/%f %p'
+restore_command = 'cp "$archive/wal/%f" %p'
 recovery_target_time = '$target'
 recovery_target_action = 'promote'
 archive_mode = off

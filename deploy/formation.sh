@@ -5,7 +5,7 @@
 #
 #   deploy/formation.sh up          create (first time) or start the formation; prints the server's URL
 #   deploy/formation.sh url         the multi-host DATABASE_URL (target_session_attrs=read-write)
-#   deploy/formation.sh read-url    a URL of the standby alone, for DATABASE_READ_URL
+#   deploy/formation.sh read-url    a URL that reaches whichever node is the standby, for DATABASE_READ_URL
 #   deploy/formation.sh status      which node is primary and which standby
 #   deploy/formation.sh primary     the port of the node that takes writes now
 #   deploy/formation.sh failover    the primary's whole host lost: its keeper and PostgreSQL killed (kill -9)
@@ -151,11 +151,10 @@ url() {
     echo "${uri/sslmode=require/sslmode=prefer}"
 }
 
+# Every data node, for whichever is the standby now (libpq's target_session_attrs=standby): after
+# a failover or switchover the URL still reaches the standby, not the new primary.
 read_url() {
-    local standby
-    standby=$(states | awk '$3 == "secondary" { print $2 }' | head -1)
-    [ -n "$standby" ] || die "no standby"
-    echo "postgres://postgres@127.0.0.1:$standby/$DB"
+    echo "postgres://postgres@127.0.0.1:$(port_of node1),127.0.0.1:$(port_of node2)/$DB?target_session_attrs=standby"
 }
 
 # Whether something listens on loopback `port`.

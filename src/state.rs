@@ -109,7 +109,7 @@ impl AppState {
     /// enough (`READ_MAX_LAG_MS`), else on the primary. Never for the scan nor a write.
     pub async fn read_behind<T, E, F>(self: &Arc<Self>, work: F) -> Result<T, E>
     where
-        F: FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: FnOnce(&AppState, &mut DbConnection) -> Result<T, E> + Clone + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
@@ -117,14 +117,18 @@ impl AppState {
             return self.read(work).await;
         };
         let state = Arc::clone(self);
-        let tried =
-            tokio::task::spawn_blocking(move || replica.try_run(move |conn| work(&state, conn)))
-                .await
-                .map_err(|e| E::from(DbError::Other(format!("database task failed: {e}"))))?;
+        let on_standby = work.clone();
+        let tried = tokio::task::spawn_blocking(move || {
+            replica.try_run(move |conn| on_standby(&state, conn))
+        })
+        .await
+        .map_err(|e| E::from(DbError::Other(format!("database task failed: {e}"))))?;
         match tried {
-            Ok(result) => result,
-            // Lagging, unreachable or not measured yet: the primary answers.
-            Err(work) => self.db.run(work).await,
+            Ok(Ok(answer)) => Ok(answer),
+            // Lagging, unreachable or not measured yet; or the standby could not answer (a query
+            // cancelled by replay, a standby restarting, a row it has not replayed yet): the
+            // primary answers, as if the standby were not there.
+            Ok(Err(_)) | Err(_) => self.read(work).await,
         }
     }
 

@@ -9,8 +9,9 @@ use diesel::RunQueryDsl;
 
 use super::{DbConnection, DbError};
 
-/// Copies the database to `to`, which must not exist yet; written beside it first and renamed
-/// into place when complete, so `to` never holds half a copy. Its size in bytes.
+/// Copies the database to `to`, which must not exist yet; written beside it first (a name of this
+/// process's own, removed if the copy fails) and renamed into place when complete, so `to` never
+/// holds half a copy. Its size in bytes.
 pub fn sqlite_copy(conn: &mut DbConnection, to: &Path) -> Result<u64, DbError> {
     let DbConnection::Sqlite(conn) = conn else {
         return Err(DbError::Other(
@@ -22,12 +23,21 @@ pub fn sqlite_copy(conn: &mut DbConnection, to: &Path) -> Result<u64, DbError> {
     if to.exists() {
         return Err(DbError::Other(format!("{} exists already", to.display())));
     }
-    let partial = to.with_extension("partial");
-    let _ = std::fs::remove_file(&partial);
-    diesel::sql_query("VACUUM INTO ?")
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(format!(".partial-{}", std::process::id()));
+    let partial = std::path::PathBuf::from(partial);
+    let copied = diesel::sql_query("VACUUM INTO ?")
         .bind::<diesel::sql_types::Text, _>(partial.to_string_lossy())
-        .execute(conn)?;
-    std::fs::rename(&partial, to).map_err(|e| DbError::Other(format!("{}: {e}", to.display())))?;
+        .execute(conn)
+        .map_err(DbError::from)
+        .and_then(|_| {
+            std::fs::rename(&partial, to)
+                .map_err(|e| DbError::Other(format!("{}: {e}", to.display())))
+        });
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
     std::fs::metadata(to)
         .map(|m| m.len())
         .map_err(|e| DbError::Other(format!("{}: {e}", to.display())))

@@ -132,6 +132,36 @@ pub fn load_villages(
     Ok(villages.len())
 }
 
+/// Key of the PostgreSQL advisory lock held while one node loads villages.
+const VILLAGE_LOAD_LOCK_KEY: i64 = 7_065_627;
+
+/// Whether this connection may load villages now: on PostgreSQL no other node is loading them (a
+/// session lock, released by [`unlock_village_load`] or with the connection); always on SQLite.
+pub fn try_lock_village_load(conn: &mut DbConnection) -> Result<bool, DbError> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConnection::Postgresql(c) => Ok(diesel::sql_query(format!(
+            "SELECT pg_try_advisory_lock({VILLAGE_LOAD_LOCK_KEY}) AS locked"
+        ))
+        .get_result::<Locked>(c)?
+        .locked),
+        _ => Ok(true),
+    }
+}
+
+pub fn unlock_village_load(conn: &mut DbConnection) {
+    if let DbConnection::Postgresql(c) = conn {
+        let _ = diesel::sql_query(format!(
+            "SELECT pg_advisory_unlock({VILLAGE_LOAD_LOCK_KEY})"
+        ))
+        .execute(c);
+    }
+}
+
 /// Of these codes, those that have children in the table.
 pub fn with_children(
     conn: &mut DbConnection,

@@ -4,7 +4,7 @@
 //! unreachable, not measured yet) to the primary. The scan and every write never come here.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::{QueryableByName, RunQueryDsl};
 
@@ -18,6 +18,10 @@ pub struct Replica {
     max_lag_ms: i64,
     /// The replay lag last measured; `UNKNOWN` when it could not be.
     lag_ms: AtomicI64,
+    /// When it was measured (ms since `born`): a measurement older than two periods (a standby
+    /// that hangs) counts as unknown.
+    measured_ms: AtomicI64,
+    born: Instant,
     reads_replica: AtomicU64,
     reads_primary: AtomicU64,
 }
@@ -31,7 +35,9 @@ struct Lag {
 }
 
 /// The standby's replay lag: none while it has replayed all it received, else how long ago the
-/// last transaction it replayed was committed (`None`: it is no standby, or replayed nothing yet).
+/// last transaction it replayed was committed. `None` when it is no standby, replayed nothing yet,
+/// or is not streaming from a primary now (having replayed all it received then says nothing of
+/// what it missed). The database user needs `pg_read_all_stats` (or `pg_monitor`) to see that.
 fn lag_ms(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
     let DbConnection::Postgresql(conn) = conn else {
         return Ok(None);
@@ -39,6 +45,8 @@ fn lag_ms(conn: &mut DbConnection) -> Result<Option<i64>, DbError> {
     let lag = diesel::sql_query(
         "SELECT CASE \
            WHEN NOT pg_is_in_recovery() THEN NULL \
+           WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') \
+             THEN NULL \
            WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
            ELSE (EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint \
          END AS lag_ms",
@@ -60,6 +68,8 @@ impl Replica {
             db: Database::lazy(url, pool_size),
             max_lag_ms: i64::try_from(max_lag_ms).unwrap_or(i64::MAX),
             lag_ms: AtomicI64::new(UNKNOWN),
+            measured_ms: AtomicI64::new(0),
+            born: Instant::now(),
             reads_replica: AtomicU64::new(0),
             reads_primary: AtomicU64::new(0),
         }
@@ -74,11 +84,22 @@ impl Replica {
             .ok()
             .flatten();
         self.lag_ms.store(lag.unwrap_or(UNKNOWN), Ordering::Relaxed);
+        self.measured_ms.store(self.age_ms(), Ordering::Relaxed);
     }
 
-    /// The lag last measured, in milliseconds; `-1` when unknown.
+    fn age_ms(&self) -> i64 {
+        i64::try_from(self.born.elapsed().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// The lag last measured, in milliseconds; `-1` when unknown or not measured lately.
     pub fn lag(&self) -> i64 {
-        self.lag_ms.load(Ordering::Relaxed)
+        let stale = self.age_ms() - self.measured_ms.load(Ordering::Relaxed)
+            > 2 * LAG_EVERY.as_millis() as i64 + 1000;
+        if stale {
+            UNKNOWN
+        } else {
+            self.lag_ms.load(Ordering::Relaxed)
+        }
     }
 
     /// (reads served by the standby, reads sent to the primary instead).

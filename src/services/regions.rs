@@ -63,17 +63,32 @@ pub async fn children(
                 ),
                 None => None,
             };
-            let items = regions::children(conn, parent.as_ref()).map_err(DbError::from)?;
+            let mut items = regions::children(conn, parent.as_ref()).map_err(DbError::from)?;
+            // A province's villages show once all of them are in (they are loaded in batches).
+            if let Some(code) = parent.as_ref().filter(|c| c.level() == RegionLevel::Township) {
+                if regions::villages_loaded(conn, &code.as_ref()[..2])
+                    .map_err(DbError::from)?
+                    .is_none()
+                {
+                    items.clear();
+                }
+            }
             let townships: Vec<String> = parent_row
                 .iter()
                 .chain(&items)
                 .filter(|r| r.level == RegionLevel::Township.as_i16())
                 .map(|r| r.code.clone())
                 .collect();
-            let with_children = if townships.is_empty() {
-                HashSet::new()
-            } else {
+            let loaded = match townships.first() {
+                Some(code) => regions::villages_loaded(conn, &code[..2])
+                    .map_err(DbError::from)?
+                    .is_some(),
+                None => false,
+            };
+            let with_children = if loaded {
                 regions::with_children(conn, &townships).map_err(DbError::from)?
+            } else {
+                HashSet::new()
             };
             Ok(RegionList {
                 parent: parent_row.map(|r| RegionView::of(r, &with_children)),
@@ -116,24 +131,40 @@ pub async fn load_villages(state: &Arc<AppState>) -> Result<usize, DbError> {
             if stale.is_empty() {
                 return Ok(0);
             }
-            // Read (and decompress) the file only when something is to be loaded.
-            let by_province = divisions::villages(Some(&stale)).map_err(DbError::Other)?;
-            let mut written = 0;
-            for (province, villages) in &by_province {
-                // On SQLite a write holds the whole database: between batches the loader leaves
-                // it free for longer than a waiting writer's busy handler sleeps (up to 100 ms a
-                // try), or scans and the command line starve behind it. PostgreSQL locks rows.
-                let pause = || {
-                    if sqlite {
-                        std::thread::sleep(std::time::Duration::from_millis(120));
-                    }
-                };
-                written +=
-                    regions::load_villages(conn, province, villages, &checksum, now, &pause)?;
+            // Nodes sharing one PostgreSQL load one at a time; the others leave it to the first.
+            if !regions::try_lock_village_load(conn)? {
+                return Ok(0);
             }
-            Ok(written)
+            let loaded = load_stale(conn, &stale, &checksum, now, sqlite);
+            regions::unlock_village_load(conn);
+            loaded
         })
         .await
+}
+
+/// Loads the villages of the `stale` provinces.
+fn load_stale(
+    conn: &mut crate::db::DbConnection,
+    stale: &[String],
+    checksum: &str,
+    now: chrono::NaiveDateTime,
+    sqlite: bool,
+) -> Result<usize, DbError> {
+    // Read (and decompress) the file only when something is to be loaded.
+    let by_province = divisions::villages(Some(stale)).map_err(DbError::Other)?;
+    let mut written = 0;
+    for (province, villages) in &by_province {
+        // On SQLite a write holds the whole database: between batches the loader leaves
+        // it free for longer than a waiting writer's busy handler sleeps (up to 100 ms a
+        // try), or scans and the command line starve behind it. PostgreSQL locks rows.
+        let pause = || {
+            if sqlite {
+                std::thread::sleep(std::time::Duration::from_millis(120));
+            }
+        };
+        written += regions::load_villages(conn, province, villages, checksum, now, &pause)?;
+    }
+    Ok(written)
 }
 
 /// Loads the villages in the background, so that start-up stays quick: until a province's are

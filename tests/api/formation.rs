@@ -271,6 +271,14 @@ async fn ride_through(event: &str, after: Duration, limit: Duration) -> Outcome 
         .map(|a| a.sent + a.took)
         .collect();
     times.sort_unstable();
+    // Until the load stopped: writes that never came back count as one long gap.
+    times.push(
+        answers
+            .iter()
+            .map(|a| a.sent + a.took)
+            .max()
+            .unwrap_or_default(),
+    );
     let outcome = Outcome {
         acknowledged: distinct.len(),
         lost: distinct.len() - found,
