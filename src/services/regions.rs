@@ -65,7 +65,10 @@ pub async fn children(
             };
             let mut items = regions::children(conn, parent.as_ref()).map_err(DbError::from)?;
             // A province's villages show once all of them are in (they are loaded in batches).
-            if let Some(code) = parent.as_ref().filter(|c| c.level() == RegionLevel::Township) {
+            if let Some(code) = parent
+                .as_ref()
+                .filter(|c| c.level() == RegionLevel::Township)
+            {
                 if regions::villages_loaded(conn, &code.as_ref()[..2])
                     .map_err(DbError::from)?
                     .is_none()
