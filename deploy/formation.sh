@@ -128,11 +128,17 @@ states() {
         "select nodename, nodeport, reportedstate, goalstate from pgautofailover.node order by nodeid"
 }
 
+# One primary and a synchronous standby, as the monitor sees them and as the nodes themselves say:
+# a node coming back from a failover is reported a secondary before its PostgreSQL has restarted as
+# one, and meanwhile it takes connections as the primary it was.
 settled() {
-    local lines
+    local lines port
     lines=$(states)
     [ "$(grep -c ' primary primary$' <<<"$lines")" = 1 ] &&
-        [ "$(grep -c ' secondary secondary$' <<<"$lines")" -ge 1 ]
+        [ "$(grep -c ' secondary secondary$' <<<"$lines")" -ge 1 ] || return 1
+    for port in $(awk '$3 == "secondary" { print $2 }' <<<"$lines"); do
+        [ "$(psql_at "$port" postgres -c 'select pg_is_in_recovery()' 2>/dev/null)" = t ] || return 1
+    done
 }
 
 primary_port() {

@@ -92,7 +92,15 @@ async fn database(held: &mut Option<String>) -> String {
     diesel::sql_query(format!(r#"CREATE DATABASE "{name}""#))
         .execute(&mut admin)
         .unwrap();
-    database_url_with_name(&url, &name)
+    let url = database_url_with_name(&url, &name);
+    // A commit waits for the standby to have it, not to have replayed it; libpq tries the hosts in
+    // order and gives up at a host that says "no such database": wait until the standby knows it.
+    let until = Instant::now() + Duration::from_secs(20);
+    while diesel::PgConnection::establish(&url).is_err() {
+        assert!(Instant::now() < until, "{name} never reached the standby");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    url
 }
 
 /// One answer to a scan: when it was sent (since the load began), how long it took, its status,
@@ -132,7 +140,11 @@ async fn load(
         let url = format!("{}/api/v1/check-ins", app.address);
         tasks.push(tokio::spawn(async move {
             let mut n = worker;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            // Stopped by the event's thread; and in any case after three minutes, so that an
+            // event that failed (and panicked) cannot leave the load running for ever.
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && began.elapsed() < Duration::from_secs(180)
+            {
                 n += workers;
                 let token = &tokens[n % tokens.len()];
                 // Each person at distinct minutes of the last 23 hours: a new check-in each time
