@@ -3,21 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, body_of, spawn_app, TestApp, Venue};
-
-async fn invitation(app: &TestApp, venue: &Venue) -> String {
-    let invitation = body_of(
-        app.post_as(
-            &venue.manager,
-            &format!("/api/v1/venues/{}/staff-invitations", venue.id),
-            &json!({}),
-        )
-        .await,
-        201,
-    )
-    .await;
-    invitation["code"].as_str().unwrap().to_owned()
-}
+use crate::helpers::{assert_error, body_of, spawn_app, TestApp};
 
 async fn redeem(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
     app.post_as(
@@ -32,7 +18,7 @@ async fn redeem(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
 async fn an_invitation_is_an_eight_character_code() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    assert_eq!(invitation(&app, &venue).await.len(), 8);
+    assert_eq!(app.staff_invitation(&venue).await.len(), 8);
 }
 
 #[tokio::test]
@@ -59,7 +45,7 @@ async fn a_code_outside_the_alphabet_is_a_field_error() {
 async fn venue_staff_must_have_consented_themselves() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    let code = invitation(&app, &venue).await;
+    let code = app.staff_invitation(&venue).await;
     let anonymous = app.account().await;
     assert_error(
         redeem(&app, &anonymous, &code).await,
@@ -73,7 +59,7 @@ async fn venue_staff_must_have_consented_themselves() {
 async fn a_code_is_redeemed_once_in_any_case() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
-    let code = invitation(&app, &venue).await;
+    let code = app.staff_invitation(&venue).await;
     let helper = app.resident("赵敏").await;
     let redeemed = body_of(redeem(&app, &helper.token, &code.to_lowercase()).await, 200).await;
     assert_eq!(redeemed["venue_id"], venue.id);

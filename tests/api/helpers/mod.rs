@@ -723,8 +723,8 @@ impl TestApp {
         .await
     }
 
-    /// A consented resident who is venue staff of `venue`.
-    pub async fn venue_staff(&self, venue: &Venue) -> Resident {
+    /// A new staff invitation of `venue`, made by its manager: its code.
+    pub async fn staff_invitation(&self, venue: &Venue) -> String {
         let invitation = body_of(
             self.post_as(
                 &venue.manager,
@@ -735,12 +735,18 @@ impl TestApp {
             201,
         )
         .await;
+        invitation["code"].as_str().unwrap().to_owned()
+    }
+
+    /// A consented resident who is venue staff of `venue`.
+    pub async fn venue_staff(&self, venue: &Venue) -> Resident {
+        let code = self.staff_invitation(venue).await;
         let helper = self.resident("赵敏").await;
         body_of(
             self.post_as(
                 &helper.token,
                 "/api/v1/venue-staff-invitations/redeem",
-                &json!({"code": invitation["code"]}),
+                &json!({ "code": code }),
             )
             .await,
             200,
