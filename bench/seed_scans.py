@@ -5,11 +5,13 @@ Creates a reviewer (through the `venuecode staff create` command), one approved 
 entrances, and many consented residents, then writes `token<TAB>code URL` lines for wrk to replay.
 Only talks to the server given (loopback); stops by itself.
 """
+import datetime
 import json
 import os
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 BASE = sys.argv[1]  # e.g. http://127.0.0.1:18080
 OUT = sys.argv[2]
@@ -56,16 +58,19 @@ def main():
     }, manager)
     venue = call("POST", f"/api/v1/reviews/{venue['id']}", {"decision": "approve"}, reviewer)
     codes = [e["code_url"] for e in venue["entrances"]]
-    lines = []
-    for i in range(RESIDENTS):
+    def resident(i):
         token = call("POST", "/api/v1/sessions/dev", {"platform": "wechat", "subject": f"bench-{i}"})["token"]
+        # A birth date and sequence number of its own per resident: no two share an identity.
+        born = datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 1000)
         call("PUT", "/api/v1/me/consent", {
             "profile": {"nickname": f"bench-{i}"},
             "phone": {"wechat_code": "138%08d" % i},
-            "identity": {"name": "测试居民", "id_number": id_number("431025198501%02d%03d" % (1 + i % 28, i % 1000))},
+            "identity": {"name": "测试居民", "id_number": id_number("431025" + born.strftime("%Y%m%d") + "%03d" % (i % 1000))},
         }, token)
-        for code in codes[i % len(codes)::7][:3]:
-            lines.append(f"{token}\t{code}")
+        return [f"{token}\t{code}" for code in codes[i % len(codes)::7][:3]]
+
+    with ThreadPoolExecutor(8) as pool:
+        lines = [line for pairs in pool.map(resident, range(RESIDENTS)) for line in pairs]
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n")
     # For scripts that change the venue while it is scanned (bench/nodes.sh).

@@ -74,7 +74,7 @@ impl CheckInWriter {
     pub fn start(db: Database) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
-        let writers = if db.backend() == "postgres" { 4 } else { 1 };
+        let writers = if db.backend() == "postgres" { 2 } else { 1 };
         if db.backend() == "sqlite" {
             let (db, writer) = (db.clone(), jobs.downgrade());
             std::thread::Builder::new()
@@ -346,6 +346,7 @@ fn past<'a>(
             account_ids,
             since,
             scanned_since,
+            scan::count_caps(entries.iter().map(|e| &e.limit)),
         )?));
     }
     if hourly.kept.len() > MAX_KEPT_ACCOUNTS {

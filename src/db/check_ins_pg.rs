@@ -216,27 +216,39 @@ pub fn next_ids(conn: &mut PgConnection, n: usize) -> Result<Vec<i64>, DbError> 
     Ok(NextIds { n: n as i64 }.load(conn)?)
 }
 
-/// How many entries each account recorded since `since`, by source: one index range per account
-/// (`OFFSET 0`, as in [`NearQuery`]).
+/// How many entries each account recorded since `since`, by source, each group of sources
+/// (scans; door check-ins) counted up to its cap: the hourly limit only asks whether a count
+/// reached the limit, so an account far past it costs no more to count than one at it. One index
+/// range per account and group.
 #[derive(QueryId)]
 struct EntriesSince {
     account_ids: Vec<i64>,
     since: NaiveDateTime,
     scanned_since: NaiveDateTime,
+    scan_cap: i64,
+    door_cap: i64,
 }
 
 impl QueryFragment<Pg> for EntriesSince {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("SELECT a.account_id, c.source, COUNT(*) FROM unnest(");
         out.push_bind_param::<Array<BigInt>, _>(&self.account_ids)?;
-        out.push_sql(
-            ") AS a (account_id) CROSS JOIN LATERAL (SELECT source FROM check_ins \
-             WHERE account_id = a.account_id AND role = 'self' AND recorded_at >= ",
-        );
-        out.push_bind_param::<Timestamp, _>(&self.since)?;
-        out.push_sql(" AND scanned_at >= ");
-        out.push_bind_param::<Timestamp, _>(&self.scanned_since)?;
-        out.push_sql(" OFFSET 0) c GROUP BY a.account_id, c.source");
+        out.push_sql(") AS a (account_id) CROSS JOIN LATERAL (");
+        for (sources, cap) in [("= 'scan'", &self.scan_cap), ("<> 'scan'", &self.door_cap)] {
+            if sources.starts_with('<') {
+                out.push_sql(" UNION ALL ");
+            }
+            out.push_sql("(SELECT source FROM check_ins WHERE account_id = a.account_id AND role = 'self' AND source ");
+            out.push_sql(sources);
+            out.push_sql(" AND recorded_at >= ");
+            out.push_bind_param::<Timestamp, _>(&self.since)?;
+            out.push_sql(" AND scanned_at >= ");
+            out.push_bind_param::<Timestamp, _>(&self.scanned_since)?;
+            out.push_sql(" LIMIT ");
+            out.push_bind_param::<BigInt, _>(cap)?;
+            out.push_sql(")");
+        }
+        out.push_sql(") c GROUP BY a.account_id, c.source");
         Ok(())
     }
 }
@@ -247,17 +259,21 @@ impl Query for EntriesSince {
 
 impl RunQueryDsl<PgConnection> for EntriesSince {}
 
-/// How many entries (own rows) each account recorded since `since`, by source.
+/// How many entries (own rows) each account recorded since `since`, by source; scans counted up
+/// to `caps.0`, door check-ins (manual and paper together) up to `caps.1`.
 pub fn entries_since(
     conn: &mut PgConnection,
     account_ids: &[i64],
     since: NaiveDateTime,
     scanned_since: NaiveDateTime,
+    caps: (u32, u32),
 ) -> Result<Vec<(i64, CheckInSource, i64)>, DbError> {
     Ok(EntriesSince {
         account_ids: account_ids.to_vec(),
         since,
         scanned_since,
+        scan_cap: i64::from(caps.0),
+        door_cap: i64::from(caps.1),
     }
     .load::<(i64, CheckInSource, i64)>(conn)?)
 }

@@ -321,6 +321,18 @@ impl HourlyLimit {
     }
 }
 
+/// How far the past entries of each group of sources (scans; door check-ins) need counting for
+/// these limits: to the largest of them. A count that reached its limit decides as well as the
+/// whole count would, so counting may stop there.
+pub fn count_caps<'a>(limits: impl IntoIterator<Item = &'a HourlyLimit>) -> (u32, u32) {
+    limits
+        .into_iter()
+        .fold((0, 0), |(scans, door), limit| match limit.sources {
+            [CheckInSource::Scan] => (scans.max(limit.per_hour), door),
+            _ => (scans, door.max(limit.per_hour)),
+        })
+}
+
 /// Rule 8. Whether two entries, each given as (`entrance_id`, `scanned_at`), are close enough
 /// for the later to repeat the earlier: a check-in already written, or one earlier in the batch.
 pub fn repeats_near(written: (i64, NaiveDateTime), entry: (i64, NaiveDateTime)) -> bool {
@@ -728,6 +740,28 @@ mod tests {
         assert_eq!(door.per_hour, 120);
         assert_eq!(door.since, at(-60));
         assert_eq!(door.scanned_since, at(-60 - 24 * 60 - 2));
+    }
+
+    #[test]
+    fn a_past_counted_only_up_to_the_largest_limit_decides_as_the_whole_count() {
+        let scan = HourlyLimit::of(&policy(), CheckInSource::Scan, at(0));
+        let door = HourlyLimit::of(&policy(), CheckInSource::Manual, at(0));
+        assert_eq!(count_caps([&scan, &door, &scan]), (2, 120));
+        assert_eq!(count_caps([&scan]), (2, 0));
+        // Far past the limit or just at it, the decision is the same.
+        for past in [2, 3, 1_000] {
+            let counted = past.min(i64::from(count_caps([&scan]).0));
+            let whole = decide(&[Pending {
+                past,
+                ..pending(9, &[1], 0)
+            }]);
+            let capped = decide(&[Pending {
+                past: counted,
+                ..pending(9, &[1], 0)
+            }]);
+            assert_eq!(whole, capped);
+            assert_eq!(capped, vec![Decision::LimitReached]);
+        }
     }
 
     #[test]
