@@ -4,6 +4,8 @@
 # the same run it loads GET /healthz the same way, and prints each mode's ratio to it: the scan's
 # cost measured against the server's cheapest answer on the same machine at the same moment.
 # Usage: bash bench/scan.sh [seconds] [connections]     (MODES="fresh repeat" by default)
+# IMPORT_DURING=1: 3 s into each mode a registrar posts the largest import (5,000 venues of 50
+# entrances, bench/import_during.py); the scans' figures are then those measured beside it.
 # PERF=DIR: `perf record` samples the server during each mode into DIR/<backend>-<mode>.data
 # (read with `perf report -i …`; PERF_ARGS adds options, e.g. "--call-graph dwarf").
 set -euo pipefail
@@ -48,9 +50,14 @@ for mode in ${MODES:-fresh repeat}; do
     perf record -q -F 499 ${PERF_ARGS:-} -p "$server" -o "$PERF/$backend-$mode.data" -- sleep "$SECONDS_TO_RUN" &
     perf_pid=$!
   fi
+  if [[ -n ${IMPORT_DURING:-} ]]; then
+    VENUECODE=$binary python3 bench/import_during.py "http://127.0.0.1:$PORT" 3 &
+    import_pid=$!
+  fi
   MODE=$mode PAIRS="$work/pairs.tsv" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TO_RUN}s" --latency \
     -s bench/scan.lua "http://127.0.0.1:$PORT" | tee "$work/$mode.txt"
   [[ -n ${PERF:-} ]] && wait "$perf_pid"
+  [[ -n ${IMPORT_DURING:-} ]] && wait "$import_pid"
   read -r rps p50 p99 bad < <(summarise "$work/$mode.txt")
   ratio=$(python3 -c "print(f'{$rps / $healthz:.3f}')")
   rows+=("| $(date +%F) | $backend | $mode | $(python3 -c "print(f'{round($rps):,}')") | $p50 | $p99 | $(python3 -c "print(f'{round($healthz):,}')") | $ratio | $bad |")

@@ -72,6 +72,34 @@ pub fn insert_entrance(
     .get_result(c))?)
 }
 
+/// The entrances of a new venue, in one statement.
+pub fn insert_entrances(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    entrances: &[crate::domain::NewEntrance],
+    now: NaiveDateTime,
+) -> Result<(), DbError> {
+    let rows: Vec<_> = entrances
+        .iter()
+        .map(|entrance| {
+            (
+                entrances::venue_id.eq(venue_id),
+                entrances::name.eq(entrance.name.as_ref()),
+                entrances::description.eq(entrance.description.as_str()),
+                entrances::code_version.eq(1),
+                entrances::created_at.eq(now),
+                entrances::updated_at.eq(now),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        crate::per_backend!(conn, |c| diesel::insert_into(entrances::table)
+            .values(&rows)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 /// Whether an open entrance of the venue other than `except` has this name.
 pub fn entrance_name_taken(
     conn: &mut DbConnection,
@@ -190,6 +218,7 @@ pub fn outdated_posters(
         .inner_join(venues::table)
         .filter(venues::region_code.like(format!("{region}%")))
         .filter(venues::status.eq(crate::domain::VenueStatus::Approved))
+        .filter(venues::unfinished_import.is_null())
         .filter(entrances::closed_at.is_null())
         .filter(entrances::code_key_id.ne(current))
         .filter(entrances::code_key_id.is_not_null())

@@ -180,6 +180,7 @@ diesel::table! {
         credit_code -> Nullable<Text>,
         test_required_hours -> Nullable<Integer>,
         manager_id_type -> Text,
+        unfinished_import -> Nullable<BigInt>,
     }
 }
 

@@ -112,6 +112,7 @@ impl VenueChangeset {
 pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<VenueRow>, DbError> {
     Ok(venues::table
         .find(id)
+        .filter(venues::unfinished_import.is_null())
         .select(VenueRow::as_select())
         .first(conn)
         .optional()?)
@@ -136,8 +137,9 @@ pub fn is_venue_staff(
 pub enum Registrant {
     /// Its manager, applying from the mini-program: pending review.
     Manager { account_id: i64 },
-    /// A registrar of its region: approved at once, its manager claims it later.
-    Registrar { staff_id: i64 },
+    /// A registrar of its region: approved at once, its manager claims it later. Written as part
+    /// of `import`, seen by no one until [`finish_import`].
+    Registrar { staff_id: i64, import: i64 },
 }
 
 /// Stores a venue with its entrances: pending review when its manager applied, approved when a
@@ -153,9 +155,13 @@ pub fn insert(
     let kind = &application.kind;
     let (manager_account_id, status, reviewed_by, reviewed_at) = match by {
         Registrant::Manager { account_id } => (Some(account_id), VenueStatus::Pending, None, None),
-        Registrant::Registrar { staff_id } => {
+        Registrant::Registrar { staff_id, .. } => {
             (None, VenueStatus::Approved, Some(staff_id), Some(now))
         }
+    };
+    let unfinished_import = match by {
+        Registrant::Manager { .. } => None,
+        Registrant::Registrar { import, .. } => Some(import),
     };
     let id: i64 = crate::per_backend!(conn, |c| diesel::insert_into(venues::table)
         .values((
@@ -183,13 +189,48 @@ pub fn insert(
             venues::reviewed_at.eq(reviewed_at),
             venues::created_at.eq(now),
             venues::updated_at.eq(now),
+            venues::unfinished_import.eq(unfinished_import),
         ))
         .returning(venues::id)
         .get_result(c))?;
-    for entrance in &application.entrances {
-        super::entrances::insert_entrance(conn, id, &entrance.name, &entrance.description, now)?;
-    }
+    super::entrances::insert_entrances(conn, id, &application.entrances, now)?;
     Ok(id)
+}
+
+/// Shows the venues of an import, all at once; how many.
+pub fn finish_import(conn: &mut DbConnection, import: i64) -> Result<usize, DbError> {
+    Ok(
+        diesel::update(venues::table.filter(venues::unfinished_import.eq(import)))
+            .set(venues::unfinished_import.eq(None::<i64>))
+            .execute(conn)?,
+    )
+}
+
+/// Which unfinished imports to delete.
+#[derive(Debug, Clone, Copy)]
+pub enum Unfinished {
+    /// One that failed.
+    Import(i64),
+    /// Every one that began before this time (its node stopped half-way).
+    StartedBefore(NaiveDateTime),
+}
+
+/// Deletes the venues (and their entrances) of imports that will not finish; how many venues.
+pub fn discard_imports(conn: &mut DbConnection, which: Unfinished) -> Result<usize, DbError> {
+    let unfinished = venues::table
+        .filter(venues::unfinished_import.is_not_null())
+        .select(venues::id)
+        .into_boxed();
+    let unfinished = match which {
+        Unfinished::Import(import) => unfinished.filter(venues::unfinished_import.eq(import)),
+        Unfinished::StartedBefore(at) => unfinished.filter(venues::created_at.lt(at)),
+    };
+    let ids: Vec<i64> = unfinished.load(conn)?;
+    for part in ids.chunks(500) {
+        diesel::delete(entrances::table.filter(entrances::venue_id.eq_any(part))).execute(conn)?;
+        diesel::delete(venues::table.filter(venues::id.eq_any(part))).execute(conn)?;
+    }
+    Ok(ids.len())
 }
 
 /// The applications of one account, newest first; never another account's.
@@ -323,6 +364,7 @@ pub fn in_region(
 ) -> Result<Vec<VenueRow>, DbError> {
     let mut query = venues::table
         .filter(venues::region_code.like(format!("{scope}%")))
+        .filter(venues::unfinished_import.is_null())
         .order(venues::id.asc())
         .select(VenueRow::as_select())
         .into_boxed();
@@ -351,6 +393,7 @@ pub fn search_in(
     let mut query = venues::table
         .filter(venues::region_code.like(format!("{scope}%")))
         .filter(venues::name.like(format!("%{escaped}%")).escape('\\'))
+        .filter(venues::unfinished_import.is_null())
         .order(venues::id.desc())
         .limit(limit)
         .select(VenueRow::as_select())
@@ -388,6 +431,7 @@ pub fn count_by_status(
 ) -> Result<Vec<(VenueStatus, i64)>, DbError> {
     Ok(venues::table
         .filter(venues::region_code.like(format!("{scope}%")))
+        .filter(venues::unfinished_import.is_null())
         .group_by(venues::status)
         .select((venues::status, diesel::dsl::count_star()))
         .load(conn)?)
@@ -406,7 +450,8 @@ pub fn has_unclaimed(conn: &mut DbConnection, phone_hashes: &[String]) -> Result
     Ok(diesel::select(diesel::dsl::exists(
         venues::table
             .filter(venues::manager_account_id.is_null())
-            .filter(venues::manager_phone_hash.eq_any(phone_hashes)),
+            .filter(venues::manager_phone_hash.eq_any(phone_hashes))
+            .filter(venues::unfinished_import.is_null()),
     ))
     .get_result(conn)?)
 }
@@ -422,6 +467,7 @@ pub fn claim_by_phone(
     let unclaimed: Vec<i64> = venues::table
         .filter(venues::manager_account_id.is_null())
         .filter(venues::manager_phone_hash.eq_any(phone_hashes))
+        .filter(venues::unfinished_import.is_null())
         .select(venues::id)
         .load(conn)?;
     if !unclaimed.is_empty() {
@@ -466,6 +512,7 @@ pub fn entrance_with_venue(
     Ok(entrances::table
         .inner_join(venues::table)
         .filter(entrances::id.eq(entrance_id))
+        .filter(venues::unfinished_import.is_null())
         .select((EntranceRow::as_select(), VenueRow::as_select()))
         .first(conn)
         .optional()?)

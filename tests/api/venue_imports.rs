@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, body_of, id_number, spawn_app, TestApp, LINWU, LINWU_TOWNSHIP};
+use crate::helpers::{
+    assert_error, body_of, id_number, spawn_app, spawn_app_with, TestApp, LINWU, LINWU_TOWNSHIP,
+};
 
 /// A venue of the township with three entrances, its manager reachable at `phone`.
 fn venue(n: usize, phone: &str) -> Value {
@@ -346,4 +348,99 @@ async fn a_venue_is_handed_over_to_the_manager_who_proves_the_new_mobile() {
         )
         .await;
     assert_error(answer, StatusCode::CONFLICT, "venue_not_active").await;
+}
+
+#[tokio::test]
+async fn while_the_largest_import_is_written_scans_are_never_refused_and_its_venues_appear_at_once()
+{
+    // One resident scans throughout: no hourly limit in the way.
+    let app = spawn_app_with(&[("CHECKIN_HOURLY_LIMIT", "100000")]).await;
+    let registrar = registrar(&app).await;
+    let first = body_of(
+        app.post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": [venue(0, "13900002222")]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let code = first["items"][0]["entrances"][0]["code_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Ids are handed out in order: the next venue written is the import's first.
+    let next_id = first["items"][0]["id"].as_i64().unwrap() + 1;
+    let mut residents = Vec::new();
+    for n in 0..8 {
+        residents.push(app.resident(&format!("居民{n}")).await.token);
+    }
+
+    // The largest import the API takes: 5,000 venues of 50 entrances.
+    let entrances: Vec<Value> = (1..=50)
+        .map(|n| json!({"name": format!("门{n}")}))
+        .collect();
+    let venues: Vec<Value> = (1..=5_000)
+        .map(|n| {
+            let mut venue = venue(n, "13900003333");
+            venue["entrances"] = json!(entrances);
+            venue
+        })
+        .collect();
+    let import = tokio::spawn(
+        app.client
+            .post(format!("{}/api/v1/venues/import", app.address))
+            .bearer_auth(&registrar)
+            .json(&json!({"venues": venues}))
+            .timeout(std::time::Duration::from_secs(600))
+            .send(),
+    );
+
+    // One request at a time: fresh scans (each a new row: offline, a minute apart per person),
+    // and a look at the
+    // import's first venue, which no one sees until the whole import is written.
+    let began = std::time::Instant::now();
+    let mut scans: i64 = 0;
+    let mut unseen = 0;
+    while !import.is_finished() {
+        assert!(
+            began.elapsed() < std::time::Duration::from_secs(600),
+            "the import never finished"
+        );
+        let back = 60 + 61 * (scans / residents.len() as i64);
+        let scanned_at = (chrono::Utc::now() - chrono::Duration::seconds(back))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let resident = &residents[scans as usize % residents.len()];
+        let scan = app.new_scan(resident, &code).at(&scanned_at).send().await;
+        let status = scan.status();
+        assert_eq!(
+            status,
+            201,
+            "scan {scans} during the import: {}",
+            scan.text().await.unwrap_or_default()
+        );
+        scans += 1;
+        let posters = app
+            .get_as(&registrar, &format!("/api/v1/venues/{next_id}/posters.zip"))
+            .await;
+        if !import.is_finished() && posters.status() == StatusCode::NOT_FOUND {
+            unseen += 1;
+        }
+    }
+    let registered = body_of(import.await.unwrap().unwrap(), 201).await;
+    let items = registered["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5_000);
+    assert_eq!(items[0]["id"], next_id);
+    assert_eq!(items[4_999]["entrances"].as_array().unwrap().len(), 50);
+    assert!(
+        scans > 20 && unseen > 0,
+        "{scans} scans, {unseen} looks during the import"
+    );
+    // Once written, every venue is there at once.
+    let posters = app
+        .get_as(&registrar, &format!("/api/v1/venues/{next_id}/posters.zip"))
+        .await;
+    assert_eq!(posters.status(), 200);
 }
