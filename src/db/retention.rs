@@ -39,15 +39,6 @@ pub fn purge(
 
     // A session past its expiry opens nothing; its row only said whether it had been ended.
     count("staff_sessions", super::staff::purge_sessions(conn, now)?);
-    // An import is written in a few seconds or minutes; one still unfinished after a day was
-    // left half-way by a node that stopped.
-    count(
-        "venues_of_unfinished_imports",
-        super::venues::discard_imports(
-            conn,
-            super::venues::Unfinished::StartedBefore(now - Duration::days(1)),
-        )?,
-    );
     count(
         "check_ins_of_cancelled_accounts",
         super::accounts::detach_late_check_ins(conn)?,

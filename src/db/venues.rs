@@ -216,7 +216,16 @@ pub enum Unfinished {
 }
 
 /// Deletes the venues (and their entrances) of imports that will not finish; how many venues.
-pub fn discard_imports(conn: &mut DbConnection, which: Unfinished) -> Result<usize, DbError> {
+/// Call outside a transaction: the rows go 40 venues a transaction with `pause()` between (the
+/// import's own pace), and on SQLite with foreign keys unchecked on this connection meanwhile —
+/// nothing can refer to a venue no one could see, and checking would scan every check-in for each
+/// entrance (that column has no index).
+pub fn discard_imports(
+    conn: &mut DbConnection,
+    which: Unfinished,
+    pause: &dyn Fn(),
+) -> Result<usize, DbError> {
+    use diesel::connection::SimpleConnection;
     let unfinished = venues::table
         .filter(venues::unfinished_import.is_not_null())
         .select(venues::id)
@@ -226,11 +235,38 @@ pub fn discard_imports(conn: &mut DbConnection, which: Unfinished) -> Result<usi
         Unfinished::StartedBefore(at) => unfinished.filter(venues::created_at.lt(at)),
     };
     let ids: Vec<i64> = unfinished.load(conn)?;
-    for part in ids.chunks(500) {
-        diesel::delete(entrances::table.filter(entrances::venue_id.eq_any(part))).execute(conn)?;
-        diesel::delete(venues::table.filter(venues::id.eq_any(part))).execute(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
     }
-    Ok(ids.len())
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA foreign_keys = OFF")?;
+    }
+    let mut deleted = Ok(());
+    for part in ids.chunks(40) {
+        deleted = super::write_transaction(conn, |conn| {
+            diesel::delete(entrances::table.filter(entrances::venue_id.eq_any(part)))
+                .execute(conn)?;
+            diesel::delete(venues::table.filter(venues::id.eq_any(part))).execute(conn)?;
+            Ok::<_, DbError>(())
+        });
+        if deleted.is_err() {
+            break;
+        }
+        pause();
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA foreign_keys = ON")?;
+    }
+    deleted.map(|()| ids.len())
+}
+
+/// The venues of an import, finished or not, in the order written.
+pub fn of_import(conn: &mut DbConnection, import: i64) -> Result<Vec<VenueRow>, DbError> {
+    Ok(venues::table
+        .filter(venues::unfinished_import.eq(import))
+        .order(venues::id.asc())
+        .select(VenueRow::as_select())
+        .load(conn)?)
 }
 
 /// The applications of one account, newest first; never another account's.

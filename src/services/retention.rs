@@ -37,5 +37,15 @@ pub async fn purge(state: &Arc<AppState>, retention_days: u32) -> Result<Purged,
     if let Some((_, rows)) = purged.counts.iter_mut().find(|(t, _)| *t == "check_ins") {
         *rows += dropped;
     }
+    // An import is written within minutes; one still unfinished after a day was left half-way by
+    // a node that stopped. Deleted apart, at an import's pace (see `venues::discard_import`).
+    let abandoned = crate::services::venues::discard_import(
+        state,
+        crate::db::venues::Unfinished::StartedBefore(now - Duration::days(1)),
+    )
+    .await?;
+    purged
+        .counts
+        .push(("venues_of_unfinished_imports", abandoned));
     Ok(purged)
 }

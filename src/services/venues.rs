@@ -425,39 +425,21 @@ pub async fn import(
         .await?;
     let import = rand::Rng::gen_range(&mut rand::thread_rng(), 1..i64::MAX);
     let started = state.clock.now_naive();
-    let written = write_import(state, registrar, import, applications).await;
-    let ids = match written {
-        Ok(ids) => ids,
-        Err(e) => {
-            let discarded = state
-                .write(move |_, conn| {
-                    venues::discard_imports(conn, venues::Unfinished::Import(import))
-                })
-                .await;
-            if let Err(cleanup) = discarded {
+    // On a task of its own: a client that leaves half-way does not leave the import half-written
+    // (it ends as a single transaction would have: written whole, or not at all).
+    let (writer_state, registrar) = (Arc::clone(state), registrar.clone());
+    let registered = tokio::spawn(async move {
+        let state = &writer_state;
+        let written = write_import(state, &registrar, import, applications).await;
+        if written.is_err() {
+            if let Err(cleanup) = discard_import(state, venues::Unfinished::Import(import)).await {
                 tracing::warn!(error = %cleanup, "an import that failed could not be deleted yet; the retention purge will");
             }
-            return Err(e);
         }
-    };
-    let registered = state
-        .read(move |state, conn| {
-            ids.iter()
-                .map(|&id| {
-                    let venue = venues::find(conn, id)?.ok_or(VenueError::NotFound)?;
-                    let entrances = entrances::entrances_of(conn, id)?
-                        .into_iter()
-                        .map(|e| entrance_view(state, &venue, e))
-                        .collect();
-                    Ok(RegisteredVenue {
-                        id,
-                        name: venue.name,
-                        entrances,
-                    })
-                })
-                .collect::<Result<Vec<_>, VenueError>>()
-        })
-        .await?;
+        written
+    })
+    .await
+    .map_err(|e| DbError::Other(format!("the import stopped: {e}")))??;
     tracing::info!(
         venues = registered.len(),
         seconds = (state.clock.now_naive() - started).num_milliseconds() as f64 / 1000.0,
@@ -502,13 +484,14 @@ fn check_import_regions(
     Ok(errors.finish()?)
 }
 
-/// Writes an import's venues part by part, then shows them with the audit entry; their ids.
+/// Writes an import's venues part by part, then shows them with the audit entry: the venues
+/// registered, in the order given.
 async fn write_import(
     state: &Arc<AppState>,
     registrar: &Staff,
     import: i64,
     mut applications: Vec<VenueApplication>,
-) -> Result<Vec<i64>, VenueError> {
+) -> Result<Vec<RegisteredVenue>, VenueError> {
     let by = Registrant::Registrar {
         staff_id: registrar.id,
         import,
@@ -539,20 +522,65 @@ async fn write_import(
             tokio::time::sleep(std::time::Duration::from_millis(120)).await;
         }
     }
+    // The answer is read before anyone sees the venues: if it cannot be, the import is undone.
+    let registered = state
+        .read(move |state, conn| {
+            venues::of_import(conn, import)?
+                .into_iter()
+                .map(|venue| {
+                    let entrances = entrances::entrances_of(conn, venue.id)?
+                        .into_iter()
+                        .map(|e| entrance_view(state, &venue, e))
+                        .collect();
+                    Ok(RegisteredVenue {
+                        id: venue.id,
+                        name: venue.name,
+                        entrances,
+                    })
+                })
+                .collect::<Result<Vec<_>, VenueError>>()
+        })
+        .await?;
+    if registered.len() != ids.len() {
+        return Err(
+            DbError::Other("an import's venues went missing while it was written".into()).into(),
+        );
+    }
     let entry = audit::by_staff(
         registrar,
         "venue.register",
         format!("registration:{}", ids.first().map_or(0, |id| *id)),
         ids.len() as i64,
     );
+    let expected = ids.len();
     state
         .write(move |state, conn| {
-            venues::finish_import(conn, import)?;
+            if venues::finish_import(conn, import)? != expected {
+                return Err(DbError::Other("an import's venues went missing".into()).into());
+            }
             audit::record(state, conn, &[entry])?;
             Ok::<_, VenueError>(())
         })
         .await?;
-    Ok(ids)
+    Ok(registered)
+}
+
+/// Deletes an import that will not finish, at the pace it was written.
+pub async fn discard_import(
+    state: &Arc<AppState>,
+    which: venues::Unfinished,
+) -> Result<usize, DbError> {
+    let sqlite = state.db.backend() == "sqlite";
+    state
+        .db
+        .run(move |conn| {
+            venues::discard_imports(conn, which, &|| {
+                if sqlite {
+                    std::thread::sleep(std::time::Duration::from_millis(120));
+                }
+            })
+        })
+        .await
 }
 
 /// The caller's own applications, newest first, optionally by the manager's phone or ID number.
