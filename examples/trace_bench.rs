@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use venuecode::auth::Staff;
 use venuecode::config::Settings;
 use venuecode::crypto::{Field, PiiCipher};
-use venuecode::db::schema::{accounts, check_ins, entrances, persons, venues};
+use venuecode::db::schema::{accounts, entrances, persons, venues};
 use venuecode::db::DbConnection;
 use venuecode::domain::{IdNumber, RegionCode, StaffRole};
 use venuecode::services;
@@ -181,50 +181,70 @@ async fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    // Each person keeps to six venues near home (a window of the venue list).
-    let started = Instant::now();
-    let window_start = now - Duration::days(DAYS);
+    // Each person keeps to six venues near home (a window of the venue list), at any time of a
+    // day. Written by the database itself, a million rows a statement (`fill_day`), with the
+    // table's indexes dropped meanwhile and built again after: row-at-a-time through the library,
+    // ten million took six minutes.
+    let window_start = (now - Duration::days(DAYS))
+        .date()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight");
     venuecode::db::partitions::ensure_range(&mut conn, window_start.date(), now.date())?;
+    let contiguous = |ids: &[i64]| ids.last().map(|l| l - ids[0] + 1) == Some(ids.len() as i64);
+    anyhow::ensure!(
+        contiguous(&venue_ids) && contiguous(&entrance_ids) && contiguous(&person_ids),
+        "the fill needs the venues, entrances and people numbered without gaps (an empty database)"
+    );
+    let started = Instant::now();
+    let indexes = drop_indexes(&mut conn)?;
+    let per_day = total.div_ceil(DAYS as usize);
     let mut written = 0usize;
-    let mut case_person = 1usize;
-    while written < total {
-        let count = BATCH.min(total - written);
-        let rows: Vec<_> = (0..count)
-            .map(|_| {
-                let p = rng.gen_range(0..person_ids.len());
-                let home = p * venue_ids.len() / person_ids.len();
-                let v = (home + rng.gen_range(0..6)) % venue_ids.len();
-                let at = window_start + Duration::seconds(rng.gen_range(0..DAYS * 86_400));
-                (
-                    check_ins::venue_id.eq(venue_ids[v]),
-                    check_ins::entrance_id.eq(entrance_ids[v]),
-                    check_ins::person_id.eq(person_ids[p]),
-                    check_ins::role.eq("self"),
-                    check_ins::source.eq("scan"),
-                    check_ins::health_color.eq("green"),
-                    check_ins::verdict.eq("pass"),
-                    check_ins::scanned_at.eq(at),
-                    check_ins::recorded_at.eq(at),
-                    check_ins::ends_at.eq(at + Duration::minutes(stays[v])),
-                    check_ins::offline.eq(false),
-                    check_ins::located.eq(false),
-                )
-            })
-            .collect();
-        venuecode::per_backend!(&mut *conn, |c| diesel::insert_into(check_ins::table)
-            .values(&rows)
-            .execute(c))?;
-        written += count;
-        if written == total / 2 {
-            case_person = rng.gen_range(0..person_ids.len()) + 1;
+    for day in 0..DAYS {
+        let mut left = per_day.min(total - written);
+        while left > 0 {
+            let n = left.min(1_000_000);
+            let fill = Fill {
+                first_venue: venue_ids[0],
+                first_entrance: entrance_ids[0],
+                first_person: person_ids[0],
+                venues: venue_ids.len() as i64,
+                people: person_ids.len() as i64,
+                day: window_start + Duration::days(day),
+                rows: n,
+            };
+            fill.run(&mut conn)?;
+            left -= n;
+            written += n;
         }
     }
-    if let DbConnection::Postgresql(pg) = &mut *conn {
-        diesel::sql_query("ANALYZE").execute(pg)?;
-    }
+    let rows_at = started.elapsed().as_secs_f64();
+    restore_indexes(&mut conn, &indexes)?;
     println!(
-        "{backend}: {total} check-ins over {DAYS} days in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "{backend}: {total} check-ins over {DAYS} days in {:.1} s (rows {rows_at:.1} s, indexes {:.1} s)",
+        started.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64() - rows_at,
+    );
+    let case_person = rng.gen_range(0..person_ids.len()) + 1;
+
+    // A person's itinerary over the 14 days (the case's own check-ins; no account scanned them).
+    let mut timings = Vec::new();
+    let mut stops = 0;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let rows = venuecode::db::check_ins::itinerary(
+            &mut conn,
+            0,
+            Some(person_ids[case_person - 1]),
+            window_start,
+        )?;
+        timings.push(started.elapsed().as_secs_f64() * 1000.0);
+        stops = rows.len();
+    }
+    timings.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+    println!(
+        "{backend}: itinerary of one person over {DAYS} days: {stops} check-ins, median {:.1} ms (runs: {})",
+        timings[1],
+        timings.iter().map(|t| format!("{t:.1}")).collect::<Vec<_>>().join(", ")
     );
 
     // A venue's visitor list for a 4-hour window: its stays in the window and who they were.
@@ -297,6 +317,142 @@ async fn main() -> anyhow::Result<()> {
             timings[1],
             timings.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ")
         );
+    }
+    Ok(())
+}
+
+/// One statement of check-ins on one day, by people chosen at random, each at one of the six
+/// venues from its home onwards, with that venue's usual stay.
+struct Fill {
+    first_venue: i64,
+    first_entrance: i64,
+    first_person: i64,
+    venues: i64,
+    people: i64,
+    day: chrono::NaiveDateTime,
+    rows: usize,
+}
+
+impl Fill {
+    fn run(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        let Fill {
+            first_venue: v0,
+            first_entrance: e0,
+            first_person: p0,
+            venues: v,
+            people: p,
+            rows: n,
+            ..
+        } = *self;
+        let day = self.day.format("%Y-%m-%d %H:%M:%S");
+        let stays: Vec<String> = KINDS.iter().map(|k| k.2.to_string()).collect();
+        let columns = "venue_id, entrance_id, person_id, role, source, health_color, verdict, \
+                       scanned_at, recorded_at, ends_at, offline, located";
+        match conn {
+            DbConnection::Postgresql(c) => {
+                diesel::sql_query(format!(
+                    "INSERT INTO check_ins ({columns}) \
+                     SELECT {v0} + v, {e0} + v, {p0} + p, 'self', 'scan', 'green', 'pass', at, at, \
+                            at + (ARRAY[{stays}])[v % {kinds} + 1] * interval '1 minute', false, false \
+                     FROM (SELECT p, v, timestamp '{day}' + floor(random() * 86400) * interval '1 second' AS at \
+                           FROM (SELECT p, (p * {v} / {p} + floor(random() * 6)::bigint) % {v} AS v \
+                                 FROM (SELECT floor(random() * {p})::bigint AS p FROM generate_series(1, {n})) a) b) c",
+                    stays = stays.join(","),
+                    kinds = KINDS.len(),
+                ))
+                .execute(c)?;
+            }
+            DbConnection::Sqlite(c) => {
+                let cases: String = stays
+                    .iter()
+                    .enumerate()
+                    .map(|(k, stay)| format!(" WHEN {k} THEN {stay}"))
+                    .collect();
+                diesel::sql_query(format!(
+                    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}), \
+                     a AS (SELECT abs(random()) % {p} AS p FROM s), \
+                     b AS (SELECT p, (p * {v} / {p} + abs(random()) % 6) % {v} AS v, abs(random()) % 86400 AS sec FROM a) \
+                     INSERT INTO check_ins ({columns}) \
+                     SELECT {v0} + v, {e0} + v, {p0} + p, 'self', 'scan', 'green', 'pass', \
+                            datetime('{day}', '+' || sec || ' seconds'), datetime('{day}', '+' || sec || ' seconds'), \
+                            datetime('{day}', '+' || (sec + 60 * (CASE v % {kinds}{cases} END)) || ' seconds'), 0, 0 \
+                     FROM b",
+                    kinds = KINDS.len(),
+                ))
+                .execute(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The check-ins table's indexes (and on PostgreSQL its primary key), dropped: the statements
+/// that make them again.
+fn drop_indexes(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Made {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    match conn {
+        DbConnection::Postgresql(c) => {
+            let made: Vec<Made> = diesel::sql_query(
+                "SELECT conname AS name, 'ALTER TABLE check_ins ADD CONSTRAINT ' || conname || ' ' \
+                        || pg_get_constraintdef(oid) AS sql \
+                 FROM pg_constraint WHERE conrelid = 'check_ins'::regclass AND contype = 'p'",
+            )
+            .load(c)?;
+            let indexes: Vec<Made> = diesel::sql_query(
+                "SELECT indexname AS name, indexdef AS sql FROM pg_indexes \
+                 WHERE tablename = 'check_ins' AND indexname NOT IN \
+                 (SELECT conname FROM pg_constraint WHERE conrelid = 'check_ins'::regclass)",
+            )
+            .load(c)?;
+            for key in &made {
+                diesel::sql_query(format!(
+                    "ALTER TABLE check_ins DROP CONSTRAINT {}",
+                    key.name
+                ))
+                .execute(c)?;
+            }
+            for index in &indexes {
+                diesel::sql_query(format!("DROP INDEX {}", index.name)).execute(c)?;
+            }
+            Ok(made.into_iter().chain(indexes).map(|m| m.sql).collect())
+        }
+        DbConnection::Sqlite(c) => {
+            let indexes: Vec<Made> = diesel::sql_query(
+                "SELECT name, sql FROM sqlite_master \
+                 WHERE type = 'index' AND tbl_name = 'check_ins' AND sql IS NOT NULL",
+            )
+            .load(c)?;
+            for index in &indexes {
+                diesel::sql_query(format!("DROP INDEX {}", index.name)).execute(c)?;
+            }
+            Ok(indexes.into_iter().map(|m| m.sql).collect())
+        }
+    }
+}
+
+/// Makes the indexes again, then has the database gather its statistics.
+fn restore_indexes(conn: &mut DbConnection, made: &[String]) -> anyhow::Result<()> {
+    match conn {
+        DbConnection::Postgresql(c) => {
+            diesel::sql_query("SET maintenance_work_mem = '1GB'").execute(c)?;
+            diesel::sql_query("SET max_parallel_maintenance_workers = 2").execute(c)?;
+            for sql in made {
+                diesel::sql_query(sql.as_str()).execute(c)?;
+            }
+            diesel::sql_query("ANALYZE").execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            for sql in made {
+                diesel::sql_query(sql.as_str()).execute(c)?;
+            }
+            diesel::sql_query("ANALYZE").execute(c)?;
+        }
     }
     Ok(())
 }

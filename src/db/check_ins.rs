@@ -222,44 +222,66 @@ pub struct ItineraryRow {
 
 /// The check-ins an account recorded since `since` — scanned for itself and its companions, or
 /// from a paper code it printed — and, when `own_person` is given, every check-in of that person;
-/// newest first.
+/// newest first. Two reads that each follow an index (one `OR` over them reads the whole table on
+/// SQLite): the account's scans by account and time (a row is recorded when or after it was
+/// scanned), and by person and time the check-ins of its own person and of the people its paper
+/// codes were printed for.
 pub fn itinerary(
     conn: &mut DbConnection,
     account_id: i64,
     own_person: Option<i64>,
     since: NaiveDateTime,
 ) -> Result<Vec<ItineraryRow>, DbError> {
-    let scanned_by_account = check_ins::account_id
-        .eq(account_id)
-        .and(check_ins::source.eq(CheckInSource::Scan));
-    let printed_by_account = check_ins::paper_code_id.eq_any(
-        paper_codes::table
-            .filter(paper_codes::account_id.eq(account_id))
-            .select(paper_codes::id.nullable()),
-    );
-    let own = check_ins::person_id.nullable().eq(own_person);
-    Ok(check_ins::table
-        .inner_join(venues::table)
-        .inner_join(entrances::table)
-        .filter(scanned_by_account.or(printed_by_account).or(own))
-        .filter(check_ins::scanned_at.ge(since))
-        .order((check_ins::scanned_at.desc(), check_ins::id.desc()))
-        .select((
-            check_ins::id,
-            check_ins::person_id,
-            check_ins::role,
-            check_ins::scanned_at,
-            check_ins::left_at,
-            check_ins::ends_at,
-            venues::name,
-            entrances::name,
-            venues::region_code,
-            venues::address,
-            check_ins::typed_name_sealed,
-            check_ins::health_color,
-            check_ins::verdict,
-        ))
-        .load(conn)?)
+    let printed: Vec<(i64, i64)> = paper_codes::table
+        .filter(paper_codes::account_id.eq(account_id))
+        .select((paper_codes::id, paper_codes::person_id))
+        .load(conn)?;
+    let codes: Vec<i64> = printed.iter().map(|(code, _)| *code).collect();
+    let mut people: Vec<i64> = printed.iter().map(|(_, person)| *person).collect();
+    people.extend(own_person);
+    people.sort_unstable();
+    people.dedup();
+
+    let lines = || {
+        check_ins::table
+            .inner_join(venues::table)
+            .inner_join(entrances::table)
+            .filter(check_ins::scanned_at.ge(since))
+            .select((
+                check_ins::id,
+                check_ins::person_id,
+                check_ins::role,
+                check_ins::scanned_at,
+                check_ins::left_at,
+                check_ins::ends_at,
+                venues::name,
+                entrances::name,
+                venues::region_code,
+                venues::address,
+                check_ins::typed_name_sealed,
+                check_ins::health_color,
+                check_ins::verdict,
+            ))
+            .into_boxed()
+    };
+    let mut rows: Vec<ItineraryRow> = lines()
+        .filter(check_ins::account_id.eq(account_id))
+        .filter(check_ins::source.eq(CheckInSource::Scan))
+        .filter(check_ins::recorded_at.ge(since))
+        .load(conn)?;
+    if !people.is_empty() {
+        let own = check_ins::person_id.nullable().eq(own_person);
+        let printed = check_ins::paper_code_id.eq_any(codes);
+        rows.extend(
+            lines()
+                .filter(check_ins::person_id.eq_any(people))
+                .filter(own.or(printed))
+                .load::<ItineraryRow>(conn)?,
+        );
+    }
+    rows.sort_unstable_by(|a, b| (b.scanned_at, b.check_in_id).cmp(&(a.scanned_at, a.check_in_id)));
+    rows.dedup_by_key(|row| row.check_in_id);
+    Ok(rows)
 }
 
 /// Entry times and colours at a venue in `[from, to)`: the raw material of its counts.
