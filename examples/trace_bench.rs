@@ -420,7 +420,13 @@ fn drop_indexes(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
             for index in &indexes {
                 diesel::sql_query(format!("DROP INDEX {}", index.name)).execute(c)?;
             }
-            Ok(made.into_iter().chain(indexes).map(|m| m.sql).collect())
+            // `pg_indexes` shows a partitioned table's index as made `ON ONLY` the table (that
+            // form makes no index of its partitions).
+            Ok(made
+                .into_iter()
+                .chain(indexes)
+                .map(|m| m.sql.replace(" ON ONLY ", " ON "))
+                .collect())
         }
         DbConnection::Sqlite(c) => {
             let indexes: Vec<Made> = diesel::sql_query(
