@@ -279,7 +279,7 @@ pub fn itinerary(
                 .load::<ItineraryRow>(conn)?,
         );
     }
-    rows.sort_unstable_by(|a, b| (b.scanned_at, b.check_in_id).cmp(&(a.scanned_at, a.check_in_id)));
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.scanned_at, row.check_in_id)));
     rows.dedup_by_key(|row| row.check_in_id);
     Ok(rows)
 }
