@@ -444,3 +444,114 @@ async fn while_the_largest_import_is_written_scans_are_never_refused_and_its_ven
         .await;
     assert_eq!(posters.status(), 200);
 }
+
+/// How many venues and entrances of this name pattern are stored (seen or not).
+fn stored(app: &TestApp, name_like: &str) -> (i64, i64) {
+    use diesel::prelude::*;
+    use venuecode::db::schema::{entrances, venues};
+    let mut conn = app.database().get().unwrap();
+    let ids: Vec<i64> = venuecode::per_backend!(&mut *conn, |c| venues::table
+        .filter(venues::name.like(name_like))
+        .select(venues::id)
+        .load(c))
+    .unwrap();
+    let doors: i64 = venuecode::per_backend!(&mut *conn, |c| entrances::table
+        .filter(entrances::venue_id.eq_any(&ids))
+        .count()
+        .get_result(c))
+    .unwrap();
+    (ids.len() as i64, doors)
+}
+
+#[tokio::test]
+async fn an_import_that_fails_half_way_leaves_nothing_behind() {
+    use diesel::RunQueryDsl;
+    let app = spawn_app().await;
+    let registrar = registrar(&app).await;
+    // The database refuses one entrance of the last venue: its part fails after two parts of
+    // the import were written.
+    let mut conn = app.database().get().unwrap();
+    let refuse = if app.database.is_postgres() {
+        vec![
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+             IF NEW.name = '坏门' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ \
+             LANGUAGE plpgsql"
+                .to_owned(),
+            "CREATE TRIGGER refuse BEFORE INSERT ON entrances FOR EACH ROW EXECUTE FUNCTION refuse()"
+                .to_owned(),
+        ]
+    } else {
+        vec![
+            "CREATE TRIGGER refuse BEFORE INSERT ON entrances WHEN NEW.name = '坏门' \
+              BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                .to_owned(),
+        ]
+    };
+    for statement in refuse {
+        venuecode::per_backend!(&mut *conn, |c| diesel::sql_query(&statement).execute(c)).unwrap();
+    }
+    let entrances: Vec<Value> = (1..=50)
+        .map(|n| json!({"name": format!("门{n}")}))
+        .collect();
+    let mut venues: Vec<Value> = (1..=100)
+        .map(|n| {
+            let mut venue = venue(n, "13900004444");
+            venue["entrances"] = json!(entrances);
+            venue
+        })
+        .collect();
+    venues[99]["entrances"][49] = json!({"name": "坏门"});
+    let failed = app
+        .post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": venues}),
+        )
+        .await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(stored(&app, "临武县舜峰镇第%便民店"), (0, 0));
+}
+
+#[tokio::test]
+async fn an_import_left_half_way_is_seen_by_no_one_and_purged_after_a_day() {
+    use diesel::prelude::*;
+    use venuecode::db::schema::venues;
+    let app = spawn_app().await;
+    let registrar = registrar(&app).await;
+    let registered = body_of(
+        app.post_as(
+            &registrar,
+            "/api/v1/venues/import",
+            &json!({"venues": [venue(1, "13900005555"), venue(2, "13900005555")]}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let (kept, left) = (
+        registered["items"][0]["id"].as_i64().unwrap(),
+        registered["items"][1]["id"].as_i64().unwrap(),
+    );
+    // As if its node had stopped before the last step: the second venue's import never finished.
+    let mut conn = app.database().get().unwrap();
+    venuecode::per_backend!(&mut *conn, |c| diesel::update(venues::table.find(left))
+        .set(venues::unfinished_import.eq(Some(42_i64)))
+        .execute(c))
+    .unwrap();
+    let posters = |id: i64| format!("/api/v1/venues/{id}/posters.zip");
+    assert_eq!(app.get_as(&registrar, &posters(left)).await.status(), 404);
+    assert_eq!(app.get_as(&registrar, &posters(kept)).await.status(), 200);
+
+    // Within the day it may still finish; after it, the purge deletes it, and only it.
+    let days = app.settings.retention.days;
+    venuecode::services::retention::purge(&app.state, days)
+        .await
+        .unwrap();
+    assert_eq!(stored(&app, "临武县舜峰镇第%便民店"), (2, 6));
+    app.state.clock.advance(chrono::Duration::hours(25));
+    let purged = venuecode::services::retention::purge(&app.state, days)
+        .await
+        .unwrap();
+    assert!(purged.counts.contains(&("venues_of_unfinished_imports", 1)));
+    assert_eq!(stored(&app, "临武县舜峰镇第%便民店"), (1, 3));
+}
