@@ -40,23 +40,35 @@ pub fn stays_of(
     Ok(rows)
 }
 
-/// Every check-in at a venue whose entry lies in one of `windows` (venue, from, to), bounds
-/// included; windows of one venue must not overlap (or rows come twice). PostgreSQL reads them
-/// all in one statement, SQLite one window at a time.
-pub fn at_venues(
-    conn: &mut DbConnection,
-    windows: &[(i64, NaiveDateTime, NaiveDateTime)],
-) -> Result<Vec<CheckInRow>, DbError> {
+/// Where and when a trace reads check-ins that may overlap its stays: those at `venue_id` that
+/// entered in `[from, to]` and ended at or after `ended_after` (a check-in that ended before
+/// every stay began overlaps none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub venue_id: i64,
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub ended_after: NaiveDateTime,
+}
+
+/// Every check-in in one of `windows`, bounds included; windows of one venue must not overlap
+/// (or rows come twice). PostgreSQL reads them all in one statement, SQLite one window at a time;
+/// there `(venue_id, scanned_at, ends_at)` is one index, so a check-in that ended too early is
+/// passed over in the index without its row being read (most are: a window looks back a whole
+/// day for stays that began before it, and few of those lasted into it).
+pub fn at_venues(conn: &mut DbConnection, windows: &[Window]) -> Result<Vec<CheckInRow>, DbError> {
     if let DbConnection::Postgresql(pg) = conn {
-        return super::check_ins_pg::near::<super::check_ins_pg::ByVenue>(pg, windows);
+        let windows: Vec<_> = windows.iter().map(|w| (w.venue_id, w.from, w.to)).collect();
+        return super::check_ins_pg::near::<super::check_ins_pg::ByVenue>(pg, &windows);
     }
     let mut rows = Vec::new();
-    for (venue_id, from, to) in windows {
+    for window in windows {
         rows.extend(
             check_ins::table
-                .filter(check_ins::venue_id.eq(venue_id))
-                .filter(check_ins::scanned_at.ge(from))
-                .filter(check_ins::scanned_at.le(to))
+                .filter(check_ins::venue_id.eq(window.venue_id))
+                .filter(check_ins::scanned_at.ge(window.from))
+                .filter(check_ins::scanned_at.le(window.to))
+                .filter(check_ins::ends_at.ge(window.ended_after))
                 .select(CheckInRow::as_select())
                 .load(conn)?,
         );

@@ -141,17 +141,33 @@ fn overlaps(
     for stay in stays {
         by_venue.entry(stay.venue_id).or_default().push(stay);
     }
-    let mut windows = Vec::new();
+    // Per venue, merged spans of entry times that can overlap a stay, each with the earliest
+    // start of its stays: a check-in that ended before it overlaps none of them.
+    let mut windows: Vec<traces::Window> = Vec::new();
     for (venue_id, venue_stays) in &by_venue {
-        let mut spans: Vec<(NaiveDateTime, NaiveDateTime)> = venue_stays
+        let mut spans: Vec<(NaiveDateTime, NaiveDateTime, NaiveDateTime)> = venue_stays
             .iter()
-            .map(|s| ((s.scanned_at - LONGEST_STAY).max(since), s.ends_at))
+            .map(|s| {
+                (
+                    (s.scanned_at - LONGEST_STAY).max(since),
+                    s.ends_at,
+                    s.scanned_at,
+                )
+            })
             .collect();
         spans.sort_unstable();
-        for (from, to) in spans {
+        for (from, to, start) in spans {
             match windows.last_mut() {
-                Some((v, _, end)) if v == venue_id && from <= *end => *end = (*end).max(to),
-                _ => windows.push((*venue_id, from, to)),
+                Some(w) if w.venue_id == *venue_id && from <= w.to => {
+                    w.to = w.to.max(to);
+                    w.ended_after = w.ended_after.min(start);
+                }
+                _ => windows.push(traces::Window {
+                    venue_id: *venue_id,
+                    from,
+                    to,
+                    ended_after: start,
+                }),
             }
         }
     }
