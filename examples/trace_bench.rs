@@ -444,22 +444,14 @@ fn drop_indexes(conn: &mut DbConnection) -> anyhow::Result<Vec<String>> {
 
 /// Makes the indexes again, then has the database gather its statistics.
 fn restore_indexes(conn: &mut DbConnection, made: &[String]) -> anyhow::Result<()> {
-    match conn {
-        DbConnection::Postgresql(c) => {
-            diesel::sql_query("SET maintenance_work_mem = '1GB'").execute(c)?;
-            diesel::sql_query("SET max_parallel_maintenance_workers = 2").execute(c)?;
-            for sql in made {
-                diesel::sql_query(sql.as_str()).execute(c)?;
-            }
-            diesel::sql_query("ANALYZE").execute(c)?;
-        }
-        DbConnection::Sqlite(c) => {
-            for sql in made {
-                diesel::sql_query(sql.as_str()).execute(c)?;
-            }
-            diesel::sql_query("ANALYZE").execute(c)?;
-        }
+    use diesel::connection::SimpleConnection;
+    if let DbConnection::Postgresql(c) = conn {
+        c.batch_execute(
+            "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2;",
+        )?;
     }
+    venuecode::per_backend!(&mut *conn, |c| c
+        .batch_execute(&format!("{}; ANALYZE;", made.join("; "))))?;
     Ok(())
 }
 

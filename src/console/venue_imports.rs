@@ -9,7 +9,8 @@ use askama::Template;
 use super::edge::{Answer, Signed, Uploaded};
 use super::{render, Frame};
 use crate::domain::FieldErrors;
-use crate::services::venues::{self, RegisteredVenue, VenueError};
+use crate::services::venue_imports::{self, RegisteredVenue};
+use crate::services::venues::VenueError;
 use crate::state::AppState;
 use crate::web::venue_requests::import_sheet;
 
@@ -35,7 +36,7 @@ impl RegistrationPage {
             frame,
             problems: Vec::new(),
             registered: Vec::new(),
-            limit: venues::MAX_IMPORTED,
+            limit: venue_imports::MAX_IMPORTED,
         }
     }
 }
@@ -79,7 +80,7 @@ async fn upload(state: web::Data<AppState>, form: Uploaded<Registrar>) -> Answer
         Ok(applications) => applications,
         Err(errors) => return refused(page, row_problems(&errors)),
     };
-    match venues::import(&state, &form.staff, applications).await {
+    match venue_imports::import(&state, &form.staff, applications).await {
         Ok(registered) => {
             page.registered = registered;
             Ok(render(&page))

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::{created, items, Items, State};
 use crate::auth::{Account, Caller, Registrar};
 use crate::domain::{ManagerFilter, VenueEdit};
+use crate::services::venue_imports;
 use crate::services::venues::{self, VenueView};
 use crate::web::venue_requests::{
     manager_of_request, sheet, venues_to_import, ApplicationRequest, ChangesRequest,
@@ -66,7 +67,7 @@ pub async fn import(
         JsonOrCsv::Csv(text) => sheet(&text)?,
     };
     let applications = venues_to_import(&requests, &state.taxonomy)?;
-    let registered = venues::import(&state, &registrar, applications).await?;
+    let registered = venue_imports::import(&state, &registrar, applications).await?;
     Ok(created(items(registered).0))
 }
 

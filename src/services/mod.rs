@@ -33,6 +33,7 @@ pub mod test_results;
 pub mod traces;
 pub mod venue_codes;
 pub mod venue_error;
+pub mod venue_imports;
 pub mod venue_staff;
 pub mod venues;
 pub mod visitors;

@@ -38,8 +38,8 @@ pub async fn purge(state: &Arc<AppState>, retention_days: u32) -> Result<Purged,
         *rows += dropped;
     }
     // An import is written within minutes; one still unfinished after a day was left half-way by
-    // a node that stopped. Deleted apart, at an import's pace (see `venues::discard_import`).
-    let abandoned = crate::services::venues::discard_import(
+    // a node that stopped. Deleted apart, at an import's pace (see `venue_imports::discard_import`).
+    let abandoned = crate::services::venue_imports::discard_import(
         state,
         crate::db::venues::Unfinished::StartedBefore(now - Duration::days(1)),
     )

@@ -9,7 +9,7 @@ use crate::domain::{
     ManagerFilter, MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel,
     Taxonomy, VenueApplication, VenueEdit, VenueName,
 };
-use crate::services::venues::MAX_IMPORTED;
+use crate::services::venue_imports::MAX_IMPORTED;
 use crate::web::sheet::Sheet;
 use crate::web::ApiError;
 
