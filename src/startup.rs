@@ -206,6 +206,9 @@ fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io
         &state.settings.server.admission,
         metrics.clone(),
     ));
+    let workers = state.settings.server.http_workers;
+    // actix counts connections per worker.
+    let max_connections = state.settings.server.admission.max_connections;
     let state = web::Data::from(state);
     let metrics = web::Data::new(metrics);
     let server = HttpServer::new(move || {
@@ -224,10 +227,16 @@ fn run(listener: TcpListener, state: Arc<AppState>, metrics: Metrics) -> std::io
             .default_service(web::to(routes::not_found))
     })
     .shutdown_timeout(10)
-    // A client that closes its side has gone: its request, if still waiting, is not started.
-    .h1_allow_half_closed(false)
-    .listen(listener)?
-    .run();
+    .workers(workers);
+    let server = match max_connections {
+        Some(limit) => server.max_connections(limit.div_ceil(workers)),
+        None => server,
+    };
+    let server = server
+        // A client that closes its side has gone: its request, if still waiting, is not started.
+        .h1_allow_half_closed(false)
+        .listen(listener)?
+        .run();
     Ok(server)
 }
 

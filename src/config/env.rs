@@ -332,7 +332,13 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         max_in_flight: r.number("MAX_IN_FLIGHT", 128usize).max(1),
         max_queued: r.number("MAX_QUEUED", 512usize),
         queue_timeout: Duration::from_millis(r.number("QUEUE_TIMEOUT_MS", 3u64).min(60_000)),
+        max_connections: r
+            .get("MAX_CONNECTIONS")
+            .is_some()
+            .then(|| r.number("MAX_CONNECTIONS", 1usize).max(1)),
     };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let http_workers = r.number("HTTP_WORKERS", cores).max(1);
     let slow_request = Duration::from_millis(r.number("SLOW_REQUEST_MS", 1000u64));
     ServerSettings {
         host,
@@ -343,6 +349,7 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         log_format,
         metrics_token,
         admission,
+        http_workers,
         slow_request,
     }
 }

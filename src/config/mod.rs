@@ -132,6 +132,8 @@ pub struct ServerSettings {
     /// loopback clients in development and no one in production.
     pub metrics_token: Option<Secret<String>>,
     pub admission: AdmissionSettings,
+    /// Threads that serve HTTP (`HTTP_WORKERS`); by default one per core.
+    pub http_workers: usize,
     /// A request that takes longer is logged (once, at warn).
     pub slow_request: std::time::Duration,
 }
@@ -142,6 +144,9 @@ pub struct AdmissionSettings {
     pub max_in_flight: usize,
     pub max_queued: usize,
     pub queue_timeout: std::time::Duration,
+    /// Connections the node holds open at once (`MAX_CONNECTIONS`); more wait unread in the
+    /// kernel's accept queue. None: no limit of its own.
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
