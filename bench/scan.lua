@@ -10,6 +10,9 @@ local mode = os.getenv("MODE") or "fresh"
 -- ACKED=FILE: each thread appends the check-in id of every accepted scan to FILE.<thread>, so
 -- that a crash test can check each acknowledged check-in is stored.
 local acked_file = os.getenv("ACKED")
+-- KEYED=1: every scan carries a new Idempotency-Key, as the mini-program kit sends.
+local keyed = os.getenv("KEYED") == "1"
+local sent = 0
 local acked
 local tokens, codes = {}, {}
 local threads = 0
@@ -41,10 +44,15 @@ request = function()
   if mode == "fresh" then
     when = ',"scanned_at":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - math.random(60, 23 * 3600)) .. '"'
   end
-  return wrk.format("POST", "/api/v1/check-ins", {
+  local headers = {
     ["content-type"] = "application/json",
     ["authorization"] = "Bearer " .. tokens[k],
-  }, '{"code":"' .. codes[k] .. '","location":{"lat":25.2800,"lng":112.5630}' .. when .. '}')
+  }
+  if keyed then
+    sent = sent + 1
+    headers["idempotency-key"] = string.format("%d-%d-%d", id or 0, os.time(), sent)
+  end
+  return wrk.format("POST", "/api/v1/check-ins", headers, '{"code":"' .. codes[k] .. '","location":{"lat":25.2800,"lng":112.5630}' .. when .. '}')
 end
 
 local failures = 0

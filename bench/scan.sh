@@ -8,6 +8,7 @@
 # entrances, bench/import_during.py); the scans' figures are then those measured beside it.
 # PERF=DIR: `perf record` samples the server during each mode into DIR/<backend>-<mode>.data
 # (read with `perf report -i …`; PERF_ARGS adds options, e.g. "--call-graph dwarf").
+# KEYED=1: every scan carries a new Idempotency-Key (bench/scan.lua), as the mini-program kit sends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-20}

@@ -48,6 +48,8 @@ pub enum Field {
     ColorImport,
     /// A phone proof answered by a platform, only ever hashed (a proof is used by one account).
     PhoneProof,
+    /// An answer kept for a request sent with an `Idempotency-Key` (a door page names a person).
+    Answer,
 }
 
 impl Field {
@@ -65,6 +67,7 @@ impl Field {
             Field::TraceResult => b"trace_result",
             Field::ColorImport => b"color_import",
             Field::PhoneProof => b"phone_proof",
+            Field::Answer => b"answer",
         }
     }
 }

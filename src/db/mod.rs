@@ -19,6 +19,7 @@ pub mod entrances;
 pub mod follow_ups;
 pub mod health_code_imports;
 pub mod health_codes;
+pub mod idempotency;
 pub mod identity_verifications;
 pub mod notifications;
 pub mod paper_codes;

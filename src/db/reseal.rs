@@ -123,6 +123,10 @@ pub const SEALED: &[Sealed] = &[
     sealed("alerts", "note", Field::Note),
     sealed("traces", "result_sealed", Field::TraceResult),
     sealed("follow_ups", "outcome_sealed", Field::Note),
+    Sealed {
+        text_id: true,
+        ..sealed("idempotency_keys", "answer_sealed", Field::Answer)
+    },
 ];
 
 #[derive(QueryableByName)]

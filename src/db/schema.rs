@@ -469,3 +469,14 @@ diesel::table! {
         changed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    idempotency_keys (id) {
+        id -> Text,
+        principal -> Text,
+        fingerprint -> Text,
+        started_at -> Timestamp,
+        status -> Nullable<Integer>,
+        answer_sealed -> Nullable<Text>,
+    }
+}

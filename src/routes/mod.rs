@@ -33,6 +33,7 @@ pub mod venues;
 mod visitors;
 
 use actix_web::http::Method;
+use actix_web::middleware::from_fn;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -40,7 +41,7 @@ use serde::Serialize;
 
 use crate::domain::{FieldError, FieldErrors};
 use crate::state::AppState;
-use crate::web::{ApiError, ErrorCode};
+use crate::web::{idempotency, ApiError, ErrorCode};
 
 /// The shared state as handlers receive it.
 pub type State = web::Data<AppState>;
@@ -291,7 +292,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .into_iter()
             .fold(web::resource(path), |resource, route| resource.route(route))
             .default_service(web::to(move || method_not_allowed(allow.clone())));
-        cfg.service(resource);
+        if idempotency::PATHS.contains(&path) {
+            cfg.service(resource.wrap(from_fn(idempotency::remember)));
+        } else {
+            cfg.service(resource);
+        }
     }
 }
 

@@ -397,6 +397,7 @@ pub async fn cancel(state: &Arc<AppState>, account: &Account) -> Result<(), Pers
             super::accounts::withdraw_all(state, conn, account_id)?;
             accounts::detach(conn, account_id)?;
             accounts::cancel(conn, account_id, now)?;
+            crate::db::idempotency::delete_of(conn, &format!("account:{account_id}"))?;
             let alone = retention::left_with_nothing(conn, state.retained().since, Some(&named))?;
             retention::erase_people(conn, &alone)?;
             audit::record(state, conn, &[by_resident(account_id, "me.cancel", 1)])?;

@@ -47,5 +47,10 @@ pub async fn purge(state: &Arc<AppState>, retention_days: u32) -> Result<Purged,
     purged
         .counts
         .push(("venues_of_unfinished_imports", abandoned));
+    let kept_since = now - crate::web::idempotency::KEPT_FOR;
+    let keys = state
+        .write(move |_, conn| crate::db::idempotency::purge(conn, kept_since))
+        .await?;
+    purged.counts.push(("idempotency_keys", keys));
     Ok(purged)
 }

@@ -96,6 +96,9 @@ error_codes! {
     SecondOfficialRequired = ("second_official_required", FORBIDDEN, "该变更须由本地区另一名工作人员确认"),
     ChangeNotPending = ("change_not_pending", CONFLICT, "该变更已确认执行"),
     OutsideRegion = ("outside_region", NOT_FOUND, "部分人员不在您的管辖地区，或尚无记录"),
+    IdempotencyKeyInvalid = ("idempotency_key_invalid", BAD_REQUEST, "Idempotency-Key 应为 1 到 255 个可见 ASCII 字符"),
+    IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY, "该 Idempotency-Key 已用于另一个不同的请求"),
+    IdempotencyKeyInFlight = ("idempotency_key_in_flight", CONFLICT, "相同 Idempotency-Key 的请求正在处理，请稍后再试"),
 }
 
 /// `Retry-After` of a 503 `overloaded`: a surge passes in seconds.

@@ -4,6 +4,7 @@
 pub mod admission;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod metrics;
 pub mod request_context;
 mod service_errors;

@@ -23,6 +23,7 @@ mod follow_ups;
 mod formation;
 mod health_codes;
 mod helpers;
+mod idempotency;
 mod identity;
 mod keys;
 mod manual_check_ins;
