@@ -62,9 +62,31 @@ impl Job {
     }
 }
 
+/// A small write of another kind that goes with the scans (a request's `Idempotency-Key`), run by
+/// this thread so that on SQLite it never waits for the lock the writer holds, nor the writer for
+/// it. All of a batch's are written in one transaction, each in a savepoint of its own (one that
+/// fails fails alone); each is answered through its own channel once that transaction ended.
+type Beside = Box<dyn FnOnce(&mut DbConnection) -> Deliver + Send>;
+/// Answers a small write, given how its transaction ended.
+type Deliver = Box<dyn FnOnce(Result<(), &DbError>) + Send>;
+
+enum Work {
+    Entries(Job),
+    Beside(Beside),
+}
+
+impl Work {
+    fn rows(&self) -> usize {
+        match self {
+            Work::Entries(job) => job.rows(),
+            Work::Beside(_) => 0,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct CheckInWriter {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
 }
 
 impl CheckInWriter {
@@ -108,7 +130,32 @@ impl CheckInWriter {
         }
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job { entries, reply })
+            .send(Work::Entries(Job { entries, reply }))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Runs a small write on this writer's thread, in a transaction of its own between batches.
+    pub async fn write_beside<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let stopped = || DbError::Unavailable("the check-in writer stopped".into());
+        let (reply, answer) = oneshot::channel();
+        let beside: Beside = Box::new(move |conn| {
+            use diesel::Connection;
+            let result = conn.transaction(work);
+            Box::new(move |ended: Result<(), &DbError>| {
+                let _ = reply.send(match ended {
+                    Ok(()) => result,
+                    Err(e) => Err(DbError::Unavailable(e.to_string())),
+                });
+            })
+        });
+        self.jobs
+            .send(Work::Beside(beside))
             .await
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
@@ -139,7 +186,7 @@ impl Hourly {
 }
 
 /// The entries waiting, or `None` when every handle is gone.
-fn next_batch(queue: &Mutex<mpsc::Receiver<Job>>) -> Option<Vec<Job>> {
+fn next_batch(queue: &Mutex<mpsc::Receiver<Work>>) -> Option<Vec<Work>> {
     let mut queue = queue.lock().expect("queue lock");
     let first = queue.blocking_recv()?;
     let mut rows = first.rows();
@@ -183,7 +230,7 @@ fn writer_connection(db: &Database) -> Result<DbConnection, DbError> {
 
 /// SQLite: copies the write-ahead log into the database ten times a second, from a connection of
 /// its own (a passive checkpoint: it waits for no one, and no one waits for it).
-fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
+fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Work>) {
     let failures = crate::telemetry::OncePer::new(std::time::Duration::from_secs(10));
     // Until the writer is gone.
     while writer.upgrade().is_some() {
@@ -200,11 +247,22 @@ fn checkpoint_now_and_then(db: Database, writer: mpsc::WeakSender<Job>) {
     }
 }
 
-fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
+fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Work>>) {
     let failures = crate::telemetry::OncePer::new(std::time::Duration::from_secs(10));
     let mut hourly = Hourly::default();
     let mut conn: Option<DbConnection> = None;
-    while let Some(batch) = next_batch(queue) {
+    while let Some(work) = next_batch(queue) {
+        let mut batch = Vec::with_capacity(work.len());
+        let mut besides = Vec::new();
+        for work in work {
+            match work {
+                Work::Entries(job) => batch.push(job),
+                Work::Beside(beside) => besides.push(beside),
+            }
+        }
+        if !besides.is_empty() {
+            write_besides(db, &mut conn, besides);
+        }
         // Entries recorded together are written in a transaction of their own.
         let (together, batch): (Vec<Job>, Vec<Job>) =
             batch.into_iter().partition(|job| job.entries.len() > 1);
@@ -260,6 +318,29 @@ fn run(db: &Database, queue: &Mutex<mpsc::Receiver<Job>>) {
                 }
             }
         }
+    }
+}
+
+/// Small writes in one transaction. Unanswered (their channels dropped) when no connection can be
+/// had: the database is unavailable.
+fn write_besides(db: &Database, conn: &mut Option<DbConnection>, besides: Vec<Beside>) {
+    let connection = match conn {
+        Some(connection) => connection,
+        None => match writer_connection(db) {
+            Ok(connection) => conn.insert(connection),
+            Err(_) => return,
+        },
+    };
+    let mut delivers = Vec::with_capacity(besides.len());
+    let ended = super::write_transaction(connection, |c| {
+        delivers.extend(besides.into_iter().map(|beside| beside(c)));
+        Ok::<_, DbError>(())
+    });
+    if !db.observe(connection, ended.is_ok()) {
+        *conn = None;
+    }
+    for deliver in delivers {
+        deliver(ended.as_ref().map(|_| ()));
     }
 }
 

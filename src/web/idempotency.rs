@@ -18,7 +18,7 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse, ResponseError};
-use chrono::{Duration, NaiveDateTime};
+use chrono::Duration;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -210,57 +210,53 @@ async fn claim(
         principal.to_owned(),
         fingerprint.to_owned(),
     );
-    state
-        .write(move |state, conn| {
-            let now = state.clock.now_naive();
+    let now = state.clock.now_naive();
+    let mine = fingerprint.clone();
+    let held = state
+        .write_beside_check_ins(move |conn| {
             let Some(held) = keys::claim(conn, &key_hash, &principal, &fingerprint, now)? else {
-                return Ok(Claim::Mine);
+                return Ok(None);
             };
             if held.started_at < now - KEPT_FOR {
                 // Older than a day and not yet purged: as if it were gone.
                 keys::restart(conn, &key_hash, &fingerprint, now)?;
-                return Ok(Claim::Mine);
+                return Ok(None);
             }
-            if held.fingerprint != fingerprint {
-                return Ok(Claim::Refused(ApiError::new(
-                    ErrorCode::IdempotencyKeyReused,
-                )));
+            let abandoned = held.status.is_none()
+                && held.fingerprint == fingerprint
+                && held.started_at < now - ABANDONED_AFTER;
+            if abandoned && keys::take_over(conn, &key_hash, held.started_at, now)? {
+                return Ok(None);
             }
-            answered(state, held, &key_hash, now, conn)
+            Ok(Some(held))
         })
-        .await
+        .await?;
+    match held {
+        None => Ok(Claim::Mine),
+        Some(held) if held.fingerprint != mine => Ok(Claim::Refused(ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+        ))),
+        Some(held) => answered(state, held),
+    }
 }
 
-fn answered(
-    state: &AppState,
-    held: Held,
-    key_hash: &str,
-    now: NaiveDateTime,
-    conn: &mut crate::db::DbConnection,
-) -> Result<Claim, ApiError> {
-    match (held.status, held.answer_sealed) {
-        (Some(status), Some(sealed)) => {
-            let kept = state
-                .cipher
-                .open(Field::Answer, &sealed)
-                .ok()
-                .and_then(|json| serde_json::from_str::<Kept>(&json).ok())
-                .ok_or_else(|| ApiError::internal("a kept answer could not be opened"))?;
-            let status = u16::try_from(status)
-                .ok()
-                .and_then(|s| StatusCode::from_u16(s).ok())
-                .ok_or_else(|| ApiError::internal("a kept answer has no valid status"))?;
-            Ok(Claim::Answered(status, kept))
-        }
-        _ if held.started_at < now - ABANDONED_AFTER
-            && keys::take_over(conn, key_hash, held.started_at, now)? =>
-        {
-            Ok(Claim::Mine)
-        }
-        _ => Ok(Claim::Refused(
+fn answered(state: &AppState, held: Held) -> Result<Claim, ApiError> {
+    let (Some(status), Some(sealed)) = (held.status, held.answer_sealed) else {
+        return Ok(Claim::Refused(
             ApiError::new(ErrorCode::IdempotencyKeyInFlight).with_retry_after(1),
-        )),
-    }
+        ));
+    };
+    let kept = state
+        .cipher
+        .open(Field::Answer, &sealed)
+        .ok()
+        .and_then(|json| serde_json::from_str::<Kept>(&json).ok())
+        .ok_or_else(|| ApiError::internal("a kept answer could not be opened"))?;
+    let status = u16::try_from(status)
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .ok_or_else(|| ApiError::internal("a kept answer has no valid status"))?;
+    Ok(Claim::Answered(status, kept))
 }
 
 async fn keep(
@@ -274,7 +270,7 @@ async fn keep(
         &serde_json::to_string(kept).expect("an answer serialises"),
     );
     state
-        .write(move |_, conn| keys::answer(conn, &key_hash, status, &sealed))
+        .write_beside_check_ins(move |conn| keys::answer(conn, &key_hash, status, &sealed))
         .await
         .map_err(ApiError::from)
 }
@@ -282,7 +278,7 @@ async fn keep(
 async fn let_go(state: &Arc<AppState>, key_hash: &str) -> Result<(), ApiError> {
     let key_hash = key_hash.to_owned();
     state
-        .write(move |_, conn| keys::release(conn, &key_hash))
+        .write_beside_check_ins(move |conn| keys::release(conn, &key_hash))
         .await
         .map_err(ApiError::from)
 }
