@@ -475,6 +475,7 @@ diesel::table! {
         id -> Text,
         principal -> Text,
         fingerprint -> Text,
+        holder -> Text,
         started_at -> Timestamp,
         status -> Nullable<Integer>,
         answer_sealed -> Nullable<Text>,

@@ -292,7 +292,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
             .into_iter()
             .fold(web::resource(path), |resource, route| resource.route(route))
             .default_service(web::to(move || method_not_allowed(allow.clone())));
-        if idempotency::PATHS.contains(&path) {
+        if idempotency::body_limit(path).is_some() {
             cfg.service(resource.wrap(from_fn(idempotency::remember)));
         } else {
             cfg.service(resource);

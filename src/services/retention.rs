@@ -47,10 +47,20 @@ pub async fn purge(state: &Arc<AppState>, retention_days: u32) -> Result<Purged,
     purged
         .counts
         .push(("venues_of_unfinished_imports", abandoned));
+    // Kept answers, a part at a time beside the scans (at a peak a day holds millions).
     let kept_since = now - crate::web::idempotency::KEPT_FOR;
-    let keys = state
-        .write(move |_, conn| crate::db::idempotency::purge(conn, kept_since))
-        .await?;
+    let mut keys = 0;
+    loop {
+        let deleted = state
+            .write_beside_check_ins(move |conn| {
+                crate::db::idempotency::purge_some(conn, kept_since, 2_000)
+            })
+            .await?;
+        keys += deleted;
+        if deleted < 2_000 {
+            break;
+        }
+    }
     purged.counts.push(("idempotency_keys", keys));
     Ok(purged)
 }

@@ -5,10 +5,13 @@
 //! The key belongs to the caller (two callers' equal keys are unrelated). The same key with a
 //! different request (method, path, body) answers 422 `idempotency_key_reused`; while the first
 //! is still being answered, a repeat answers 409 `idempotency_key_in_flight` with `Retry-After`.
-//! An answer worth trying again (5xx, 429) is not kept: the key is let go and a repeat runs
-//! afresh. A node that stops half-way leaves its key held; after `ABANDONED_AFTER` another
-//! request takes it over and runs afresh (the scan's repeat window still holds a repeated scan
-//! to one check-in).
+//! Only a success is kept: after any other answer (which recorded nothing) the key is let go
+//! and a repeat runs afresh. The request runs to its end on a task of its own, also when its
+//! client goes, so its answer is kept. A node that stops between recording and keeping the
+//! answer leaves the key held; after `ABANDONED_AFTER` a repeat takes it over and runs afresh:
+//! within the scan's repeat window that answers the same check-in, later it records again.
+//! Replays check the caller's session, not the caller's access to a venue as it is now: an
+//! answer once given is given again for a day.
 
 use std::sync::Arc;
 
@@ -23,30 +26,37 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::extract::DEFAULT_JSON_LIMIT;
 use super::{ApiError, ErrorCode};
 use crate::auth::Caller;
 use crate::crypto::Field;
 use crate::db::idempotency::{self as keys, Held};
 use crate::state::AppState;
 
-/// The paths whose `POST` honours `Idempotency-Key`.
-pub const PATHS: &[&str] = &[
-    "/api/v1/check-ins",
-    "/api/v1/venues/{id}/manual-check-ins",
-    "/api/v1/venues/{id}/manual-check-ins/sheets",
-    "/api/v1/venues/{id}/paper-scans",
-    "/api/v1/venues/import",
-    "/api/v1/health-codes/import",
-    "/api/v1/test-results/import",
+/// The paths whose `POST` honours `Idempotency-Key`, each with the longest body it accepts (a
+/// longer one is passed on unread, for its handler to refuse).
+pub const PATHS: &[(&str, usize)] = &[
+    ("/api/v1/check-ins", DEFAULT_JSON_LIMIT),
+    ("/api/v1/venues/{id}/manual-check-ins", DEFAULT_JSON_LIMIT),
+    ("/api/v1/venues/{id}/manual-check-ins/sheets", 256 * 1024),
+    ("/api/v1/venues/{id}/paper-scans", DEFAULT_JSON_LIMIT),
+    ("/api/v1/venues/import", 8 * 1024 * 1024),
+    ("/api/v1/health-codes/import", 4 * 1024 * 1024),
+    ("/api/v1/test-results/import", 4 * 1024 * 1024),
 ];
+
+/// The longest body `path` accepts, if it honours `Idempotency-Key`.
+pub fn body_limit(path: &str) -> Option<usize> {
+    PATHS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, limit)| *limit)
+}
 
 /// How long a key and its answer are kept.
 pub const KEPT_FOR: Duration = Duration::hours(24);
 /// A key held this long without an answer was left by a node that stopped.
 const ABANDONED_AFTER: Duration = Duration::seconds(60);
-/// The longest body any of these requests accepts (the venue import's); a longer one is refused
-/// by its handler, unread past this.
-const MAX_BODY: usize = 8 * 1024 * 1024;
 const MAX_KEY_LEN: usize = 255;
 
 pub static REPLAYED: HeaderName = HeaderName::from_static("idempotency-replayed");
@@ -66,9 +76,10 @@ pub async fn remember(
     let Some(key) = req.headers().get("idempotency-key").cloned() else {
         return next.call(req).await;
     };
-    if req.method() != actix_web::http::Method::POST {
+    let limit = req.match_pattern().as_deref().and_then(body_limit);
+    let (true, Some(limit)) = (req.method() == actix_web::http::Method::POST, limit) else {
         return next.call(req).await;
-    }
+    };
     let Some(key) = key
         .to_str()
         .ok()
@@ -81,15 +92,29 @@ pub async fn remember(
     let principal = match req.extract::<Caller>().await {
         Ok(Caller::Account(account)) => format!("account:{}", account.id),
         Ok(Caller::Staff(staff)) => format!("staff:{}", staff.id),
-        Err(_) => return next.call(req).await,
+        Err(e) if matches!(e.code(), ErrorCode::Unauthorized | ErrorCode::Forbidden) => {
+            return next.call(req).await
+        }
+        Err(e) => return Ok(refuse(req, e)),
     };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     let Some(state) = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.clone().into_inner())
     else {
         return next.call(req).await;
     };
-    let body = read_body(&mut req).await?;
+    if declared.is_some_and(|length| length > limit) {
+        return next.call(req).await;
+    }
+    let body = match read_body(&mut req, limit).await {
+        Ok(body) => body,
+        Err(_) => return Ok(refuse(req, ApiError::new(ErrorCode::MalformedJson))),
+    };
     let fingerprint = fingerprint(&req, &body);
     req.set_payload(Payload::from(body));
     let key_hash = hex(&Sha256::new()
@@ -97,38 +122,58 @@ pub async fn remember(
         .chain_update([0])
         .chain_update(key.as_bytes())
         .finalize());
+    let holder = uuid::Uuid::new_v4().simple().to_string();
 
-    match claim(&state, &key_hash, &principal, &fingerprint).await {
+    match claim(&state, &key_hash, &principal, &fingerprint, &holder).await {
         Ok(Claim::Mine) => {}
         Ok(Claim::Answered(status, kept)) => return Ok(replay(req, status, &kept)),
-        Ok(Claim::Refused(error)) => return Ok(refuse(req, error)),
-        Err(error) => return Ok(refuse(req, error)),
+        Ok(Claim::Refused(error)) | Err(error) => return Ok(refuse(req, error)),
     }
-    let response = match next.call(req).await {
+    // To its end, also when the client goes: what it records is answered and kept.
+    let held = Holding {
+        state,
+        key_hash,
+        holder,
+    };
+    match actix_web::rt::spawn(run_and_keep(next.call(req), held)).await {
+        Ok(answered) => answered,
+        Err(_) => Err(ApiError::internal("an idempotent request's task ended early").into()),
+    }
+}
+
+struct Holding {
+    state: Arc<AppState>,
+    key_hash: String,
+    holder: String,
+}
+
+async fn run_and_keep(
+    answer: impl std::future::Future<Output = Result<ServiceResponse<BoxBody>, Error>>,
+    held: Holding,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let response = match answer.await {
         Ok(response) => response,
         Err(error) => {
-            let _ = let_go(&state, &key_hash).await;
+            let _ = let_go(&held).await;
             return Err(error);
         }
     };
-    let status = response.status();
-    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-        let _ = let_go(&state, &key_hash).await;
+    if !response.status().is_success() {
+        // Nothing was recorded: a repeat may run afresh (fixed, or later).
+        let _ = let_go(&held).await;
         return Ok(response);
     }
+    let status = response.status();
     let (req, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = match to_bytes(body).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let _ = let_go(&state, &key_hash).await;
-            let error = ApiError::internal("an answer's body could not be read");
-            return Ok(ServiceResponse::new(req, error.error_response()));
-        }
+    let Ok(bytes) = to_bytes(body).await else {
+        let _ = let_go(&held).await;
+        let error = ApiError::internal("an answer's body could not be read");
+        return Ok(ServiceResponse::new(req, error.error_response()));
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
         // Every answer of these is JSON; one that is not is sent once and not kept.
-        let _ = let_go(&state, &key_hash).await;
+        let _ = let_go(&held).await;
         return Ok(ServiceResponse::new(
             req,
             head.set_body(BoxBody::new(bytes)),
@@ -139,8 +184,8 @@ pub async fn remember(
         location: text_header(head.headers().get(header::LOCATION)),
         body: text.to_owned(),
     };
-    if let Err(error) = keep(&state, key_hash, status.as_u16(), &kept).await {
-        // The work is done and its answer goes out; only a repeat would run it again.
+    if let Err(error) = keep(&held, status.as_u16(), &kept).await {
+        // The work is done and its answer goes out; a repeat would wait, then run again.
         tracing::warn!(error = %error, "an idempotent answer was not kept");
     }
     Ok(ServiceResponse::new(
@@ -149,14 +194,14 @@ pub async fn remember(
     ))
 }
 
-/// The body, read whole (up to `MAX_BODY` and one byte).
-async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, Error> {
+/// The body, read whole (up to `limit` and one byte: a longer one is refused by its handler).
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, Error> {
     let mut payload = req.take_payload();
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk?;
         body.extend_from_slice(&chunk);
-        if body.len() > MAX_BODY {
+        if body.len() > limit {
             break;
         }
     }
@@ -204,28 +249,31 @@ async fn claim(
     key_hash: &str,
     principal: &str,
     fingerprint: &str,
+    holder: &str,
 ) -> Result<Claim, ApiError> {
-    let (key_hash, principal, fingerprint) = (
+    let (key_hash, principal, fingerprint, holder) = (
         key_hash.to_owned(),
         principal.to_owned(),
         fingerprint.to_owned(),
+        holder.to_owned(),
     );
     let now = state.clock.now_naive();
     let mine = fingerprint.clone();
     let held = state
         .write_beside_check_ins(move |conn| {
-            let Some(held) = keys::claim(conn, &key_hash, &principal, &fingerprint, now)? else {
+            let Some(held) = keys::claim(conn, &key_hash, &principal, &fingerprint, &holder, now)?
+            else {
                 return Ok(None);
             };
-            if held.started_at < now - KEPT_FOR {
-                // Older than a day and not yet purged: as if it were gone.
-                keys::restart(conn, &key_hash, &fingerprint, now)?;
-                return Ok(None);
-            }
+            // Older than a day and not yet purged: as if it were gone. Held unanswered too long:
+            // its node stopped.
+            let expired = held.started_at < now - KEPT_FOR;
             let abandoned = held.status.is_none()
                 && held.fingerprint == fingerprint
                 && held.started_at < now - ABANDONED_AFTER;
-            if abandoned && keys::take_over(conn, &key_hash, held.started_at, now)? {
+            if (expired || abandoned)
+                && keys::take_over(conn, &key_hash, held.started_at, &fingerprint, &holder, now)?
+            {
                 return Ok(None);
             }
             Ok(Some(held))
@@ -259,26 +307,26 @@ fn answered(state: &AppState, held: Held) -> Result<Claim, ApiError> {
     Ok(Claim::Answered(status, kept))
 }
 
-async fn keep(
-    state: &Arc<AppState>,
-    key_hash: String,
-    status: u16,
-    kept: &Kept,
-) -> Result<(), ApiError> {
-    let sealed = state.cipher.seal(
+async fn keep(held: &Holding, status: u16, kept: &Kept) -> Result<(), ApiError> {
+    let sealed = held.state.cipher.seal(
         Field::Answer,
         &serde_json::to_string(kept).expect("an answer serialises"),
     );
-    state
-        .write_beside_check_ins(move |conn| keys::answer(conn, &key_hash, status, &sealed))
-        .await
-        .map_err(ApiError::from)
+    let (key_hash, holder) = (held.key_hash.clone(), held.holder.clone());
+    let kept = held
+        .state
+        .write_beside_check_ins(move |conn| keys::answer(conn, &key_hash, &holder, status, &sealed))
+        .await?;
+    if !kept {
+        tracing::warn!("an idempotency key was taken over before its answer was kept");
+    }
+    Ok(())
 }
 
-async fn let_go(state: &Arc<AppState>, key_hash: &str) -> Result<(), ApiError> {
-    let key_hash = key_hash.to_owned();
-    state
-        .write_beside_check_ins(move |conn| keys::release(conn, &key_hash))
+async fn let_go(held: &Holding) -> Result<(), ApiError> {
+    let (key_hash, holder) = (held.key_hash.clone(), held.holder.clone());
+    held.state
+        .write_beside_check_ins(move |conn| keys::release(conn, &key_hash, &holder))
         .await
         .map_err(ApiError::from)
 }

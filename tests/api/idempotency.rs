@@ -136,20 +136,27 @@ async fn the_same_key_with_another_request_is_refused_and_keys_are_the_callers_o
 }
 
 #[tokio::test]
-async fn an_answer_worth_retrying_is_not_kept_and_a_refusal_is() {
+async fn only_a_success_is_kept_so_a_refused_request_can_be_fixed_under_its_key() {
     let app = spawn_app().await;
     let venue = app.approved_venue().await;
     let resident = app.resident("吴敏").await;
-    // A 4xx is the answer to that request: sent again, the same answer, replayed.
+    // A refusal recorded nothing: its key is let go, so the same key with the request fixed runs.
     let bad = json!({"code": "https://elsewhere.example/v/abc"});
-    let first = post_keyed(&app, &resident.token, "/api/v1/check-ins", "bad", &bad).await;
-    let status = first.status();
-    let first = first.text().await.unwrap();
-    assert!(status.is_client_error(), "{status}: {first}");
-    let again = post_keyed(&app, &resident.token, "/api/v1/check-ins", "bad", &bad).await;
-    assert_eq!(again.status(), status);
-    assert!(replayed(&again));
-    assert_eq!(again.text().await.unwrap(), first);
+    let first = post_keyed(&app, &resident.token, "/api/v1/check-ins", "fixable", &bad).await;
+    assert!(first.status().is_client_error(), "{}", first.status());
+    let again = post_keyed(&app, &resident.token, "/api/v1/check-ins", "fixable", &bad).await;
+    assert!(again.status().is_client_error());
+    assert!(!replayed(&again), "a refusal is answered afresh");
+    let fixed = post_keyed(
+        &app,
+        &resident.token,
+        "/api/v1/check-ins",
+        "fixable",
+        &json!({"code": venue.code_url}),
+    )
+    .await;
+    assert!(!replayed(&fixed));
+    body_of(fixed, 201).await;
     // Without a token nothing is kept: the handler answers 401, and a logged-in request with
     // the same key later runs.
     let anonymous = app
@@ -161,9 +168,10 @@ async fn an_answer_worth_retrying_is_not_kept_and_a_refusal_is() {
         .await
         .unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let other = app.resident("郑强").await;
     let late = post_keyed(
         &app,
-        &resident.token,
+        &other.token,
         "/api/v1/check-ins",
         "late",
         &json!({"code": venue.code_url}),
@@ -171,6 +179,16 @@ async fn an_answer_worth_retrying_is_not_kept_and_a_refusal_is() {
     .await;
     assert!(!replayed(&late));
     body_of(late, 201).await;
+    // A body past the route's limit is refused by the route, unread and not kept.
+    let huge = json!({"code": "x".repeat(70 * 1024)});
+    let response = post_keyed(&app, &other.token, "/api/v1/check-ins", "huge", &huge).await;
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let mut conn = app.database().get().unwrap();
+    let held: i64 = idempotency_keys::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(held, 2, "the two scans that were recorded, no more");
 }
 
 #[tokio::test]

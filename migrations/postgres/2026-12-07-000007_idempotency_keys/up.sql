@@ -7,6 +7,8 @@ CREATE TABLE idempotency_keys (
     id TEXT PRIMARY KEY NOT NULL,
     principal TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
+    -- A random token of the request that holds the key: only it writes the answer or lets go.
+    holder TEXT NOT NULL,
     started_at TIMESTAMP NOT NULL,
     status INTEGER,
     answer_sealed TEXT
