@@ -4957,15 +4957,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        valid: boolean;
-                        /** @enum {string|null} */
-                        reason?: "expired" | "invalid" | null;
-                        check_in_id?: number | null;
-                        scanned_at?: string | null;
-                        expires_at?: string | null;
-                        venue?: Record<string, never> | null;
-                        verdict?: string | null;
-                        people?: unknown[] | null;
+                        /** @constant */
+                        valid: true;
+                        reason: null;
+                        check_in_id: number;
+                        /** Format: date-time */
+                        scanned_at: string;
+                        /** Format: date-time */
+                        expires_at: string;
+                        venue: {
+                            id: number;
+                            name: string;
+                            entrance: string;
+                        };
+                        /** @enum {string} */
+                        verdict: "pass" | "deny" | "isolate";
+                        people: {
+                            /** @enum {string} */
+                            role: "self" | "companion";
+                            /** @description Masked. */
+                            name: string;
+                            id_type: components["schemas"]["IdTypeOrNone"];
+                            /** @description Masked; null for someone registered by hand with a mobile number only. */
+                            id_number: string | null;
+                            /** @enum {string} */
+                            color: "green" | "yellow" | "red";
+                            /** @enum {string} */
+                            verdict: "pass" | "deny" | "isolate";
+                        }[];
+                    } | {
+                        /** @constant */
+                        valid: false;
+                        /** @enum {string} */
+                        reason: "expired" | "invalid";
+                        check_in_id: null;
+                        scanned_at: null;
+                        expires_at: null;
+                        venue: null;
+                        verdict: null;
+                        people: null;
                     };
                 };
             };
@@ -4989,7 +5019,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/jwk-set+json": Record<string, never>;
+                    "application/jwk-set+json": {
+                        /** @description Every key a pass may be verified with (more than one around a key rotation); a pass names its key by `kid`. */
+                        keys: {
+                            /** @constant */
+                            kty: "OKP";
+                            /** @constant */
+                            crv: "Ed25519";
+                            /** @description The public key, base64url without padding. */
+                            x: string;
+                            kid: string;
+                            /** @constant */
+                            alg: "EdDSA";
+                            /** @constant */
+                            use: "sig";
+                        }[];
+                    };
                 };
             };
             500: components["responses"]["InternalError"];

@@ -61,7 +61,11 @@ export class ApiError extends Error {
 
 type Method = "get" | "post" | "put" | "patch" | "delete";
 type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
-type JsonOf<X> = X extends { content: { "application/json": infer T } } ? T : undefined;
+type JsonOf<X> = X extends { content: { "application/json": infer T } }
+  ? T
+  : X extends { content: { "application/jwk-set+json": infer T } }
+    ? T
+    : undefined;
 type Success<O> = O extends { responses: infer R }
   ? 200 extends keyof R
     ? JsonOf<R[200]>

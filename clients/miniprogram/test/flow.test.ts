@@ -112,6 +112,21 @@ test("a resident logs in, consents, adds a companion, scans, sees the door page 
   const itinerary = await resident.get("/api/v1/me/check-ins", { query: { days: 14 } });
   assert.ok(itinerary.items.some((item) => item.check_in_id === page.check_in_id));
 
+  // The door checks the pass the page shows; the answer narrows on `valid`.
+  const door = client();
+  const check = await door.get("/api/v1/passes/verify", { query: { token: page.pass.token } });
+  assert.equal(check.valid, true);
+  if (check.valid) {
+    assert.equal(check.check_in_id, page.check_in_id);
+    assert.equal(check.venue.id, venue.id);
+    assert.equal(check.people.length, 2);
+  }
+  const forged = await door.get("/api/v1/passes/verify", { query: { token: `${page.pass.token}x` } });
+  assert.equal(forged.valid, false);
+  if (!forged.valid) assert.equal(forged.reason, "invalid");
+  const keys = await door.get("/.well-known/jwks.json", {});
+  assert.ok(keys.keys.some((key) => key.crv === "Ed25519"));
+
   // A bad field comes back named.
   await assert.rejects(
     resident.post("/api/v1/me/companions", { body: { name: "", id_number: "1", relation: "朋友" } }),
