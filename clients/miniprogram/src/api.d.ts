@@ -1736,9 +1736,9 @@ export interface components {
             subtype: {
                 code: string;
                 name: string;
-                default_stay_minutes?: number | null;
+                default_stay_minutes: number | null;
                 /** @enum {string|null} */
-                transport?: "vehicle" | "station" | null;
+                transport: "vehicle" | "station" | null;
             };
             region: {
                 code: string;
@@ -1777,10 +1777,10 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             case: {
-                name?: string;
-                id_type?: components["schemas"]["IdTypeOrNone"];
-                id_number?: string | null;
-                phone?: string | null;
+                name: string;
+                id_type: components["schemas"]["IdTypeOrNone"];
+                id_number: string | null;
+                phone: string | null;
             };
             /** Format: date-time */
             from: string;
@@ -1789,18 +1789,18 @@ export interface components {
             depth: number;
             truncated: boolean;
             stays: {
-                check_in_id?: number;
-                venue?: string;
-                address?: string;
-                entrance?: string;
+                check_in_id: number;
+                venue: string;
+                address: string;
+                entrance: string;
                 /** Format: date-time */
-                from?: string;
+                from: string;
                 /** Format: date-time */
-                to?: string;
+                to: string;
             }[];
             levels: {
-                level?: number;
-                people?: number;
+                level: number;
+                people: number;
             }[];
             contacts: {
                 level: number;
@@ -2162,17 +2162,17 @@ export interface components {
             note: string | null;
             check_in_id: number | null;
             venue: {
-                id?: number;
-                name?: string;
-                address?: string;
-                region_code?: string;
+                id: number;
+                name: string;
+                address: string;
+                region_code: string;
             };
             /** @description A red scan's person, in full. */
             person: null | {
-                name?: string;
-                id_type?: components["schemas"]["IdTypeOrNone"];
-                id_number?: string | null;
-                phone?: string | null;
+                name: string;
+                id_type: components["schemas"]["IdTypeOrNone"];
+                id_number: string | null;
+                phone: string | null;
             };
             /** @description A referral's contacts at the venue, in full. */
             referral: null | {
@@ -2181,17 +2181,17 @@ export interface components {
                 from_region: string;
                 people: number;
                 contacts: {
-                    level?: number;
-                    name?: string;
-                    id_type?: components["schemas"]["IdTypeOrNone"];
-                    id_number?: string | null;
-                    phone?: string | null;
-                    entrance?: string;
+                    level: number;
+                    name: string;
+                    id_type: components["schemas"]["IdTypeOrNone"];
+                    id_number: string | null;
+                    phone: string | null;
+                    entrance: string;
                     /** Format: date-time */
-                    overlap_from?: string;
+                    overlap_from: string;
                     /** Format: date-time */
-                    overlap_to?: string;
-                    check_in_id?: number;
+                    overlap_to: string;
+                    check_in_id: number;
                 }[];
             };
         };
@@ -2219,11 +2219,11 @@ export interface components {
             /** @example 138****5678 */
             phone: string | null;
             profile: null | {
-                nickname?: string | null;
-                avatar_url?: string | null;
-                gender?: string | null;
-                province?: string | null;
-                city?: string | null;
+                nickname: string | null;
+                avatar_url: string | null;
+                gender: string | null;
+                province: string | null;
+                city: string | null;
             };
         };
         StaffAccount: {
@@ -4099,9 +4099,9 @@ export interface operations {
                             check_in_id: number;
                             person: {
                                 /** @enum {string} */
-                                role?: "self" | "companion";
+                                role: "self" | "companion";
                                 /** @description Masked. */
-                                name?: string;
+                                name: string;
                             };
                             venue: string;
                             entrance: string;
