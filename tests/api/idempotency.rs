@@ -21,6 +21,18 @@ async fn post_keyed(app: &TestApp, token: &str, path: &str, key: &str, body: &Va
         .expect("request sent")
 }
 
+/// A scan of `code` with `key`.
+async fn scan_keyed(app: &TestApp, token: &str, key: &str, code: &Value) -> Response {
+    post_keyed(
+        app,
+        token,
+        "/api/v1/check-ins",
+        key,
+        &json!({ "code": code }),
+    )
+    .await
+}
+
 fn replayed(response: &Response) -> bool {
     response
         .headers()
@@ -75,26 +87,12 @@ async fn the_same_key_with_another_request_is_refused_and_keys_are_the_callers_o
     let north = app.entrance(&venue, "北门").await;
     let resident = app.resident("吴敏").await;
     body_of(
-        post_keyed(
-            &app,
-            &resident.token,
-            "/api/v1/check-ins",
-            "k",
-            &json!({"code": venue.code_url}),
-        )
-        .await,
+        scan_keyed(&app, &resident.token, "k", &json!(venue.code_url)).await,
         201,
     )
     .await;
     assert_error(
-        post_keyed(
-            &app,
-            &resident.token,
-            "/api/v1/check-ins",
-            "k",
-            &json!({"code": north["code_url"]}),
-        )
-        .await,
+        scan_keyed(&app, &resident.token, "k", &json!(north["code_url"])).await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "idempotency_key_reused",
     )
@@ -107,14 +105,7 @@ async fn the_same_key_with_another_request_is_refused_and_keys_are_the_callers_o
 
     // Another resident's equal key is theirs: their scan is recorded and answered for them.
     let other = app.resident("郑强").await;
-    let theirs = post_keyed(
-        &app,
-        &other.token,
-        "/api/v1/check-ins",
-        "k",
-        &json!({"code": venue.code_url}),
-    )
-    .await;
+    let theirs = scan_keyed(&app, &other.token, "k", &json!(venue.code_url)).await;
     assert!(!replayed(&theirs));
     let page = body_of(theirs, 201).await;
     assert_eq!(page["people"][0]["name"], "郑*");
@@ -147,14 +138,7 @@ async fn only_a_success_is_kept_so_a_refused_request_can_be_fixed_under_its_key(
     let again = post_keyed(&app, &resident.token, "/api/v1/check-ins", "fixable", &bad).await;
     assert!(again.status().is_client_error());
     assert!(!replayed(&again), "a refusal is answered afresh");
-    let fixed = post_keyed(
-        &app,
-        &resident.token,
-        "/api/v1/check-ins",
-        "fixable",
-        &json!({"code": venue.code_url}),
-    )
-    .await;
+    let fixed = scan_keyed(&app, &resident.token, "fixable", &json!(venue.code_url)).await;
     assert!(!replayed(&fixed));
     body_of(fixed, 201).await;
     // Without a token nothing is kept: the handler answers 401, and a logged-in request with
@@ -169,14 +153,7 @@ async fn only_a_success_is_kept_so_a_refused_request_can_be_fixed_under_its_key(
         .unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let other = app.resident("郑强").await;
-    let late = post_keyed(
-        &app,
-        &other.token,
-        "/api/v1/check-ins",
-        "late",
-        &json!({"code": venue.code_url}),
-    )
-    .await;
+    let late = scan_keyed(&app, &other.token, "late", &json!(venue.code_url)).await;
     assert!(!replayed(&late));
     body_of(late, 201).await;
     // A body past the route's limit is refused by the route, unread and not kept.
@@ -326,14 +303,7 @@ async fn a_cancelled_account_leaves_no_kept_answer() {
     let venue = app.approved_venue().await;
     let resident = app.resident("吴敏").await;
     body_of(
-        post_keyed(
-            &app,
-            &resident.token,
-            "/api/v1/check-ins",
-            "mine",
-            &json!({"code": venue.code_url}),
-        )
-        .await,
+        scan_keyed(&app, &resident.token, "mine", &json!(venue.code_url)).await,
         201,
     )
     .await;
