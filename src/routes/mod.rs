@@ -155,7 +155,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             venue_staff::redeem,
         ),
         endpoint(M::GET, "/api/v1/reviews", reviews::list),
-        endpoint(M::POST, "/api/v1/reviews/{venue_id}", reviews::decide),
+        endpoint(M::POST, "/api/v1/reviews/{id}", reviews::decide),
         endpoint(
             M::POST,
             "/api/v1/check-ins/{id}/checkout",

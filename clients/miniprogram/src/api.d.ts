@@ -736,12 +736,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/reviews/{venue_id}": {
+    "/api/v1/reviews/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                venue_id: number;
+                /** @description The venue applied for. */
+                id: number;
             };
             cookie?: never;
         };
@@ -3859,7 +3860,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                venue_id: number;
+                /** @description The venue applied for. */
+                id: number;
             };
             cookie?: never;
         };

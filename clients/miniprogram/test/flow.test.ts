@@ -48,8 +48,8 @@ async function approvedVenue(name: string) {
     body: { username, password: "a reviewer's long password" },
   });
   reviewer.token = staff.token;
-  const approved = await reviewer.post("/api/v1/reviews/{venue_id}", {
-    path: { venue_id: applied.id },
+  const approved = await reviewer.post("/api/v1/reviews/{id}", {
+    path: { id: applied.id },
     body: { decision: "approve" },
   });
   assert.equal(approved.status, "approved");
