@@ -6,11 +6,10 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use chrono_tz::Tz;
 
 use super::dev_secrets::{self, DevSecrets};
+use super::{decode_key, decode_signing_key};
 use super::{
     AdmissionSettings, AlipaySettings, AppEnv, ConfigError, DatabaseSettings, DatabaseUrl,
     DeliverySettings, KeyRing, Keys, LogFormat, RetentionSettings, ScanPolicy, Secret,
@@ -332,10 +331,7 @@ fn server<F: Fn(&str) -> Option<String>>(r: &mut Reader<F>, production: bool) ->
         max_in_flight: r.number("MAX_IN_FLIGHT", 128usize).max(1),
         max_queued: r.number("MAX_QUEUED", 512usize),
         queue_timeout: Duration::from_millis(r.number("QUEUE_TIMEOUT_MS", 3u64).min(60_000)),
-        max_connections: r
-            .get("MAX_CONNECTIONS")
-            .is_some()
-            .then(|| r.number("MAX_CONNECTIONS", 1usize).max(1)),
+        max_connections: Some(r.number("MAX_CONNECTIONS", 0usize)).filter(|&n| n > 0),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let http_workers = r.number("HTTP_WORKERS", cores).max(1);
@@ -582,30 +578,11 @@ fn wechat_keys(kind: NotificationKind) -> [&'static str; 3] {
     }
 }
 
-/// `PII_KEY` and `VENUE_CODE_KEY` are 32 random bytes in standard base64 (`openssl rand -base64 32`).
-fn decode_key(value: &str) -> Result<[u8; 32], String> {
-    let bytes = BASE64
-        .decode(value)
-        .map_err(|_| "must be standard base64 (openssl rand -base64 32)".to_string())?;
-    bytes
-        .try_into()
-        .map_err(|_| "must decode to exactly 32 bytes (openssl rand -base64 32)".to_string())
-}
-
-/// `PASS_SIGNING_KEY`: an Ed25519 private key as PKCS#8 PEM
-/// (`openssl genpkey -algorithm ed25519`), or its 32-byte seed in base64.
-fn decode_signing_key(value: &str) -> Result<[u8; 32], String> {
-    use ed25519_dalek::pkcs8::DecodePrivateKey;
-    if value.contains("-----BEGIN") {
-        return ed25519_dalek::SigningKey::from_pkcs8_pem(value)
-            .map(|key| key.to_bytes())
-            .map_err(|_| "is not an Ed25519 PKCS#8 PEM private key".to_string());
-    }
-    decode_key(value)
-}
-
 #[cfg(test)]
 mod tests {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use base64::Engine;
+
     use super::super::{DatabaseUrl, LogFormat, DEV_SECRETS_FILE, SINGLE_KEY_ID};
     use super::*;
     use std::collections::HashMap;

@@ -10,6 +10,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use chrono_tz::Tz;
 
 use crate::domain::{Secret, Taxonomy};
@@ -281,4 +283,26 @@ impl Settings {
     pub fn is_development(&self) -> bool {
         self.env == AppEnv::Development
     }
+}
+
+/// `PII_KEY` and `VENUE_CODE_KEY` are 32 random bytes in standard base64 (`openssl rand -base64 32`).
+fn decode_key(value: &str) -> Result<[u8; 32], String> {
+    let bytes = BASE64
+        .decode(value)
+        .map_err(|_| "must be standard base64 (openssl rand -base64 32)".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|_| "must decode to exactly 32 bytes (openssl rand -base64 32)".to_string())
+}
+
+/// `PASS_SIGNING_KEY`: an Ed25519 private key as PKCS#8 PEM
+/// (`openssl genpkey -algorithm ed25519`), or its 32-byte seed in base64.
+fn decode_signing_key(value: &str) -> Result<[u8; 32], String> {
+    use ed25519_dalek::pkcs8::DecodePrivateKey;
+    if value.contains("-----BEGIN") {
+        return ed25519_dalek::SigningKey::from_pkcs8_pem(value)
+            .map(|key| key.to_bytes())
+            .map_err(|_| "is not an Ed25519 PKCS#8 PEM private key".to_string());
+    }
+    decode_key(value)
 }

@@ -9,6 +9,7 @@ pub mod alerts;
 pub mod audit;
 pub mod backup;
 pub mod changes;
+mod check_in_batch;
 pub mod check_in_row;
 pub mod check_in_writer;
 pub mod check_ins;
