@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::edge::{csrf_forms, Answer, Posted, Signed};
 use super::{filters, redirect, render, Frame};
-use crate::domain::{AlertKind, AlertStatus};
+use crate::domain::{AlertKind, AlertStatus, PageRequest};
 use crate::services::alerts::{self, AlertError, AlertView};
 use crate::state::AppState;
 
@@ -50,7 +50,14 @@ async fn list(
 ) -> Answer {
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(AlertStatus::Open);
-    let alerts = alerts::list(&state, &session.staff, status).await?;
+    // The newest 500; the API pages through the rest.
+    let (alerts, _) = alerts::list(
+        &state,
+        &session.staff,
+        status,
+        PageRequest::first(PageRequest::MAX_LIMIT),
+    )
+    .await?;
     Ok(render(&AlertsPage {
         frame: session.frame(&state, "/console/alerts"),
         all,

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::edge::{csrf_forms, Answer, Posted, Signed};
 use super::{filters, redirect, render, Frame};
-use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor};
+use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, PageRequest};
 use crate::services::follow_ups::{self, FollowUpError, FollowUpView};
 use crate::state::AppState;
 
@@ -57,7 +57,14 @@ async fn list(
 ) -> Answer {
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(FollowUpStatus::Open);
-    let tasks = follow_ups::list(&state, &session.staff, status).await?;
+    // The newest 500; the API pages through the rest.
+    let (tasks, _) = follow_ups::list(
+        &state,
+        &session.staff,
+        status,
+        PageRequest::first(PageRequest::MAX_LIMIT),
+    )
+    .await?;
     Ok(render(&FollowUpsPage {
         frame: session.frame(&state, "/console/follow-ups"),
         all,

@@ -6,6 +6,7 @@
 //! extractors and the same answers to a service's errors (`edge`): a page shows nothing the API
 //! would refuse the same account.
 
+use crate::domain::FieldCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -192,7 +193,10 @@ fn form_window(
     let mut time = |field: &str, value: Option<&str>| {
         let time = value.and_then(|v| state.clock.read_local_input(v));
         if time.is_none() {
-            errors.add(field, FieldError::new("time_invalid", "请填写日期和时间"));
+            errors.add(
+                field,
+                FieldError::new(FieldCode::TimeInvalid, "请填写日期和时间"),
+            );
         }
         time
     };

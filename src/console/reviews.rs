@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::edge::{csrf_forms, Answer, Posted, Signed};
 use super::{redirect, render, Frame};
+use crate::domain::PageRequest;
 use crate::domain::VenueStatus;
 use crate::services;
 use crate::services::reviews::Decision;
@@ -68,7 +69,9 @@ async fn queue(
     notice: web::Query<Notice>,
 ) -> Answer {
     let pending = Some(VenueStatus::Pending);
-    let venues = services::reviews::list(&state, &session.staff, pending).await?;
+    // The oldest 500 waiting; the API pages through the rest.
+    let first = PageRequest::first(PageRequest::MAX_LIMIT);
+    let (venues, _) = services::reviews::list(&state, &session.staff, pending, first).await?;
     let notice = match notice.done.as_deref() {
         Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
         Some("rejected") => Some("已驳回该申请".to_owned()),

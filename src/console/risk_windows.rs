@@ -2,6 +2,7 @@
 //! overlapped it is told in their notices. The page lists the region's newest windows.
 
 use crate::auth::HealthOfficial;
+use crate::domain::FieldCode;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
@@ -106,7 +107,7 @@ async fn create(
     if venue_id.is_none() {
         errors.add(
             "venue_id",
-            FieldError::new("venue_id_invalid", "请填写场所编号"),
+            FieldError::new(FieldCode::VenueIdInvalid, "请填写场所编号"),
         );
     }
     let (from, to) = form_window(&state, &mut errors, Some(&form.from), Some(&form.to));

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::schema::alerts;
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{AlertKind, AlertStatus, RegionCode};
+use crate::domain::{AlertKind, AlertStatus, PageRequest, RegionCode};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = alerts)]
@@ -89,19 +89,24 @@ pub fn raise_referral(
     .get_result(c))?)
 }
 
-/// Alerts inside `scope`, newest first, optionally of one status.
+/// Alerts inside `scope`, newest first, optionally of one status; the page's rows.
 pub fn in_region(
     conn: &mut DbConnection,
     scope: &RegionCode,
     status: Option<AlertStatus>,
+    page: PageRequest,
 ) -> Result<Vec<AlertRow>, DbError> {
     let mut query = alerts::table
         .filter(alerts::region_code.like(format!("{scope}%")))
         .order(alerts::id.desc())
+        .limit(page.rows())
         .select(AlertRow::as_select())
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(alerts::status.eq(status));
+    }
+    if let Some(before) = page.after {
+        query = query.filter(alerts::id.lt(before));
     }
     Ok(query.load(conn)?)
 }

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::schema::{follow_ups, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
-use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, RegionCode};
+use crate::domain::{FollowUpCause, FollowUpStatus, HealthColor, PageRequest, RegionCode};
 
 /// A task to open, unless the person already has an open one in the region.
 #[derive(Debug, Clone)]
@@ -76,18 +76,18 @@ pub struct FollowUpRow {
     pub outcome_sealed: Option<String>,
 }
 
-/// The tasks of regions inside `scope`, newest first, of one status or all; at most `limit`.
+/// The tasks of regions inside `scope`, newest first, of one status or all; the page's rows.
 pub fn in_region(
     conn: &mut DbConnection,
     scope: &RegionCode,
     status: Option<FollowUpStatus>,
-    limit: i64,
+    page: PageRequest,
 ) -> Result<Vec<FollowUpRow>, DbError> {
     let mut query = follow_ups::table
         .left_join(venues::table.on(venues::id.nullable().eq(follow_ups::venue_id)))
         .filter(follow_ups::region_code.like(format!("{scope}%")))
         .order(follow_ups::id.desc())
-        .limit(limit)
+        .limit(page.rows())
         .select((
             follow_ups::id,
             follow_ups::person_id,
@@ -104,6 +104,9 @@ pub fn in_region(
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(follow_ups::status.eq(status));
+    }
+    if let Some(before) = page.after {
+        query = query.filter(follow_ups::id.lt(before));
     }
     Ok(query.load(conn)?)
 }

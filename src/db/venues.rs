@@ -8,7 +8,7 @@ use super::schema::{entrances, venue_staff, venues};
 use super::{DbConnection, DbError};
 use crate::crypto::{Field, PiiCipher};
 use crate::domain::{
-    IdDocument, IdType, Manager, ManagerFilter, MobileNumber, PersonName, RegionCode,
+    IdDocument, IdType, Manager, ManagerFilter, MobileNumber, PageRequest, PersonName, RegionCode,
     VenueApplication, VenueChanges, VenueStatus,
 };
 
@@ -392,20 +392,26 @@ pub fn set_decision(
     Ok(())
 }
 
-/// Applications whose region lies inside `scope`, oldest first, optionally of one status.
+/// Applications whose region lies inside `scope`, oldest first, optionally of one status; the
+/// page's rows.
 pub fn in_region(
     conn: &mut DbConnection,
     scope: &RegionCode,
     status: Option<VenueStatus>,
+    page: PageRequest,
 ) -> Result<Vec<VenueRow>, DbError> {
     let mut query = venues::table
         .filter(venues::region_code.like(format!("{scope}%")))
         .filter(venues::unfinished_import.is_null())
         .order(venues::id.asc())
+        .limit(page.rows())
         .select(VenueRow::as_select())
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(venues::status.eq(status));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(venues::id.gt(after));
     }
     Ok(query.load(conn)?)
 }

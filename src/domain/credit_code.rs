@@ -3,6 +3,7 @@
 //! character over the first 17.
 
 use super::FieldError;
+use crate::domain::FieldCode;
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
@@ -20,7 +21,7 @@ impl CreditCode {
         let code = input.trim().to_ascii_uppercase();
         let invalid = || {
             FieldError::new(
-                "credit_code_invalid",
+                FieldCode::CreditCodeInvalid,
                 "统一社会信用代码应为18位数字或大写字母，且校验位正确",
             )
         };

@@ -1,3 +1,4 @@
+use crate::domain::FieldCode;
 use serde::Serialize;
 
 use super::FieldError;
@@ -18,13 +19,16 @@ const EARTH_RADIUS_M: f64 = 6_371_008.8;
 impl MapPoint {
     pub fn parse(lat: f64, lng: f64) -> Result<Self, FieldError> {
         if !lat.is_finite() || !lng.is_finite() {
-            return Err(FieldError::new("location_invalid", "坐标不是有效数字"));
+            return Err(FieldError::new(
+                FieldCode::LocationInvalid,
+                "坐标不是有效数字",
+            ));
         }
         let inside = (LAT_RANGE.0..=LAT_RANGE.1).contains(&lat)
             && (LNG_RANGE.0..=LNG_RANGE.1).contains(&lng);
         if !inside {
             return Err(FieldError::new(
-                "location_outside_china",
+                FieldCode::LocationOutsideChina,
                 "地图选点不在中国境内，请重新选点",
             ));
         }

@@ -1,5 +1,6 @@
 //! Health-code colours, the verdict each means at the door, and why a colour was set.
 
+use crate::domain::FieldCode;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::named::{named_enum, parse_named};
@@ -20,7 +21,7 @@ impl HealthColor {
             input,
             Self::ALL,
             Self::as_str,
-            "health_color_invalid",
+            FieldCode::HealthColorInvalid,
             "健康码颜色",
         )
     }
@@ -61,7 +62,7 @@ impl TestResult {
                 other,
                 Self::ALL,
                 Self::as_str,
-                "test_result_invalid",
+                FieldCode::TestResultInvalid,
                 "核酸检测结果",
             ),
         }
@@ -154,7 +155,7 @@ impl HealthReason {
             input,
             Self::ALL,
             Self::as_str,
-            "reason_code_invalid",
+            FieldCode::ReasonCodeInvalid,
             "原因",
         )
     }

@@ -2,6 +2,7 @@
 //! Kong, Macao and Taiwan, and the foreign permanent-resident ID card. Each kind has its own
 //! format, and its own way of being masked.
 
+use crate::domain::FieldCode;
 use chrono::NaiveDate;
 
 use super::id_number::{check_character, latest_today};
@@ -29,7 +30,13 @@ impl IdType {
     pub fn parse(input: Option<&str>) -> Result<Self, FieldError> {
         match input.map(str::trim).filter(|t| !t.is_empty()) {
             None => Ok(IdType::ResidentId),
-            Some(text) => parse_named(text, Self::ALL, Self::as_str, "id_type_invalid", "证件类型"),
+            Some(text) => parse_named(
+                text,
+                Self::ALL,
+                Self::as_str,
+                FieldCode::IdTypeInvalid,
+                "证件类型",
+            ),
         }
     }
 
@@ -79,7 +86,7 @@ impl IdDocument {
     /// Parses, refusing birth dates after `today` where the number carries one.
     pub fn parse_on(kind: IdType, input: &str, today: NaiveDate) -> Result<Self, FieldError> {
         let number = input.trim().to_ascii_uppercase();
-        let wrong = |message: &str| Err(FieldError::new("id_number_invalid", message));
+        let wrong = |message: &str| Err(FieldError::new(FieldCode::IdNumberInvalid, message));
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         match kind {
             IdType::ResidentId => {
@@ -119,13 +126,13 @@ impl IdDocument {
                     .filter(|d| *d <= today);
                 if birth.is_none() {
                     return Err(FieldError::new(
-                        "id_number_birth_date",
+                        FieldCode::IdNumberBirthDate,
                         "证件号码中的出生日期不正确",
                     ));
                 }
                 if check_character(&bytes[..17]) != bytes[17] {
                     return Err(FieldError::new(
-                        "id_number_check_character",
+                        FieldCode::IdNumberCheckCharacter,
                         "证件号码校验位不正确，请核对",
                     ));
                 }
@@ -175,7 +182,7 @@ impl IdDocument {
     ) -> Result<Option<NaiveDate>, FieldError> {
         match (self.birth_date(), given) {
             (Some(inside), Some(given)) if inside != given => Err(FieldError::new(
-                "birth_date_mismatch",
+                FieldCode::BirthDateMismatch,
                 "出生日期与证件号码中的出生日期不一致",
             )),
             (inside, given) => Ok(inside.or(given)),
@@ -272,7 +279,7 @@ pub fn parse_birth_date(input: &str) -> Result<NaiveDate, FieldError> {
         .filter(|d| *d >= NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() && *d <= latest_today())
         .ok_or_else(|| {
             FieldError::new(
-                "birth_date_invalid",
+                FieldCode::BirthDateInvalid,
                 "出生日期应为1900-01-01至今天之间的日期，格式如 2015-06-01",
             )
         })
@@ -299,7 +306,7 @@ mod tests {
         assert_eq!(IdType::parse(Some("passport")).unwrap(), IdType::Passport);
         assert_eq!(
             IdType::parse(Some("护照")).unwrap_err().code,
-            "id_type_invalid"
+            FieldCode::IdTypeInvalid
         );
     }
 

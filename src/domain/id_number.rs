@@ -1,5 +1,6 @@
 //! Resident identity number, GB 11643-1999.
 
+use crate::domain::FieldCode;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
@@ -38,34 +39,38 @@ impl IdNumber {
     pub fn parse_on(input: &str, today: NaiveDate) -> Result<Self, FieldError> {
         let value = input.trim().to_ascii_uppercase();
         if value.chars().count() != 18 {
-            return Err(FieldError::new("id_number_length", "身份证号码应为18位"));
+            return Err(FieldError::new(
+                FieldCode::IdNumberLength,
+                "身份证号码应为18位",
+            ));
         }
         let bytes = value.as_bytes();
         let body_is_digits = bytes[..17].iter().all(u8::is_ascii_digit);
         let last_ok = bytes[17].is_ascii_digit() || bytes[17] == b'X';
         if !body_is_digits || !last_ok {
             return Err(FieldError::new(
-                "id_number_characters",
+                FieldCode::IdNumberCharacters,
                 "身份证号码前17位应为数字，最后一位为数字或X",
             ));
         }
         if !PROVINCE_PREFIXES.contains(&&value[..2]) {
             return Err(FieldError::new(
-                "id_number_region",
+                FieldCode::IdNumberRegion,
                 "身份证号码的地址码不正确",
             ));
         }
-        let birth_date = NaiveDate::parse_from_str(&value[6..14], "%Y%m%d")
-            .map_err(|_| FieldError::new("id_number_birth_date", "身份证号码中的出生日期不存在"))?;
+        let birth_date = NaiveDate::parse_from_str(&value[6..14], "%Y%m%d").map_err(|_| {
+            FieldError::new(FieldCode::IdNumberBirthDate, "身份证号码中的出生日期不存在")
+        })?;
         if birth_date > today {
             return Err(FieldError::new(
-                "id_number_birth_date",
+                FieldCode::IdNumberBirthDate,
                 "身份证号码中的出生日期晚于今天",
             ));
         }
         if check_character(&bytes[..17]) != bytes[17] {
             return Err(FieldError::new(
-                "id_number_check_character",
+                FieldCode::IdNumberCheckCharacter,
                 "身份证号码校验位不正确，请核对",
             ));
         }

@@ -1,3 +1,4 @@
+use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
 use super::{mask_mobile, FieldError};
@@ -18,7 +19,7 @@ impl MobileNumber {
             Ok(Self(value.to_owned()))
         } else {
             Err(FieldError::new(
-                "mobile_invalid",
+                FieldCode::MobileInvalid,
                 "请输入11位中国大陆手机号码",
             ))
         }

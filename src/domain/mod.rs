@@ -15,6 +15,7 @@ pub mod login_throttle;
 mod masking;
 mod mobile;
 mod named;
+mod page;
 mod region_code;
 pub mod scan;
 mod secret;
@@ -35,7 +36,7 @@ pub use check_in::{
 };
 pub use companion_rule::CompanionRule;
 pub use credit_code::CreditCode;
-pub use field_error::{FieldError, FieldErrors};
+pub use field_error::{FieldCode, FieldError, FieldErrors};
 pub use geo::MapPoint;
 pub use health::{
     test_required_notice, CurrentColor, HealthColor, HealthReason, PersonHealth, TestOnRecord,
@@ -46,6 +47,7 @@ pub use id_number::{age_on, IdNumber, Sex};
 pub use masking::{mask_id_number, mask_mobile, mask_name};
 pub use mobile::MobileNumber;
 pub use named::parse_named;
+pub use page::PageRequest;
 pub use region_code::{RegionCode, RegionLevel};
 pub use secret::Secret;
 pub use staff_role::StaffRole;

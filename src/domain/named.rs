@@ -3,6 +3,7 @@
 //! list, and [`parse_named`] gives the field error that names every allowed value.
 
 use super::FieldError;
+use crate::domain::FieldCode;
 
 macro_rules! named_enum {
     (
@@ -54,7 +55,7 @@ pub fn parse_named<T: Copy>(
     input: &str,
     all: &[T],
     name_of: fn(T) -> &'static str,
-    code: &'static str,
+    code: FieldCode,
     what: &str,
 ) -> Result<T, FieldError> {
     let input = input.trim();
@@ -92,12 +93,25 @@ mod tests {
             assert_eq!(Fruit::from_name(fruit.as_str()), Some(*fruit));
         }
         assert_eq!(
-            parse_named(" pear ", Fruit::ALL, Fruit::as_str, "fruit_invalid", "水果").unwrap(),
+            parse_named(
+                " pear ",
+                Fruit::ALL,
+                Fruit::as_str,
+                FieldCode::StatusInvalid,
+                "水果"
+            )
+            .unwrap(),
             Fruit::Pear
         );
-        let error =
-            parse_named("fig", Fruit::ALL, Fruit::as_str, "fruit_invalid", "水果").unwrap_err();
-        assert_eq!(error.code, "fruit_invalid");
+        let error = parse_named(
+            "fig",
+            Fruit::ALL,
+            Fruit::as_str,
+            FieldCode::StatusInvalid,
+            "水果",
+        )
+        .unwrap_err();
+        assert_eq!(error.code, "status_invalid");
         assert_eq!(error.message, "水果只能是 apple、pear 或 plum");
         assert_eq!(serde_json::to_string(&Fruit::Plum).unwrap(), "\"plum\"");
     }

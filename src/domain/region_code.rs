@@ -1,6 +1,7 @@
 //! Administrative division codes in their short form: 2 digits for a province, 4 for a prefecture,
 //! 6 for a county, 9 for a township and 12 for a village (residents' or villagers' committee).
 
+use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
 use super::FieldError;
@@ -65,22 +66,25 @@ impl RegionCode {
         let value = input.trim();
         if !value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldError::new(
-                "region_code_invalid",
+                FieldCode::RegionCodeInvalid,
                 "行政区划代码只能包含数字",
             ));
         }
         let Some(level) = RegionLevel::from_code_length(value.len()) else {
             return Err(FieldError::new(
-                "region_code_invalid",
+                FieldCode::RegionCodeInvalid,
                 "行政区划代码应为2、4、6、9或12位数字",
             ));
         };
         if value.starts_with("00") {
-            return Err(FieldError::new("region_code_invalid", "行政区划代码不正确"));
+            return Err(FieldError::new(
+                FieldCode::RegionCodeInvalid,
+                "行政区划代码不正确",
+            ));
         }
         if level == RegionLevel::Village && value.ends_with("000") {
             return Err(FieldError::new(
-                "region_code_invalid",
+                FieldCode::RegionCodeInvalid,
                 "村（社区）代码不正确；乡镇（街道）请使用9位代码",
             ));
         }

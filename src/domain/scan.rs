@@ -21,6 +21,7 @@
 //! 10. The rows' alert and follow-up: [`raises_alert`], [`followed_up`].
 //! 11. The door's notice: [`door_notice`] (the page itself: `services/scan/page.rs`).
 
+use crate::domain::FieldCode;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 use super::{
@@ -115,7 +116,7 @@ pub fn companion_ids(ids: &[i64]) -> Result<(), FieldError> {
     let mut seen = std::collections::HashSet::new();
     if ids.len() > MAX_COMPANIONS || !ids.iter().all(|id| seen.insert(*id)) {
         return Err(FieldError::new(
-            "companion_ids_invalid",
+            FieldCode::CompanionIdsInvalid,
             "同行人员不能重复，且最多5人",
         ));
     }
@@ -150,11 +151,14 @@ pub fn entry_time(
     };
     let time = time.with_timezone(&Utc);
     if time > now + CLOCK_SKEW {
-        return Err(FieldError::new("scanned_at_future", "扫码时间不能晚于现在"));
+        return Err(FieldError::new(
+            FieldCode::ScannedAtFuture,
+            "扫码时间不能晚于现在",
+        ));
     }
     if time < now - Duration::hours(i64::from(offline_window_hours)) {
         return Err(FieldError::new(
-            "scanned_at_too_old",
+            FieldCode::ScannedAtTooOld,
             format!("离线扫码记录须在{offline_window_hours}小时内上传"),
         ));
     }

@@ -1,5 +1,6 @@
 use super::named::{named_enum, parse_named};
 use super::FieldError;
+use crate::domain::FieldCode;
 
 named_enum! {
     /// What a staff account may do; its region code limits where.
@@ -20,7 +21,13 @@ named_enum! {
 
 impl StaffRole {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        parse_named(input, Self::ALL, Self::as_str, "staff_role_invalid", "角色")
+        parse_named(
+            input,
+            Self::ALL,
+            Self::as_str,
+            FieldCode::StaffRoleInvalid,
+            "角色",
+        )
     }
 }
 

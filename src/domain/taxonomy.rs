@@ -1,6 +1,7 @@
 //! The venue taxonomy: classes of venue, each with subtypes and the default length of a stay.
 //! A deployment loads one taxonomy from a data file (Hunan's 10 classes by default).
 
+use crate::domain::FieldCode;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -146,14 +147,14 @@ impl Taxonomy {
         if self.category(category).is_none() {
             errors.add(
                 "category",
-                FieldError::new("category_unknown", "场所类型不存在"),
+                FieldError::new(FieldCode::CategoryUnknown, "场所类型不存在"),
             );
             return None;
         }
         let Some(found) = self.subtype(category, subtype) else {
             errors.add(
                 "subtype",
-                FieldError::new("subtype_unknown", "该类型下没有这个细分行业"),
+                FieldError::new(FieldCode::SubtypeUnknown, "该类型下没有这个细分行业"),
             );
             return None;
         };
@@ -163,7 +164,10 @@ impl Taxonomy {
             if line.is_none() && plate.is_none() {
                 errors.add(
                     "transport_line",
-                    FieldError::new("transport_required", "公共交通场所请填写线路或车牌号"),
+                    FieldError::new(
+                        FieldCode::TransportRequired,
+                        "公共交通场所请填写线路或车牌号",
+                    ),
                 );
                 return None;
             }
@@ -175,7 +179,10 @@ impl Taxonomy {
                 if given {
                     errors.add(
                         field,
-                        FieldError::new("transport_only", "只有公共交通场所需要填写线路或车牌号"),
+                        FieldError::new(
+                            FieldCode::TransportOnly,
+                            "只有公共交通场所需要填写线路或车牌号",
+                        ),
                     );
                 }
             }

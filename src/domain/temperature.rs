@@ -1,6 +1,7 @@
 //! A body temperature taken at the door.
 
 use super::FieldError;
+use crate::domain::FieldCode;
 
 /// Degrees Celsius to one decimal, kept as tenths (36.5 °C is 365).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -11,7 +12,7 @@ impl Temperature {
     pub fn parse(celsius: f64) -> Result<Self, FieldError> {
         if !celsius.is_finite() || !(34.0..=43.0).contains(&celsius) {
             return Err(FieldError::new(
-                "temperature_invalid",
+                FieldCode::TemperatureInvalid,
                 "体温须为34.0至43.0之间的摄氏度数",
             ));
         }

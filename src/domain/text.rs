@@ -2,6 +2,7 @@
 //! free of control and invisible characters (`is_hidden`); inner runs of whitespace are kept as
 //! typed.
 
+use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
 use super::{mask_name, FieldError, FieldErrors};
@@ -35,17 +36,26 @@ fn bounded(input: &str, min: usize, max: usize, what: &str) -> Result<String, Fi
     let value = input.trim();
     let length = value.chars().count();
     if length == 0 {
-        return Err(FieldError::new("required", format!("{what}不能为空")));
+        return Err(FieldError::new(
+            FieldCode::Required,
+            format!("{what}不能为空"),
+        ));
     }
     if length < min {
-        return Err(FieldError::new("too_short", format!("{what}至少{min}个字")));
+        return Err(FieldError::new(
+            FieldCode::TooShort,
+            format!("{what}至少{min}个字"),
+        ));
     }
     if length > max {
-        return Err(FieldError::new("too_long", format!("{what}最多{max}个字")));
+        return Err(FieldError::new(
+            FieldCode::TooLong,
+            format!("{what}最多{max}个字"),
+        ));
     }
     if value.chars().any(is_hidden) {
         return Err(FieldError::new(
-            "control_characters",
+            FieldCode::ControlCharacters,
             format!("{what}含有不可见的控制字符"),
         ));
     }

@@ -1,6 +1,7 @@
 //! Public transport venues are named by line ("K1路", "BRT1号线") and/or plate ("湘L12345").
 
 use super::FieldError;
+use crate::domain::FieldCode;
 
 const PROVINCE_ABBREVIATIONS: &str =
     "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";
@@ -11,7 +12,7 @@ pub fn parse_line(input: &str) -> Result<String, FieldError> {
     let length = value.chars().count();
     if length == 0 || length > 30 || value.chars().any(super::is_hidden) {
         return Err(FieldError::new(
-            "transport_line_invalid",
+            FieldCode::TransportLineInvalid,
             "线路名称应为1至30个字",
         ));
     }
@@ -40,7 +41,7 @@ pub fn parse_plate(input: &str) -> Result<String, FieldError> {
         Ok(value)
     } else {
         Err(FieldError::new(
-            "plate_number_invalid",
+            FieldCode::PlateNumberInvalid,
             "车牌号格式不正确，例如 湘L12345",
         ))
     }

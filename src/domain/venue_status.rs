@@ -1,5 +1,6 @@
 use super::named::{named_enum, parse_named};
 use super::FieldError;
+use crate::domain::FieldCode;
 
 named_enum! {
     /// Where a venue application stands. Only an approved venue has working codes; once approved
@@ -13,7 +14,13 @@ named_enum! {
 
 impl VenueStatus {
     pub fn parse(input: &str) -> Result<Self, FieldError> {
-        parse_named(input, Self::ALL, Self::as_str, "status_invalid", "status")
+        parse_named(
+            input,
+            Self::ALL,
+            Self::as_str,
+            FieldCode::StatusInvalid,
+            "status",
+        )
     }
 
     /// Basic information may change while the application is pending or was rejected.

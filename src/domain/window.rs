@@ -2,6 +2,7 @@
 //! period, and starts inside it. Records older than the retention period are waiting only for the
 //! purge; no query may read them in the meantime.
 
+use crate::domain::FieldCode;
 use chrono::{Duration, NaiveDateTime};
 
 use super::{FieldError, FieldErrors};
@@ -37,26 +38,26 @@ impl Retained {
         if to <= from {
             errors.add(
                 "to",
-                FieldError::new("range_invalid", "结束时间应晚于开始时间"),
+                FieldError::new(FieldCode::RangeInvalid, "结束时间应晚于开始时间"),
             );
         } else if to - from > Duration::days(i64::from(days)) {
             errors.add(
                 "from",
                 FieldError::new(
-                    "range_too_long",
+                    FieldCode::RangeTooLong,
                     format!("{what}时段最长{days}天（数据保存期限）"),
                 ),
             );
         } else if to > self.since + Duration::days(i64::from(days) + 1) {
             errors.add(
                 "to",
-                FieldError::new("range_in_future", "结束时间不能晚于明天"),
+                FieldError::new(FieldCode::RangeInFuture, "结束时间不能晚于明天"),
             );
         } else if from < self.since {
             errors.add(
                 "from",
                 FieldError::new(
-                    "range_outside_retention",
+                    FieldCode::RangeOutsideRetention,
                     format!("{what}时段须在最近{days}天内（数据保存期限）"),
                 ),
             );
@@ -83,7 +84,7 @@ mod tests {
         let retained = Retained::at(at(29, 12), 28);
         match retained.check(&mut errors, Some(from), Some(to), "查询") {
             Some(_) => Ok(()),
-            None => Err(errors.iter().map(|(_, e)| e.code).collect()),
+            None => Err(errors.iter().map(|(_, e)| e.code.as_str()).collect()),
         }
     }
 

@@ -3,7 +3,7 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{items, status_query, Items, State};
+use super::{page, page_request, status_query, Page, State};
 use crate::auth::HealthOfficial;
 use crate::domain::AlertStatus;
 use crate::services::alerts::{self, AlertView};
@@ -12,6 +12,8 @@ use crate::web::{ApiError, Json, Query};
 #[derive(Deserialize)]
 pub struct AlertQuery {
     status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -24,14 +26,22 @@ pub async fn list(
     HealthOfficial(official): HealthOfficial,
     query: Query<AlertQuery>,
     state: State,
-) -> Result<web::Json<Items<AlertView>>, ApiError> {
+) -> Result<web::Json<Page<AlertView>>, ApiError> {
     let status = status_query(
         query.0.status.as_deref(),
         AlertStatus::Open,
         AlertStatus::ALL,
         AlertStatus::as_str,
     )?;
-    Ok(items(alerts::list(&state, &official, status).await?))
+    Ok(page(
+        alerts::list(
+            &state,
+            &official,
+            status,
+            page_request(query.0.cursor.as_deref(), query.0.limit)?,
+        )
+        .await?,
+    ))
 }
 
 pub async fn close(

@@ -1,5 +1,6 @@
 //! The audit log, for auditors.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -24,7 +25,7 @@ impl TryFrom<AuditQuery> for AuditFilter {
         if !(1..=1000).contains(&limit) {
             return Err(ApiError::invalid_parameter(
                 "limit",
-                FieldError::new("limit_out_of_range", "limit 应在 1 到 1000 之间"),
+                FieldError::new(FieldCode::LimitOutOfRange, "limit 应在 1 到 1000 之间"),
             ));
         }
         Ok(AuditFilter {

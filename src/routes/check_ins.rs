@@ -1,5 +1,6 @@
 //! The scan (`POST /api/v1/check-ins`), checkout, and the itinerary.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
@@ -42,7 +43,10 @@ impl TryFrom<ScanRequest> for ScanInput {
             errors.check(
                 "scanned_at",
                 DateTime::parse_from_rfc3339(t).map_err(|_| {
-                    FieldError::new("scanned_at_invalid", "扫码时间应为带时区的 RFC 3339 时间")
+                    FieldError::new(
+                        FieldCode::ScannedAtInvalid,
+                        "扫码时间应为带时区的 RFC 3339 时间",
+                    )
                 }),
             )
         });
@@ -102,7 +106,7 @@ pub async fn itinerary(
         return Err(ApiError::invalid_parameter(
             "days",
             FieldError::new(
-                "days_out_of_range",
+                FieldCode::DaysOutOfRange,
                 format!("days 应在 1 到 {retention} 之间"),
             ),
         ));

@@ -1,5 +1,6 @@
 //! Companions (同行人员) of the caller.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -48,7 +49,7 @@ impl TryFrom<CompanionRequest> for NewCompanion {
                         );
                         errors.add(
                             "birth_date",
-                            FieldError::new("birth_date_required", message),
+                            FieldError::new(FieldCode::BirthDateRequired, message),
                         );
                         None
                     }
@@ -64,7 +65,10 @@ impl TryFrom<CompanionRequest> for NewCompanion {
         {
             errors.add(
                 "relation",
-                FieldError::new("relation_invalid", "关系请填写1至10个字，如 父亲、女儿"),
+                FieldError::new(
+                    FieldCode::RelationInvalid,
+                    "关系请填写1至10个字，如 父亲、女儿",
+                ),
             );
         }
         let value = match (name, document, birth_date) {

@@ -1,5 +1,6 @@
 //! Entrances of a venue (one door, one code): add, rename, close, download and rotate codes.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -24,7 +25,10 @@ impl TryFrom<EntranceChangesRequest> for EntranceChanges {
     fn try_from(request: EntranceChangesRequest) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();
         if request.name.is_none() && request.description.is_none() {
-            errors.add("body", FieldError::new("required", "没有要修改的内容"));
+            errors.add(
+                "body",
+                FieldError::new(FieldCode::Required, "没有要修改的内容"),
+            );
         }
         let changes = EntranceChanges {
             name: request

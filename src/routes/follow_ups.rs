@@ -3,7 +3,7 @@
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{items, status_query, Items, State};
+use super::{page, page_request, status_query, Page, State};
 use crate::auth::FollowUpStaff;
 use crate::domain::FollowUpStatus;
 use crate::services::follow_ups::{self, FollowUpView};
@@ -13,20 +13,30 @@ use crate::web::{ApiError, Json, Query};
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
 }
 
 pub async fn list(
     FollowUpStaff(staff): FollowUpStaff,
     query: Query<ListQuery>,
     state: State,
-) -> Result<web::Json<Items<FollowUpView>>, ApiError> {
+) -> Result<web::Json<Page<FollowUpView>>, ApiError> {
     let status = status_query(
         query.0.status.as_deref(),
         FollowUpStatus::Open,
         FollowUpStatus::ALL,
         FollowUpStatus::as_str,
     )?;
-    Ok(items(follow_ups::list(&state, &staff, status).await?))
+    Ok(page(
+        follow_ups::list(
+            &state,
+            &staff,
+            status,
+            page_request(query.0.cursor.as_deref(), query.0.limit)?,
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
 //! Health-code colours, set by health officials one at a time or in bulk.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use actix_web::HttpResponse;
 use serde::Deserialize;
@@ -82,7 +83,10 @@ impl TryFrom<ImportRequest> for Vec<NewColor> {
         if rows.is_empty() || rows.len() > MAX_IMPORT_ROWS {
             return Err(FieldErrors::one(
                 "changes",
-                FieldError::new("changes_count", format!("每次导入1至{MAX_IMPORT_ROWS}条")),
+                FieldError::new(
+                    FieldCode::ChangesCount,
+                    format!("每次导入1至{MAX_IMPORT_ROWS}条"),
+                ),
             ));
         }
         let mut errors = FieldErrors::default();

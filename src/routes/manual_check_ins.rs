@@ -1,6 +1,7 @@
 //! Manual check-ins: venue staff register a person without a phone by hand, one at a time or a
 //! paper sheet's rows at once.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use serde::Deserialize;
@@ -77,7 +78,7 @@ impl PersonRequest {
                 errors.add(
                     field("id_number"),
                     FieldError::new(
-                        "id_number_required",
+                        FieldCode::IdNumberRequired,
                         "请填写证件号码；无证件的，请填写手机号码（phone）",
                     ),
                 );
@@ -124,7 +125,10 @@ impl TryFrom<SheetRequest> for ManualSheet {
         if request.rows.is_empty() || request.rows.len() > MAX_SHEET_ROWS {
             return Err(FieldErrors::one(
                 "rows",
-                FieldError::new("rows_count", format!("每张登记表1至{MAX_SHEET_ROWS}行")),
+                FieldError::new(
+                    FieldCode::RowsCount,
+                    format!("每张登记表1至{MAX_SHEET_ROWS}行"),
+                ),
             ));
         }
         let mut errors = FieldErrors::default();
@@ -138,7 +142,7 @@ impl TryFrom<SheetRequest> for ManualSheet {
                 let at = errors.check(
                     format!("{prefix}scanned_at"),
                     DateTime::parse_from_rfc3339(row.scanned_at.trim()).map_err(|_| {
-                        FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")
+                        FieldError::new(FieldCode::TimeInvalid, "时间应为带时区的 RFC 3339 时间")
                     }),
                 );
                 let person = PersonRequest {

@@ -1,5 +1,6 @@
 //! The resident's own account and the three-element consent of the seeds.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -56,7 +57,10 @@ impl TryFrom<ConsentRequest> for ConsentOffer {
         if request.profile.is_none() && request.phone.is_none() && request.identity.is_none() {
             errors.add(
                 "body",
-                FieldError::new("required", "请至少授权一项：profile、phone 或 identity"),
+                FieldError::new(
+                    FieldCode::Required,
+                    "请至少授权一项：profile、phone 或 identity",
+                ),
             );
         }
         let profile = request.profile.map(|offer| profile(&mut errors, offer));
@@ -124,7 +128,10 @@ fn profile(errors: &mut FieldErrors, offer: ProfileOffer) -> PlatformProfile {
         if value.chars().count() > max || value.chars().any(crate::domain::is_hidden) {
             errors.add(
                 format!("profile.{field}"),
-                FieldError::new("too_long", format!("最多{max}个字，且不能含控制字符")),
+                FieldError::new(
+                    FieldCode::TooLong,
+                    format!("最多{max}个字，且不能含控制字符"),
+                ),
             );
             return None;
         }
@@ -141,7 +148,7 @@ fn profile(errors: &mut FieldErrors, offer: ProfileOffer) -> PlatformProfile {
     {
         errors.add(
             "profile.avatar_url",
-            FieldError::new("url_invalid", "头像地址应以 https:// 开头"),
+            FieldError::new(FieldCode::UrlInvalid, "头像地址应以 https:// 开头"),
         );
     }
     if gender
@@ -150,7 +157,10 @@ fn profile(errors: &mut FieldErrors, offer: ProfileOffer) -> PlatformProfile {
     {
         errors.add(
             "profile.gender",
-            FieldError::new("gender_invalid", "性别只能是 male、female 或 unknown"),
+            FieldError::new(
+                FieldCode::GenderInvalid,
+                "性别只能是 male、female 或 unknown",
+            ),
         );
     }
     PlatformProfile {
@@ -168,7 +178,7 @@ fn phone_proof(offer: PhoneOffer) -> Result<PhoneProof, FieldError> {
         (None, Some(response)) => PhoneProof::AlipayResponse(response.trim().to_owned()),
         _ => {
             return Err(FieldError::new(
-                "phone_proof_required",
+                FieldCode::PhoneProofRequired,
                 "请提供 wechat_code 或 alipay_response 之一",
             ))
         }
@@ -176,7 +186,7 @@ fn phone_proof(offer: PhoneOffer) -> Result<PhoneProof, FieldError> {
     let (PhoneProof::WechatCode(text) | PhoneProof::AlipayResponse(text)) = &proof;
     if text.is_empty() || text.len() > MAX_PHONE_PROOF_LEN {
         return Err(FieldError::new(
-            "phone_proof_invalid",
+            FieldCode::PhoneProofInvalid,
             "手机号授权凭证格式不正确",
         ));
     }

@@ -39,7 +39,7 @@ use actix_web::{FromRequest, Handler, HttpResponse, Responder, Route};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::{FieldCode, FieldError, FieldErrors, PageRequest};
 use crate::state::AppState;
 use crate::web::{idempotency, ApiError, ErrorCode};
 
@@ -330,6 +330,23 @@ fn items<T>(items: Vec<T>) -> web::Json<Items<T>> {
     web::Json(Items { items })
 }
 
+/// `{"items": [...], "next_cursor": …}`, a list that grows, one page at a time: `next_cursor` is
+/// null on the last page.
+#[derive(Serialize)]
+pub struct Page<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+fn page<T>((items, next_cursor): (Vec<T>, Option<String>)) -> web::Json<Page<T>> {
+    web::Json(Page { items, next_cursor })
+}
+
+/// `?cursor=…&limit=…` of a paged list.
+fn page_request(cursor: Option<&str>, limit: Option<i64>) -> Result<PageRequest, ApiError> {
+    PageRequest::parse(cursor, limit).map_err(ApiError::invalid_query)
+}
+
 /// The kind of the document whose number a path names (`?id_type=passport`); the resident ID
 /// when absent.
 #[derive(serde::Deserialize)]
@@ -351,8 +368,9 @@ fn parse_time(errors: &mut FieldErrors, field: &str, value: &str) -> Option<Naiv
     errors
         .check(
             field,
-            DateTime::parse_from_rfc3339(value.trim())
-                .map_err(|_| FieldError::new("time_invalid", "时间应为带时区的 RFC 3339 时间")),
+            DateTime::parse_from_rfc3339(value.trim()).map_err(|_| {
+                FieldError::new(FieldCode::TimeInvalid, "时间应为带时区的 RFC 3339 时间")
+            }),
         )
         .map(|t| t.with_timezone(&Utc).naive_utc())
 }
@@ -378,7 +396,7 @@ fn status_query<T: Copy>(
                 ApiError::invalid_parameter(
                     "status",
                     FieldError::new(
-                        "status_invalid",
+                        FieldCode::StatusInvalid,
                         format!("status 只能是 {} 或 all", names.join("、")),
                     ),
                 )

@@ -1,5 +1,6 @@
 //! Checking a pass token shown at the door, and the public key that signs them.
 
+use crate::domain::FieldCode;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
@@ -19,7 +20,10 @@ pub async fn verify(query: Query<VerifyQuery>, state: State) -> Result<HttpRespo
         .token
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| {
-            ApiError::invalid_parameter("token", FieldError::new("required", "请提供 token"))
+            ApiError::invalid_parameter(
+                "token",
+                FieldError::new(FieldCode::Required, "请提供 token"),
+            )
         })?;
     Ok(HttpResponse::Ok()
         .insert_header(("cache-control", "no-store"))

@@ -1,9 +1,10 @@
 //! County review of venue applications.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
-use super::{items, status_query, Items, State};
+use super::{page, page_request, status_query, Page, State};
 use crate::auth::Reviewer;
 use crate::domain::{optional_text, FieldError, FieldErrors, VenueStatus};
 use crate::services::reviews::{self, Decision};
@@ -15,6 +16,8 @@ const MAX_REASON_CHARS: usize = 500;
 #[derive(Deserialize)]
 pub struct ReviewQuery {
     status: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -34,7 +37,10 @@ impl TryFrom<DecisionRequest> for Decision {
             "reason",
             request.reason.as_deref(),
             MAX_REASON_CHARS,
-            FieldError::new("reason_invalid", format!("原因最多{MAX_REASON_CHARS}个字")),
+            FieldError::new(
+                FieldCode::ReasonInvalid,
+                format!("原因最多{MAX_REASON_CHARS}个字"),
+            ),
         );
         let decision = match request.decision.as_str() {
             "approve" => Some(Decision::Approve),
@@ -44,14 +50,17 @@ impl TryFrom<DecisionRequest> for Decision {
             "reject" => {
                 errors.add(
                     "reason",
-                    FieldError::new("required", "驳回时请填写原因，申请人会看到"),
+                    FieldError::new(FieldCode::Required, "驳回时请填写原因，申请人会看到"),
                 );
                 None
             }
             _ => {
                 errors.add(
                     "decision",
-                    FieldError::new("decision_invalid", "decision 只能是 approve 或 reject"),
+                    FieldError::new(
+                        FieldCode::DecisionInvalid,
+                        "decision 只能是 approve 或 reject",
+                    ),
                 );
                 None
             }
@@ -64,14 +73,17 @@ pub async fn list(
     Reviewer(reviewer): Reviewer,
     query: Query<ReviewQuery>,
     state: State,
-) -> Result<web::Json<Items<VenueView>>, ApiError> {
+) -> Result<web::Json<Page<VenueView>>, ApiError> {
     let status = status_query(
         query.0.status.as_deref(),
         VenueStatus::Pending,
         VenueStatus::ALL,
         VenueStatus::as_str,
     )?;
-    Ok(items(reviews::list(&state, &reviewer, status).await?))
+    let page_request = page_request(query.0.cursor.as_deref(), query.0.limit)?;
+    Ok(page(
+        reviews::list(&state, &reviewer, status, page_request).await?,
+    ))
 }
 
 pub async fn decide(

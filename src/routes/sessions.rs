@@ -1,6 +1,7 @@
 //! Resident logins: the mini-program's one-time code is exchanged with its platform, the account
 //! is found or created, and a session token is issued.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -34,11 +35,11 @@ pub struct DevLogin {
 fn login_code(value: &str) -> Result<String, FieldError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(FieldError::new("required", "授权码不能为空"));
+        return Err(FieldError::new(FieldCode::Required, "授权码不能为空"));
     }
     // The platforms' codes are short runs of printable ASCII.
     if value.len() > MAX_CODE_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(FieldError::new("code_invalid", "授权码格式不正确"));
+        return Err(FieldError::new(FieldCode::CodeInvalid, "授权码格式不正确"));
     }
     Ok(value.to_owned())
 }
@@ -73,8 +74,9 @@ pub async fn dev(body: Json<DevLogin>, state: State) -> Result<web::Json<Session
     let mut errors = FieldErrors::default();
     let platform = errors.check(
         "platform",
-        Platform::from_name(body.0.platform.trim())
-            .ok_or_else(|| FieldError::new("platform_invalid", "平台只能是 wechat 或 alipay")),
+        Platform::from_name(body.0.platform.trim()).ok_or_else(|| {
+            FieldError::new(FieldCode::PlatformInvalid, "平台只能是 wechat 或 alipay")
+        }),
     );
     let subject = body.0.subject.trim();
     let subject = errors.check(
@@ -82,7 +84,10 @@ pub async fn dev(body: Json<DevLogin>, state: State) -> Result<web::Json<Session
         crate::platforms::dev::is_subject(subject)
             .then(|| subject.to_owned())
             .ok_or_else(|| {
-                FieldError::new("subject_invalid", "subject 为1至64位字母、数字、- 或 _")
+                FieldError::new(
+                    FieldCode::SubjectInvalid,
+                    "subject 为1至64位字母、数字、- 或 _",
+                )
             }),
     );
     let (platform, subject) = errors.into_result(platform.zip(subject))?;

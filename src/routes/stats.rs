@@ -1,5 +1,6 @@
 //! A venue's counts per hour and colour: `GET /api/v1/venues/{id}/stats?date=YYYY-MM-DD`.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -26,7 +27,7 @@ pub async fn of_day(
         Some(value) => Some(NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
             ApiError::invalid_parameter(
                 "date",
-                FieldError::new("date_invalid", "日期格式应为 YYYY-MM-DD"),
+                FieldError::new(FieldCode::DateInvalid, "日期格式应为 YYYY-MM-DD"),
             )
         })?),
     };

@@ -1,6 +1,7 @@
 //! Suspending and resuming a venue's codes, by the local authorities over venues (a county
 //! reviewer or a street-office / community registrar of its region).
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
@@ -24,7 +25,10 @@ impl ReasonRequest {
             "reason",
             &self.reason,
             MAX_REASON_CHARS,
-            FieldError::new("reason_invalid", format!("原因须为1至{MAX_REASON_CHARS}字")),
+            FieldError::new(
+                FieldCode::ReasonInvalid,
+                format!("原因须为1至{MAX_REASON_CHARS}字"),
+            ),
         );
         errors.into_result(reason)
     }

@@ -2,6 +2,7 @@
 //! `{"results": […]}` or CSV with a header row), and a venue's requirement of a recent negative
 //! result.
 
+use crate::domain::FieldCode;
 use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -58,7 +59,7 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
         return Err(FieldErrors::one(
             "body",
             FieldError::new(
-                "csv_columns",
+                FieldCode::CsvColumns,
                 format!(
                     "表头须含 id_number，列名只能是：{}",
                     SHEET_COLUMNS.join(", ")
@@ -72,7 +73,7 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
         let Some(record) = record else {
             errors.add(
                 format!("results[{index}]"),
-                FieldError::new("csv_row", "该行不是有效的 CSV"),
+                FieldError::new(FieldCode::CsvRow, "该行不是有效的 CSV"),
             );
             continue;
         };
@@ -87,7 +88,7 @@ fn sheet(text: &str) -> Result<Vec<TestRow>, FieldErrors> {
             Some(Err(_)) => {
                 errors.add(
                     format!("results[{index}].vaccine_doses"),
-                    FieldError::new("vaccine_doses_invalid", "接种剂次须为0至9的整数"),
+                    FieldError::new(FieldCode::VaccineDosesInvalid, "接种剂次须为0至9的整数"),
                 );
                 continue;
             }
@@ -137,7 +138,7 @@ fn check_row(
                 Some(_) => {
                     errors.add(
                         field("sampled_at"),
-                        FieldError::new("sampled_at_future", "采样时间不能晚于现在"),
+                        FieldError::new(FieldCode::SampledAtFuture, "采样时间不能晚于现在"),
                     );
                     None
                 }
@@ -145,7 +146,7 @@ fn check_row(
                     errors.add(
                         field("sampled_at"),
                         FieldError::new(
-                            "sampled_at_invalid",
+                            FieldCode::SampledAtInvalid,
                             "采样时间格式应为 2022-04-26T10:30:00+08:00 或 2022-04-26 10:30",
                         ),
                     );
@@ -160,14 +161,14 @@ fn check_row(
         (Some(_), None) => {
             errors.add(
                 field("sampled_at"),
-                FieldError::new("sampled_at_required", "请填写采样时间"),
+                FieldError::new(FieldCode::SampledAtRequired, "请填写采样时间"),
             );
             None
         }
         (None, Some(_)) => {
             errors.add(
                 field("result"),
-                FieldError::new("result_required", "请填写检测结果"),
+                FieldError::new(FieldCode::ResultRequired, "请填写检测结果"),
             );
             None
         }
@@ -177,7 +178,7 @@ fn check_row(
             if row.last_dose_on.is_some() {
                 errors.add(
                     field("vaccine_doses"),
-                    FieldError::new("vaccine_doses_required", "请填写接种剂次"),
+                    FieldError::new(FieldCode::VaccineDosesRequired, "请填写接种剂次"),
                 );
             }
             None
@@ -188,7 +189,7 @@ fn check_row(
                 None => {
                     errors.add(
                         field("vaccine_doses"),
-                        FieldError::new("vaccine_doses_invalid", "接种剂次须为0至9的整数"),
+                        FieldError::new(FieldCode::VaccineDosesInvalid, "接种剂次须为0至9的整数"),
                     );
                     None
                 }
@@ -201,7 +202,7 @@ fn check_row(
                         errors.add(
                             field("last_dose_on"),
                             FieldError::new(
-                                "last_dose_on_invalid",
+                                FieldCode::LastDoseOnInvalid,
                                 "末次接种日期格式应为 YYYY-MM-DD，且不晚于今天",
                             ),
                         );
@@ -218,7 +219,7 @@ fn check_row(
     if row.result.is_none() && row.sampled_at.is_none() && row.vaccine_doses.is_none() {
         errors.add(
             field("result"),
-            FieldError::new("record_empty", "每行须有检测结果或接种信息"),
+            FieldError::new(FieldCode::RecordEmpty, "每行须有检测结果或接种信息"),
         );
         return None;
     }
@@ -248,7 +249,10 @@ pub async fn import(
     if rows.is_empty() || rows.len() > MAX_IMPORT_ROWS {
         return Err(FieldErrors::one(
             "results",
-            FieldError::new("results_count", format!("每次导入1至{MAX_IMPORT_ROWS}条")),
+            FieldError::new(
+                FieldCode::ResultsCount,
+                format!("每次导入1至{MAX_IMPORT_ROWS}条"),
+            ),
         )
         .into());
     }
@@ -289,7 +293,7 @@ pub async fn set_requirement(
                 .ok_or_else(|| {
                     FieldErrors::one(
                         "hours",
-                        FieldError::new("hours_invalid", "小时数须为1至168的整数"),
+                        FieldError::new(FieldCode::HoursInvalid, "小时数须为1至168的整数"),
                     )
                 })?,
         ),

@@ -1,5 +1,6 @@
 //! Tracing a case, its CSV export, and colour changes for its contacts.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -57,7 +58,7 @@ impl TryFrom<ColorChangeRequest> for ContactsColor {
         if request.level.is_some_and(|l| !(1..=2).contains(&l)) {
             errors.add(
                 "level",
-                FieldError::new("level_invalid", "level 只能是 1 或 2"),
+                FieldError::new(FieldCode::LevelInvalid, "level 只能是 1 或 2"),
             );
         }
         errors.into_result(color.zip(reason).map(|(color, reason)| ContactsColor {

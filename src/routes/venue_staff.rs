@@ -1,5 +1,6 @@
 //! Venue staff: invitations by the manager, redeemed by the staff member's own account.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -35,7 +36,7 @@ pub async fn redeem(
         return Err(FieldErrors::one(
             "code",
             FieldError::new(
-                "code_invalid",
+                FieldCode::CodeInvalid,
                 format!("邀请码为{CODE_LEN}位字母和数字（不含0、1、I、O）"),
             ),
         )

@@ -1,5 +1,6 @@
 //! A venue's visitors in a window, for health officials of its region.
 
+use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -22,7 +23,7 @@ impl WindowQuery {
         let mut time = |field: &str, value: Option<String>| match value {
             Some(value) => parse_time(&mut errors, field, &value),
             None => {
-                errors.add(field, FieldError::new("required", "必填"));
+                errors.add(field, FieldError::new(FieldCode::Required, "必填"));
                 None
             }
         };

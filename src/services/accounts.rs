@@ -6,6 +6,7 @@
 //! refused, and must prove it by a face check (`identity.rs`). A declared name is kept with the
 //! account; the person's own name is written only when the person is new or a face check verified it.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -269,7 +270,7 @@ async fn verified_phone(
     MobileNumber::parse(&number).map_err(|_| {
         FieldErrors::one(
             "phone",
-            FieldError::new("mobile_unsupported", "仅支持中国大陆手机号码"),
+            FieldError::new(FieldCode::MobileUnsupported, "仅支持中国大陆手机号码"),
         )
         .into()
     })

@@ -3,6 +3,7 @@
 //! venues. Reading them is an official access to people's data, audited; closing one records how
 //! it was handled.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -13,7 +14,9 @@ use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::alerts::{self, AlertRow};
 use crate::db::{persons, regions, venues, DbConnection, DbError};
-use crate::domain::{required_text, AlertKind, AlertStatus, FieldError, FieldErrors, IdType};
+use crate::domain::{
+    required_text, AlertKind, AlertStatus, FieldError, FieldErrors, IdType, PageRequest,
+};
 use crate::state::AppState;
 
 /// The longest note an alert is closed with, in characters.
@@ -24,7 +27,7 @@ const MAX_NOTE_CHARS: usize = 500;
 pub fn note(text: &str) -> Result<String, FieldErrors> {
     let mut errors = FieldErrors::default();
     let error = FieldError::new(
-        "note_required",
+        FieldCode::NoteRequired,
         format!("请填写处置情况（最多{MAX_NOTE_CHARS}字，不能含控制字符）"),
     );
     let note = required_text(&mut errors, "note", text, MAX_NOTE_CHARS, error);
@@ -187,11 +190,16 @@ pub async fn list(
     state: &Arc<AppState>,
     official: &Staff,
     status: Option<AlertStatus>,
-) -> Result<Vec<AlertView>, AlertError> {
+    page: PageRequest,
+) -> Result<(Vec<AlertView>, Option<String>), AlertError> {
     let official = official.clone();
     state
         .write(move |state, conn| {
-            let items = alerts::in_region(conn, &official.region, status)?
+            let (rows, next) = page.cut(
+                alerts::in_region(conn, &official.region, status, page)?,
+                |row| row.id,
+            );
+            let items = rows
                 .into_iter()
                 .map(|alert| view(state, conn, alert))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -200,7 +208,7 @@ pub async fn list(
                 let entry = audit::by_staff(&official, "alert.read", subject, items.len() as i64);
                 audit::record(state, conn, &[entry])?;
             }
-            Ok(items)
+            Ok((items, next))
         })
         .await
 }

@@ -4,6 +4,7 @@
 //! officials of the region list them, in full (they act on them; the reading is audited), and
 //! close them with an outcome.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,11 +15,11 @@ use crate::crypto::Field;
 use crate::db::{follow_ups, persons, DbError};
 use crate::domain::{
     required_text, FieldError, FieldErrors, FollowUpCause, FollowUpStatus, HealthColor, IdType,
+    PageRequest,
 };
 use crate::state::AppState;
 
 /// The most tasks one list answers.
-pub const LISTED: i64 = 500;
 /// The longest outcome a task may be closed with.
 const MAX_OUTCOME_CHARS: usize = 500;
 
@@ -27,7 +28,7 @@ const MAX_OUTCOME_CHARS: usize = 500;
 pub fn outcome(text: &str) -> Result<String, FieldErrors> {
     let mut errors = FieldErrors::default();
     let error = FieldError::new(
-        "outcome_invalid",
+        FieldCode::OutcomeInvalid,
         format!("处置结果须为1至{MAX_OUTCOME_CHARS}字，不能含控制字符"),
     );
     let outcome = required_text(&mut errors, "outcome", text, MAX_OUTCOME_CHARS, error);
@@ -74,11 +75,13 @@ pub async fn list(
     state: &Arc<AppState>,
     staff: &Staff,
     status: Option<FollowUpStatus>,
-) -> Result<Vec<FollowUpView>, FollowUpError> {
+    page: PageRequest,
+) -> Result<(Vec<FollowUpView>, Option<String>), FollowUpError> {
     let staff = staff.clone();
     state
         .write(move |state, conn| {
-            let rows = follow_ups::in_region(conn, &staff.region, status, LISTED)?;
+            let rows = follow_ups::in_region(conn, &staff.region, status, page)?;
+            let (rows, next) = page.cut(rows, |row| row.id);
             let mut ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -119,7 +122,7 @@ pub async fn list(
                 let entry = audit::by_staff(&staff, "follow_up.read", subject, ids.len() as i64);
                 audit::record(state, conn, &[entry])?;
             }
-            Ok(items)
+            Ok((items, next))
         })
         .await
 }

@@ -11,6 +11,7 @@
 //! import of more than `TRACE_CONFIRM_THRESHOLD` people waits, sealed, for a second official of the
 //! region, like any mass change.
 
+use crate::domain::FieldCode;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -95,7 +96,10 @@ impl NewColor {
             &format!("{prefix}note"),
             input.note,
             MAX_NOTE_CHARS,
-            FieldError::new("note_invalid", format!("备注最多{MAX_NOTE_CHARS}个字")),
+            FieldError::new(
+                FieldCode::NoteInvalid,
+                format!("备注最多{MAX_NOTE_CHARS}个字"),
+            ),
         );
         Some(NewColor {
             document: document?,
@@ -196,7 +200,10 @@ pub(super) fn resolve_people(
                 None => {
                     errors.add(
                         field_of(index, "name"),
-                        FieldError::new("name_required", "该证件号码尚无记录，请同时提供姓名"),
+                        FieldError::new(
+                            FieldCode::NameRequired,
+                            "该证件号码尚无记录，请同时提供姓名",
+                        ),
                     );
                     continue;
                 }

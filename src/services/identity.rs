@@ -3,6 +3,7 @@
 //! claim takes the identity over from an account that only declared it (which is told); a verified
 //! binding can be released only by a health official of the person's region.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -70,7 +71,7 @@ pub struct VerificationStart {
 /// The platforms' face verification checks a name against a resident ID only.
 pub fn face_check_needs_resident_id() -> FieldError {
     FieldError::new(
-        "id_type_unsupported",
+        FieldCode::IdTypeUnsupported,
         "人脸核验仅支持居民身份证；持其他证件的，请在场所出示证件由工作人员登记",
     )
 }
@@ -95,7 +96,7 @@ pub async fn start(
             let person = declared.ok_or_else(|| {
                 FieldErrors::one(
                     "id_number",
-                    FieldError::new("required", "请填写要核验的姓名和身份证号"),
+                    FieldError::new(FieldCode::Required, "请填写要核验的姓名和身份证号"),
                 )
             })?;
             let id_number = person

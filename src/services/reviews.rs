@@ -10,7 +10,7 @@ use crate::auth::Staff;
 use crate::cache::CacheKey;
 use crate::db::notifications;
 use crate::db::venues as venue_rows;
-use crate::domain::{NotificationKind, VenueStatus};
+use crate::domain::{NotificationKind, PageRequest, VenueStatus};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,14 +34,18 @@ pub async fn list(
     state: &Arc<AppState>,
     reviewer: &Staff,
     status: Option<VenueStatus>,
-) -> Result<Vec<VenueView>, ReviewError> {
+    page: PageRequest,
+) -> Result<(Vec<VenueView>, Option<String>), ReviewError> {
     let region = reviewer.region.clone();
     state
         .read(move |state, conn| {
-            venue_rows::in_region(conn, &region, status)?
+            let rows = venue_rows::in_region(conn, &region, status, page)?;
+            let (rows, next) = page.cut(rows, |venue| venue.id);
+            let views = rows
                 .into_iter()
-                .map(|venue| Ok(venues::view(state, conn, venue)?))
-                .collect()
+                .map(|venue| venues::view(state, conn, venue))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((views, next))
         })
         .await
 }

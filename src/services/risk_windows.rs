@@ -3,6 +3,7 @@
 //! guardian of a companion) and to the verified account of each person; never to venue staff who
 //! registered someone at the door.
 
+use crate::domain::FieldCode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ impl NewWindow {
             errors.add(
                 "message",
                 FieldError::new(
-                    "message_invalid",
+                    FieldCode::MessageInvalid,
                     format!("提示内容须为1至{MAX_MESSAGE_CHARS}字"),
                 ),
             );

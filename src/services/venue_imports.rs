@@ -1,6 +1,7 @@
 //! A registrar's import of many venues at once: checked whole, written in parts that no one sees
 //! until the last, so that scans never wait behind it.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -91,7 +92,7 @@ fn check_import_regions(
         if !region.is_within(scope) {
             errors.add(
                 field,
-                FieldError::new("region_outside", "该地区不在您的辖区内"),
+                FieldError::new(FieldCode::RegionOutside, "该地区不在您的辖区内"),
             );
             continue;
         }
@@ -106,7 +107,10 @@ fn check_import_regions(
         if !is_known {
             errors.add(
                 field,
-                FieldError::new("region_unknown", "所选乡镇（街道）或村（社区）不存在"),
+                FieldError::new(
+                    FieldCode::RegionUnknown,
+                    "所选乡镇（街道）或村（社区）不存在",
+                ),
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Venue applications by their managers: apply, look up their own, read, and edit until approved.
 //! Also the venue as its manager, venue staff or a reviewer sees it.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -361,7 +362,10 @@ fn check_region(conn: &mut DbConnection, region: &RegionCode) -> Result<(), Venu
     } else {
         Err(FieldErrors::one(
             "region_code",
-            FieldError::new("region_unknown", "所选乡镇（街道）或村（社区）不存在"),
+            FieldError::new(
+                FieldCode::RegionUnknown,
+                "所选乡镇（街道）或村（社区）不存在",
+            ),
         )
         .into())
     }

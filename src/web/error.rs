@@ -293,6 +293,7 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::FieldCode;
     use actix_web::body::to_bytes;
 
     async fn body_of(error: ApiError) -> (StatusCode, Value) {
@@ -314,8 +315,14 @@ mod tests {
     #[actix_web::test]
     async fn validation_names_every_field() {
         let mut errors = FieldErrors::default();
-        errors.add("name", FieldError::new("required", "场所名称不能为空"));
-        errors.add("manager.phone", FieldError::new("mobile_invalid", "x"));
+        errors.add(
+            "name",
+            FieldError::new(FieldCode::Required, "场所名称不能为空"),
+        );
+        errors.add(
+            "manager.phone",
+            FieldError::new(FieldCode::MobileInvalid, "x"),
+        );
         let (status, body) = body_of(errors.into()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["error"]["code"], "validation_failed");

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::error::{ApiError, ErrorCode};
+use crate::domain::{FieldCode, FieldError, FieldErrors};
 
 /// Largest JSON body accepted unless the handler asks for more.
 pub const DEFAULT_JSON_LIMIT: usize = 64 * 1024;
@@ -90,9 +91,10 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonOrCs
                 return parse_json(&body).map(JsonOrCsv::Json);
             }
             let text = String::from_utf8(body.to_vec()).map_err(|_| {
-                ApiError::new(ErrorCode::ValidationFailed).with_details(json!({
-                    "body": {"code": "csv_invalid", "message": "CSV 须为 UTF-8 编码"}
-                }))
+                ApiError::from(FieldErrors::one(
+                    "body",
+                    FieldError::new(FieldCode::CsvInvalid, "CSV 须为 UTF-8 编码"),
+                ))
             })?;
             Ok(JsonOrCsv::Csv(
                 text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned(),
@@ -125,23 +127,26 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 fn field_error(path: &str, reason: &str) -> ApiError {
     // serde reports a missing field at the path of the object that lacks it.
     let (field, code, message) = match missing_field_name(reason) {
-        Some(name) => (join_path(path, name), "required", "缺少必填字段"),
+        Some(name) => (join_path(path, name), FieldCode::Required, "缺少必填字段"),
         None => (
             if path == "." {
                 "body".to_owned()
             } else {
                 path.to_owned()
             },
-            "invalid_type",
-            "字段的类型或取值不正确",
+            if reason.starts_with("unknown field `") {
+                FieldCode::UnknownField
+            } else {
+                FieldCode::InvalidType
+            },
+            if reason.starts_with("unknown field `") {
+                "不支持该字段，请删除"
+            } else {
+                "字段的类型或取值不正确"
+            },
         ),
     };
-    let mut details = serde_json::Map::new();
-    details.insert(
-        field,
-        json!({"code": code, "message": message, "reason": strip_position(reason)}),
-    );
-    ApiError::new(ErrorCode::ValidationFailed).with_details(details.into())
+    FieldErrors::one(field, FieldError::new(code, message)).into()
 }
 
 fn missing_field_name(reason: &str) -> Option<&str> {
@@ -155,11 +160,6 @@ fn join_path(path: &str, name: &str) -> String {
     } else {
         format!("{path}.{name}")
     }
-}
-
-/// serde_json appends " at line L column C"; the position is of no use to the caller here.
-fn strip_position(reason: &str) -> &str {
-    reason.split(" at line ").next().unwrap_or(reason)
 }
 
 /// A query string: 400 `invalid_query` naming the parameter that does not fit. A parameter given
@@ -180,12 +180,13 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
     if let Some((name, _)) =
         form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.trim().is_empty())
     {
-        let mut details = serde_json::Map::new();
-        details.insert(
-            name.into_owned(),
-            json!({"code": "empty_value", "message": "查询参数不能为空；不需要时请省略该参数"}),
-        );
-        return Err(ApiError::new(ErrorCode::InvalidQuery).with_details(details.into()));
+        return Err(ApiError::invalid_query(FieldErrors::one(
+            name,
+            FieldError::new(
+                FieldCode::EmptyValue,
+                "查询参数不能为空；不需要时请省略该参数",
+            ),
+        )));
     }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
@@ -197,12 +198,10 @@ fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             None if path == "." => "query".to_owned(),
             None => path,
         };
-        let mut details = serde_json::Map::new();
-        details.insert(
+        ApiError::invalid_query(FieldErrors::one(
             field,
-            json!({"code": "invalid_value", "message": "查询参数格式不正确", "reason": reason}),
-        );
-        ApiError::new(ErrorCode::InvalidQuery).with_details(details.into())
+            FieldError::new(FieldCode::InvalidValue, "查询参数格式不正确"),
+        ))
     })
 }
 

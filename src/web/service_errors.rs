@@ -1,5 +1,6 @@
 //! How each service's errors answer over HTTP: one `From` per service error, nothing else.
 
+use crate::domain::FieldCode;
 use serde_json::json;
 
 use super::error::{ApiError, ErrorCode};
@@ -43,7 +44,10 @@ impl From<PlatformError> for ApiError {
             PlatformError::NotConfigured => ApiError::new(ErrorCode::PlatformNotConfigured),
             PlatformError::WrongProof => FieldErrors::one(
                 "phone",
-                FieldError::new("phone_proof_platform", "手机号授权凭证与登录平台不一致"),
+                FieldError::new(
+                    FieldCode::PhoneProofPlatform,
+                    "手机号授权凭证与登录平台不一致",
+                ),
             )
             .into(),
         }
@@ -165,13 +169,13 @@ impl From<CompanionError> for ApiError {
             CompanionError::AlreadyAdded => ApiError::new(ErrorCode::CompanionExists),
             CompanionError::IsSelf => FieldErrors::one(
                 "id_number",
-                FieldError::new("companion_is_self", "不能把自己添加为同行人员"),
+                FieldError::new(FieldCode::CompanionIsSelf, "不能把自己添加为同行人员"),
             )
             .into(),
             CompanionError::BirthDateMismatch => FieldErrors::one(
                 "birth_date",
                 FieldError::new(
-                    "birth_date_mismatch",
+                    FieldCode::BirthDateMismatch,
                     "出生日期与该证件已登记的出生日期不一致，请核对",
                 ),
             )

@@ -2,6 +2,7 @@
 //! new manager in the console's handover form, each checked into domain values with every bad
 //! field named. The API (`routes/venues.rs`) and the console read them alike.
 
+use crate::domain::FieldCode;
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::{
@@ -137,7 +138,7 @@ fn region(errors: &mut FieldErrors, value: &str) -> Option<RegionCode> {
     if region.level() < RegionLevel::Township {
         errors.add(
             "region_code",
-            FieldError::new("region_level", "请选择到乡镇（街道）或村（社区）"),
+            FieldError::new(FieldCode::RegionLevel, "请选择到乡镇（街道）或村（社区）"),
         );
         return None;
     }
@@ -153,7 +154,7 @@ fn description(value: Option<&str>) -> Result<String, FieldError> {
     if value.chars().count() > MAX_DESCRIPTION_CHARS || value.chars().any(crate::domain::is_hidden)
     {
         return Err(FieldError::new(
-            "description_invalid",
+            FieldCode::DescriptionInvalid,
             format!("描述最多{MAX_DESCRIPTION_CHARS}个字，且不能含控制字符"),
         ));
     }
@@ -212,12 +213,18 @@ impl ApplicationRequest {
             None => None,
         };
         if self.entrances.is_empty() {
-            errors.add("entrances", FieldError::new("required", "至少填写一个入口"));
+            errors.add(
+                "entrances",
+                FieldError::new(FieldCode::Required, "至少填写一个入口"),
+            );
         }
         if self.entrances.len() > MAX_ENTRANCES {
             errors.add(
                 "entrances",
-                FieldError::new("too_many", format!("一个场所最多{MAX_ENTRANCES}个入口")),
+                FieldError::new(
+                    FieldCode::TooMany,
+                    format!("一个场所最多{MAX_ENTRANCES}个入口"),
+                ),
             );
         }
         let mut entrances: Vec<NewEntrance> = Vec::with_capacity(self.entrances.len());
@@ -229,7 +236,7 @@ impl ApplicationRequest {
             if entrances.iter().any(|e| e.name == new.name) {
                 errors.add(
                     format!("{prefix}name"),
-                    FieldError::new("duplicate", "同一场所的入口名称不能重复"),
+                    FieldError::new(FieldCode::Duplicate, "同一场所的入口名称不能重复"),
                 );
             } else {
                 entrances.push(new);
@@ -289,7 +296,10 @@ impl TryFrom<ChangesRequest> for VenueEdit {
             && edit.location.is_none()
             && !edit.touches_kind();
         if nothing && errors.is_empty() {
-            errors.add("body", FieldError::new("required", "没有要修改的内容"));
+            errors.add(
+                "body",
+                FieldError::new(FieldCode::Required, "没有要修改的内容"),
+            );
         }
         errors.finish()?;
         Ok(edit)
@@ -303,14 +313,17 @@ impl TryFrom<ListQuery> for ManagerFilter {
         if query.id_type.is_some() && query.id_number.is_none() {
             return Err(ApiError::invalid_parameter(
                 "id_type",
-                FieldError::new("id_number_required", "按证件类型查询时请同时提供 id_number"),
+                FieldError::new(
+                    FieldCode::IdNumberRequired,
+                    "按证件类型查询时请同时提供 id_number",
+                ),
             ));
         }
         Ok(match (query.phone, query.id_number) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::invalid_parameter(
                     "query",
-                    FieldError::new("one_filter", "请只按手机号或身份证号其中一项查询"),
+                    FieldError::new(FieldCode::OneFilter, "请只按手机号或身份证号其中一项查询"),
                 ))
             }
             (Some(phone), None) => ManagerFilter::Phone(
@@ -360,7 +373,10 @@ pub fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
     if !missing.is_empty() {
         return Err(FieldErrors::one(
             "body",
-            FieldError::new("csv_columns", format!("表头缺少列：{}", missing.join(", "))),
+            FieldError::new(
+                FieldCode::CsvColumns,
+                format!("表头缺少列：{}", missing.join(", ")),
+            ),
         ));
     }
     let mut errors = FieldErrors::default();
@@ -370,7 +386,7 @@ pub fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
         let Some(record) = record else {
             errors.add(
                 format!("venues[{index}]"),
-                FieldError::new("csv_row", "该行不是有效的 CSV"),
+                FieldError::new(FieldCode::CsvRow, "该行不是有效的 CSV"),
             );
             continue;
         };
@@ -379,7 +395,7 @@ pub fn sheet(text: &str) -> Result<Vec<ApplicationRequest>, FieldErrors> {
         let (Ok(lat), Ok(lng)) = (cell("lat").parse::<f64>(), cell("lng").parse::<f64>()) else {
             errors.add(
                 format!("{prefix}location"),
-                FieldError::new("location_invalid", "经纬度须为数字"),
+                FieldError::new(FieldCode::LocationInvalid, "经纬度须为数字"),
             );
             continue;
         };
@@ -428,7 +444,10 @@ pub fn venues_to_import(
     if requests.is_empty() || requests.len() > MAX_IMPORTED {
         return Err(FieldErrors::one(
             "venues",
-            FieldError::new("venues_count", format!("每次登记1至{}个场所", MAX_IMPORTED)),
+            FieldError::new(
+                FieldCode::VenuesCount,
+                format!("每次登记1至{}个场所", MAX_IMPORTED),
+            ),
         ));
     }
     let mut errors = FieldErrors::default();

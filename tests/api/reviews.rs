@@ -30,6 +30,53 @@ async fn a_reviewer_sees_only_their_countys_applications() {
 }
 
 #[tokio::test]
+async fn the_queue_comes_a_page_at_a_time_and_a_page_never_shifts() {
+    let app = spawn_app().await;
+    let mut applied = Vec::new();
+    for n in 0..3 {
+        let (_, venue) = app
+            .applied_venue(LINWU_TOWNSHIP, &format!("临武县舜峰镇第{n}号商店"))
+            .await;
+        applied.push(venue["id"].clone());
+    }
+    let reviewer = app.reviewer(LINWU).await;
+    let first = app.read(&reviewer, "/api/v1/reviews?limit=2").await;
+    assert_eq!(ids(&first), vec![&applied[0], &applied[1]]);
+    let cursor = first["next_cursor"].as_str().expect("another page follows");
+    // An application made meanwhile comes after, on a later page, and shifts nothing.
+    let (_, later) = app
+        .applied_venue(LINWU_TOWNSHIP, "临武县舜峰镇第3号商店")
+        .await;
+    let second = app
+        .read(
+            &reviewer,
+            &format!("/api/v1/reviews?limit=2&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(ids(&second), vec![&applied[2], &later["id"]]);
+    assert!(second["next_cursor"].is_null(), "the last page says so");
+    let whole = app.read(&reviewer, "/api/v1/reviews").await;
+    assert_eq!(whole["items"].as_array().unwrap().len(), 4);
+    assert!(whole["next_cursor"].is_null());
+
+    for (query, field, code) in [
+        ("cursor=abc", "cursor", "cursor_invalid"),
+        ("cursor=-1", "cursor", "cursor_invalid"),
+        ("limit=0", "limit", "limit_out_of_range"),
+        ("limit=501", "limit", "limit_out_of_range"),
+    ] {
+        let body = assert_error(
+            app.get_as(&reviewer, &format!("/api/v1/reviews?{query}"))
+                .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        )
+        .await;
+        assert_eq!(field_code(&body, field), code, "{query}");
+    }
+}
+
+#[tokio::test]
 async fn another_regions_application_cannot_be_decided() {
     let app = spawn_app().await;
     let (_, lixia) = app.applied_venue("370102001", "济南市历下区泉城超市").await;

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde_yaml::Value;
+use venuecode::domain::FieldCode;
 use venuecode::routes::endpoints;
 use venuecode::web::ErrorCode;
 
@@ -62,6 +63,86 @@ fn the_spec_lists_exactly_the_error_codes_of_the_server() {
         .map(|c| c.as_str().to_owned())
         .collect();
     assert_eq!(documented, served);
+}
+
+#[test]
+fn the_spec_lists_exactly_the_field_error_codes_of_the_domain() {
+    let spec = spec();
+    let documented: Vec<&str> = spec["components"]["schemas"]["FieldErrorCode"]["enum"]
+        .as_sequence()
+        .expect("FieldErrorCode enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let domain: Vec<&str> = FieldCode::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(documented, domain);
+}
+
+/// Each error code has its own envelope, whose `code` is that code, and every error response of
+/// every operation names only those envelopes, each with the status its code is answered with.
+#[test]
+fn every_error_response_names_its_codes_with_their_status() {
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let envelope_code = |reference: &str| -> String {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        schemas[name]["properties"]["error"]["properties"]["code"]["const"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{reference} is not a one-code envelope"))
+            .to_owned()
+    };
+    for code in ErrorCode::ALL {
+        let branch = schemas["ErrorEnvelope"]["anyOf"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|b| envelope_code(b["$ref"].as_str().unwrap()) == code.as_str());
+        assert!(
+            branch.is_some(),
+            "ErrorEnvelope has no branch for {}",
+            code.as_str()
+        );
+    }
+    let resolve = |value: &Value| -> Value {
+        match value["$ref"].as_str() {
+            Some(r) => spec["components"]["responses"]
+                [r.trim_start_matches("#/components/responses/")]
+            .clone(),
+            None => value.clone(),
+        }
+    };
+    for (path, item) in spec["paths"].as_mapping().unwrap() {
+        for (method, operation) in item.as_mapping().unwrap() {
+            let Some(responses) = operation["responses"].as_mapping() else {
+                continue;
+            };
+            for (status, response) in responses {
+                let status: u16 = status.as_str().unwrap().parse().unwrap();
+                let response = resolve(response);
+                let schema = &response["content"]["application/json"]["schema"];
+                if status < 400 || schema.is_null() {
+                    continue;
+                }
+                let references: Vec<&str> = match schema["anyOf"].as_sequence() {
+                    Some(branches) => branches
+                        .iter()
+                        .map(|b| b["$ref"].as_str().unwrap())
+                        .collect(),
+                    None => vec![schema["$ref"].as_str().unwrap()],
+                };
+                for reference in references {
+                    let code = envelope_code(reference);
+                    let served = ErrorCode::ALL.iter().find(|c| c.as_str() == code).unwrap();
+                    assert_eq!(
+                        served.status().as_u16(),
+                        status,
+                        "{method:?} {path:?}: `{code}` is answered with {}",
+                        served.status()
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[test]
@@ -159,7 +240,7 @@ fn the_text_patterns_of_the_spec_are_the_servers_rules() {
     let note = |required: bool, max: usize| {
         move |text: &str| {
             let mut errors = FieldErrors::default();
-            let error = FieldError::new("x", "x");
+            let error = FieldError::new(venuecode::domain::FieldCode::Required, "x");
             if required {
                 required_text(&mut errors, "x", text, max, error);
             } else {
@@ -308,7 +389,7 @@ fn the_document_patterns_of_the_spec_refuse_only_what_the_server_refuses() {
             // birth date is a real day are the server's alone.
             let shape_refused = server.as_ref().is_err_and(|e| {
                 matches!(
-                    e.code,
+                    e.code.as_str(),
                     "id_number_invalid" | "id_number_length" | "id_number_characters"
                 ) || (kind == IdType::ResidentId && e.code == "id_number_region")
             });

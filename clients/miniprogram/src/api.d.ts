@@ -1397,7 +1397,8 @@ export interface paths {
         /**
          * Follow-up tasks of the caller's region (registrars and health officials), newest first, people in full (audited).
          * @description A yellow or red scan at a venue opens a task for the venue's region; a colour set to yellow or red by an
-         *     official opens one for the official's region. One open task per person and region. At most 500.
+         *     official opens one for the official's region. One open task per person and region. One page at a time
+         *     (`cursor`, `limit`).
          */
         get: operations["listFollowUps"];
         put?: never;
@@ -1655,17 +1656,467 @@ export interface components {
          * @enum {string}
          */
         ErrorCode: "malformed_json" | "unsupported_media_type" | "payload_too_large" | "invalid_query" | "validation_failed" | "not_found" | "method_not_allowed" | "overloaded" | "database_unavailable" | "internal_error" | "unauthorized" | "forbidden" | "invalid_credentials" | "login_too_old" | "too_many_requests" | "platform_code_invalid" | "platform_user_blocked" | "platform_unavailable" | "platform_not_configured" | "identity_already_bound" | "verification_failed" | "identity_mismatch" | "venue_locked" | "entrance_name_taken" | "venue_not_active" | "entrance_closed" | "venue_suspended" | "venue_not_suspended" | "follow_up_closed" | "venue_not_pending" | "invalid_venue_code" | "venue_code_revoked" | "invitation_invalid" | "consent_required" | "too_far_from_venue" | "location_required" | "companion_not_found" | "companion_not_eligible" | "too_many_companions" | "companion_has_account" | "companion_exists" | "companion_not_accepted" | "companion_request_not_found" | "invalid_paper_code" | "paper_code_expired" | "paper_code_revoked" | "second_official_required" | "change_not_pending" | "outside_region" | "idempotency_key_invalid" | "idempotency_key_reused" | "idempotency_key_in_flight";
-        ErrorEnvelope: {
+        MalformedJsonError: {
             error: {
-                code: components["schemas"]["ErrorCode"];
-                /** @description For the person, in Chinese. */
+                /** @constant */
+                code: "malformed_json";
                 message: string;
-                /** @description Empty unless the code says otherwise; for field errors, field path → {code, message}. */
                 details: {
-                    [key: string]: unknown;
+                    line?: number;
+                    column?: number;
                 };
             };
         };
+        UnsupportedMediaTypeError: {
+            error: {
+                /** @constant */
+                code: "unsupported_media_type";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PayloadTooLargeError: {
+            error: {
+                /** @constant */
+                code: "payload_too_large";
+                message: string;
+                details: {
+                    limit_bytes: number;
+                };
+            };
+        };
+        InvalidQueryError: {
+            error: {
+                /** @constant */
+                code: "invalid_query";
+                message: string;
+                details: components["schemas"]["FieldErrors"];
+            };
+        };
+        ValidationFailedError: {
+            error: {
+                /** @constant */
+                code: "validation_failed";
+                message: string;
+                details: components["schemas"]["FieldErrors"];
+            };
+        };
+        NotFoundError: {
+            error: {
+                /** @constant */
+                code: "not_found";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        MethodNotAllowedError: {
+            error: {
+                /** @constant */
+                code: "method_not_allowed";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        OverloadedError: {
+            error: {
+                /** @constant */
+                code: "overloaded";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        DatabaseUnavailableError: {
+            error: {
+                /** @constant */
+                code: "database_unavailable";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        InternalError: {
+            error: {
+                /** @constant */
+                code: "internal_error";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        UnauthorizedError: {
+            error: {
+                /** @constant */
+                code: "unauthorized";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        ForbiddenError: {
+            error: {
+                /** @constant */
+                code: "forbidden";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        InvalidCredentialsError: {
+            error: {
+                /** @constant */
+                code: "invalid_credentials";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        LoginTooOldError: {
+            error: {
+                /** @constant */
+                code: "login_too_old";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        TooManyRequestsError: {
+            error: {
+                /** @constant */
+                code: "too_many_requests";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PlatformCodeInvalidError: {
+            error: {
+                /** @constant */
+                code: "platform_code_invalid";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PlatformUserBlockedError: {
+            error: {
+                /** @constant */
+                code: "platform_user_blocked";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PlatformUnavailableError: {
+            error: {
+                /** @constant */
+                code: "platform_unavailable";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PlatformNotConfiguredError: {
+            error: {
+                /** @constant */
+                code: "platform_not_configured";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        IdentityAlreadyBoundError: {
+            error: {
+                /** @constant */
+                code: "identity_already_bound";
+                message: string;
+                details: {
+                    /** @description True: a face check proves the person and moves the identity here. */
+                    verification_required: boolean;
+                };
+            };
+        };
+        VerificationFailedError: {
+            error: {
+                /** @constant */
+                code: "verification_failed";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        IdentityMismatchError: {
+            error: {
+                /** @constant */
+                code: "identity_mismatch";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        VenueLockedError: {
+            error: {
+                /** @constant */
+                code: "venue_locked";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        EntranceNameTakenError: {
+            error: {
+                /** @constant */
+                code: "entrance_name_taken";
+                message: string;
+                details: {
+                    /** @description The name already taken. */
+                    name: string;
+                };
+            };
+        };
+        VenueNotActiveError: {
+            error: {
+                /** @constant */
+                code: "venue_not_active";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        EntranceClosedError: {
+            error: {
+                /** @constant */
+                code: "entrance_closed";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        VenueSuspendedError: {
+            error: {
+                /** @constant */
+                code: "venue_suspended";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        VenueNotSuspendedError: {
+            error: {
+                /** @constant */
+                code: "venue_not_suspended";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        FollowUpClosedError: {
+            error: {
+                /** @constant */
+                code: "follow_up_closed";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        VenueNotPendingError: {
+            error: {
+                /** @constant */
+                code: "venue_not_pending";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        InvalidVenueCodeError: {
+            error: {
+                /** @constant */
+                code: "invalid_venue_code";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        VenueCodeRevokedError: {
+            error: {
+                /** @constant */
+                code: "venue_code_revoked";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        InvitationInvalidError: {
+            error: {
+                /** @constant */
+                code: "invitation_invalid";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        ConsentRequiredError: {
+            error: {
+                /** @constant */
+                code: "consent_required";
+                message: string;
+                details: {
+                    /** @description The elements still to consent to. */
+                    missing: ("profile" | "phone" | "identity")[];
+                };
+            };
+        };
+        TooFarFromVenueError: {
+            error: {
+                /** @constant */
+                code: "too_far_from_venue";
+                message: string;
+                details: {
+                    /** @description Metres from the venue. */
+                    distance_m: number;
+                    /** @description The deployment's limit, `MAX_SCAN_DISTANCE_M`. */
+                    max_distance_m: number;
+                };
+            };
+        };
+        LocationRequiredError: {
+            error: {
+                /** @constant */
+                code: "location_required";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        CompanionNotFoundError: {
+            error: {
+                /** @constant */
+                code: "companion_not_found";
+                message: string;
+                details: components["schemas"]["CompanionDetails"];
+            };
+        };
+        CompanionNotEligibleError: {
+            error: {
+                /** @constant */
+                code: "companion_not_eligible";
+                message: string;
+                details: components["schemas"]["CompanionDetails"];
+            };
+        };
+        TooManyCompanionsError: {
+            error: {
+                /** @constant */
+                code: "too_many_companions";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        CompanionHasAccountError: {
+            error: {
+                /** @constant */
+                code: "companion_has_account";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        CompanionExistsError: {
+            error: {
+                /** @constant */
+                code: "companion_exists";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        CompanionNotAcceptedError: {
+            error: {
+                /** @constant */
+                code: "companion_not_accepted";
+                message: string;
+                details: components["schemas"]["CompanionDetails"];
+            };
+        };
+        CompanionRequestNotFoundError: {
+            error: {
+                /** @constant */
+                code: "companion_request_not_found";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        InvalidPaperCodeError: {
+            error: {
+                /** @constant */
+                code: "invalid_paper_code";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PaperCodeExpiredError: {
+            error: {
+                /** @constant */
+                code: "paper_code_expired";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        PaperCodeRevokedError: {
+            error: {
+                /** @constant */
+                code: "paper_code_revoked";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        SecondOfficialRequiredError: {
+            error: {
+                /** @constant */
+                code: "second_official_required";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        ChangeNotPendingError: {
+            error: {
+                /** @constant */
+                code: "change_not_pending";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        OutsideRegionError: {
+            error: {
+                /** @constant */
+                code: "outside_region";
+                message: string;
+                details: {
+                    /** @description The request's fields naming people outside the caller's region or with no record. */
+                    fields: string[];
+                };
+            };
+        };
+        IdempotencyKeyInvalidError: {
+            error: {
+                /** @constant */
+                code: "idempotency_key_invalid";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        IdempotencyKeyReusedError: {
+            error: {
+                /** @constant */
+                code: "idempotency_key_reused";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        IdempotencyKeyInFlightError: {
+            error: {
+                /** @constant */
+                code: "idempotency_key_in_flight";
+                message: string;
+                details: components["schemas"]["NoDetails"];
+            };
+        };
+        /** @description The next page's `cursor`; null on the last page. Pages follow the list's order, and items added meanwhile never shift a page: each page starts past the last item of the one before. */
+        NextCursor: string | null;
+        /** @description No details for this code. */
+        NoDetails: Record<string, never>;
+        CompanionDetails: {
+            /** @description The companion a scan or door check-in named; absent when the path names it. */
+            companion_id?: number;
+        };
+        /** @description Each bad field (a path such as `manager.id_number` or `entrances[1].name`, or `body`, `query`) with why it was refused. */
+        FieldErrors: {
+            [key: string]: {
+                code: components["schemas"]["FieldErrorCode"];
+                /** @description For the person, in Chinese. */
+                message: string;
+            };
+        };
+        /**
+         * @description Every code a refused field can carry.
+         * @enum {string}
+         */
+        FieldErrorCode: "birth_date_invalid" | "birth_date_mismatch" | "birth_date_required" | "category_unknown" | "changes_count" | "code_invalid" | "companion_ids_invalid" | "companion_is_self" | "control_characters" | "credit_code_invalid" | "csv_columns" | "csv_invalid" | "csv_row" | "cursor_invalid" | "date_invalid" | "days_out_of_range" | "decision_invalid" | "depth_invalid" | "description_invalid" | "duplicate" | "empty_value" | "entrance_unknown" | "gender_invalid" | "health_color_invalid" | "hours_invalid" | "id_number_birth_date" | "id_number_characters" | "id_number_check_character" | "id_number_invalid" | "id_number_length" | "id_number_region" | "id_number_required" | "id_type_invalid" | "id_type_unsupported" | "invalid_type" | "invalid_value" | "last_dose_on_invalid" | "level_invalid" | "limit_out_of_range" | "location_invalid" | "location_outside_china" | "message_invalid" | "mobile_invalid" | "mobile_unsupported" | "name_required" | "note_invalid" | "note_required" | "one_filter" | "outcome_invalid" | "phone_proof_invalid" | "phone_proof_platform" | "phone_proof_required" | "plate_number_invalid" | "platform_invalid" | "range_in_future" | "range_invalid" | "range_outside_retention" | "range_too_long" | "reason_code_invalid" | "reason_invalid" | "record_empty" | "region_code_invalid" | "region_level" | "region_outside" | "region_unknown" | "relation_invalid" | "required" | "result_required" | "results_count" | "rows_count" | "sampled_at_future" | "sampled_at_invalid" | "sampled_at_required" | "scanned_at_future" | "scanned_at_invalid" | "scanned_at_too_old" | "staff_role_invalid" | "status_invalid" | "subject_invalid" | "subtype_unknown" | "temperature_invalid" | "test_result_invalid" | "time_invalid" | "too_long" | "too_many" | "too_short" | "transport_line_invalid" | "transport_only" | "transport_required" | "unknown_field" | "url_invalid" | "vaccine_doses_invalid" | "vaccine_doses_required" | "venue_id_invalid" | "venues_count";
+        /** @description Any error answer: one branch per `code`, each with its own `details`. An operation's responses name the codes each of its statuses can answer. */
+        ErrorEnvelope: components["schemas"]["MalformedJsonError"] | components["schemas"]["UnsupportedMediaTypeError"] | components["schemas"]["PayloadTooLargeError"] | components["schemas"]["InvalidQueryError"] | components["schemas"]["ValidationFailedError"] | components["schemas"]["NotFoundError"] | components["schemas"]["MethodNotAllowedError"] | components["schemas"]["OverloadedError"] | components["schemas"]["DatabaseUnavailableError"] | components["schemas"]["InternalError"] | components["schemas"]["UnauthorizedError"] | components["schemas"]["ForbiddenError"] | components["schemas"]["InvalidCredentialsError"] | components["schemas"]["LoginTooOldError"] | components["schemas"]["TooManyRequestsError"] | components["schemas"]["PlatformCodeInvalidError"] | components["schemas"]["PlatformUserBlockedError"] | components["schemas"]["PlatformUnavailableError"] | components["schemas"]["PlatformNotConfiguredError"] | components["schemas"]["IdentityAlreadyBoundError"] | components["schemas"]["VerificationFailedError"] | components["schemas"]["IdentityMismatchError"] | components["schemas"]["VenueLockedError"] | components["schemas"]["EntranceNameTakenError"] | components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["VenueSuspendedError"] | components["schemas"]["VenueNotSuspendedError"] | components["schemas"]["FollowUpClosedError"] | components["schemas"]["VenueNotPendingError"] | components["schemas"]["InvalidVenueCodeError"] | components["schemas"]["VenueCodeRevokedError"] | components["schemas"]["InvitationInvalidError"] | components["schemas"]["ConsentRequiredError"] | components["schemas"]["TooFarFromVenueError"] | components["schemas"]["LocationRequiredError"] | components["schemas"]["CompanionNotFoundError"] | components["schemas"]["CompanionNotEligibleError"] | components["schemas"]["TooManyCompanionsError"] | components["schemas"]["CompanionHasAccountError"] | components["schemas"]["CompanionExistsError"] | components["schemas"]["CompanionNotAcceptedError"] | components["schemas"]["CompanionRequestNotFoundError"] | components["schemas"]["InvalidPaperCodeError"] | components["schemas"]["PaperCodeExpiredError"] | components["schemas"]["PaperCodeRevokedError"] | components["schemas"]["SecondOfficialRequiredError"] | components["schemas"]["ChangeNotPendingError"] | components["schemas"]["OutsideRegionError"] | components["schemas"]["IdempotencyKeyInvalidError"] | components["schemas"]["IdempotencyKeyReusedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
         ManagerInput: {
             name: components["schemas"]["PersonName"];
             phone: components["schemas"]["MobileNumber"];
@@ -2277,7 +2728,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["IdempotencyKeyInFlightError"];
             };
         };
         /** @description `not_found`: no such thing, or not the caller's to see. */
@@ -2286,7 +2737,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["NotFoundError"];
             };
         };
         /** @description `invalid_query`: `details` names the parameter. A parameter given with an empty value (`?status=`) is refused (`empty_value`), never read as absent: leave it out instead. */
@@ -2295,7 +2746,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["InvalidQueryError"];
             };
         };
         /** @description `entrance_name_taken`: another open entrance of the venue has this name. */
@@ -2304,7 +2755,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["EntranceNameTakenError"];
             };
         };
         /** @description `venue_not_active` (not approved yet) or `entrance_closed`. */
@@ -2313,7 +2764,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"];
             };
         };
         /** @description A PNG QR code holding `VCP1:` and a signed token; `X-Valid-Until` gives its last day. */
@@ -2356,7 +2807,16 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["MalformedJsonError"];
+            };
+        };
+        /** @description `payload_too_large`: the body is over the limit; `details.limit_bytes` gives it. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["PayloadTooLargeError"];
             };
         };
         /** @description `unsupported_media_type`: the body is not application/json. */
@@ -2365,7 +2825,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["UnsupportedMediaTypeError"];
             };
         };
         /** @description `validation_failed`: `details` names each bad field. */
@@ -2374,7 +2834,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["ValidationFailedError"];
             };
         };
         /** @description `unauthorized`: no token, or an expired or tampered one. */
@@ -2384,7 +2844,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["UnauthorizedError"];
             };
         };
         /** @description `forbidden`: a valid token of the wrong kind or role. */
@@ -2393,7 +2853,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["ForbiddenError"];
             };
         };
         /** @description `too_many_requests`: slow down; see `Retry-After`. */
@@ -2403,7 +2863,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["TooManyRequestsError"];
             };
         };
         /** @description `platform_code_invalid`: the code is invalid, expired, used or from another app; get a new one. */
@@ -2412,7 +2872,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["PlatformCodeInvalidError"];
             };
         };
         /** @description `platform_user_blocked`: WeChat refuses this user (errcode 40226). */
@@ -2421,7 +2881,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["PlatformUserBlockedError"];
             };
         };
         /**
@@ -2434,7 +2894,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["PlatformUnavailableError"] | components["schemas"]["OverloadedError"] | components["schemas"]["DatabaseUnavailableError"];
             };
         };
         /** @description `overloaded`: the node is full (retry after `Retry-After`, 1 s); `database_unavailable`: the database cannot be reached or cannot take writes (retry after `Retry-After`). Never retry at once: wait `Retry-After` seconds, with jitter. */
@@ -2444,7 +2904,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["OverloadedError"] | components["schemas"]["DatabaseUnavailableError"];
             };
         };
         /** @description `internal_error`: a fault of the server, logged with the request's `X-Request-Id`; nothing was recorded half-way. */
@@ -2453,11 +2913,15 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/json": components["schemas"]["ErrorEnvelope"];
+                "application/json": components["schemas"]["InternalError"];
             };
         };
     };
     parameters: {
+        /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+        Cursor: string;
+        /** @description Items on a page. */
+        Limit: number;
         /**
          * @description Makes the request safe to send again (an answer lost in a weak signal): a key the client chose for this
          *     one request, new for each request (a UUID, say). The same key with the same request (method, path, body)
@@ -2600,7 +3064,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["InvalidQueryError"];
                 };
             };
             /** @description `not_found`: no division has this code. */
@@ -2609,7 +3073,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -2664,9 +3128,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PlatformNotConfiguredError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2699,9 +3164,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PlatformNotConfiguredError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2734,9 +3200,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -2782,9 +3249,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["InvalidCredentialsError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -2909,7 +3377,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["UnauthorizedError"] | components["schemas"]["LoginTooOldError"];
                 };
             };
             403: components["responses"]["Forbidden"];
@@ -2986,7 +3454,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["UnauthorizedError"] | components["schemas"]["PlatformCodeInvalidError"];
                 };
             };
             403: components["responses"]["Forbidden"];
@@ -3001,9 +3469,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["IdentityAlreadyBoundError"] | components["schemas"]["IdentityMismatchError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3073,6 +3542,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
@@ -3109,7 +3579,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["IdentityAlreadyBoundError"] | components["schemas"]["IdentityMismatchError"];
                 };
             };
             /** @description `verification_failed`: the check did not verify the identity (not done, another face, expired). */
@@ -3118,7 +3588,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VerificationFailedError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -3270,6 +3740,7 @@ export interface operations {
             400: components["responses"]["MalformedJson"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3346,9 +3817,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueLockedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3384,6 +3856,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["EntranceNameTaken"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3431,11 +3904,11 @@ export interface operations {
                 "application/json": {
                     name?: components["schemas"]["EntranceName"] | null;
                     description?: components["schemas"]["EntranceDescription"];
-                } | {
+                } & ({
                     name: string;
                 } | {
                     description: string;
-                };
+                });
             };
         };
         responses: {
@@ -3458,9 +3931,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["EntranceNameTakenError"] | components["schemas"]["EntranceClosedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3510,7 +3984,15 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["MalformedJson"];
+            /** @description `malformed_json`: the body is not JSON; or `idempotency_key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["IdempotencyKeyInFlight"];
@@ -3520,11 +4002,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -3808,7 +4298,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ConsentRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description `invitation_invalid`: unknown, used or expired. */
@@ -3817,9 +4307,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["InvitationInvalidError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3829,6 +4320,10 @@ export interface operations {
     listReviews: {
         parameters: {
             query?: {
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
                 status?: "pending" | "approved" | "rejected" | "all";
             };
             header?: never;
@@ -3845,6 +4340,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Venue"][];
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -3894,9 +4390,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueNotPendingError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -3984,13 +4481,13 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInDisplay"];
                 };
             };
-            /** @description `invalid_venue_code` (forged, damaged or not a venue code) or `malformed_json`. */
+            /** @description `invalid_venue_code` (forged, damaged or not a venue code) or `malformed_json`; or `idempotency_key_invalid`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["InvalidVenueCodeError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
                 };
             };
             401: components["responses"]["Unauthorized"];
@@ -4000,7 +4497,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ConsentRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description `companion_not_found`: not a companion of this account. */
@@ -4009,16 +4506,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["CompanionNotFoundError"];
                 };
             };
-            /** @description `venue_not_active` (not approved yet), `entrance_closed`, `venue_suspended`, or `companion_not_accepted` (`details.companion_id`: someone with an account of their own who has not accepted this account's request). */
+            /** @description `venue_not_active` (not approved yet), `entrance_closed`, `venue_suspended`, or `companion_not_accepted` (`details.companion_id`: someone with an account of their own who has not accepted this account's request); or `idempotency_key_in_flight`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["VenueSuspendedError"] | components["schemas"]["CompanionNotAcceptedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
                 };
             };
             /** @description `venue_code_revoked`: an older version of a rotated code, or a closed entrance. */
@@ -4027,17 +4524,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueCodeRevokedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description `too_far_from_venue` (`details.distance_m`), `location_required` (no `location` while the deployment sets `REQUIRE_SCAN_LOCATION`; vehicles exempt), `companion_not_eligible`, or `validation_failed` (`scanned_at` in the future or too old, bad `location`). */
+            /** @description `too_far_from_venue` (`details.distance_m`), `location_required` (no `location` while the deployment sets `REQUIRE_SCAN_LOCATION`; vehicles exempt), `companion_not_eligible`, or `validation_failed` (`scanned_at` in the future or too old, bad `location`); or `idempotency_key_reused`. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["TooFarFromVenueError"] | components["schemas"]["LocationRequiredError"] | components["schemas"]["CompanionNotEligibleError"] | components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
                 };
             };
             429: components["responses"]["TooManyRequests"];
@@ -4198,7 +4696,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ConsentRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             /** @description `too_many_companions` or `companion_exists`. */
@@ -4207,9 +4705,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["TooManyCompanionsError"] | components["schemas"]["CompanionExistsError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description `companion_not_eligible`, or `validation_failed`. */
             422: {
@@ -4217,7 +4716,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["CompanionNotEligibleError"] | components["schemas"]["ValidationFailedError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4244,13 +4743,13 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description `companion_not_found`. */
+            /** @description `companion_not_found`; `not_found`: no such path (an id that is not a number). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"] | components["schemas"]["CompanionNotFoundError"];
                 };
             };
             /** @description `companion_not_accepted`: the companion's identity changed hands since they were added (they have an account of their own now) and they have not accepted. */
@@ -4259,7 +4758,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["CompanionNotAcceptedError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4314,13 +4813,13 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description `companion_request_not_found`: no request for the caller's own person with this id. */
+            /** @description `companion_request_not_found`: no request for the caller's own person with this id; `not_found`: no such path (an id that is not a number). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"] | components["schemas"]["CompanionRequestNotFoundError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4347,13 +4846,13 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            /** @description `companion_request_not_found`: no request for the caller's own person with this id. */
+            /** @description `companion_request_not_found`: no request for the caller's own person with this id; `not_found`: no such path (an id that is not a number). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"] | components["schemas"]["CompanionRequestNotFoundError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4377,7 +4876,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ConsentRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4403,16 +4902,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ConsentRequiredError"] | components["schemas"]["CompanionHasAccountError"] | components["schemas"]["ForbiddenError"];
                 };
             };
-            /** @description `companion_not_found`. */
+            /** @description `companion_not_found`; `not_found`: no such path (an id that is not a number). */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"] | components["schemas"]["CompanionNotFoundError"];
                 };
             };
             /** @description `companion_not_accepted`: the companion's identity changed hands since they were added (they have an account of their own now) and they have not accepted. */
@@ -4421,7 +4920,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["CompanionNotAcceptedError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -4451,7 +4950,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": ({
+                "application/json": {
                     entrance_id: number;
                     name: components["schemas"]["PersonName"];
                     id_type?: components["schemas"]["IdTypeInput"];
@@ -4459,11 +4958,11 @@ export interface operations {
                     phone?: components["schemas"]["MobileNumber"] | null;
                     /** @description °C taken at the door; from FEVER_FROM_C (37.3) up the person is turned away (deny) with a fever notice. */
                     temperature?: number | null;
-                } & components["schemas"]["DocumentRule"]) | {
+                } & (components["schemas"]["DocumentRule"] & ({
                     id_number: string;
                 } | {
                     phone: string;
-                };
+                }));
             };
         };
         responses: {
@@ -4476,13 +4975,46 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInDisplay"];
                 };
             };
-            400: components["responses"]["MalformedJson"];
+            /** @description `malformed_json`: the body is not JSON; or `idempotency_key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `consent_required`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["ConsentRequiredError"];
+                };
+            };
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CodeUnavailable"];
+            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `venue_suspended`, `idempotency_key_in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["VenueSuspendedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4513,7 +5045,7 @@ export interface operations {
             content: {
                 "application/json": {
                     entrance_id: number;
-                    rows: (({
+                    rows: ({
                         name: components["schemas"]["PersonName"];
                         id_type?: components["schemas"]["IdTypeInput"];
                         id_number?: components["schemas"]["DocumentNumber"] | null;
@@ -4521,11 +5053,11 @@ export interface operations {
                         temperature?: number | null;
                         /** Format: date-time */
                         scanned_at: string;
-                    } & components["schemas"]["DocumentRule"]) | {
+                    } & (components["schemas"]["DocumentRule"] & ({
                         id_number: string;
                     } | {
                         phone: string;
-                    })[];
+                    })))[];
                 };
             };
         };
@@ -4541,22 +5073,46 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["MalformedJson"];
+            /** @description `malformed_json`: the body is not JSON; or `idempotency_key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CodeUnavailable"];
+            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
+                };
+            };
             /** @description `payload_too_large`: more than 256 KB. */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4604,30 +5160,47 @@ export interface operations {
                     "application/json": components["schemas"]["CheckInDisplay"];
                 };
             };
-            /** @description `invalid_paper_code` or `malformed_json`. */
+            /** @description `invalid_paper_code` or `malformed_json`; or `idempotency_key_invalid`. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["InvalidPaperCodeError"] | components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["CodeUnavailable"];
+            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
+                };
+            };
             /** @description `paper_code_expired` (older than 14 days) or `paper_code_revoked` (a newer print exists); print a new one. */
             410: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PaperCodeExpiredError"] | components["schemas"]["PaperCodeRevokedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -4716,9 +5289,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueNotActiveError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -4755,6 +5329,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -4797,9 +5372,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["VenueSuspendedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -4842,9 +5418,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["VenueNotSuspendedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5092,7 +5669,15 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["MalformedJson"];
+            /** @description `malformed_json`: the body is not JSON; or `idempotency_key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description `outside_region`: `details.fields` names the rows of people outside the official's region. */
@@ -5101,7 +5686,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["OutsideRegionError"];
                 };
             };
             409: components["responses"]["IdempotencyKeyInFlight"];
@@ -5111,11 +5696,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5173,7 +5766,15 @@ export interface operations {
                     "application/json": components["schemas"]["HealthCodeImport"];
                 };
             };
-            400: components["responses"]["MalformedJson"];
+            /** @description `malformed_json`: the body is not JSON; or `idempotency_key_invalid`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["IdempotencyKeyInvalidError"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             /** @description `outside_region`: `details.fields` names the rows' `id_number` fields. */
@@ -5182,7 +5783,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["OutsideRegionError"];
                 };
             };
             409: components["responses"]["IdempotencyKeyInFlight"];
@@ -5192,11 +5793,19 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["PayloadTooLargeError"];
                 };
             };
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["ValidationFailed"];
+            /** @description `validation_failed`: `details` names each bad field; or `idempotency_key_reused`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationFailedError"] | components["schemas"]["IdempotencyKeyReusedError"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -5254,7 +5863,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["SecondOfficialRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             404: components["responses"]["NotFound"];
@@ -5264,7 +5873,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ChangeNotPendingError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -5340,12 +5949,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["MalformedJsonError"] | components["schemas"]["InvalidQueryError"];
                 };
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5355,6 +5965,10 @@ export interface operations {
     listFollowUps: {
         parameters: {
             query?: {
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
                 /** @description open by default. */
                 status?: "open" | "closed" | "all";
             };
@@ -5394,6 +6008,7 @@ export interface operations {
                             closed_at: string | null;
                             outcome: string | null;
                         }[];
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -5438,9 +6053,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["FollowUpClosedError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5450,6 +6066,10 @@ export interface operations {
     listAlerts: {
         parameters: {
             query?: {
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
                 status?: "open" | "closed" | "all";
             };
             header?: never;
@@ -5466,6 +6086,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["Alert"][];
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
@@ -5506,6 +6127,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5555,9 +6177,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["NotFoundError"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5661,6 +6284,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];
@@ -5695,7 +6319,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["SecondOfficialRequiredError"] | components["schemas"]["ForbiddenError"];
                 };
             };
             404: components["responses"]["NotFound"];
@@ -5705,7 +6329,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorEnvelope"];
+                    "application/json": components["schemas"]["ChangeNotPendingError"];
                 };
             };
             500: components["responses"]["InternalError"];
@@ -5754,6 +6378,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             500: components["responses"]["InternalError"];

@@ -9,6 +9,10 @@ import type { components, paths } from "./api.js";
 
 export type Schemas = components["schemas"];
 export type ErrorCode = Schemas["ErrorCode"];
+export type FieldErrorCode = Schemas["FieldErrorCode"];
+/** Any error the server answers; narrowing on `code` types `details` (`too_far_from_venue` →
+ * `distance_m`, `max_distance_m`). Each operation's own codes are in `paths[P][M]["responses"]`. */
+export type ErrorBody = Schemas["ErrorEnvelope"]["error"];
 
 /** A request as a transport sends it. */
 export interface HttpRequest {
@@ -41,21 +45,18 @@ export class ApiError extends Error {
     readonly details: Record<string, unknown>,
     /** Seconds to wait before sending again, when the server said. */
     readonly retryAfter: number | null,
+    /** The envelope's `error`, typed per code; null when no envelope came. */
+    readonly body: ErrorBody | null = null,
   ) {
     super(message);
     this.name = "ApiError";
   }
 
   /** The field errors of a 422 `validation_failed` or 400 `invalid_query`, by field path. */
-  fieldErrors(): Record<string, { code: string; message: string }> {
-    const fields: Record<string, { code: string; message: string }> = {};
-    if (this.code !== "validation_failed" && this.code !== "invalid_query") return fields;
-    for (const [field, value] of Object.entries(this.details)) {
-      if (isRecord(value) && typeof value.code === "string" && typeof value.message === "string") {
-        fields[field] = { code: value.code, message: value.message };
-      }
-    }
-    return fields;
+  fieldErrors(): Schemas["FieldErrors"] {
+    const body = this.body;
+    if (body?.code === "validation_failed" || body?.code === "invalid_query") return body.details;
+    return {};
   }
 }
 
@@ -223,12 +224,19 @@ function toApiError(answer: HttpResponse): ApiError {
     // Not the envelope (a proxy's page): described by its status alone.
   }
   const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : null;
-  if (error !== null && typeof error.code === "string" && typeof error.message === "string") {
-    const details = isRecord(error.details) ? error.details : {};
-    return new ApiError(answer.status, error.code as ErrorCode, error.message, details, seconds);
+  if (error !== null && isErrorBody(error)) {
+    return new ApiError(answer.status, error.code, error.message, error.details, seconds, error);
   }
   const code: ErrorCode = answer.status === 503 ? "overloaded" : "internal_error";
   return new ApiError(answer.status, code, "服务暂时不可用，请稍后再试", {}, seconds);
+}
+
+/** The envelope's `error`: the server's own tests check every answer's code and `details`
+ * against the document, so the code decides the shape of `details`. */
+function isErrorBody(error: Record<string, unknown>): error is ErrorBody & Record<string, unknown> {
+  return (
+    typeof error.code === "string" && typeof error.message === "string" && isRecord(error.details)
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -82,6 +82,11 @@ test("a resident logs in, consents, adds a companion, scans, sees the door page 
     assert.ok(error instanceof ApiError);
     assert.equal(error.status, 403);
     assert.equal(error.code, "consent_required");
+    // The code narrows the details: `missing` lists the elements still to consent to.
+    assert.equal(error.body?.code, "consent_required");
+    if (error.body?.code === "consent_required") {
+      assert.deepEqual([...error.body.details.missing].sort(), ["identity", "phone", "profile"]);
+    }
     return true;
   });
   const me = await resident.put("/api/v1/me/consent", {
@@ -133,7 +138,8 @@ test("a resident logs in, consents, adds a companion, scans, sees the door page 
     (error: unknown) => {
       assert.ok(error instanceof ApiError);
       assert.equal(error.code, "validation_failed");
-      assert.ok(Object.keys(error.fieldErrors()).length > 0);
+      const fields = error.fieldErrors();
+      assert.equal(fields.name?.code, "required");
       return true;
     },
   );

@@ -1,6 +1,7 @@
 //! The door: venue staff register people by hand (one at a time, or a paper sheet kept while the
 //! door could not record) or from their paper code, through the same rules and writer as a scan.
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use super::{
@@ -55,7 +56,7 @@ pub async fn door_entrance(
         .ok_or_else(|| {
             FieldErrors::one(
                 "entrance_id",
-                FieldError::new("entrance_unknown", "该场所没有这个入口"),
+                FieldError::new(FieldCode::EntranceUnknown, "该场所没有这个入口"),
             )
         })?;
     rules::admit_door(&snapshot)?;

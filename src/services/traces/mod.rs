@@ -8,6 +8,7 @@
 
 mod contacts;
 
+use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
@@ -75,7 +76,7 @@ impl TraceQuery {
         if !(1..=2).contains(&asked.depth) {
             errors.add(
                 "depth",
-                FieldError::new("depth_invalid", "depth 只能是 1 或 2"),
+                FieldError::new(FieldCode::DepthInvalid, "depth 只能是 1 或 2"),
             );
         }
         let (from, to) = retained.check(errors, asked.from, asked.to, "追踪")?;

@@ -18,6 +18,7 @@ use venuecode::startup::Application;
 use venuecode::state::AppState;
 
 mod console;
+mod contract;
 mod platforms;
 mod scenario;
 mod world;
@@ -461,6 +462,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Response {
+        let method_of_call = method.clone();
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.address));
@@ -470,7 +472,8 @@ impl TestApp {
         if let Some(body) = body {
             request = request.json(body);
         }
-        request.send().await.expect("request sent")
+        let response = request.send().await.expect("request sent");
+        contract::checked(&method_of_call, path, response).await
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> Response {
