@@ -6,14 +6,13 @@
 //! extractors and the same answers to a service's errors (`edge`): a page shows nothing the API
 //! would refuse the same account.
 
-use crate::domain::FieldCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDateTime;
 
-use crate::domain::{FieldError, FieldErrors, StaffRole};
+use crate::domain::{FieldCode, FieldError, FieldErrors, StaffRole};
 use crate::state::AppState;
 
 mod alerts;

@@ -2,7 +2,6 @@
 //! overlapped it is told in their notices. The page lists the region's newest windows.
 
 use crate::auth::HealthOfficial;
-use crate::domain::FieldCode;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use askama::Template;
@@ -11,7 +10,7 @@ use serde::Deserialize;
 
 use super::edge::{csrf_forms, Answer, Posted, Session, Signed};
 use super::{filters, form_window, problems, render, Frame};
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::{FieldCode, FieldError, FieldErrors};
 use crate::services::risk_windows::{self, DeclaredWindow, NewWindow, RiskWindowError};
 use crate::state::AppState;
 

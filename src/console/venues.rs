@@ -223,7 +223,7 @@ async fn visitor_list(
         list: None,
     };
     match window_of(&state, &query) {
-        Ok(window) => match visitors::list(&state, &session.staff, venue_id, window).await {
+        Ok(window) => match visitors::list(&state, &session.staff, venue_id, window, None).await {
             Ok(list) => page.list = Some(list),
             Err(VisitorsError::VenueNotFound) => return Ok(redirect("/console/venues")),
             Err(e) => return Err(e.into()),
@@ -243,7 +243,7 @@ async fn visitor_csv(
     let Ok(window) = window_of(&state, &query) else {
         return Ok(redirect(&format!("/console/venues/{venue_id}")));
     };
-    match visitors::list(&state, &session.staff, venue_id, window).await {
+    match visitors::list(&state, &session.staff, venue_id, window, None).await {
         Ok(list) => Ok(download(
             "text/csv; charset=utf-8",
             &format!("visitors-{venue_id}.csv"),

@@ -362,21 +362,79 @@ pub fn region_counts(
         .load(conn)?)
 }
 
-/// Every check-in at a venue whose stay overlaps `[from, to)`, oldest first. No stay lasts
-/// longer than `longest`.
+/// Every check-in at a venue whose stay overlaps `[from, to)`, oldest first: all of them, or a
+/// page's rows (`rows` of them past the cursor).
 pub fn at_venue_overlapping(
     conn: &mut DbConnection,
     venue_id: i64,
-    from: NaiveDateTime,
-    to: NaiveDateTime,
-    longest: chrono::Duration,
+    stays: &Overlapping,
+    page: Option<(i64, Option<VisitorCursor>)>,
 ) -> Result<Vec<CheckInRow>, DbError> {
-    Ok(check_ins::table
+    let mut query = check_ins::table
         .filter(check_ins::venue_id.eq(venue_id))
-        .filter(check_ins::scanned_at.lt(to))
-        .filter(check_ins::ends_at.gt(from))
-        .filter(check_ins::scanned_at.ge(from - longest))
+        .filter(check_ins::scanned_at.lt(stays.to))
+        .filter(check_ins::ends_at.gt(stays.from))
+        .filter(check_ins::scanned_at.ge(stays.earliest))
         .order((check_ins::scanned_at.asc(), check_ins::id.asc()))
         .select(CheckInRow::as_select())
-        .load(conn)?)
+        .into_boxed();
+    if let Some((rows, after)) = page {
+        query = query.limit(rows);
+        if let Some(after) = after {
+            query = query.filter(
+                check_ins::scanned_at
+                    .gt(after.scanned_at)
+                    .or(check_ins::scanned_at
+                        .eq(after.scanned_at)
+                        .and(check_ins::id.gt(after.id))),
+            );
+        }
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The stays that overlap `from`–`to` and began at `earliest` or later (the longest stay before
+/// `from`, and never before the retention period).
+#[derive(Debug, Clone, Copy)]
+pub struct Overlapping {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub earliest: NaiveDateTime,
+}
+
+/// Where a page of a venue's visitors ends: its last stay.
+#[derive(Debug, Clone, Copy)]
+pub struct VisitorCursor {
+    pub scanned_at: NaiveDateTime,
+    pub id: i64,
+}
+
+/// The cursor of check-in `id` at the venue, when it is still there.
+pub fn visitor_cursor(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    id: i64,
+) -> Result<Option<VisitorCursor>, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::id.eq(id))
+        .filter(check_ins::venue_id.eq(venue_id))
+        .select(check_ins::scanned_at)
+        .first::<NaiveDateTime>(conn)
+        .optional()?
+        .map(|scanned_at| VisitorCursor { scanned_at, id }))
+}
+
+/// How many people the stays of [`at_venue_overlapping`] were.
+pub fn people_overlapping(
+    conn: &mut DbConnection,
+    venue_id: i64,
+    stays: &Overlapping,
+) -> Result<i64, DbError> {
+    Ok(check_ins::table
+        .filter(check_ins::venue_id.eq(venue_id))
+        .filter(check_ins::scanned_at.lt(stays.to))
+        .filter(check_ins::ends_at.gt(stays.from))
+        .filter(check_ins::scanned_at.ge(stays.earliest))
+        .select(diesel::dsl::count(check_ins::person_id).aggregate_distinct())
+        .first(conn)?)
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::schema::{entrances, venues};
 use super::{DbConnection, DbError};
 use crate::domain::EntranceName;
+use crate::domain::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = entrances)]
@@ -213,6 +214,7 @@ pub fn outdated_posters(
     conn: &mut DbConnection,
     region: &str,
     current: &str,
+    page: PageRequest,
 ) -> Result<Vec<OutdatedPoster>, DbError> {
     Ok(entrances::table
         .inner_join(venues::table)
@@ -222,8 +224,9 @@ pub fn outdated_posters(
         .filter(entrances::closed_at.is_null())
         .filter(entrances::code_key_id.ne(current))
         .filter(entrances::code_key_id.is_not_null())
-        .order((venues::id.asc(), entrances::id.asc()))
-        .limit(5_000)
+        .filter(entrances::id.gt(page.after.unwrap_or(0)))
+        .order(entrances::id.asc())
+        .limit(page.rows())
         .select((
             venues::id,
             venues::name,

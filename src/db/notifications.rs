@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::schema::{accounts, notifications, risk_windows, venues};
 use super::{DbConnection, DbError};
-use crate::domain::{Delivery, NotificationKind, Platform};
+use crate::domain::{Delivery, NotificationKind, PageRequest, Platform};
 
 /// A risky-window notification to write: `account_id` is told that `person_id` stayed at the
 /// window's venue.
@@ -247,15 +247,25 @@ pub struct NotificationRow {
     pub venue_address: Option<String>,
 }
 
-/// The account's notifications, newest first. Never another account's.
+/// The account's notifications, newest first: all of them, or a page's rows. Never another
+/// account's.
 pub fn for_account(
     conn: &mut DbConnection,
     account_id: i64,
+    page: Option<PageRequest>,
 ) -> Result<Vec<NotificationRow>, DbError> {
-    Ok(notifications::table
+    let mut query = notifications::table
         .left_join(risk_windows::table.inner_join(venues::table))
         .filter(notifications::account_id.eq(account_id))
         .order(notifications::id.desc())
+        .into_boxed();
+    if let Some(page) = page {
+        query = query.limit(page.rows());
+        if let Some(after) = page.after {
+            query = query.filter(notifications::id.lt(after));
+        }
+    }
+    Ok(query
         .select((
             notifications::id,
             notifications::kind,

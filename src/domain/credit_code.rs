@@ -2,8 +2,7 @@
 //! alphabet (digits and upper-case letters without I, O, Z, S, V), the last one a check
 //! character over the first 17.
 
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [

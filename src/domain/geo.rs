@@ -1,7 +1,6 @@
-use crate::domain::FieldCode;
 use serde::Serialize;
 
-use super::FieldError;
+use super::{FieldCode, FieldError};
 
 /// A point picked on the map, in degrees. Must lie inside China's bounding box.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -1,10 +1,9 @@
 //! Health-code colours, the verdict each means at the door, and why a colour was set.
 
-use crate::domain::FieldCode;
 use chrono::{NaiveDate, NaiveDateTime};
 
 use super::named::{named_enum, parse_named};
-use super::FieldError;
+use super::{FieldCode, FieldError};
 
 named_enum! {
     /// The colour of a person's health code.

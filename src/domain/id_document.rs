@@ -2,12 +2,11 @@
 //! Kong, Macao and Taiwan, and the foreign permanent-resident ID card. Each kind has its own
 //! format, and its own way of being masked.
 
-use crate::domain::FieldCode;
 use chrono::NaiveDate;
 
 use super::id_number::{check_character, latest_today};
 use super::named::{named_enum, parse_named};
-use super::{mask_id_number, FieldError, FieldErrors, IdNumber, MobileNumber};
+use super::{mask_id_number, FieldCode, FieldError, FieldErrors, IdNumber, MobileNumber};
 
 named_enum! {
     /// The kind of an identity document.

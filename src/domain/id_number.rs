@@ -1,10 +1,9 @@
 //! Resident identity number, GB 11643-1999.
 
-use crate::domain::FieldCode;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
-use super::{mask_id_number, FieldError};
+use super::{mask_id_number, FieldCode, FieldError};
 
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK_CHARACTERS: &[u8; 11] = b"10X98765432";

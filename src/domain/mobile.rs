@@ -1,7 +1,6 @@
-use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
-use super::{mask_mobile, FieldError};
+use super::{mask_mobile, FieldCode, FieldError};
 
 /// A mainland China mobile number: 11 digits, `1[3-9]` then 9 digits.
 #[derive(Clone, PartialEq, Eq, Hash)]

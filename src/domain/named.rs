@@ -2,8 +2,7 @@
 //! spec. [`named_enum!`] writes the enum, its serde names, `ALL`, `as_str` and `from_name` from one
 //! list, and [`parse_named`] gives the field error that names every allowed value.
 
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 macro_rules! named_enum {
     (

@@ -1,10 +1,9 @@
 //! Administrative division codes in their short form: 2 digits for a province, 4 for a prefecture,
 //! 6 for a county, 9 for a township and 12 for a village (residents' or villagers' committee).
 
-use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
-use super::FieldError;
+use super::{FieldCode, FieldError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -21,12 +21,11 @@
 //! 10. The rows' alert and follow-up: [`raises_alert`], [`followed_up`].
 //! 11. The door's notice: [`door_notice`] (the page itself: `services/scan/page.rs`).
 
-use crate::domain::FieldCode;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 use super::{
-    test_required_notice, CheckInSource, CompanionRule, FieldError, HealthColor, MapPoint,
-    PersonHealth, Temperature, TestResult, TransportKind, VenueStatus, Verdict,
+    test_required_notice, CheckInSource, CompanionRule, FieldCode, FieldError, HealthColor,
+    MapPoint, PersonHealth, Temperature, TestResult, TransportKind, VenueStatus, Verdict,
 };
 
 /// A scan at the same entrance within this time returns the earlier check-in.

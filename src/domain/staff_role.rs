@@ -1,6 +1,5 @@
 use super::named::{named_enum, parse_named};
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 named_enum! {
     /// What a staff account may do; its region code limits where.

@@ -1,12 +1,11 @@
 //! The venue taxonomy: classes of venue, each with subtypes and the default length of a stay.
 //! A deployment loads one taxonomy from a data file (Hunan's 10 classes by default).
 
-use crate::domain::FieldCode;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::{transport, FieldError, FieldErrors, VenueKind};
+use super::{transport, FieldCode, FieldError, FieldErrors, VenueKind};
 
 /// Public transport is a venue too: a vehicle (a bus line, a taxi by its plate) or a station.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

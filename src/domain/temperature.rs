@@ -1,7 +1,6 @@
 //! A body temperature taken at the door.
 
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 /// Degrees Celsius to one decimal, kept as tenths (36.5 °C is 365).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

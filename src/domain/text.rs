@@ -2,10 +2,9 @@
 //! free of control and invisible characters (`is_hidden`); inner runs of whitespace are kept as
 //! typed.
 
-use crate::domain::FieldCode;
 use serde::{Serialize, Serializer};
 
-use super::{mask_name, FieldError, FieldErrors};
+use super::{mask_name, FieldCode, FieldError, FieldErrors};
 
 /// Characters that change how text displays without being seen: control characters, the
 /// direction overrides and isolates (U+202A–202E, U+2066–2069) that make `张三` read as another

@@ -1,7 +1,6 @@
 //! Public transport venues are named by line ("K1路", "BRT1号线") and/or plate ("湘L12345").
 
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 const PROVINCE_ABBREVIATIONS: &str =
     "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼";

@@ -1,6 +1,5 @@
 use super::named::{named_enum, parse_named};
-use super::FieldError;
-use crate::domain::FieldCode;
+use super::{FieldCode, FieldError};
 
 named_enum! {
     /// Where a venue application stands. Only an approved venue has working codes; once approved

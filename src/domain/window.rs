@@ -2,10 +2,9 @@
 //! period, and starts inside it. Records older than the retention period are waiting only for the
 //! purge; no query may read them in the meantime.
 
-use crate::domain::FieldCode;
 use chrono::{Duration, NaiveDateTime};
 
-use super::{FieldError, FieldErrors};
+use super::{FieldCode, FieldError, FieldErrors};
 
 /// What the retention period keeps readable at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

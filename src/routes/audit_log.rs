@@ -1,11 +1,11 @@
 //! The audit log, for auditors.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
 use super::{items, Items, State};
 use crate::auth::Auditor;
+use crate::domain::FieldCode;
 use crate::domain::FieldError;
 use crate::services::audit::{self, AuditFilter, AuditItem};
 use crate::web::{ApiError, Query};

@@ -1,6 +1,5 @@
 //! The scan (`POST /api/v1/check-ins`), checkout, and the itinerary.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use serde::{Deserialize, Serialize};
@@ -8,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{created, State};
 use crate::auth::Account;
 use crate::domain::scan as scan_rules;
-use crate::domain::{FieldError, FieldErrors, MapPoint};
+use crate::domain::{FieldCode, FieldError, FieldErrors, MapPoint};
 use crate::services::check_ins::{self, Checkout, ItineraryItem};
 use crate::services::scan::{self, ScanInput};
 use crate::web::{ApiError, Json, Query};

@@ -1,12 +1,11 @@
 //! Companions (同行人员) of the caller.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::{created, items, Items, State};
 use crate::auth::Account;
-use crate::domain::{parse_birth_date, FieldError, FieldErrors, IdDocument, PersonName};
+use crate::domain::{parse_birth_date, FieldCode, FieldError, FieldErrors, IdDocument, PersonName};
 use crate::services::companions::{self, CompanionRequestView, CompanionView, NewCompanion};
 use crate::web::{ApiError, Json};
 

@@ -1,16 +1,15 @@
 //! Entrances of a venue (one door, one code): add, rename, close, download and rotate codes.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::{created, items, Items, State};
+use super::{created, page, page_request, Page, PageQuery, State};
 use crate::auth::{Account, Caller, VenueAuthority};
-use crate::domain::{EntranceChanges, EntranceName, FieldError, FieldErrors};
+use crate::domain::{EntranceChanges, EntranceName, FieldCode, FieldError, FieldErrors};
 use crate::services::entrances::{self, CodeFile, CodeFormat, OutdatedPosterView};
 use crate::services::venues::EntranceView;
 use crate::web::venue_requests::{entrance_description, EntranceRequest};
-use crate::web::{ApiError, Json};
+use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -134,9 +133,11 @@ pub async fn posters_zip(
 /// The posters of the region that still carry an earlier venue-code key.
 pub async fn outdated_posters(
     VenueAuthority(authority): VenueAuthority,
+    query: Query<PageQuery>,
     state: State,
-) -> Result<web::Json<Items<OutdatedPosterView>>, ApiError> {
-    Ok(items(
-        entrances::outdated_posters(&state, &authority).await?,
+) -> Result<web::Json<Page<OutdatedPosterView>>, ApiError> {
+    let request = page_request(query.0.cursor.as_deref(), query.0.limit)?;
+    Ok(page(
+        entrances::outdated_posters(&state, &authority, request).await?,
     ))
 }

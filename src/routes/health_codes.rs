@@ -1,13 +1,12 @@
 //! Health-code colours, set by health officials one at a time or in bulk.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::{items, DocumentQuery, Items, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{ChangeStatus, FieldError, FieldErrors};
+use crate::domain::{ChangeStatus, FieldCode, FieldError, FieldErrors};
 use crate::services::health_code_imports::{self, ImportView};
 use crate::services::health_codes::{self, ColorInput, HealthCodeView, NewColor, MAX_IMPORT_ROWS};
 use crate::web::{ApiError, Json, Query};

@@ -1,7 +1,6 @@
 //! Manual check-ins: venue staff register a person without a phone by hand, one at a time or a
 //! paper sheet's rows at once.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use chrono::DateTime;
 use serde::Deserialize;
@@ -9,7 +8,8 @@ use serde::Deserialize;
 use super::{created, Items, State};
 use crate::auth::Account;
 use crate::domain::{
-    FieldError, FieldErrors, IdDocument, MobileNumber, PersonKey, PersonName, Temperature,
+    FieldCode, FieldError, FieldErrors, IdDocument, MobileNumber, PersonKey, PersonName,
+    Temperature,
 };
 use crate::services::manual_check_ins::{
     self, ManualCheckIn, ManualSheet, TypedPerson, MAX_SHEET_ROWS,

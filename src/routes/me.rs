@@ -1,12 +1,11 @@
 //! The resident's own account and the three-element consent of the seeds.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::State;
 use crate::auth::Account;
-use crate::domain::{FieldError, FieldErrors, IdDocument, PersonName};
+use crate::domain::{FieldCode, FieldError, FieldErrors, IdDocument, PersonName};
 use crate::platforms::{PhoneProof, PlatformProfile};
 use crate::services::accounts::{self, ConsentOffer, MeView};
 use crate::services::personal_data;

@@ -342,6 +342,14 @@ fn page<T>((items, next_cursor): (Vec<T>, Option<String>)) -> web::Json<Page<T>>
     web::Json(Page { items, next_cursor })
 }
 
+/// The query of a paged list with no other parameter.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
 /// `?cursor=…&limit=…` of a paged list.
 fn page_request(cursor: Option<&str>, limit: Option<i64>) -> Result<PageRequest, ApiError> {
     PageRequest::parse(cursor, limit).map_err(ApiError::invalid_query)

@@ -2,14 +2,18 @@
 
 use actix_web::web;
 
-use super::{items, Items, State};
+use super::{page, page_request, Page, PageQuery, State};
 use crate::auth::Account;
 use crate::services::notifications::{self, NotificationView};
-use crate::web::ApiError;
+use crate::web::{ApiError, Query};
 
 pub async fn list_mine(
     account: Account,
+    query: Query<PageQuery>,
     state: State,
-) -> Result<web::Json<Items<NotificationView>>, ApiError> {
-    Ok(items(notifications::list_mine(&state, &account).await?))
+) -> Result<web::Json<Page<NotificationView>>, ApiError> {
+    let request = page_request(query.0.cursor.as_deref(), query.0.limit)?;
+    Ok(page(
+        notifications::list_mine(&state, &account, request).await?,
+    ))
 }

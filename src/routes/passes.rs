@@ -1,10 +1,10 @@
 //! Checking a pass token shown at the door, and the public key that signs them.
 
-use crate::domain::FieldCode;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::State;
+use crate::domain::FieldCode;
 use crate::domain::FieldError;
 use crate::services::passes;
 use crate::web::{ApiError, Query};

@@ -1,12 +1,11 @@
 //! County review of venue applications.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
 use super::{page, page_request, status_query, Page, State};
 use crate::auth::Reviewer;
-use crate::domain::{optional_text, FieldError, FieldErrors, VenueStatus};
+use crate::domain::{optional_text, FieldCode, FieldError, FieldErrors, VenueStatus};
 use crate::services::reviews::{self, Decision};
 use crate::services::venues::VenueView;
 use crate::web::{ApiError, Json, Query};

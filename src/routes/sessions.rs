@@ -1,12 +1,11 @@
 //! Resident logins: the mini-program's one-time code is exchanged with its platform, the account
 //! is found or created, and a session token is issued.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
 use super::State;
-use crate::domain::{FieldError, FieldErrors, Platform};
+use crate::domain::{FieldCode, FieldError, FieldErrors, Platform};
 use crate::services::accounts::{self, LoginVia, SessionView};
 use crate::web::{ApiError, Json};
 

@@ -1,12 +1,12 @@
 //! A venue's counts per hour and colour: `GET /api/v1/venues/{id}/stats?date=YYYY-MM-DD`.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::State;
 use crate::auth::Account;
+use crate::domain::FieldCode;
 use crate::domain::FieldError;
 use crate::services::stats::{self, VenueStats};
 use crate::web::{ApiError, Query};

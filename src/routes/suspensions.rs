@@ -1,13 +1,12 @@
 //! Suspending and resuming a venue's codes, by the local authorities over venues (a county
 //! reviewer or a street-office / community registrar of its region).
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use serde::Deserialize;
 
 use super::State;
 use crate::auth::VenueAuthority;
-use crate::domain::{required_text, FieldError, FieldErrors};
+use crate::domain::{required_text, FieldCode, FieldError, FieldErrors};
 use crate::services::venues::{self, VenueView, MAX_REASON_CHARS};
 use crate::web::{ApiError, Json};
 

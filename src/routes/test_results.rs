@@ -2,7 +2,6 @@
 //! `{"results": […]}` or CSV with a header row), and a venue's requirement of a recent negative
 //! result.
 
-use crate::domain::FieldCode;
 use actix_web::web;
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -10,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::State;
 use crate::auth::{Caller, HealthOfficial};
 use crate::domain::{
-    FieldError, FieldErrors, IdDocument, PersonName, TestOnRecord, TestResult, VaccinationOnRecord,
+    FieldCode, FieldError, FieldErrors, IdDocument, PersonName, TestOnRecord, TestResult,
+    VaccinationOnRecord,
 };
 use crate::services::health_codes::MAX_IMPORT_ROWS;
 use crate::services::test_results::{self, NewTestRecord};

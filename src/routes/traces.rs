@@ -1,12 +1,13 @@
 //! Tracing a case, its CSV export, and colour changes for its contacts.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::{created, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, Retained};
+use crate::domain::{
+    ChangeStatus, FieldCode, FieldError, FieldErrors, HealthColor, HealthReason, Retained,
+};
 use crate::services::traces::{
     self, ColorChangeView, ContactsColor, TraceQuery, TraceView, TraceWindow,
 };

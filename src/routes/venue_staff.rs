@@ -1,12 +1,11 @@
 //! Venue staff: invitations by the manager, redeemed by the staff member's own account.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::{created, items, Items, State};
 use crate::auth::Account;
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::{FieldCode, FieldError, FieldErrors};
 use crate::services::venue_staff::{self, MyVenue, Redeemed, StaffMember, CODE_LEN};
 use crate::web::{ApiError, Json};
 

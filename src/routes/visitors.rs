@@ -1,12 +1,11 @@
 //! A venue's visitors in a window, for health officials of its region.
 
-use crate::domain::FieldCode;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::{parse_time, State};
+use super::{page_request, parse_time, State};
 use crate::auth::HealthOfficial;
-use crate::domain::{FieldError, FieldErrors, Retained};
+use crate::domain::{FieldCode, FieldError, FieldErrors, Retained};
 use crate::services::visitors::{self, VisitorList, Window};
 use crate::web::{ApiError, Query};
 
@@ -15,10 +14,12 @@ use crate::web::{ApiError, Query};
 pub struct WindowQuery {
     from: Option<String>,
     to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
 }
 
 impl WindowQuery {
-    fn window(self, retained: Retained) -> Result<Window, FieldErrors> {
+    fn window(&self, retained: Retained) -> Result<Window, FieldErrors> {
         let mut errors = FieldErrors::default();
         let mut time = |field: &str, value: Option<String>| match value {
             Some(value) => parse_time(&mut errors, field, &value),
@@ -27,7 +28,7 @@ impl WindowQuery {
                 None
             }
         };
-        let (from, to) = (time("from", self.from), time("to", self.to));
+        let (from, to) = (time("from", self.from.clone()), time("to", self.to.clone()));
         let window = Window::check(&mut errors, from, to, retained);
         errors.into_result(window)
     }
@@ -40,7 +41,8 @@ pub async fn list(
     state: State,
 ) -> Result<web::Json<VisitorList>, ApiError> {
     let window = query.0.window(state.retained())?;
-    let list = visitors::list(&state, &official, path.into_inner(), window).await?;
+    let page = page_request(query.0.cursor.as_deref(), query.0.limit)?;
+    let list = visitors::list(&state, &official, path.into_inner(), window, Some(page)).await?;
     Ok(web::Json(list))
 }
 
@@ -51,8 +53,18 @@ pub async fn csv(
     state: State,
 ) -> Result<HttpResponse, ApiError> {
     let window = query.0.window(state.retained())?;
+    if query.0.cursor.is_some() || query.0.limit.is_some() {
+        return Err(ApiError::invalid_parameter(
+            if query.0.cursor.is_some() {
+                "cursor"
+            } else {
+                "limit"
+            },
+            FieldError::new(FieldCode::InvalidValue, "导出为全部记录，不分页"),
+        ));
+    }
     let venue_id = path.into_inner();
-    let list = visitors::list(&state, &official, venue_id, window).await?;
+    let list = visitors::list(&state, &official, venue_id, window, None).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header(("cache-control", "no-store"))

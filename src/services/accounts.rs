@@ -6,7 +6,6 @@
 //! refused, and must prove it by a face check (`identity.rs`). A declared name is kept with the
 //! account; the person's own name is written only when the person is new or a face check verified it.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -20,7 +19,7 @@ use crate::db::persons::{self, Person};
 use crate::db::persons::{NewPerson, PersonKey};
 use crate::db::{companions, paper_codes, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, IdDocument, IdType, MobileNumber, PersonName, Platform,
+    FieldCode, FieldError, FieldErrors, IdDocument, IdType, MobileNumber, PersonName, Platform,
 };
 use crate::platforms::{IdentityProvider, PhoneProof, PlatformError, PlatformProfile};
 use crate::state::AppState;

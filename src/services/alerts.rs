@@ -3,7 +3,6 @@
 //! venues. Reading them is an official access to people's data, audited; closing one records how
 //! it was handled.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -15,7 +14,7 @@ use crate::crypto::Field;
 use crate::db::alerts::{self, AlertRow};
 use crate::db::{persons, regions, venues, DbConnection, DbError};
 use crate::domain::{
-    required_text, AlertKind, AlertStatus, FieldError, FieldErrors, IdType, PageRequest,
+    required_text, AlertKind, AlertStatus, FieldCode, FieldError, FieldErrors, IdType, PageRequest,
 };
 use crate::state::AppState;
 

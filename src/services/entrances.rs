@@ -11,7 +11,7 @@ use crate::cache::CacheKey;
 use crate::db::entrances::{self, EntranceRow};
 use crate::db::venues::VenueRow;
 use crate::db::{DbConnection, DbError};
-use crate::domain::{EntranceChanges, NewEntrance, VenueStatus};
+use crate::domain::{EntranceChanges, NewEntrance, PageRequest, VenueStatus};
 use crate::posters::{self, PosterText};
 use crate::state::AppState;
 
@@ -331,13 +331,15 @@ pub struct OutdatedPosterView {
 pub async fn outdated_posters(
     state: &Arc<AppState>,
     authority: &crate::auth::Staff,
-) -> Result<Vec<OutdatedPosterView>, VenueError> {
+    page: PageRequest,
+) -> Result<(Vec<OutdatedPosterView>, Option<String>), VenueError> {
     let region = authority.region.to_string();
     let current = state.venue_codes.current_key_id().to_owned();
     let rows = state
-        .read(move |_, conn| entrances::outdated_posters(conn, &region, &current))
+        .read(move |_, conn| entrances::outdated_posters(conn, &region, &current, page))
         .await?;
-    Ok(rows
+    let (rows, next) = page.cut(rows, |row| row.entrance_id);
+    let views = rows
         .into_iter()
         .map(|row| OutdatedPosterView {
             venue_id: row.venue_id,
@@ -346,5 +348,6 @@ pub async fn outdated_posters(
             entrance: row.entrance_name,
             key_id: row.key_id,
         })
-        .collect())
+        .collect();
+    Ok((views, next))
 }

@@ -4,7 +4,6 @@
 //! officials of the region list them, in full (they act on them; the reading is audited), and
 //! close them with an outcome.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -14,8 +13,8 @@ use crate::auth::Staff;
 use crate::crypto::Field;
 use crate::db::{follow_ups, persons, DbError};
 use crate::domain::{
-    required_text, FieldError, FieldErrors, FollowUpCause, FollowUpStatus, HealthColor, IdType,
-    PageRequest,
+    required_text, FieldCode, FieldError, FieldErrors, FollowUpCause, FollowUpStatus, HealthColor,
+    IdType, PageRequest,
 };
 use crate::state::AppState;
 

@@ -11,7 +11,6 @@
 //! import of more than `TRACE_CONFIRM_THRESHOLD` people waits, sealed, for a second official of the
 //! region, like any mass change.
 
-use crate::domain::FieldCode;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -27,8 +26,8 @@ use crate::db::notifications::{self, NewMessage};
 use crate::db::persons::PersonKey;
 use crate::db::{accounts, companions, persons, DbConnection, DbError};
 use crate::domain::{
-    optional_text, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason, IdDocument,
-    IdType, NotificationKind, PersonName,
+    optional_text, FieldCode, FieldError, FieldErrors, FollowUpCause, HealthColor, HealthReason,
+    IdDocument, IdType, NotificationKind, PersonName,
 };
 use crate::state::AppState;
 

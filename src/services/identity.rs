@@ -3,7 +3,6 @@
 //! claim takes the identity over from an account that only declared it (which is told); a verified
 //! binding can be released only by a health official of the person's region.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -20,8 +19,8 @@ use crate::db::{
     accounts as account_rows, notifications, paper_codes, persons, DbConnection, DbError,
 };
 use crate::domain::{
-    FieldError, FieldErrors, IdDocument, IdNumber, NotificationKind, PersonName, Platform,
-    VerificationStatus,
+    FieldCode, FieldError, FieldErrors, IdDocument, IdNumber, NotificationKind, PersonName,
+    Platform, VerificationStatus,
 };
 use crate::platforms::{IdentityClaim, VerificationOutcome};
 use crate::state::AppState;

@@ -10,6 +10,7 @@ use super::accounts::identity_of;
 use crate::auth::Account;
 use crate::db::{accounts, companions, notifications, DbError};
 use crate::domain::NotificationKind;
+use crate::domain::PageRequest;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -33,7 +34,8 @@ pub struct NotificationView {
 pub async fn list_mine(
     state: &Arc<AppState>,
     account: &Account,
-) -> Result<Vec<NotificationView>, DbError> {
+    page: PageRequest,
+) -> Result<(Vec<NotificationView>, Option<String>), DbError> {
     let account_id = account.id;
     state
         .read(move |state, conn| {
@@ -50,7 +52,11 @@ pub async fn list_mine(
             }
             let clock = &state.clock;
             let show = |t: Option<chrono::NaiveDateTime>| t.map(|t| clock.show(t));
-            Ok(notifications::for_account(conn, account_id)?
+            let (rows, next) = page.cut(
+                notifications::for_account(conn, account_id, Some(page))?,
+                |row| row.id,
+            );
+            let views = rows
                 .into_iter()
                 .map(|row| NotificationView {
                     id: row.id,
@@ -67,7 +73,8 @@ pub async fn list_mine(
                     stay_to: show(row.stay_to),
                     created_at: clock.show(row.created_at),
                 })
-                .collect())
+                .collect();
+            Ok((views, next))
         })
         .await
 }

@@ -286,7 +286,7 @@ fn collect(
         });
     }
     let deliveries = notifications::deliveries_of(conn, account_id)?;
-    let notifications = notifications::for_account(conn, account_id)?
+    let notifications = notifications::for_account(conn, account_id, None)?
         .into_iter()
         .map(|n| {
             let (delivery, delivered_at) = deliveries

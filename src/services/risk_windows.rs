@@ -3,7 +3,6 @@
 //! guardian of a companion) and to the verified account of each person; never to venue staff who
 //! registered someone at the door.
 
-use crate::domain::FieldCode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use crate::db::notifications::{self, NewRiskNotification};
 use crate::db::risk_windows::{self, NewRiskWindow};
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{accounts, check_ins, venues, DbError};
-use crate::domain::{CheckInSource, FieldError, FieldErrors, Retained};
+use crate::domain::{CheckInSource, FieldCode, FieldError, FieldErrors, Retained};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,7 +1,6 @@
 //! A registrar's import of many venues at once: checked whole, written in parts that no one sees
 //! until the last, so that scans never wait behind it.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -12,7 +11,7 @@ use crate::auth::Staff;
 use crate::db::entrances;
 use crate::db::venues::{self, Registrant};
 use crate::db::{regions, DbConnection, DbError};
-use crate::domain::{FieldError, FieldErrors, RegionCode, VenueApplication};
+use crate::domain::{FieldCode, FieldError, FieldErrors, RegionCode, VenueApplication};
 use crate::state::AppState;
 
 /// The most venues one import may carry.

@@ -1,7 +1,6 @@
 //! Venue applications by their managers: apply, look up their own, read, and edit until approved.
 //! Also the venue as its manager, venue staff or a reviewer sees it.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -17,8 +16,8 @@ use crate::db::entrances::{self, EntranceRow};
 use crate::db::venues::{self, Registrant, VenueRow};
 use crate::db::{regions, DbConnection, DbError};
 use crate::domain::{
-    FieldError, FieldErrors, IdType, Manager, ManagerFilter, RegionCode, StaffRole, TransportKind,
-    VenueApplication, VenueChanges, VenueEdit, VenueStatus,
+    FieldCode, FieldError, FieldErrors, IdType, Manager, ManagerFilter, RegionCode, StaffRole,
+    TransportKind, VenueApplication, VenueChanges, VenueEdit, VenueStatus,
 };
 use crate::state::AppState;
 
@@ -55,7 +54,8 @@ pub struct MaskedManager {
 pub struct EntranceView {
     pub id: i64,
     pub name: String,
-    pub description: String,
+    /// Null when none was given.
+    pub description: Option<String>,
     pub open: bool,
     pub code_version: i32,
     /// What the QR code holds; only while the venue is approved and the entrance open.
@@ -119,7 +119,7 @@ pub fn entrance_view(state: &AppState, venue: &VenueRow, entrance: EntranceRow) 
         id: entrance.id,
         open: entrance.is_open(),
         name: entrance.name,
-        description: entrance.description,
+        description: (!entrance.description.is_empty()).then_some(entrance.description),
         code_version: entrance.code_version,
         code_url,
     }

@@ -13,7 +13,9 @@ use super::traces::csv_line;
 use crate::auth::Staff;
 use crate::db::traces::LONGEST_STAY;
 use crate::db::{check_ins, open_name, persons, venues, DbError};
-use crate::domain::{CheckInSource, FieldErrors, IdType, Retained};
+use crate::domain::{
+    CheckInSource, FieldCode, FieldError, FieldErrors, IdType, PageRequest, Retained,
+};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,9 @@ pub enum VisitorsError {
     VenueNotFound,
     #[error(transparent)]
     Invalid(#[from] FieldErrors),
+    /// A page's cursor that names no stay of the venue (any more).
+    #[error("a stale cursor")]
+    StaleCursor,
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -71,17 +76,22 @@ pub struct VisitorList {
     pub venue: String,
     pub from: String,
     pub to: String,
-    /// Distinct people.
-    pub people: usize,
+    /// Distinct people in the whole window.
+    pub people: i64,
     pub items: Vec<Visitor>,
+    /// The next page's cursor; `None` on the last page and for the whole list.
+    pub next_cursor: Option<String>,
 }
 
 /// Everyone whose stay at the venue overlapped the window, oldest first.
+/// All of them (the CSV, the console), or one page (`page`). The audit entry counts the people
+/// of what was read.
 pub async fn list(
     state: &Arc<AppState>,
     official: &Staff,
     venue_id: i64,
     window: Window,
+    page: Option<PageRequest>,
 ) -> Result<VisitorList, VisitorsError> {
     let reader = official.clone();
     // Read where reads may be a little behind (a standby), then the access audited on the
@@ -92,16 +102,39 @@ pub async fn list(
             let venue = venues::find(conn, venue_id)?
                 .filter(|v| official.covers(&v.region_code))
                 .ok_or(VisitorsError::VenueNotFound)?;
-            let since = state.retained().since;
-            let mut rows = check_ins::at_venue_overlapping(
-                conn,
-                venue_id,
-                window.from,
-                window.to,
-                LONGEST_STAY,
-            )?;
             // A stay that began before the retention period waits for the purge: never read.
-            rows.retain(|row| row.scanned_at >= since);
+            let stays = check_ins::Overlapping {
+                from: window.from,
+                to: window.to,
+                earliest: (window.from - LONGEST_STAY).max(state.retained().since),
+            };
+            let (rows, next_cursor, in_window) = match page {
+                None => {
+                    let rows = check_ins::at_venue_overlapping(conn, venue_id, &stays, None)?;
+                    let mut everyone: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
+                    everyone.sort_unstable();
+                    everyone.dedup();
+                    (rows, None, everyone.len() as i64)
+                }
+                Some(page) => {
+                    let after = match page.after {
+                        Some(id) => Some(
+                            check_ins::visitor_cursor(conn, venue_id, id)?
+                                .ok_or(VisitorsError::StaleCursor)?,
+                        ),
+                        None => None,
+                    };
+                    let rows = check_ins::at_venue_overlapping(
+                        conn,
+                        venue_id,
+                        &stays,
+                        Some((page.rows(), after)),
+                    )?;
+                    let (rows, next) = page.cut(rows, |row| row.id);
+                    let people = check_ins::people_overlapping(conn, venue_id, &stays)?;
+                    (rows, next, people)
+                }
+            };
             let mut person_ids: Vec<i64> = rows.iter().map(|r| r.person_id).collect();
             person_ids.sort_unstable();
             person_ids.dedup();
@@ -140,8 +173,9 @@ pub async fn list(
                 venue: venue.name,
                 from: state.clock.show(window.from),
                 to: state.clock.show(window.to),
-                people: person_ids.len(),
+                people: in_window,
                 items,
+                next_cursor,
             };
             Ok::<_, VisitorsError>((list, person_ids.len()))
         })
@@ -156,6 +190,14 @@ pub async fn list(
         .write(move |state, conn| audit::record(state, conn, &[entry]))
         .await?;
     Ok(list)
+}
+
+/// A cursor naming a stay no longer there (purged, or never of this venue).
+pub fn stale_cursor() -> FieldErrors {
+    FieldErrors::one(
+        "cursor",
+        FieldError::new(FieldCode::CursorInvalid, "cursor 无效，请从第一页重新查询"),
+    )
 }
 
 /// The list as CSV for spreadsheets: UTF-8 with a byte-order mark, every cell formula-safe.

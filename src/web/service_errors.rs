@@ -1,11 +1,10 @@
 //! How each service's errors answer over HTTP: one `From` per service error, nothing else.
 
-use crate::domain::FieldCode;
 use serde_json::json;
 
 use super::error::{ApiError, ErrorCode};
 use crate::domain::scan::Refusal;
-use crate::domain::{FieldError, FieldErrors};
+use crate::domain::{FieldCode, FieldError, FieldErrors};
 use crate::platforms::PlatformError;
 use crate::services::accounts::AccountError;
 use crate::services::alerts::AlertError;
@@ -109,6 +108,9 @@ impl From<VisitorsError> for ApiError {
     fn from(e: VisitorsError) -> Self {
         match e {
             VisitorsError::VenueNotFound => ApiError::not_found(),
+            VisitorsError::StaleCursor => {
+                ApiError::invalid_query(crate::services::visitors::stale_cursor())
+            }
             VisitorsError::Invalid(e) => e.into(),
             VisitorsError::Db(e) => e.into(),
         }

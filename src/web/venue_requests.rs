@@ -2,13 +2,12 @@
 //! new manager in the console's handover form, each checked into domain values with every bad
 //! field named. The API (`routes/venues.rs`) and the console read them alike.
 
-use crate::domain::FieldCode;
 use serde::{Deserialize, Deserializer};
 
 use crate::domain::{
-    Address, CreditCode, EntranceName, FieldError, FieldErrors, IdDocument, IdType, Manager,
-    ManagerFilter, MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode, RegionLevel,
-    Taxonomy, VenueApplication, VenueEdit, VenueName,
+    Address, CreditCode, EntranceName, FieldCode, FieldError, FieldErrors, IdDocument, IdType,
+    Manager, ManagerFilter, MapPoint, MobileNumber, NewEntrance, PersonName, RegionCode,
+    RegionLevel, Taxonomy, VenueApplication, VenueEdit, VenueName,
 };
 use crate::services::venue_imports::MAX_IMPORTED;
 use crate::web::sheet::Sheet;

@@ -61,6 +61,51 @@ async fn an_official_lists_everyone_at_a_venue_in_a_window() {
 }
 
 #[tokio::test]
+async fn the_list_comes_a_page_at_a_time_in_the_same_order() {
+    let s = scenario().await;
+    let app = &s.app;
+    let query = window_query(s.t0 + Duration::minutes(100), s.t0 + Duration::minutes(110));
+    let path = format!("/api/v1/venues/{}/visitors?{query}", s.hospital);
+    let whole = app.read(&s.official, &path).await;
+    assert!(whole["next_cursor"].is_null());
+    let mut paged = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let url = match &cursor {
+            Some(cursor) => format!("{path}&limit=1&cursor={cursor}"),
+            None => format!("{path}&limit=1"),
+        };
+        let page = app.read(&s.official, &url).await;
+        // Each page counts the people of the whole window.
+        assert_eq!(page["people"], 3);
+        paged.extend(page["items"].as_array().unwrap().iter().cloned());
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(&paged, whole["items"].as_array().unwrap());
+
+    // A cursor that names no stay of this venue, or a page size out of range, is refused.
+    for (query, field, code) in [
+        ("&cursor=999999999", "cursor", "cursor_invalid"),
+        ("&cursor=x", "cursor", "cursor_invalid"),
+        ("&limit=501", "limit", "limit_out_of_range"),
+    ] {
+        let body = assert_error(
+            app.get_as(&s.official, &format!("{path}{query}")).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+        )
+        .await;
+        assert_eq!(body["error"]["details"][field]["code"], code, "{query}");
+    }
+}
+
+#[tokio::test]
 async fn hand_registered_names_are_exported_formula_safe() {
     let s = scenario().await;
     let app = &s.app;

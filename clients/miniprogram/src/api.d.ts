@@ -409,7 +409,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The venues the caller manages or works at. */
+        /**
+         * The venues the caller manages or works at.
+         * @description Each venue where the caller is the manager (venues a registrar registered under the caller's verified
+         *     mobile number are claimed here) or venue staff, with the caller's role: where a venue's people work
+         *     (codes, door check-ins, stats). The caller's own applications, in any state, are `GET /api/v1/venues`.
+         */
         get: operations["listMyVenues"];
         put?: never;
         post?: never;
@@ -428,7 +433,9 @@ export interface paths {
         };
         /**
          * The caller's own applications, optionally found by the manager's mobile or ID number.
-         * @description Never another account's applications, whatever the filter.
+         * @description Every application this account made, pending, approved or rejected: what an applicant follows. Never
+         *     another account's, whatever the filter. The venues the caller works at (as manager or staff) are
+         *     `GET /api/v1/me/venues`.
          */
         get: operations["listMyApplications"];
         put?: never;
@@ -546,8 +553,8 @@ export interface paths {
          * Entrances of the region whose posters still carry an earlier venue-code key.
          * @description For reviewers and registrars, after `VENUE_CODE_KEYS` put a new key first: each open entrance of an approved
          *     venue of their region whose poster its venue (manager or staff) last downloaded (code.png, code.svg or
-         *     posters.zip) under another key than the current one, at most 5,000; an entrance never downloaded is not
-         *     listed. Those posters still scan until their key is removed; print them again
+         *     posters.zip) under another key than the current one, by entrance, a page at a time; an entrance never
+         *     downloaded is not listed. Those posters still scan until their key is removed; print them again
          *     (`posters.zip`) first.
          */
         get: operations["listOutdatedPosters"];
@@ -1208,7 +1215,8 @@ export interface paths {
          * @description For a venue where a case was but never scanned. Stays are the scanned ones, the manual check-ins and the
          *     paper scans; a stay lasts until checkout or the venue's default stay. The window spans at most the retention
          *     period and starts inside it (`from` older than now − `RETENTION_DAYS`: 422 `range_outside_retention`; check-ins
-         *     waiting for the purge are never read). A venue outside the official's region answers 404.
+         *     waiting for the purge are never read). A venue outside the official's region answers 404. One page at a
+         *     time (`cursor`, `limit`); each page read is audited with the people on it. `visitors.csv` has every stay.
          */
         get: operations["listVenueVisitors"];
         put?: never;
@@ -2160,7 +2168,8 @@ export interface components {
         Entrance: {
             id: number;
             name: string;
-            description: string;
+            /** @description Null when none was given. */
+            description: string | null;
             open: boolean;
             code_version: number;
             /** @description What the QR code holds (`{PUBLIC_BASE_URL}/V/{token}`, scheme and host in capitals); null until approved or once closed. */
@@ -3532,11 +3541,15 @@ export interface operations {
                         verification_id: string;
                         /** Format: date-time */
                         expires_at: string;
-                        /** @description WeChat. */
+                        /** @description For `wx.requestFacialVerify`. */
                         verify_id?: string;
-                        /** @description Alipay. */
+                        /** @description For `my.startAPVerify`. */
                         certify_id?: string;
-                    };
+                    } & ({
+                        verify_id: string;
+                    } | {
+                        certify_id: string;
+                    });
                 };
             };
             400: components["responses"]["MalformedJson"];
@@ -4021,14 +4034,19 @@ export interface operations {
     };
     listOutdatedPosters: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The entrances, by venue. */
+            /** @description The entrances, oldest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4043,9 +4061,11 @@ export interface operations {
                             /** @description The key its poster carries. */
                             key_id: string;
                         }[];
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
+            400: components["responses"]["InvalidQuery"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
@@ -5433,6 +5453,10 @@ export interface operations {
             query: {
                 from: string;
                 to: string;
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
             };
             header?: never;
             path: {
@@ -5455,8 +5479,9 @@ export interface operations {
                         from: string;
                         /** Format: date-time */
                         to: string;
-                        /** @description Distinct people. */
+                        /** @description Distinct people in the whole window. */
                         people: number;
+                        next_cursor: components["schemas"]["NextCursor"];
                         items: {
                             check_in_id: number;
                             name: string;
@@ -6387,7 +6412,12 @@ export interface operations {
     };
     listNotifications: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The `next_cursor` of the page before, as given; left out for the first page. Opaque. */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description Items on a page. */
+                limit?: components["parameters"]["Limit"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -6421,9 +6451,11 @@ export interface operations {
                             /** Format: date-time */
                             created_at: string;
                         }[];
+                        next_cursor: components["schemas"]["NextCursor"];
                     };
                 };
             };
+            400: components["responses"]["InvalidQuery"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];

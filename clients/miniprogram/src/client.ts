@@ -146,6 +146,25 @@ export class VenuecodeClient {
     return this.call<P, "delete">("delete", path, options);
   }
 
+  /** Every item of a list that comes a page at a time (`next_cursor`), page after page: `for
+   * await (const alert of api.all("/api/v1/alerts", { query: { status: "all" } }))`. */
+  async *all<P extends PagedPaths>(
+    path: P,
+    options: CallOptions<Operation<P, "get">>,
+  ): AsyncGenerator<ItemOf<Operation<P, "get">>> {
+    let cursor: string | null = null;
+    do {
+      const query: Record<string, unknown> = { ...options.query };
+      if (cursor !== null) query.cursor = cursor;
+      const url = this.baseUrl + fillPath(path, options.path) + queryString(query);
+      const answer = await this.send({ method: "GET", url, headers: this.headers() }, true);
+      const page: unknown = JSON.parse(answer.body);
+      if (!isPage<ItemOf<Operation<P, "get">>>(page)) throw new TypeError(`${path} is not a paged list`);
+      yield* page.items;
+      cursor = page.next_cursor;
+    } while (cursor !== null);
+  }
+
   /** Any text answer (a code's SVG); failures as `ApiError`. */
   async text(path: string): Promise<string> {
     const answer = await this.send({ method: "GET", url: this.baseUrl + path, headers: this.headers() }, false);
@@ -208,6 +227,21 @@ export class VenuecodeClient {
     const base = (retryAfter ?? 2 ** attempt) * 1000;
     return Math.max(base, 1000) * (1 + this.random() / 2);
   }
+}
+
+/** An item of a paged list's answer (`{items, next_cursor}`). */
+type ItemOf<O> = Success<O> extends { items: (infer I)[]; next_cursor: string | null } ? I : never;
+/** The paths whose GET answers a paged list. */
+type PagedPaths = {
+  [P in PathsWith<"get">]: [ItemOf<Operation<P, "get">>] extends [never] ? never : P;
+}[PathsWith<"get">];
+
+function isPage<I>(value: unknown): value is { items: I[]; next_cursor: string | null } {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.items) &&
+    (value.next_cursor === null || typeof value.next_cursor === "string")
+  );
 }
 
 type PathsWith<M extends Method> = {

@@ -53,6 +53,13 @@ async function approvedVenue(name: string) {
     body: { decision: "approve" },
   });
   assert.equal(approved.status, "approved");
+  // The reviewer's list comes a page at a time; `all` follows the cursor to the end.
+  const seen: number[] = [];
+  for await (const decided of reviewer.all("/api/v1/reviews", { query: { status: "all", limit: 1 } })) {
+    seen.push(decided.id);
+  }
+  assert.ok(seen.includes(approved.id));
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), "oldest first, never repeated");
   return { manager, venue: approved };
 }
 

@@ -1,7 +1,6 @@
 //! The door: venue staff register people by hand (one at a time, or a paper sheet kept while the
 //! door could not record) or from their paper code, through the same rules and writer as a scan.
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use super::{
@@ -12,7 +11,7 @@ use crate::db::check_in_writer;
 use crate::db::persons::Person;
 use crate::domain::scan::{self as rules, EntranceSnapshot, EntryTime, HourlyLimit};
 use crate::domain::{
-    CheckInRole, CheckInSource, FieldError, FieldErrors, MobileNumber, Temperature,
+    CheckInRole, CheckInSource, FieldCode, FieldError, FieldErrors, MobileNumber, Temperature,
 };
 use crate::services::accounts::consented;
 use crate::services::authorize::{self, VenueRole};

@@ -8,7 +8,6 @@
 
 mod contacts;
 
-use crate::domain::FieldCode;
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
@@ -26,7 +25,8 @@ use crate::db::health_codes::ColorChange;
 use crate::db::traces::{self, ColorChangeRow, NewColorChange, NewTrace, TraceRow};
 use crate::db::{DbConnection, DbError};
 use crate::domain::{
-    ChangeStatus, FieldError, FieldErrors, HealthColor, HealthReason, IdDocument, IdType, Retained,
+    ChangeStatus, FieldCode, FieldError, FieldErrors, HealthColor, HealthReason, IdDocument,
+    IdType, Retained,
 };
 use crate::state::AppState;
 
