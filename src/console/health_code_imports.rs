@@ -118,7 +118,9 @@ fn parse_sheet(text: &str) -> Result<Vec<NewColor>, Vec<String>> {
                 .unwrap_or("")
         };
         let input = ColorInput {
-            id_type: Some(id_type_code(cell("id_type"))),
+            id_type: Some(cell("id_type").trim())
+                .filter(|typed| !typed.is_empty())
+                .map(id_type_code),
             id_number: cell("id_number"),
             name: Some(cell("name")),
             color: color_code(cell("color")),

@@ -25,12 +25,15 @@ named_enum! {
 }
 
 impl IdType {
-    /// The kind a request names; the resident ID card when it names none.
+    /// The kind a request names, exactly as one of the names (a code picked from a list, not typed
+    /// text: no white space around it, never blank); the resident ID card when it names none. A
+    /// spreadsheet's blank cell is no name (`None`).
     pub fn parse(input: Option<&str>) -> Result<Self, FieldError> {
-        match input.map(str::trim).filter(|t| !t.is_empty()) {
+        match input {
             None => Ok(IdType::ResidentId),
             Some(text) => parse_named(
-                text,
+                // Padded is no name either: the error lists the names.
+                if text.trim() == text { text } else { "" },
                 Self::ALL,
                 Self::as_str,
                 FieldCode::IdTypeInvalid,
@@ -301,8 +304,14 @@ mod tests {
     #[test]
     fn the_kind_defaults_to_the_resident_id_and_is_named_exactly() {
         assert_eq!(IdType::parse(None).unwrap(), IdType::ResidentId);
-        assert_eq!(IdType::parse(Some(" ")).unwrap(), IdType::ResidentId);
         assert_eq!(IdType::parse(Some("passport")).unwrap(), IdType::Passport);
+        for padded in ["", " ", " passport", "passport\n", "\u{3000}resident_id"] {
+            assert_eq!(
+                IdType::parse(Some(padded)).unwrap_err().code,
+                FieldCode::IdTypeInvalid,
+                "{padded:?}"
+            );
+        }
         assert_eq!(
             IdType::parse(Some("护照")).unwrap_err().code,
             FieldCode::IdTypeInvalid

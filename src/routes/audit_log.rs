@@ -5,8 +5,7 @@ use serde::Deserialize;
 
 use super::{items, Items, State};
 use crate::auth::Auditor;
-use crate::domain::FieldCode;
-use crate::domain::FieldError;
+use crate::domain::{FieldCode, FieldError};
 use crate::services::audit::{self, AuditFilter, AuditItem};
 use crate::web::{ApiError, Query};
 

@@ -4,8 +4,7 @@ use actix_web::HttpResponse;
 use serde::Deserialize;
 
 use super::State;
-use crate::domain::FieldCode;
-use crate::domain::FieldError;
+use crate::domain::{FieldCode, FieldError};
 use crate::services::passes;
 use crate::web::{ApiError, Query};
 

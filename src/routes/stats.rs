@@ -6,8 +6,7 @@ use serde::Deserialize;
 
 use super::State;
 use crate::auth::Account;
-use crate::domain::FieldCode;
-use crate::domain::FieldError;
+use crate::domain::{FieldCode, FieldError};
 use crate::services::stats::{self, VenueStats};
 use crate::web::{ApiError, Query};
 

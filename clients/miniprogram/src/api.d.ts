@@ -2377,31 +2377,39 @@ export interface components {
          * @enum {string}
          */
         IdType: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident";
-        /** @description The document's kind in a request (see IdType): absent, null or blank is `resident_id`; surrounding white space is ignored. Another name answers 422 `id_type_invalid`. */
-        IdTypeInput: string | null;
-        /** @description The document's kind in a query (see IdType): blank is `resident_id`, surrounding white space is ignored; an empty value answers 400 `invalid_query` like any other. */
-        IdTypeParameter: string;
+        /** @description The document's kind in a request (see IdType), exactly one of the names; absent or null is `resident_id`. Another value (blank, padded, another name) answers 422 `id_type_invalid`. */
+        IdTypeInput: components["schemas"]["IdType"] | null;
+        /**
+         * @description The document's kind in a query (see IdType); absent is `resident_id`. Another value answers 400 `invalid_query`.
+         * @enum {string}
+         */
+        IdTypeParameter: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident";
         /** @description The document's kind; null for someone registered by hand with a name and a mobile number only. */
         IdTypeOrNone: components["schemas"]["IdType"] | null;
         /** @description The number of a document of the kind `id_type` names (see IdType; within a body, DocumentRule holds each kind to its own format). Surrounding white space is ignored. */
         DocumentNumber: string;
         /** @description A resident ID number (GB 11643): a province's code, four more digits of the division, the birth date, three digits and the check character (0–9 or X, either case). The division must exist, the date must be a real day not after today and the check character must be right (422 `id_number_region`, `id_number_birth_date`, `id_number_check_character`). Surrounding white space is ignored. */
         ResidentIdNumber: string;
-        /** @description `id_number` has the format of the kind `id_type` names; an absent, null or blank `id_type` is the resident ID. */
+        /** @description `id_number` has the format of the kind `id_type` names; an absent or null `id_type` is the resident ID. */
         DocumentRule: {
-            id_type?: string | null;
+            /** @enum {unknown} */
+            id_type?: "resident_id" | null;
             id_number?: components["schemas"]["ResidentIdNumber"];
         } | {
-            id_type: string;
+            /** @constant */
+            id_type: "passport";
             id_number?: string;
         } | {
-            id_type: string;
+            /** @constant */
+            id_type: "hk_macao_permit";
             id_number?: string;
         } | {
-            id_type: string;
+            /** @constant */
+            id_type: "taiwan_permit";
             id_number?: string;
         } | {
-            id_type: string;
+            /** @constant */
+            id_type: "foreign_permanent_resident";
             id_number?: string;
         };
         /** @description A person's name as on the document, in any script: 1–50 characters once surrounding white space is trimmed, with no control or invisible characters (direction overrides, zero-width and other format characters; 422 `control_characters`). */
@@ -3522,8 +3530,11 @@ export interface operations {
             content: {
                 "application/json": {
                     name?: components["schemas"]["PersonName"] | null;
-                    /** @description The platforms verify faces against resident IDs only: another kind answers 422 `id_type_unsupported`. */
-                    id_type?: string | null;
+                    /**
+                     * @description The platforms verify faces against resident IDs only: another kind answers 422 `id_type_unsupported`.
+                     * @enum {unknown}
+                     */
+                    id_type?: "resident_id" | null;
                     id_number?: components["schemas"]["ResidentIdNumber"] | null;
                 };
             };
