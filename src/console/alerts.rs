@@ -25,6 +25,8 @@ struct AlertsPage {
     all: bool,
     notice: Option<&'static str>,
     alerts: Vec<AlertView>,
+    /// More than the page shows: the oldest or newest 500 only.
+    more: bool,
 }
 
 impl AlertsPage {
@@ -51,7 +53,7 @@ async fn list(
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(AlertStatus::Open);
     // The newest 500; the API pages through the rest.
-    let (alerts, _) = alerts::list(
+    let (alerts, next) = alerts::list(
         &state,
         &session.staff,
         status,
@@ -63,6 +65,7 @@ async fn list(
         all,
         notice: (query.done.as_deref() == Some("closed")).then_some("已办结该预警"),
         alerts,
+        more: next.is_some(),
     }))
 }
 

@@ -24,6 +24,8 @@ struct FollowUpsPage {
     all: bool,
     notice: Option<&'static str>,
     tasks: Vec<FollowUpView>,
+    /// More than the page shows: the oldest or newest 500 only.
+    more: bool,
 }
 
 impl FollowUpsPage {
@@ -58,7 +60,7 @@ async fn list(
     let all = query.status.as_deref() == Some("all");
     let status = (!all).then_some(FollowUpStatus::Open);
     // The newest 500; the API pages through the rest.
-    let (tasks, _) = follow_ups::list(
+    let (tasks, next) = follow_ups::list(
         &state,
         &session.staff,
         status,
@@ -70,6 +72,7 @@ async fn list(
         all,
         notice: (query.done.as_deref() == Some("closed")).then_some("已办结该跟进任务"),
         tasks,
+        more: next.is_some(),
     }))
 }
 

@@ -56,6 +56,8 @@ struct ReviewsPage {
     frame: Frame,
     notice: Option<String>,
     venues: Vec<QueueRow>,
+    /// More than the page shows: the oldest or newest 500 only.
+    more: bool,
 }
 
 #[derive(Deserialize)]
@@ -71,7 +73,7 @@ async fn queue(
     let pending = Some(VenueStatus::Pending);
     // The oldest 500 waiting; the API pages through the rest.
     let first = PageRequest::first(PageRequest::MAX_LIMIT);
-    let (venues, _) = services::reviews::list(&state, &session.staff, pending, first).await?;
+    let (venues, next) = services::reviews::list(&state, &session.staff, pending, first).await?;
     let notice = match notice.done.as_deref() {
         Some("approved") => Some("已通过该申请，场所码已生效".to_owned()),
         Some("rejected") => Some("已驳回该申请".to_owned()),
@@ -81,6 +83,7 @@ async fn queue(
         frame: session.frame(&state, "/console/reviews"),
         notice,
         venues: venues.into_iter().map(QueueRow::from).collect(),
+        more: next.is_some(),
     }))
 }
 

@@ -209,7 +209,7 @@ pub struct OutdatedPoster {
 }
 
 /// The open entrances of approved venues in `region` (a code prefix) whose posters carry another
-/// key than `current`, by venue.
+/// key than `current`, by entrance, the page's rows.
 pub fn outdated_posters(
     conn: &mut DbConnection,
     region: &str,

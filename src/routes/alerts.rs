@@ -10,6 +10,7 @@ use crate::services::alerts::{self, AlertView};
 use crate::web::{ApiError, Json, Query};
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     status: Option<String>,
     cursor: Option<String>,

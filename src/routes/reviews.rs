@@ -13,6 +13,7 @@ use crate::web::{ApiError, Json, Query};
 const MAX_REASON_CHARS: usize = 500;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReviewQuery {
     status: Option<String>,
     cursor: Option<String>,

@@ -18,7 +18,6 @@ use crate::domain::{
 };
 use crate::state::AppState;
 
-/// The most tasks one list answers.
 /// The longest outcome a task may be closed with.
 const MAX_OUTCOME_CHARS: usize = 500;
 

@@ -1216,7 +1216,10 @@ export interface paths {
          *     paper scans; a stay lasts until checkout or the venue's default stay. The window spans at most the retention
          *     period and starts inside it (`from` older than now − `RETENTION_DAYS`: 422 `range_outside_retention`; check-ins
          *     waiting for the purge are never read). A venue outside the official's region answers 404. One page at a
-         *     time (`cursor`, `limit`); each page read is audited with the people on it. `visitors.csv` has every stay.
+         *     time (`cursor`, `limit`), in the order of the stays' times; each page read is audited with the people on it.
+         *     A stay recorded while the pages are read with a time before the cursor's (an offline scan sent late, a
+         *     paper sheet) is not on a later page: for a list complete at one moment, read `visitors.csv`, or start
+         *     again from the first page.
          */
         get: operations["listVenueVisitors"];
         put?: never;
@@ -2102,7 +2105,7 @@ export interface components {
                 details: components["schemas"]["NoDetails"];
             };
         };
-        /** @description The next page's `cursor`; null on the last page. Pages follow the list's order, and items added meanwhile never shift a page: each page starts past the last item of the one before. */
+        /** @description The next page's `cursor`; null on the last page. Each page starts past the last item of the one before, so items added meanwhile never shift a page nor repeat an item; an item added meanwhile that sorts before the cursor (only a venue's visitors can have one) is not on later pages. */
         NextCursor: string | null;
         /** @description No details for this code. */
         NoDetails: Record<string, never>;
@@ -2380,7 +2383,7 @@ export interface components {
         /** @description The document's kind in a request (see IdType), exactly one of the names; absent or null is `resident_id`. Another value (blank, padded, another name) answers 422 `id_type_invalid`. */
         IdTypeInput: components["schemas"]["IdType"] | null;
         /**
-         * @description The document's kind in a query (see IdType); absent is `resident_id`. Another value answers 400 `invalid_query`.
+         * @description The document's kind in a query (see IdType); absent is `resident_id`. Another value is refused naming `id_type` (`id_type_invalid`).
          * @enum {string}
          */
         IdTypeParameter: "resident_id" | "passport" | "hk_macao_permit" | "taiwan_permit" | "foreign_permanent_resident";
@@ -3474,7 +3477,24 @@ export interface operations {
                     "application/json": components["schemas"]["UnauthorizedError"] | components["schemas"]["PlatformCodeInvalidError"];
                 };
             };
-            403: components["responses"]["Forbidden"];
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `platform_user_blocked`: the platform refuses this user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["PlatformUserBlockedError"];
+                };
+            };
+            /** @description `platform_not_configured`: this deployment has no logins through the account's platform. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformNotConfiguredError"];
+                };
+            };
             /**
              * @description `identity_already_bound`: another account (either platform) holds this ID number;
              *     `details.verification_required` is true when a face check can claim it (the holder only declared it),
@@ -3564,8 +3584,34 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedJson"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description `unauthorized`: no token, or an expired or tampered one; or `platform_code_invalid`: the platform refused the call. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"] | components["schemas"]["PlatformCodeInvalidError"];
+                };
+            };
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `platform_user_blocked`: the platform refuses this user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["PlatformUserBlockedError"];
+                };
+            };
+            /** @description `platform_not_configured`: this deployment has no logins through the account's platform. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlatformNotConfiguredError"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -3594,9 +3640,34 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            /** @description `unauthorized`: no token, or an expired or tampered one; or `platform_code_invalid`: the platform refused the call. */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnauthorizedError"] | components["schemas"]["PlatformCodeInvalidError"];
+                };
+            };
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `platform_user_blocked`: the platform refuses this user. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["PlatformUserBlockedError"];
+                };
+            };
+            /** @description `not_found`: no such thing, or not the caller's to see; or `platform_not_configured`: this deployment has no logins through the account's platform. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotFoundError"] | components["schemas"]["PlatformNotConfiguredError"];
+                };
+            };
             /** @description `identity_already_bound` (another account verified it) or `identity_mismatch` (this account verified another). */
             409: {
                 headers: {
@@ -3615,6 +3686,7 @@ export interface operations {
                     "application/json": components["schemas"]["VerificationFailedError"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["PlatformUnavailable"];
         };
@@ -5016,7 +5088,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            /** @description `forbidden`: a valid token of the wrong kind or role; or `consent_required`. */
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `consent_required`: the staff member has not consented to all three elements. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5114,15 +5186,23 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `consent_required`: the staff member has not consented to all three elements. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["ConsentRequiredError"];
+                };
+            };
             404: components["responses"]["NotFound"];
-            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`. */
+            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`; or `venue_suspended`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"] | components["schemas"]["VenueSuspendedError"];
                 };
             };
             /** @description `payload_too_large`: more than 256 KB. */
@@ -5201,15 +5281,23 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            /** @description `forbidden`: a valid token of the wrong kind or role; or `consent_required`: the staff member has not consented to all three elements. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForbiddenError"] | components["schemas"]["ConsentRequiredError"];
+                };
+            };
             404: components["responses"]["NotFound"];
-            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`. */
+            /** @description `venue_not_active` (not approved yet) or `entrance_closed`; or `idempotency_key_in_flight`; or `venue_suspended`. */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"];
+                    "application/json": components["schemas"]["VenueNotActiveError"] | components["schemas"]["EntranceClosedError"] | components["schemas"]["IdempotencyKeyInFlightError"] | components["schemas"]["VenueSuspendedError"];
                 };
             };
             /** @description `paper_code_expired` (older than 14 days) or `paper_code_revoked` (a newer print exists); print a new one. */

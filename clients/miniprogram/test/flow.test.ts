@@ -231,3 +231,21 @@ test("a shed answer is waited out as Retry-After says, with jitter, never at onc
     return true;
   });
 });
+
+test("an error code this kit does not know keeps its code and message, without a typed body", async () => {
+  const newer: Transport = async (): Promise<HttpResponse> => ({
+    status: 409,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ error: { code: "brand_new_refusal", message: "新的拒绝原因", details: { n: 1 } } }),
+  });
+  const kit = new VenuecodeClient({ baseUrl: "http://server.invalid", transport: newer, sleep: async () => {} });
+  await assert.rejects(kit.get("/api/v1/venue-categories", {}), (error: unknown) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 409);
+    assert.equal(error.code, "brand_new_refusal");
+    assert.equal(error.message, "新的拒绝原因");
+    assert.deepEqual(error.details, { n: 1 });
+    assert.equal(error.body, null);
+    return true;
+  });
+});
