@@ -6,6 +6,7 @@
 # Usage: bash bench/scan.sh [seconds] [connections]     (MODES="fresh repeat" by default)
 # IMPORT_DURING=1: 3 s into each mode a registrar posts the largest import (5,000 venues of 50
 # entrances, bench/import_during.py); the scans' figures are then those measured beside it.
+# IMPORT_KIND=test-results makes it a health official's 10,000 test results instead.
 # PERF=DIR: `perf record` samples the server during each mode into DIR/<backend>-<mode>.data
 # (read with `perf report -i …`; PERF_ARGS adds options, e.g. "--call-graph dwarf").
 # KEYED=1: every scan carries a new Idempotency-Key (bench/scan.lua), as the mini-program kit sends.

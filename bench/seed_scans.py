@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,8 +27,14 @@ def call(method, path, body=None, token=None):
     request.add_header("content-type", "application/json")
     if token:
         request.add_header("authorization", "Bearer " + token)
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read() or b"null")
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        # What the server said, so a refusal while seeding can be told apart (overloaded, the database).
+        print(f"{method} {path}: {error.code} {error.read().decode(errors='replace')} "
+              f"(Retry-After {error.headers.get('retry-after')})", file=sys.stderr, flush=True)
+        raise
 
 
 def id_number(body17):

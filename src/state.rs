@@ -34,7 +34,17 @@ pub struct AppState {
     pub check_ins: CheckInWriter,
     /// A hot standby for reads that may be a little behind (`DATABASE_READ_URL`).
     pub replica: Option<Arc<Replica>>,
+    /// On SQLite, the pool's writes take turns here, first come first served, before they ask for
+    /// the file's one write lock: waiting on SQLite's own busy handler (sleeps that grow to 100 ms,
+    /// no order) a writer among a few busy ones could miss the lock for its whole busy timeout and
+    /// answer 503 while the server was healthy (eight clients seeding accounts met it within
+    /// seconds). `None` on PostgreSQL, where writers do not share one lock.
+    write_turns: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// The longest a pool write waits for its turn on SQLite before answering 503 `overloaded`: an
+/// import writing for seconds makes the writes behind it wait, never hang.
+const WRITE_TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The venue-code keys as the signers take them: (id, key), the current first.
 fn code_keys(ring: &crate::config::KeyRing<[u8; 32]>) -> Vec<(String, [u8; 32])> {
@@ -79,6 +89,7 @@ impl AppState {
                     settings.database.read_max_lag_ms,
                 ))
             }),
+            write_turns: (db.backend() == "sqlite").then(Arc::default),
             providers,
             senders,
             clock,
@@ -139,9 +150,25 @@ impl AppState {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
+        let turn = match &self.write_turns {
+            Some(turns) => {
+                let waited = tokio::time::timeout(WRITE_TURN_WAIT, Arc::clone(turns).lock_owned());
+                match waited.await {
+                    Ok(turn) => Some(turn),
+                    Err(_) => {
+                        return Err(E::from(DbError::Busy("no turn to write in time".into())))
+                    }
+                }
+            }
+            None => None,
+        };
         let state = Arc::clone(self);
         self.db
-            .run(move |conn| crate::db::write_transaction(conn, |conn| work(&state, conn)))
+            .run(move |conn| {
+                // Held until the work ends, also when the request that asked for it went away.
+                let _turn = turn;
+                crate::db::write_transaction(conn, |conn| work(&state, conn))
+            })
             .await
     }
 
