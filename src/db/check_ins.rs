@@ -371,10 +371,12 @@ pub fn at_venue_overlapping(
     page: Option<(i64, Option<VisitorCursor>)>,
 ) -> Result<Vec<CheckInRow>, DbError> {
     let mut query = check_ins::table
-        .filter(check_ins::venue_id.eq(venue_id))
-        .filter(check_ins::scanned_at.lt(stays.to))
-        .filter(check_ins::ends_at.gt(stays.from))
-        .filter(check_ins::scanned_at.ge(stays.earliest))
+        .filter(overlapping_at(
+            venue_id,
+            stays.from,
+            stays.to,
+            stays.earliest,
+        ))
         .order((check_ins::scanned_at.asc(), check_ins::id.asc()))
         .select(CheckInRow::as_select())
         .into_boxed();
@@ -400,6 +402,21 @@ pub struct Overlapping {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub earliest: NaiveDateTime,
+}
+
+/// The check-ins at the venue whose stay overlaps `from`–`to` and began at `earliest` or later.
+#[diesel::dsl::auto_type]
+fn overlapping_at(
+    venue_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    earliest: NaiveDateTime,
+) -> _ {
+    check_ins::venue_id
+        .eq(venue_id)
+        .and(check_ins::scanned_at.lt(to))
+        .and(check_ins::ends_at.gt(from))
+        .and(check_ins::scanned_at.ge(earliest))
 }
 
 /// Where a page of a venue's visitors ends: its last stay.
@@ -431,10 +448,12 @@ pub fn people_overlapping(
     stays: &Overlapping,
 ) -> Result<i64, DbError> {
     Ok(check_ins::table
-        .filter(check_ins::venue_id.eq(venue_id))
-        .filter(check_ins::scanned_at.lt(stays.to))
-        .filter(check_ins::ends_at.gt(stays.from))
-        .filter(check_ins::scanned_at.ge(stays.earliest))
+        .filter(overlapping_at(
+            venue_id,
+            stays.from,
+            stays.to,
+            stays.earliest,
+        ))
         .select(diesel::dsl::count(check_ins::person_id).aggregate_distinct())
         .first(conn)?)
 }

@@ -126,25 +126,17 @@ fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// Turns serde's complaint about one value into a 422 naming the field.
 fn field_error(path: &str, reason: &str) -> ApiError {
     // serde reports a missing field at the path of the object that lacks it.
-    let (field, code, message) = match missing_field_name(reason) {
-        Some(name) => (join_path(path, name), FieldCode::Required, "缺少必填字段"),
-        None => (
-            if path == "." {
-                "body".to_owned()
-            } else {
-                path.to_owned()
-            },
-            if reason.starts_with("unknown field `") {
-                FieldCode::UnknownField
-            } else {
-                FieldCode::InvalidType
-            },
-            if reason.starts_with("unknown field `") {
-                "不支持该字段，请删除"
-            } else {
-                "字段的类型或取值不正确"
-            },
-        ),
+    let field = match missing_field_name(reason) {
+        Some(name) => join_path(path, name),
+        None if path == "." => "body".to_owned(),
+        None => path.to_owned(),
+    };
+    let (code, message) = if missing_field_name(reason).is_some() {
+        (FieldCode::Required, "缺少必填字段")
+    } else if reason.starts_with("unknown field `") {
+        (FieldCode::UnknownField, "不支持该字段，请删除")
+    } else {
+        (FieldCode::InvalidType, "字段的类型或取值不正确")
     };
     FieldErrors::one(field, FieldError::new(code, message)).into()
 }
